@@ -1,0 +1,59 @@
+"""`neuroladder` - the command line: a thin layer over the same functions the tests call."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="neuroladder", description="Decision support for treatment-resistant "
+                                     "peripheral neuropathic pain (supports, never replaces, clinical judgement).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    from . import console
+
+    chat = sub.add_parser("chat", help="a consultation in the terminal")
+    console.configure_parser(chat)
+    chat.set_defaults(func=console.run)
+
+    run = sub.add_parser("run", help="the Telegram bot (long polling); the terminal chat when no token is set")
+    try:
+        from . import telegram
+    except ImportError:  # the Telegram adapter is optional at import time; `run` says so
+        telegram = None
+    if telegram is not None:
+        telegram.configure_parser(run)
+        run.set_defaults(func=telegram.main)
+    else:
+        run.set_defaults(func=lambda a: _missing("the Telegram channel"))
+
+    matrix = sub.add_parser("matrix", help="the Matrix bot (end-to-end encrypted rooms)")
+    try:
+        from . import matrix as matrix_mod
+    except ImportError:
+        matrix_mod = None
+    if matrix_mod is not None and hasattr(matrix_mod, "configure_parser"):
+        matrix_mod.configure_parser(matrix)
+        matrix.set_defaults(func=matrix_mod.main)
+    else:
+        matrix.set_defaults(func=lambda a: _missing("the Matrix channel (pip install 'neuroladder[matrix]')"))
+    return parser
+
+
+def _missing(what: str) -> int:
+    print(f"neuroladder: {what} is not available in this installation.", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

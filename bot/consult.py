@@ -1,0 +1,308 @@
+"""One consultation: a user's turn in, the reply out. Knows nothing of any channel.
+
+Each turn: parse the text into facts (or interpret a short reply to the current question),
+check each fact's type and range, store it against the turn, recompute the findings from all
+live facts, and reply with what was understood, what changed, and the next question.
+SQLite holds everything (facts with the turn that set them and when they were retracted), so a
+consult can be resumed by any process at any time.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..rules.data import Knowledge
+from ..rules.engine import Evaluation, Finding, LadderRules
+from ..rules.facts import FactError, check, engine_facts
+from .intake import Intake, Question
+from .parse import Parsed, Parser
+from .render import Renderer
+from .reply import Choice, Reply
+from .store import Store
+
+# A changed tried/not-tried answer is a contradiction to ask about, unless the clinician marks
+# it as a correction ("actually...", "no, ...").
+CORRECTION_WORDS = ("actually", "correction", "sorry", "i meant", "instead", "should be", "update", "change")
+
+
+@dataclass
+class Toolkit:
+    """Everything a consult needs that is shared between consults (loaded once per process)."""
+
+    knowledge: Knowledge
+    rules: LadderRules
+    parser: Parser
+    intake: Intake
+    render: Renderer
+
+    @classmethod
+    def load(cls, knowledge: Knowledge) -> "Toolkit":
+        return cls(knowledge, LadderRules(knowledge), Parser(knowledge), Intake(), Renderer(knowledge))
+
+
+class Consult:
+    def __init__(self, tk: Toolkit, store: Store, row: dict):
+        self.tk = tk
+        self.store = store
+        self.row = row
+        self.id = row["id"]
+        self.state: dict[str, Any] = json.loads(row.get("state") or "{}")
+        self.state.setdefault("skipped", [])
+        self.state.setdefault("changes", [])
+
+    # -- facts and findings --------------------------------------------------------------------
+    def answers(self) -> dict[str, Any]:
+        return {f["name"]: f["value"] for f in self.store.live_facts(self.id)}
+
+    def evaluate(self, answers: dict[str, Any] | None = None) -> Evaluation:
+        answers = self.answers() if answers is None else answers
+        return self.tk.rules.evaluate(engine_facts(answers, self.tk.knowledge))
+
+    def next_question(self, answers: dict[str, Any], ev: Evaluation) -> Question | None:
+        return self.tk.intake.next_question(answers, set(self.state["skipped"]), ev.codes())
+
+    def current_question(self) -> Question | None:
+        qid = self.state.get("current")
+        return self.tk.intake.by_id.get(qid) if qid else None
+
+    def save(self) -> None:
+        self.store.save_state(self.id, self.state)
+
+    # -- a turn of free text ----------------------------------------------------------------------
+    def answer(self, text: str, author: str | None, turn_id: int) -> Reply:
+        reply = Reply()
+        q = self.current_question()
+        parsed = self.tk.parser.parse(text)
+        if not parsed.facts and q is not None:
+            parsed = self._as_answer_to(q, text, parsed)
+        if parsed.answer == "skip" and q is not None:
+            self.state["skipped"].append(q.id)
+            self.state["changes"].append({"turn": turn_id, "skipped": q.id})
+            reply.line(f"Skipped: {q.label} (still listed as unknown).", "i")
+            return self._continue(reply, turn_id)
+
+        before = self.answers()
+        accepted, rejected = self._checked(parsed.facts)
+        conflicts = self._conflicts(before, accepted, text)
+        if conflicts:
+            return self._ask_conflict(conflicts, accepted, reply)
+        return self._apply(accepted, rejected, parsed, before, turn_id, reply, text)
+
+    def _as_answer_to(self, q: Question, text: str, parsed: Parsed) -> Parsed:
+        """A short reply ("yes", "600 tid", "normal", "35") read as the answer to question q."""
+        if q.answer in ("number", "weeks"):
+            bare = text.strip().lower().replace(",", ".")
+            for unit in ("weeks", "week", "wks", "wk", "w", "ml/min", "years", "yrs", "y"):
+                bare = bare.removesuffix(unit).strip()
+            try:
+                value = float(bare)
+            except ValueError:
+                value = None
+            if value is not None:
+                value = int(value) if value.is_integer() else value
+                if q.answer == "number":
+                    fact = "age" if q.slot == "age" else q.slot
+                    lo, hi = self.tk.knowledge.thresholds["sanity"][fact]
+                    if lo <= value <= hi:
+                        return Parsed(facts={q.slot: value})
+                    return Parsed(questioned=[f"{fact}:{text.strip()}"])
+                limit = self.tk.knowledge.thresholds["sanity"]["weeks"][1]
+                if 0 < value <= limit:
+                    return Parsed(facts={q.slot: value})
+                return Parsed(questioned=[f"{q.slot}:{text.strip()}"])
+            if q.answer == "weeks":
+                retry = self.tk.parser.parse(f"{q.subject} for {text}")
+                got = [v for k, v in retry.facts.items() if k.endswith(".weeks")]
+                if got:
+                    return Parsed(facts={q.slot: got[0]})
+        retry = self.tk.parser.parse(f"{q.subject} {text}")
+        if retry.facts or retry.questioned:
+            # The subject alone ("gabapentin") would read as "tried": keep only what the reply added.
+            return retry
+        if parsed.answer == "unknown" and q.answer in ("choice", "yesno", "outcome", "flags"):
+            return Parsed(facts={q.slot: "unknown"})
+        if parsed.answer == "unknown":
+            return Parsed(answer="skip")
+        return parsed
+
+    def _checked(self, facts: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        accepted, rejected = {}, []
+        for name, value in facts.items():
+            try:
+                accepted[name] = check(name, value, self.tk.knowledge)
+            except FactError as exc:
+                rejected.append(str(exc))
+        return accepted, rejected
+
+    def _conflicts(self, before: dict[str, Any], new: dict[str, Any], text: str) -> list[tuple[str, Any, Any]]:
+        """'never tried duloxetine' then 'duloxetine 60 mg': ask, never resolve silently."""
+        lowered = text.lower().strip()
+        if lowered.startswith("no,") or any(word in lowered for word in CORRECTION_WORDS):
+            return []
+        out = []
+        for name, value in new.items():
+            if name.endswith(".tried") and before.get(name) in ("yes", "no") and value in ("yes", "no") \
+                    and before[name] != value:
+                out.append((name, before[name], value))
+        return out
+
+    def _ask_conflict(self, conflicts, accepted, reply: Reply) -> Reply:
+        self.state["conflict"] = {"facts": accepted}
+        for name, old, new in conflicts:
+            agent = self.tk.knowledge.agent_label(name.split(".")[1])
+            reply.line(f"That contradicts an earlier answer: {agent} was recorded as "
+                       f"{'tried' if old == 'yes' else 'not tried'}; now {'tried' if new == 'yes' else 'not tried'}.")
+        reply.line("Which is right?", "b")
+        reply.choices.extend([Choice("Use the new answer", "/resolve new"), Choice("Keep the earlier one", "/resolve old")])
+        return reply
+
+    def resolve_conflict(self, choice: str, turn_id: int) -> Reply:
+        pending = self.state.pop("conflict", None)
+        if not pending:
+            return Reply().line("There is no contradiction waiting to be resolved.")
+        if choice != "new":
+            return self._continue(Reply().line("Kept the earlier answer."), turn_id)
+        before = self.answers()
+        return self._apply(pending["facts"], [], Parsed(), before, turn_id, Reply(), "")
+
+    def _apply(self, accepted, rejected, parsed: Parsed, before, turn_id: int, reply: Reply, text: str) -> Reply:
+        prev = self.evaluate(before)
+        changed = {n: (before[n], v) for n, v in accepted.items() if n in before and before[n] != v}
+        fresh = {n: v for n, v in accepted.items() if before.get(n) != v}
+        for name, value in fresh.items():
+            self.store.set_fact(self.id, name, value, turn_id)
+        if fresh:
+            self.state["changes"].append({"turn": turn_id})
+        if fresh:
+            reply.add("Noted: ", "b").line("; ".join(self.tk.render.describe(fresh)))
+        for bad in parsed.questioned:
+            reply.line(self._questioned_text(bad))
+        for msg in rejected:
+            reply.line(f"Not stored: {msg}.")
+        for key in parsed.ambiguous:
+            spec = self.tk.knowledge.ambiguous[key]
+            reply.line(spec["question"], "b")
+            reply.choices.extend(Choice(label, value) for label, value in spec["choices"])
+        if not (fresh or parsed.questioned or parsed.ambiguous or rejected):
+            if accepted:
+                reply.line("Already noted - nothing new in that.")
+            else:
+                reply.line(self.tk.render.texts["not_understood"])
+        now_ev = self.evaluate()
+        if changed:
+            self._report_changes(reply, changed, prev, now_ev)
+        else:
+            new_critical = [f for f in now_ev.findings if f.severity == "critical" and f not in prev.findings
+                            and _key(f) not in {_key(p) for p in prev.findings}]
+            for f in new_critical:
+                self.tk.render.finding_card(reply, f)
+        if parsed.ambiguous:
+            self.store.add_findings(self.id, turn_id, [f.to_dict() for f in now_ev.findings])
+            self.save()
+            return reply
+        return self._continue(reply, turn_id, now_ev)
+
+    def _questioned_text(self, item: str) -> str:
+        name, _, value = item.partition(":")
+        if name.startswith("trial."):
+            _, agent, attr = name.split(".", 2)
+            what = f"{self.tk.knowledge.agent_label(agent)} {attr.replace('_', ' ')}"
+        else:
+            what = {"age": "age", "crcl": "CrCl/eGFR"}.get(name, name)
+        return f"Please check: {what} {value} is outside the plausible range, so I have not stored it."
+
+    def _report_changes(self, reply: Reply, changed, prev: Evaluation, now: Evaluation) -> None:
+        for name, (old, new) in changed.items():
+            old_s = "; ".join(self.tk.render.describe({name: old}))
+            new_s = "; ".join(self.tk.render.describe({name: new}))
+            reply.line(f"Changed: {old_s} -> {new_s}.")
+        gone = [f for f in prev.findings if _key(f) not in {_key(n) for n in now.findings}]
+        added = [f for f in now.findings if _key(f) not in {_key(p) for p in prev.findings}]
+        if added:
+            reply.line("Now:", "b")
+            for f in added:
+                reply.line(f"+ {self.tk.knowledge.findings[f.code]['summary']}: {f.text}")
+        if gone:
+            reply.line("No longer:", "b")
+            for f in gone:
+                reply.line(f"- {self.tk.knowledge.findings[f.code]['summary']}")
+        if not (added or gone):
+            reply.line("The advice is unchanged.", "i")
+
+    def _continue(self, reply: Reply, turn_id: int, ev: Evaluation | None = None) -> Reply:
+        answers = self.answers()
+        ev = ev or self.evaluate(answers)
+        self.store.add_findings(self.id, turn_id, [f.to_dict() for f in ev.findings])
+        q = self.next_question(answers, ev)
+        self.state["current"] = q.id if q else None
+        if q:
+            self.tk.render.question(q, reply)
+        elif not self.state.get("finished"):
+            self.state["finished"] = True
+            reply.line(self.tk.render.texts["done"], "i")
+            reply.extend(self.summary(ev, answers))
+        self.save()
+        return reply
+
+    # -- commands ---------------------------------------------------------------------------------
+    def summary(self, ev: Evaluation | None = None, answers: dict[str, Any] | None = None) -> Reply:
+        answers = self.answers() if answers is None else answers
+        ev = ev or self.evaluate(answers)
+        r = self.tk.render
+        reply = Reply().line("Consult summary", "b")
+        facts = r.describe(answers)
+        reply.add("Facts: ", "b").line("; ".join(facts) if facts else "none yet")
+        reply.line()
+        reply.line("Recommendations, ranked by the ladder:", "b")
+        r.findings_list(ev.findings, reply)
+        unknown = self.tk.intake.unknowns(answers, set(self.state["skipped"]), ev.codes())
+        reply.line()
+        reply.add("Still unknown: ", "b").line(", ".join(q.label for q in unknown) if unknown else "nothing the intake asks")
+        used = r.sources_used(ev.findings)
+        if used:
+            reply.add("Sources: ", "b").line("; ".join(f"[{k}] {self.tk.knowledge.sources[k]['name']}" for k in used))
+        reply.line(r.texts["disclaimer"], "i")
+        return reply
+
+    def undo(self, turn_id: int) -> Reply:
+        if not self.state["changes"]:
+            return Reply().line("Nothing to undo.")
+        before = self.answers()
+        prev = self.evaluate(before)
+        change = self.state["changes"].pop()
+        if change.get("skipped"):
+            self.state["skipped"] = [q for q in self.state["skipped"] if q != change["skipped"]]
+        else:
+            self.store.undo_turn(self.id, change["turn"], turn_id)
+        reply = Reply().line("Took back the last answer.", "b")
+        after = self.answers()
+        changed = {n: (before.get(n), after.get(n)) for n in set(before) | set(after) if before.get(n) != after.get(n)}
+        for name, (old, new) in sorted(changed.items()):
+            old_s = "; ".join(self.tk.render.describe({name: old})) if old is not None else "(none)"
+            new_s = "; ".join(self.tk.render.describe({name: new})) if new is not None else "(none)"
+            reply.line(f"{old_s} -> {new_s}")
+        self.state.pop("finished", None)
+        now = self.evaluate(after)
+        if changed:
+            self._report_changes(reply, {}, prev, now)
+        return self._continue(reply, turn_id, now)
+
+    def why(self) -> Reply:
+        q = self.current_question()
+        if q is None:
+            return Reply().line("No question is open. /summary shows each recommendation with its step and source; "
+                                "/how explains one.")
+        return self.tk.render.why(q)
+
+    def skip(self, turn_id: int) -> Reply:
+        q = self.current_question()
+        if q is None:
+            return Reply().line("No question is open.")
+        self.state["skipped"].append(q.id)
+        self.state["changes"].append({"turn": turn_id, "skipped": q.id})
+        return self._continue(Reply().line(f"Skipped: {q.label} (still listed as unknown).", "i"), turn_id)
+
+
+def _key(f: Finding) -> tuple:
+    return (f.code, json.dumps(f.params, sort_keys=True, default=str))

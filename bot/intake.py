@@ -1,0 +1,64 @@
+"""The intake script (conversations/intake.toml): which question comes next, and what is unknown."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..rules.data import read_toml
+from .parse import CONVERSATIONS
+
+
+@dataclass(frozen=True, eq=False)
+class Question:
+    id: str
+    slot: str
+    answer: str
+    ask: str
+    label: str
+    why: str
+    sources: list[str]
+    subject: str
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    relevant_if: dict[str, list[str]] = field(default_factory=dict)
+    relevant_if_finding: str | None = None
+
+    def relevant(self, answers: dict[str, Any], finding_codes: set[str]) -> bool:
+        for name, allowed in self.relevant_if.items():
+            if answers.get(name) not in allowed:
+                return False
+        if self.relevant_if_finding and self.relevant_if_finding not in finding_codes:
+            return False
+        return True
+
+
+class Intake:
+    def __init__(self) -> None:
+        data = read_toml(CONVERSATIONS, "intake.toml")
+        defaults = {"yesno": data["yesno_choices"]["choices"], "outcome": data["outcome_choices"]["choices"]}
+        self.questions: list[Question] = []
+        for q in data["questions"]:
+            # Default choices carry the subject ("gabapentin yes"), so a button pressed late
+            # still answers the question it was shown under.
+            choices = q.get("choices") or [(label, f"{q['subject']} {value}")
+                                           for label, value in defaults.get(q["answer"], [])]
+            self.questions.append(Question(
+                id=q["id"], slot=q["slot"], answer=q["answer"], ask=q["ask"], label=q["label"], why=q["why"],
+                sources=q["sources"], subject=q["subject"], choices=[tuple(c) for c in choices],
+                relevant_if=q.get("relevant_if", {}), relevant_if_finding=q.get("relevant_if_finding")))
+        self.by_id = {q.id: q for q in self.questions}
+
+    def open_questions(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> list[Question]:
+        """Relevant questions whose fact is still missing (skipped ones included: still unknown)."""
+        return [q for q in self.questions if q.slot not in answers and q.relevant(answers, finding_codes)]
+
+    def next_question(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> Question | None:
+        for q in self.open_questions(answers, skipped, finding_codes):
+            if q.id not in skipped:
+                return q
+        return None
+
+    def unknowns(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> list[Question]:
+        """Everything still unknown: open questions, and answers given as 'unknown'."""
+        out = self.open_questions(answers, skipped, finding_codes)
+        out += [q for q in self.questions if answers.get(q.slot) == "unknown" and q.relevant(answers, finding_codes)]
+        return sorted(set(out), key=self.questions.index)

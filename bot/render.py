@@ -1,0 +1,110 @@
+"""Facts, findings and the consult note as channel-neutral replies (wording comes from data)."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..rules.data import Knowledge, read_toml
+from ..rules.engine import Finding
+from .intake import Question
+from .parse import CONVERSATIONS
+from .reply import Choice, Reply
+
+SEVERITY_MARK = {"critical": "‼", "warning": "⚠", "info": "ℹ"}
+
+
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+class Renderer:
+    def __init__(self, knowledge: Knowledge):
+        self.k = knowledge
+        self.display = read_toml(CONVERSATIONS, "intake.toml")["display"]
+        self.texts = read_toml(CONVERSATIONS, "texts.toml")
+
+    # -- facts ------------------------------------------------------------------------------
+    def _show(self, key: str, value: Any) -> str:
+        spec = self.display[key]
+        if isinstance(spec, dict):
+            return spec.get(value, str(value))
+        return spec.format(value=_num(value))
+
+    def describe(self, facts: dict[str, Any]) -> list[str]:
+        """Facts in plain words, one phrase per subject, in a stable order."""
+        out: list[str] = []
+        trials: dict[str, dict[str, Any]] = {}
+        for name, value in facts.items():
+            if name.startswith("trial."):
+                _, agent, attr = name.split(".", 2)
+                trials.setdefault(agent, {})[attr] = value
+        for agent in self.k.agents:
+            if agent not in trials:
+                continue
+            t = trials[agent]
+            bits = []
+            if t.get("tried") in ("no", "unknown"):
+                bits.append(self._show("tried", t["tried"]))
+            for attr in ("dose", "doses_per_day", "weeks", "weeks_at_max", "outcome"):
+                if attr in t:
+                    bits.append(self._show(attr, t[attr]))
+            if not bits:
+                bits.append(self._show("tried", t.get("tried", "yes")))
+            out.append(f"{self.k.agent_label(agent)} {', '.join(bits)}")
+        for key in ("pain_pattern", "age", "crcl", "weakness_fatigue", "combination", "diabetes", "b12", "paraprotein"):
+            if key in facts:
+                out.append(self._show(key, facts[key]))
+        if "red_flags" in facts:
+            flags = facts["red_flags"]
+            if flags == "unknown":
+                out.append(self.display["red_flags_unknown"])
+            elif not flags:
+                out.append(self.display["red_flags_none"])
+            else:
+                out.append(self.display["red_flags"].format(value=", ".join(self.k.red_flags[f] for f in flags)))
+        return out
+
+    # -- findings ---------------------------------------------------------------------------
+    def step_name(self, step: str) -> str:
+        return self.k.steps.get(step, step)
+
+    def finding_card(self, reply: Reply, finding: Finding, number: int | None = None) -> None:
+        mark = SEVERITY_MARK.get(finding.severity, "")
+        head = f"{number}. " if number is not None else ""
+        reply.add(f"{head}{mark} ")
+        reply.add(self.k.findings[finding.code]["summary"], "b")
+        reply.add(f" ({self.step_name(finding.step)})", "i")
+        reply.line()
+        reply.line(finding.text)
+
+    def findings_list(self, findings: Iterable[Finding], reply: Reply | None = None) -> Reply:
+        reply = reply or Reply()
+        for i, f in enumerate(findings, 1):
+            self.finding_card(reply, f, i)
+        return reply
+
+    def sources_used(self, findings: Iterable[Finding]) -> list[str]:
+        order = list(self.k.sources)
+        used = {s for f in findings for s in f.sources}
+        return [s for s in order if s in used]
+
+    def sources(self, keys: Iterable[str] | None = None) -> Reply:
+        reply = Reply().line("Sources", "b")
+        for key in keys or self.k.sources:
+            src = self.k.sources[key]
+            reply.add(f"[{key}] ", "b").line(src["name"])
+            for claim in src["claims"]:
+                reply.line(f"  - {claim}")
+        reply.line()
+        reply.line("The seed text names only source 1; the other numbers are shown with the claims "
+                   "it rests on them, never with a title it does not give.", "i")
+        return reply
+
+    # -- questions --------------------------------------------------------------------------
+    def question(self, q: Question, reply: Reply | None = None) -> Reply:
+        reply = reply or Reply()
+        reply.line(q.ask, "b")
+        reply.choices.extend(Choice(label, value) for label, value in q.choices)
+        return reply
+
+    def why(self, q: Question) -> Reply:
+        return Reply().add("Why I ask: ", "b").line(q.why)

@@ -1,0 +1,123 @@
+"""A channel-neutral reply: styled text runs, quick-reply choices and attachments.
+
+The consult builds replies from these pieces; each channel adapter renders them (plain text for
+the console, HTML for Telegram and Matrix). User-supplied text is only ever a text run, so the
+HTML renderer escapes it and no channel has to guess what is markup.
+"""
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+
+STYLES = {"": ("", ""), "b": ("<b>", "</b>"), "i": ("<i>", "</i>"), "code": ("<code>", "</code>")}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A quick reply: `label` is shown on the button, `value` is what pressing it sends."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (the ladder picture, an exported note)."""
+
+    filename: str
+    mime: str
+    data: bytes
+
+
+@dataclass
+class Reply:
+    parts: list[tuple[str, str]] = field(default_factory=list)
+    choices: list[Choice] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+
+    # -- building -------------------------------------------------------------------------
+    def add(self, text: str, style: str = "") -> "Reply":
+        if style not in STYLES:
+            raise ValueError(f"unknown style {style!r}")
+        if text:
+            self.parts.append((style, text))
+        return self
+
+    def line(self, text: str = "", style: str = "") -> "Reply":
+        self.add(text, style)
+        self.parts.append(("", "\n"))
+        return self
+
+    def extend(self, other: "Reply") -> "Reply":
+        self.parts.extend(other.parts)
+        self.choices.extend(other.choices)
+        self.attachments.extend(other.attachments)
+        return self
+
+    # -- rendering ------------------------------------------------------------------------
+    def plain(self) -> str:
+        return "".join(text for _, text in self.parts).strip("\n")
+
+    def html(self) -> str:
+        out = []
+        for style, text in self.parts:
+            opening, closing = STYLES[style]
+            out.append(f"{opening}{html.escape(text, quote=False)}{closing}")
+        return "".join(out).strip("\n")
+
+    def html_chunks(self, limit: int = 4000) -> list[str]:
+        """HTML split below `limit` characters without breaking a tag or an escape.
+
+        Splits between runs where possible, inside a long run at a newline or space
+        otherwise; each chunk re-opens the run's tag so every chunk is well formed.
+        """
+        chunks: list[str] = []
+        current = ""
+        for style, text in self.parts:
+            opening, closing = STYLES[style]
+            for piece in _split_text(text, limit - len(opening) - len(closing) - 16):
+                rendered = f"{opening}{html.escape(piece, quote=False)}{closing}"
+                if len(current) + len(rendered) > limit and current.strip():
+                    chunks.append(current.strip("\n"))
+                    current = ""
+                current += rendered
+        if current.strip():
+            chunks.append(current.strip("\n"))
+        return chunks or [""]
+
+    # -- storage (outbox rows hold replies as JSON) -----------------------------------------
+    def to_json(self) -> dict:
+        return {
+            "parts": [list(p) for p in self.parts],
+            "choices": [[c.label, c.value] for c in self.choices],
+            "attachments": [
+                [a.filename, a.mime, base64.b64encode(a.data).decode("ascii")] for a in self.attachments
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Reply":
+        return cls(
+            parts=[(s, t) for s, t in data.get("parts", [])],
+            choices=[Choice(label, value) for label, value in data.get("choices", [])],
+            attachments=[
+                Attachment(name, mime, base64.b64decode(b64)) for name, mime, b64 in data.get("attachments", [])
+            ],
+        )
+
+
+def _split_text(text: str, size: int) -> list[str]:
+    """Cut raw text into pieces whose escaped form stays under `size` (escaping grows `&` to 5)."""
+    size = max(size // 5, 64) if len(html.escape(text, quote=False)) > size else size
+    if len(text) <= size:
+        return [text]
+    pieces = []
+    while len(text) > size:
+        cut = max(text.rfind("\n", 0, size), text.rfind(" ", 0, size))
+        if cut <= 0:
+            cut = size
+        pieces.append(text[:cut])
+        text = text[cut:]
+    pieces.append(text)
+    return pieces

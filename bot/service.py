@@ -1,0 +1,116 @@
+"""The one entry point every channel calls: a user's message in, the bot's replies out.
+
+Channels (console, Telegram, Matrix) are transport only. They call `Service.handle` with their
+channel name, a chat id (a consult belongs to a chat or room) and the author, and render the
+returned `Reply` objects. `handle` runs in one SQLite transaction; a channel that keeps an inbox
+wraps it in its own `store.transaction()` with its inbox/outbox writes, so the turn, the replies
+and the "done" mark commit together.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Callable
+
+from ..rules.data import Knowledge, load_knowledge
+from .consult import Consult, Toolkit
+from .reply import Reply
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+COMMANDS: list[tuple[str, str]] = [
+    ("start", "Begin a new consultation"),
+    ("summary", "Recommendations so far, with steps and sources"),
+    ("why", "Why the current question matters"),
+    ("how", "How a recommendation was reached"),
+    ("undo", "Take back the last answer"),
+    ("edit", "Correct a fact"),
+    ("skip", "Skip the current question"),
+    ("ladder", "The ladder as a picture"),
+    ("export", "The consult note as a file"),
+    ("sources", "The numbered sources"),
+    ("tutor", "Practise on cases"),
+    ("restart", "Start again"),
+    ("help", "What I can do"),
+]
+COMMAND_RE = re.compile(r"^/(?P<cmd>[a-z_]+)(?:@\S+)?(?:\s+(?P<arg>.*))?$", re.S | re.I)
+ERROR_TEXT = ("Sorry - something went wrong while handling that message. Your earlier answers are safe; "
+              "please send it again, or /summary.")
+
+
+class Service:
+    def __init__(self, store: Store, knowledge: Knowledge | None = None):
+        self.store = store
+        self.tk = Toolkit.load(knowledge or load_knowledge())
+        self.extra_commands: dict[str, Callable[..., Reply]] = {}
+
+    @staticmethod
+    def commands() -> list[tuple[str, str]]:
+        return list(COMMANDS)
+
+    def handle(self, channel: str, chat_id: str, text: str, *, author: str | None = None,
+               inbox_id: int | None = None) -> list[Reply]:
+        """Process one message (free text, a command such as /summary, or a choice's value)."""
+        text = (text or "").strip()
+        chat_id = str(chat_id)
+        try:
+            with self.store.transaction():
+                return [self._handle(channel, chat_id, text, author, inbox_id)]
+        except Exception:
+            log.exception("message handling failed (channel=%s)", channel)
+            with self.store.transaction():
+                row = self.store.open_consult(channel, chat_id) or self._new(channel, chat_id)
+                self.store.add_turn(row["id"], "in", text, author, inbox_id)
+                self.store.add_turn(row["id"], "out", ERROR_TEXT, None, inbox_id)
+            return [Reply().line(ERROR_TEXT)]
+
+    # -- internals ------------------------------------------------------------------------------
+    def _new(self, channel: str, chat_id: str) -> dict:
+        return self.store.new_consult(channel, chat_id, self.tk.rules.version)
+
+    def _handle(self, channel: str, chat_id: str, text: str, author: str | None, inbox_id: int | None) -> Reply:
+        match = COMMAND_RE.match(text)
+        cmd = match.group("cmd").lower() if match else None
+        arg = (match.group("arg") or "").strip() if match else ""
+        row = self.store.open_consult(channel, chat_id)
+        fresh = row is None or cmd in ("start", "restart")
+        if fresh:
+            row = self._new(channel, chat_id)
+        consult = Consult(self.tk, self.store, row)
+        turn_id = self.store.add_turn(consult.id, "in", text, author, inbox_id)
+        if not text:
+            reply = Reply().line("That message was empty. Type a fact, answer the question, or /help.")
+        elif cmd is None:
+            reply = Reply()
+            if fresh:
+                reply.line(self.tk.render.texts["disclaimer"], "i")
+            reply.extend(consult.answer(text, author, turn_id))
+        else:
+            reply = self._command(consult, cmd, arg, turn_id, fresh)
+        self.store.add_turn(consult.id, "out", reply.plain(), None, inbox_id)
+        return reply
+
+    def _command(self, consult: Consult, cmd: str, arg: str, turn_id: int, fresh: bool) -> Reply:
+        texts = self.tk.render.texts
+        if cmd in ("start", "restart"):
+            reply = Reply().line(texts["welcome"]).line().line(texts["disclaimer"], "i").line()
+            return reply.extend(consult._continue(Reply(), turn_id))
+        if cmd == "help":
+            return Reply().line(texts["help"]).line(texts["disclaimer"], "i")
+        if cmd == "summary":
+            return consult.summary()
+        if cmd == "sources":
+            return self.tk.render.sources()
+        if cmd == "why":
+            return consult.why()
+        if cmd == "undo":
+            return consult.undo(turn_id)
+        if cmd == "skip":
+            return consult.skip(turn_id)
+        if cmd == "resolve":
+            return consult.resolve_conflict(arg.lower(), turn_id)
+        if cmd in self.extra_commands:
+            return self.extra_commands[cmd](consult, arg, turn_id)
+        known = ", ".join(f"/{c}" for c, _ in COMMANDS)
+        return Reply().line(f"I do not know /{cmd}. Commands: {known}.")

@@ -1,0 +1,244 @@
+"""The consultation log: one SQLite file (WAL) through sqlite-utils.
+
+SQLite is the truth; the rules engine is only a cache recomputed from the facts stored here.
+Schema changes are named migrations recorded in the `migrations` table, applied in order, so an
+older file is upgraded in place.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import sqlite_utils
+
+DEFAULT_DB = "neuroladder.db"
+
+
+def default_db_path() -> str:
+    return os.environ.get("NEUROLADDER_DB") or DEFAULT_DB
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+# -- migrations ----------------------------------------------------------------------------
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
+
+
+def migration(fn: Callable[[sqlite_utils.Database], None]) -> Callable[[sqlite_utils.Database], None]:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["consults"].create(
+        {"id": int, "channel": str, "chat_id": str, "mode": str, "status": str, "created_at": str,
+         "updated_at": str, "ruleset_version": str, "state": str},
+        pk="id", not_null={"channel", "chat_id", "status"},
+    )
+    db["consults"].create_index(["channel", "chat_id", "status"])
+    db["turns"].create(
+        {"id": int, "consult_id": int, "seq": int, "direction": str, "author": str, "text": str,
+         "created_at": str, "inbox_id": int},
+        pk="id", foreign_keys=[("consult_id", "consults", "id")],
+    )
+    db["turns"].create_index(["consult_id", "seq"])
+    db["facts"].create(
+        {"id": int, "consult_id": int, "name": str, "value": str, "turn_id": int, "asserted_at": str,
+         "retracted_at": str, "retracted_turn_id": int},
+        pk="id", foreign_keys=[("consult_id", "consults", "id"), ("turn_id", "turns", "id")],
+    )
+    db["facts"].create_index(["consult_id", "retracted_at"])
+    db["findings"].create(
+        {"id": int, "consult_id": int, "turn_id": int, "code": str, "severity": str, "step": str,
+         "sources": str, "rule": str, "text": str, "created_at": str},
+        pk="id", foreign_keys=[("consult_id", "consults", "id"), ("turn_id", "turns", "id")],
+    )
+    db["findings"].create_index(["consult_id", "turn_id"])
+    db["inbox"].create(
+        {"id": int, "channel": str, "update_key": str, "chat_id": str, "payload": str,
+         "received_at": str, "done_at": str},
+        pk="id",
+    )
+    db["inbox"].create_index(["channel", "update_key"], unique=True)
+    db["inbox"].create_index(["done_at"])
+    db["outbox"].create(
+        {"id": int, "channel": str, "chat_id": str, "reply": str, "created_at": str, "sent_at": str,
+         "inbox_id": int},
+        pk="id",
+    )
+    db["outbox"].create_index(["sent_at"])
+    db["refusals"].create({"channel": str, "count": int}, pk="channel")
+    db["audit"].create({"id": int, "at": str, "action": str, "detail": str}, pk="id")
+
+
+class Store:
+    """Owns the SQLite connection. One thread uses it (the event loop), see `transaction`."""
+
+    def __init__(self, path: str | Path | None = None, *, conn: sqlite3.Connection | None = None):
+        self.path = str(path or default_db_path())
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self.conn.execute("PRAGMA busy_timeout = 5000")
+        if self.path != ":memory:":
+            self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.migrate()
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        if "migrations" not in self.db.table_names():
+            self.db["migrations"].create({"name": str, "applied_at": str}, pk="name")
+        done = {r["name"] for r in self.db["migrations"].rows}
+        applied = []
+        for name, fn in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction():
+                fn(self.db)
+                self.db["migrations"].insert({"name": name, "applied_at": now()})
+            applied.append(name)
+        return applied
+
+    @property
+    def schema_version(self) -> int:
+        return self.db["migrations"].count
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One atomic unit (nested calls join the outer one)."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self.conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self.db
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self._depth -= 1
+                if outer:
+                    self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def audit(self, action: str, detail: dict[str, Any]) -> None:
+        self.db["audit"].insert({"at": now(), "action": action, "detail": json.dumps(detail)})
+
+    # -- consults ----------------------------------------------------------------------------
+    def open_consult(self, channel: str, chat_id: str) -> dict | None:
+        rows = list(self.db["consults"].rows_where(
+            "channel = ? and chat_id = ? and status = 'open'", [channel, chat_id], order_by="id desc", limit=1))
+        return rows[0] if rows else None
+
+    def new_consult(self, channel: str, chat_id: str, ruleset_version: str, mode: str = "consult") -> dict:
+        with self.transaction():
+            self.db.execute(
+                "update consults set status = 'closed', updated_at = ? where channel = ? and chat_id = ? and status = 'open'",
+                [now(), channel, chat_id])
+            row = {"channel": channel, "chat_id": chat_id, "mode": mode, "status": "open", "created_at": now(),
+                   "updated_at": now(), "ruleset_version": ruleset_version, "state": "{}"}
+            row["id"] = self.db["consults"].insert(row).last_pk
+        return row
+
+    def save_state(self, consult_id: int, state: dict) -> None:
+        self.db["consults"].update(consult_id, {"state": json.dumps(state), "updated_at": now()})
+
+    def add_turn(self, consult_id: int, direction: str, text: str, author: str | None = None,
+                 inbox_id: int | None = None) -> int:
+        seq = self.db.execute("select coalesce(max(seq), 0) + 1 from turns where consult_id = ?",
+                              [consult_id]).fetchone()[0]
+        return self.db["turns"].insert({
+            "consult_id": consult_id, "seq": seq, "direction": direction, "author": author, "text": text,
+            "created_at": now(), "inbox_id": inbox_id}).last_pk
+
+    def turns(self, consult_id: int) -> list[dict]:
+        return list(self.db["turns"].rows_where("consult_id = ?", [consult_id], order_by="seq"))
+
+    # -- facts ---------------------------------------------------------------------------------
+    def live_facts(self, consult_id: int) -> list[dict]:
+        return [dict(r, value=json.loads(r["value"])) for r in self.db["facts"].rows_where(
+            "consult_id = ? and retracted_at is null", [consult_id], order_by="id")]
+
+    def all_facts(self, consult_id: int) -> list[dict]:
+        return [dict(r, value=json.loads(r["value"])) for r in self.db["facts"].rows_where(
+            "consult_id = ?", [consult_id], order_by="id")]
+
+    def set_fact(self, consult_id: int, name: str, value: Any, turn_id: int) -> None:
+        """Record `name = value`, retracting any live value it replaces."""
+        self.retract_fact(consult_id, name, turn_id)
+        self.db["facts"].insert({"consult_id": consult_id, "name": name, "value": json.dumps(value),
+                                 "turn_id": turn_id, "asserted_at": now()})
+
+    def retract_fact(self, consult_id: int, name: str, turn_id: int) -> None:
+        self.db.execute(
+            "update facts set retracted_at = ?, retracted_turn_id = ? where consult_id = ? and name = ? "
+            "and retracted_at is null", [now(), turn_id, consult_id, name])
+
+    def undo_turn(self, consult_id: int, turn_id: int, undo_turn_id: int) -> None:
+        """Take back what `turn_id` did to the facts: retract what it set, restore what it replaced.
+        Both values stay in the log with their turns."""
+        replaced = [r["id"] for r in self.db["facts"].rows_where(
+            "consult_id = ? and retracted_turn_id = ?", [consult_id, turn_id])]
+        self.db.execute("update facts set retracted_at = ?, retracted_turn_id = ? where consult_id = ? "
+                        "and turn_id = ? and retracted_at is null", [now(), undo_turn_id, consult_id, turn_id])
+        for fact_id in replaced:
+            row = self.db["facts"].get(fact_id)
+            self.db["facts"].insert({k: row[k] for k in ("consult_id", "name", "value", "turn_id")} |
+                                    {"asserted_at": now()})
+
+    # -- findings ------------------------------------------------------------------------------
+    def add_findings(self, consult_id: int, turn_id: int, findings: list[dict]) -> None:
+        self.db["findings"].insert_all([{
+            "consult_id": consult_id, "turn_id": turn_id, "code": f["code"], "severity": f["severity"],
+            "step": f["step"], "sources": json.dumps(f["sources"]), "rule": f["rule"], "text": f["text"],
+            "created_at": now()} for f in findings])
+
+    # -- inbox / outbox (no message lost between a channel and the consult) -------------------------
+    def inbox_add(self, channel: str, update_key: str, chat_id: str, payload: dict) -> int | None:
+        """Store an inbound update; None when it was stored before (a re-delivery)."""
+        cur = self.db.execute(
+            "insert or ignore into inbox (channel, update_key, chat_id, payload, received_at) values (?, ?, ?, ?, ?)",
+            [channel, str(update_key), str(chat_id), json.dumps(payload), now()])
+        return cur.lastrowid if cur.rowcount else None
+
+    def inbox_pending(self, channel: str) -> list[dict]:
+        return list(self.db["inbox"].rows_where("channel = ? and done_at is null", [channel], order_by="id"))
+
+    def inbox_done(self, inbox_id: int) -> None:
+        self.db["inbox"].update(inbox_id, {"done_at": now()})
+
+    def outbox_add(self, channel: str, chat_id: str, reply: dict, inbox_id: int | None = None) -> int:
+        return self.db["outbox"].insert({"channel": channel, "chat_id": str(chat_id), "reply": json.dumps(reply),
+                                         "created_at": now(), "inbox_id": inbox_id}).last_pk
+
+    def outbox_pending(self, channel: str, chat_id: str | None = None) -> list[dict]:
+        where, args = "channel = ? and sent_at is null", [channel]
+        if chat_id is not None:
+            where, args = where + " and chat_id = ?", args + [str(chat_id)]
+        return [dict(r, reply=json.loads(r["reply"])) for r in self.db["outbox"].rows_where(where, args, order_by="id")]
+
+    def outbox_sent(self, outbox_id: int) -> None:
+        self.db["outbox"].update(outbox_id, {"sent_at": now()})
+
+    def count_refusal(self, channel: str) -> None:
+        self.db.execute("insert into refusals (channel, count) values (?, 1) "
+                        "on conflict(channel) do update set count = count + 1", [channel])

@@ -1,0 +1,505 @@
+"""`neuroladder run`: the consultation on Telegram (transport only: no clinical words here).
+
+How a message travels, and why nothing is lost on a crash:
+
+1. `_poll` long-polls `getUpdates`. Each batch is reduced to `Inbound` records (see
+   `telegram_inbox`) and committed to the inbox table *before* the next `getUpdates` call
+   acknowledges the batch to Telegram. A re-delivered update hits the inbox's unique key and
+   is skipped, so it never runs twice.
+2. One worker per chat takes that chat's inbox rows in order (chats run side by side). For each
+   row it calls `Service.handle` and, in the same SQLite transaction, stores the replies as
+   outbox rows and marks the inbox row done.
+3. The worker then sends the chat's unsent outbox rows and marks each one sent. Unsent rows
+   left by a crash are sent at start-up, and unprocessed inbox rows are processed then too.
+
+Users outside the allowlists get one short refusal; nothing of theirs is stored (a refusal
+counter is). Flood limits: python-telegram-bot's AIORateLimiter, which also retries a 429
+after its retry_after.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import time
+from collections import deque
+from typing import Any
+
+# python-telegram-bot 22 warns unless RetryAfter.retry_after is opted in as a timedelta (PTB 23's type)
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
+                      ReplyParameters, Update)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from . import settings as settings_mod
+from .reply import Reply
+from .settings import SettingsError, TelegramSettings
+from .store import Store
+from .telegram_inbox import (CHANNEL, Inbound, callback_data, inbound_from_update, keyboard_is_stale,
+                             pending_by_chat, sender_and_chat, update_key)
+
+log = logging.getLogger("neuroladder.telegram")
+
+CHUNK_LIMIT = 3900  # below Telegram's 4096, with room for the "chosen" line added on a press
+TYPING_EVERY = 4.0  # seconds; Telegram shows "typing…" for about 5 s
+REFUSAL_EVERY = 600.0  # seconds between two refusals to the same chat
+REFUSAL = ("Sorry, this bot serves an approved clinical team only. "
+           "Ask its administrator to add your Telegram id {user_id}.")
+UNSUPPORTED = "Please type your answer as text (or use the buttons)."
+STALE_PRESS = "That question was already answered."
+FAILED = ("Sorry, something went wrong while handling that message and it was not recorded. "
+          "Please send it again.")
+
+
+def _seconds(value) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+
+
+class StartupError(Exception):
+    """The bot cannot start (Telegram refused the token, ...): one line for the operator."""
+
+
+def build_application(cfg: TelegramSettings) -> Application:
+    """The PTB Application: our own polling loop (no Updater), AIORateLimiter with 429 retries."""
+    limiter = AIORateLimiter(overall_max_rate=cfg.overall_rate, overall_time_period=1,
+                             group_max_rate=cfg.group_rate, group_time_period=60, max_retries=5)
+    return (ApplicationBuilder()
+            .token(cfg.token)
+            .base_url(cfg.api_base_url)
+            .updater(None)
+            .rate_limiter(limiter)
+            .connect_timeout(10).read_timeout(20).write_timeout(20).pool_timeout(10)
+            .build())
+
+
+def keyboard(outbox_id: int, choices) -> InlineKeyboardMarkup:
+    """Buttons for a reply's choices: short labels side by side, long ones one per row."""
+    buttons = [InlineKeyboardButton(c.label[:64] or "?", callback_data=callback_data(outbox_id, i))
+               for i, c in enumerate(choices)]
+    if len(buttons) <= 4 and sum(len(c.label) for c in choices) <= 28:
+        return InlineKeyboardMarkup([buttons])
+    if all(len(c.label) <= 14 for c in choices):
+        return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+    return InlineKeyboardMarkup([[b] for b in buttons])
+
+
+def html_to_text(chunk: str) -> str:
+    """Our own HTML (b, i, code and escapes only) back to plain text, for the plain-text fallback."""
+    return html.unescape(re.sub(r"</?(?:b|i|code)>", "", chunk))
+
+
+def expects_answer(reply: Reply) -> bool:
+    """Whether a reply asks the user something (then, in a group, it is sent with ForceReply)."""
+    flag = getattr(reply, "expects_answer", None)
+    if flag is not None:
+        return bool(flag)
+    return reply.plain().rstrip().endswith("?")
+
+
+class TelegramChannel:
+    """The running bot: polling, the inbox, one worker per chat, the outbox sender."""
+
+    def __init__(self, cfg: TelegramSettings, store: Store, service, application: Application | None = None):
+        self.cfg = cfg
+        self.store = store
+        self.service = service
+        self.app = application or build_application(cfg)
+        self.queues: dict[int, deque] = {}
+        self.workers: dict[int, asyncio.Task] = {}
+        self.keyboards: dict[int, tuple[int, int, str]] = {}  # chat -> (message id, outbox id, html)
+        self.last_typing: dict[int, float] = {}
+        self.last_refusal: dict[int, float] = {}
+        self.stopping = asyncio.Event()
+        self.stopped = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def bot(self):
+        return self.app.bot
+
+    # -- life cycle ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect (getMe), register the command menu, resume what a crash left behind."""
+        delay = 1.0
+        while True:
+            try:
+                await self.app.initialize()
+                break
+            except InvalidToken:
+                raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check the token") from None
+            except NetworkError as exc:
+                if self.stopping.is_set():
+                    raise StartupError("stopped before Telegram could be reached") from None
+                log.warning("cannot reach the Bot API yet (%s); retrying in %.0f s", exc, delay)
+                try:
+                    await asyncio.wait_for(self.stopping.wait(), delay)
+                except asyncio.TimeoutError:
+                    pass
+                delay = min(delay * 2, 30.0)
+        me = self.bot.bot
+        log.info("connected as bot id %s", me.id)
+        await self._best_effort(self.bot.delete_webhook(drop_pending_updates=False))
+        commands = getattr(self.service, "commands", None)
+        if callable(commands):
+            menu = [BotCommand(name.lstrip("/"), description[:256]) for name, description in commands()]
+            await self._best_effort(self.bot.set_my_commands(menu))
+        else:
+            log.warning("the service offers no command list; the command menu is not registered")
+        for chat_id, rows in pending_by_chat(self.store).items():
+            log.info("resuming %d unprocessed message(s) in a chat", len(rows))
+            self.queues.setdefault(chat_id, deque()).extend(rows)
+        unsent = {int(r["chat_id"]) for r in self.store.outbox_pending(CHANNEL)}
+        for chat_id in unsent | set(self.queues):
+            self._ensure_worker(chat_id)
+
+    async def run(self) -> None:
+        """Start, poll until stopped, then finish the work in hand and shut down."""
+        try:
+            await self.start()
+            poll = asyncio.create_task(self._poll())
+            stop = asyncio.create_task(self.stopping.wait())
+            done, _ = await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if poll in done and poll.exception() is not None:
+                stop.cancel()
+                raise poll.exception()
+            poll.cancel()
+            stop.cancel()
+            await asyncio.gather(poll, return_exceptions=True)
+            if self.workers:
+                await asyncio.wait(set(self.workers.values()), timeout=10)
+        finally:
+            for task in list(self.workers.values()) + list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self.workers.values(), *self._tasks, return_exceptions=True)
+            if self.app._initialized:
+                await self.app.shutdown()
+            self.stopped.set()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    # -- receiving -----------------------------------------------------------------------------
+    async def _poll(self) -> None:
+        offset: int | None = None
+        delay = 1.0
+        while not self.stopping.is_set():
+            try:
+                updates = await self.bot.get_updates(offset=offset, timeout=self.cfg.poll_timeout,
+                                                     allowed_updates=["message", "callback_query"])
+                delay = 1.0
+            except InvalidToken:
+                raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized)") from None
+            except Conflict:
+                log.warning("another process is polling with this token; retrying in %.0f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            except (NetworkError, RetryAfter) as exc:
+                wait = _seconds(exc.retry_after) if isinstance(exc, RetryAfter) else delay
+                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, wait)
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, 30.0)
+                continue
+            if not updates:
+                continue
+            self.receive(updates)
+            offset = updates[-1].update_id + 1  # the next call acknowledges what is now stored
+
+    def receive(self, updates: list[Update]) -> None:
+        """Commit a batch of updates to the inbox (one transaction), then wake the chats' workers."""
+        me = self.bot.bot
+        new_rows: list[dict] = []
+        refuse: list[tuple[Update, int, int | None]] = []
+        with self.store.transaction():
+            for update in updates:
+                user_id, chat_id = sender_and_chat(update)
+                if chat_id is None:
+                    continue
+                event = inbound_from_update(update, me)
+                if event is None:
+                    continue
+                if not self.cfg.is_allowed(user_id, chat_id):
+                    self.store.count_refusal(CHANNEL)
+                    refuse.append((update, chat_id, user_id))
+                    continue
+                inbox_id = self.store.inbox_add(CHANNEL, update_key(update), str(chat_id), event.to_payload())
+                if inbox_id is None:
+                    continue  # re-delivered: stored (and maybe processed) before
+                new_rows.append({"id": inbox_id, "chat_id": str(chat_id), "payload": event.to_payload()})
+        for row in new_rows:
+            chat_id = int(row["chat_id"])
+            self.queues.setdefault(chat_id, deque()).append(row)
+            self._ensure_worker(chat_id)
+        for update, chat_id, user_id in refuse:
+            self._spawn(self._refuse(update, chat_id, user_id))
+
+    async def _refuse(self, update: Update, chat_id: int, user_id: int | None) -> None:
+        text = REFUSAL.format(user_id=user_id if user_id is not None else "(unknown)")
+        if update.callback_query is not None:
+            await self._best_effort(self.bot.answer_callback_query(update.callback_query.id, text=text,
+                                                                   show_alert=True))
+            return
+        last = self.last_refusal.get(chat_id)
+        if last is not None and time.monotonic() - last < REFUSAL_EVERY:
+            return
+        self.last_refusal[chat_id] = time.monotonic()
+        await self._best_effort(self.bot.send_message(chat_id, text))
+
+    # -- one worker per chat -------------------------------------------------------------------
+    def _ensure_worker(self, chat_id: int) -> None:
+        task = self.workers.get(chat_id)
+        if task is None or task.done():
+            self.workers[chat_id] = asyncio.create_task(self._worker(chat_id), name=f"chat-worker-{chat_id}")
+
+    async def _worker(self, chat_id: int) -> None:
+        queue = self.queues.setdefault(chat_id, deque())
+        try:
+            await self._flush_outbox(chat_id)  # replies a crash left unsent go first
+            while queue:
+                row = queue[0]
+                await self._process(row)
+                queue.popleft()
+                await self._flush_outbox(chat_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # never expected; the row stays pending and is retried at next start
+            log.exception("chat worker failed")
+        finally:
+            if self.workers.get(chat_id) is asyncio.current_task():
+                del self.workers[chat_id]
+            if not queue:
+                self.queues.pop(chat_id, None)
+
+    async def _process(self, row: dict) -> None:
+        """Handle one stored update: the turn, its replies and the inbox mark commit together."""
+        inbox_id = row["id"]
+        event = Inbound.from_payload(row["payload"])
+        text = event.text
+        if event.kind == "button":
+            text = await self._resolve_press(event, inbox_id)
+            if text is None:
+                with self.store.transaction():
+                    self.store.inbox_done(inbox_id)
+                return
+        elif event.kind == "text" and not event.is_command:
+            await self._retire_keyboard(event.chat_id)
+        await self._typing(event.chat_id)
+        if event.kind == "unsupported":
+            with self.store.transaction():
+                self.store.outbox_add(CHANNEL, str(event.chat_id), Reply().add(UNSUPPORTED).to_json(), inbox_id)
+                self.store.inbox_done(inbox_id)
+            return
+        try:
+            with self.store.transaction():
+                replies = self.service.handle(CHANNEL, str(event.chat_id), text,
+                                              author=None if event.author is None else str(event.author),
+                                              inbox_id=inbox_id)
+                for reply in replies:
+                    self.store.outbox_add(CHANNEL, str(event.chat_id), reply.to_json(), inbox_id)
+                self.store.inbox_done(inbox_id)
+        except Exception:
+            log.exception("handling a message failed; the user was asked to send it again")
+            with self.store.transaction():
+                self.store.outbox_add(CHANNEL, str(event.chat_id), Reply().add(FAILED).to_json(), inbox_id)
+                self.store.inbox_done(inbox_id)
+
+    async def _resolve_press(self, event: Inbound, inbox_id: int) -> str | None:
+        """The value of the pressed choice, or None for a stale or unknown button."""
+        reply = None
+        stale = event.outbox_id is None or keyboard_is_stale(self.store.db, event.chat_id, event.outbox_id, inbox_id)
+        if not stale:
+            row = self.store.db.execute("select reply from outbox where id = ?", [event.outbox_id]).fetchone()
+            reply = Reply.from_json(json.loads(row[0]))
+            if not 0 <= (event.index or 0) < len(reply.choices):
+                stale = True
+        if stale:
+            await self._best_effort(self.bot.answer_callback_query(event.query_id, text=STALE_PRESS))
+            await self._best_effort(self.bot.edit_message_reply_markup(event.chat_id, event.message_id,
+                                                                       reply_markup=None))
+            if self.keyboards.get(event.chat_id, (None,))[0] == event.message_id:
+                self.keyboards.pop(event.chat_id, None)
+            return None
+        choice = reply.choices[event.index]
+        await self._best_effort(self.bot.answer_callback_query(event.query_id))
+        shown = reply.html_chunks(CHUNK_LIMIT)[-1] if reply.parts else ""
+        chosen = f"{shown}\n\n✅ <b>{html.escape(choice.label, quote=False)}</b>".strip()
+        await self._best_effort(self.bot.edit_message_text(chosen, event.chat_id, event.message_id,
+                                                           parse_mode=ParseMode.HTML, reply_markup=None))
+        if self.keyboards.get(event.chat_id, (None,))[0] == event.message_id:
+            self.keyboards.pop(event.chat_id, None)
+        return choice.value
+
+    async def _retire_keyboard(self, chat_id: int) -> None:
+        """A typed answer makes the open question's buttons obsolete: remove them."""
+        shown = self.keyboards.pop(chat_id, None)
+        if shown is not None:
+            await self._best_effort(self.bot.edit_message_reply_markup(chat_id, shown[0], reply_markup=None))
+
+    async def _typing(self, chat_id: int) -> None:
+        now = time.monotonic()
+        if now - self.last_typing.get(chat_id, -TYPING_EVERY) >= TYPING_EVERY:
+            self.last_typing[chat_id] = now
+            await self._best_effort(self.bot.send_chat_action(chat_id, ChatAction.TYPING))
+
+    # -- sending -------------------------------------------------------------------------------
+    async def _flush_outbox(self, chat_id: int) -> None:
+        rows = self.store.outbox_pending(CHANNEL, str(chat_id))
+        for i, row in enumerate(rows):
+            last_of_turn = i + 1 == len(rows) or rows[i + 1]["inbox_id"] != row["inbox_id"]
+            await self._send_row(chat_id, row, last_of_turn)
+
+    async def _send_row(self, chat_id: int, row: dict, last_of_turn: bool) -> None:
+        """Send one stored reply (retrying network errors), then mark it sent."""
+        delay = 1.0
+        while True:
+            try:
+                await self._send_reply(chat_id, row, last_of_turn)
+                break
+            except RetryAfter as exc:  # the rate limiter's retries ran out
+                await asyncio.sleep(_seconds(exc.retry_after) + 0.1)
+            except (Forbidden, BadRequest, InvalidToken) as exc:
+                log.warning("a reply could not be delivered and was dropped: %s", exc)
+                break
+            except NetworkError as exc:
+                log.warning("sending failed (%s); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        self.store.outbox_sent(row["id"])
+
+    async def _send_reply(self, chat_id: int, row: dict, last_of_turn: bool) -> None:
+        reply = Reply.from_json(row["reply"])
+        origin = self._origin(row["inbox_id"])
+        group = origin is not None and origin.is_group
+        chunks = reply.html_chunks(CHUNK_LIMIT) if reply.plain() else []
+        for i, chunk in enumerate(chunks):
+            last = i + 1 == len(chunks)
+            markup: Any = None
+            if last and reply.choices:
+                markup = keyboard(row["id"], reply.choices)
+            elif last and last_of_turn and group and expects_answer(reply):
+                markup = ForceReply(selective=origin.kind == "text")
+            reply_to = None
+            if group and origin.kind == "text" and origin.message_id and (i == 0 or isinstance(markup, ForceReply)):
+                reply_to = ReplyParameters(message_id=origin.message_id, allow_sending_without_reply=True)
+            try:
+                message = await self.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
+                                                      reply_markup=markup, reply_parameters=reply_to)
+            except BadRequest as exc:
+                if "parse" not in str(exc).lower() and "entit" not in str(exc).lower():
+                    raise
+                log.warning("Telegram refused a reply's HTML (%s); sending it as plain text", exc)
+                message = await self.bot.send_message(chat_id, html_to_text(chunk), reply_markup=markup,
+                                                      reply_parameters=reply_to)
+            if isinstance(markup, InlineKeyboardMarkup):
+                await self._retire_keyboard(chat_id)
+                self.keyboards[chat_id] = (message.message_id, row["id"], chunk)
+        for attachment in reply.attachments:
+            file = InputFile(attachment.data, filename=attachment.filename)
+            if attachment.mime == "image/png":
+                await self.bot.send_photo(chat_id, file)
+            else:
+                await self.bot.send_document(chat_id, file)
+
+    def _origin(self, inbox_id: int | None) -> Inbound | None:
+        if inbox_id is None:
+            return None
+        row = self.store.db.execute("select payload from inbox where id = ?", [inbox_id]).fetchone()
+        return Inbound.from_payload(row[0]) if row else None
+
+    # -- helpers -------------------------------------------------------------------------------
+    async def _best_effort(self, coro) -> Any:
+        """A call whose failure must not stop the conversation (typing, edits, answers)."""
+        try:
+            return await coro
+        except TelegramError as exc:
+            if "not modified" not in str(exc):
+                log.info("ignored a failed Bot API call: %s", exc)
+        return None
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+# -- command line ----------------------------------------------------------------------------
+def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Options of `neuroladder run`."""
+    parser.add_argument("--db", default=None,
+                        help="SQLite file of the consultation log (default: $NEUROLADDER_DB, else neuroladder.db)")
+    parser.add_argument("--open", action="store_true",
+                        help="serve every Telegram user (without it, NEUROLADDER_ALLOWED_USERS or "
+                             "NEUROLADDER_ALLOWED_CHATS must be set)")
+    parser.add_argument("--env-file", default=".env",
+                        help="read settings from this file when present (default: .env); "
+                             "variables already set win")
+    parser.add_argument("--poll-timeout", type=float, default=None,
+                        help="long-polling timeout in seconds (default 30)")
+    parser.add_argument("--webhook-url", default=None,
+                        help="receive updates by webhook at this https URL instead of polling (not available yet)")
+    parser.add_argument("--webhook-listen", default="127.0.0.1", help=argparse.SUPPRESS)
+    parser.add_argument("--webhook-port", type=int, default=8443, help=argparse.SUPPRESS)
+    return parser
+
+
+def load_settings(args: argparse.Namespace) -> TelegramSettings:
+    settings_mod.load_env_file(getattr(args, "env_file", None) or ".env")
+    cfg = settings_mod.from_env(db_path=args.db, open_access=args.open, webhook_url=args.webhook_url,
+                                webhook_listen=args.webhook_listen, webhook_port=args.webhook_port,
+                                poll_timeout=args.poll_timeout)
+    if cfg.webhook_url:
+        raise SettingsError("webhook mode is not available yet; run without --webhook-url to use long polling")
+    return cfg
+
+
+def make_service(store: Store):
+    from .service import Service
+    return Service(store)
+
+
+async def serve(cfg: TelegramSettings, service_factory=make_service) -> int:
+    store = Store(cfg.db_path)
+    try:
+        channel = TelegramChannel(cfg, store, service_factory(store))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, channel.stop)
+            except (NotImplementedError, RuntimeError):
+                pass
+        if cfg.open_access:
+            log.warning("--open: every Telegram user may consult this bot")
+        await channel.run()
+        return 0
+    finally:
+        store.close()
+
+
+def main(args: argparse.Namespace, service_factory=make_service) -> int:
+    """Run the bot until SIGINT/SIGTERM. Exit status 2 for bad settings, 1 if Telegram refuses."""
+    try:
+        cfg = load_settings(args)
+    except SettingsError as exc:
+        print(f"neuroladder run: {exc}", file=sys.stderr)
+        return 2
+    settings_mod.setup_logging([cfg.token])
+    try:
+        return asyncio.run(serve(cfg, service_factory))
+    except StartupError as exc:
+        print(f"neuroladder run: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":  # python -m neuroladder.bot.telegram [options]
+    sys.exit(main(configure_parser(argparse.ArgumentParser(prog="neuroladder run")).parse_args()))

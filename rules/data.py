@@ -1,0 +1,64 @@
+"""Load the ruleset's knowledge files (thresholds, findings, sources, drugs) from package data."""
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+
+def read_toml(package: str, name: str) -> dict:
+    return tomllib.loads(resources.files(package).joinpath(name).read_text(encoding="utf-8"))
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Knowledge:
+    thresholds: dict[str, Any]
+    findings: dict[str, dict]        # code -> spec, in ladder order
+    steps: dict[str, str]
+    sources: dict[str, dict]
+    agents: dict[str, dict]
+    classes: dict[str, str]
+    ambiguous: dict[str, dict]
+    red_flags: dict[str, str]
+
+    def fingerprint(self) -> dict:
+        """What the registered ruleset depends on (a changed threshold is a new ruleset)."""
+        return {"thresholds": self.thresholds, "agents": {a: v["class"] for a, v in self.agents.items()}}
+
+    def agent_label(self, agent: str) -> str:
+        return self.agents[agent]["label"]
+
+
+def load_knowledge(threshold_overrides: dict | None = None) -> Knowledge:
+    base = _base_knowledge()
+    if not threshold_overrides:
+        return base
+    return Knowledge(_merge(base.thresholds, threshold_overrides), base.findings, base.steps, base.sources,
+                     base.agents, base.classes, base.ambiguous, base.red_flags)
+
+
+@lru_cache(maxsize=1)
+def _base_knowledge() -> Knowledge:
+    pkg = __package__
+    findings = read_toml(pkg, "findings.toml")
+    drugs = read_toml(pkg, "drugs.toml")
+    return Knowledge(
+        thresholds=read_toml(pkg, "thresholds.toml"),
+        findings=findings["findings"],
+        steps=findings["steps"],
+        sources=read_toml(pkg, "sources.toml")["sources"],
+        agents=drugs["agents"],
+        classes=drugs["classes"],
+        ambiguous=drugs.get("ambiguous", {}),
+        red_flags=findings["red_flags"],
+    )

@@ -1,0 +1,40 @@
+"""First line before anything else: a gabapentinoid, and an SNRI or TCA, each an adequate trial [1].
+
+Step 4 needs trials of first-line medications that failed alone and in combination [1]; a class
+with no trial, or with only trials that were not adequate, keeps the ladder open.
+"""
+from durable.lang import c, m, none, when_all
+
+from ..engine import consequent, phase
+
+REQUIREMENTS = {
+    "gabapentinoid": ("gabapentinoid", ("gabapentinoid",), "GABAPENTINOID_NOT_TRIED"),
+    "antidepressant": ("SNRI or TCA", ("snri", "tca"), "ANTIDEPRESSANT_NOT_TRIED"),
+}
+
+
+def _in_classes(classes):
+    cond = m.cls == classes[0]
+    for cls in classes[1:]:
+        cond = cond | (m.cls == cls)
+    return cond
+
+
+def define(k):
+    for key, (shown, classes, untried_code) in REQUIREMENTS.items():
+        _class_rules(key, shown, classes, untried_code)
+
+
+def _class_rules(key, shown, classes, untried_code):
+    @when_all(phase("ladder"), none((m.kind == "trial") & (m.tried == "yes") & _in_classes(classes)))
+    @consequent(f"{key}_not_tried")
+    def class_not_tried(ctx):
+        ctx.finding(untried_code)
+        ctx.derive("open", rung=f"{shown} trial")
+
+    @when_all(phase("ladder"), c.t << (m.kind == "trial") & (m.tried == "yes") & _in_classes(classes),
+              none((m.kind == "status") & (m.ok == True) & _in_classes(classes)))
+    @consequent(f"{key}_not_adequate")
+    def class_not_adequate(ctx):
+        # The trial's own finding (under-dosed, too short, details missing...) says why.
+        ctx.derive("open", "t", rung=f"adequate {shown} trial")

@@ -1,0 +1,31 @@
+"""Step 4, and only then: referral to a pain specialist or multidisciplinary centre [1] for spinal
+cord stimulation or high-frequency rTMS [2]; strong opioids only as a last resort [2]; CBT and
+physical therapy [1]; realistic expectations [7, 5].
+
+Nothing past the ladder while any earlier rung is open (clinical notes, principle 1).
+"""
+from durable.lang import c, m, none, when_all
+
+from ..engine import consequent, phase
+
+STEP4_CODES = ("STEP4_REFERRAL", "STRONG_OPIOIDS_LAST_RESORT", "CBT_PHYSIO", "GOAL_FUNCTION")
+
+
+def define(k):
+    @when_all(phase("conclude"), none(m.kind == "open"))
+    @consequent("treatment_resistant")
+    def treatment_resistant(ctx):
+        for code in STEP4_CODES:
+            ctx.finding(code)
+
+    @when_all(phase("conclude"), c.o << (m.kind == "open"))
+    @consequent("step4_not_yet")
+    def step4_not_yet(ctx):
+        rungs = sorted({d["fact"]["rung"] for d in ctx.derived_of("open")})
+        ctx.finding("STEP4_NOT_YET", open="; ".join(rungs))
+
+    @when_all(phase("conclude"), c.s << (m.kind == "status") & (m.ok == True) &
+              ((m.outcome == "no_benefit") | (m.outcome == "partial")))
+    @consequent("realistic_expectations")
+    def realistic_expectations(ctx):
+        ctx.finding("EXPECTATIONS", "s")

@@ -1,0 +1,126 @@
+"""The Matrix channel's transport against a real Synapse, with a stand-in consult (echo).
+
+The consultation itself is tested in test_matrix_consult.py; here: encryption, choices by
+number/text/reaction, the picture, invites, unencrypted rooms, credentials.
+"""
+from __future__ import annotations
+
+import html
+import subprocess
+import sys
+
+import nio
+import pytest
+
+from matrix_helpers import bot_command, until
+
+pytest_plugins = ["matrix_fixtures"]
+
+
+async def test_encrypted_round_trip_with_choices_reaction_and_picture(synapse, clinicians, matrix_bot):
+    alice = await clinicians("alice")
+    bot = await matrix_bot(allowed=[alice.user_id], fake_service=True).start()
+    room = await alice.create_room(invite=[bot.user_id])
+    await alice.wait_member(room, bot.user_id)
+
+    first = await alice.say(room, "duloxetine <60 mg> & gabapentin")
+    [reply] = await alice.wait_replies(room, bot.user_id, first)
+    assert isinstance(reply, nio.RoomMessageNotice) and reply.decrypted
+    assert reply.body == "echo: duloxetine <60 mg> & gabapentin"
+    assert reply.source["content"]["format"] == "org.matrix.custom.html"
+    assert reply.formatted_body == "echo: <b>duloxetine &lt;60 mg&gt; &amp; gabapentin</b>"
+
+    ask = await alice.say(room, "/choices")
+    [menu] = await alice.wait_replies(room, bot.user_id, ask)
+    assert menu.body == "Pick one:\n\n1. Yes\n2. No"
+    assert "<ol><li>Yes</li><li>No</li></ol>" in menu.formatted_body
+
+    by_number = await alice.say(room, "2")
+    assert (await alice.wait_replies(room, bot.user_id, by_number))[0].body == "echo: no"
+    ask = await alice.say(room, "/choices")
+    await alice.wait_replies(room, bot.user_id, ask)
+    by_text = await alice.say(room, "yes")
+    assert (await alice.wait_replies(room, bot.user_id, by_text))[0].body == "echo: yes"
+    by_reaction = await alice.react(room, menu.event_id, "2\ufe0f\u20e3")
+    assert (await alice.wait_replies(room, bot.user_id, by_reaction))[0].body == "echo: no"
+
+    ask = await alice.say(room, "/picture")
+    replies = await alice.wait_replies(room, bot.user_id, ask, count=2)
+    [image] = [r for r in replies if isinstance(r, nio.RoomEncryptedImage)]
+    assert image.mimetype == "image/png"
+    assert image.source["content"]["info"]["w"] == 1
+
+    # Each turn recorded with its author, in one consult for the room.
+    rows = bot.query("select c.chat_id, t.author, t.text from turns t join consults c on c.id = t.consult_id "
+                     "where t.direction = 'in' order by t.id")
+    assert {r[0] for r in rows} == {room}
+    assert [r[2] for r in rows] == ["duloxetine <60 mg> & gabapentin", "/choices", "no", "/choices", "yes",
+                                    "no", "/picture"]
+    assert {r[1] for r in rows} == {alice.user_id}
+
+
+async def test_invite_from_user_not_allowed_is_declined_and_nothing_stored(synapse, clinicians, matrix_bot):
+    alice, mallory = await clinicians("alice"), await clinicians("mallory")
+    bot = await matrix_bot(allowed=[alice.user_id], fake_service=True).start()
+    room = await mallory.create_room(invite=[bot.user_id], name="mallory's secret room")
+    await mallory.wait_member(room, bot.user_id, "leave")
+    # An allowed invite after it still works: the bot is alive and the bad invite did not stop it.
+    ok_room = await alice.create_room(invite=[bot.user_id])
+    await alice.wait_member(ok_room, bot.user_id)
+    bot.stop()
+    stored = b"".join(p.read_bytes() for p in bot.workdir.glob("bot.db*"))
+    stored += b"".join(p.read_bytes() for p in bot.store_dir.rglob("*") if p.is_file())
+    for trace in (room, mallory.user_id, "mallory's secret room"):
+        assert trace.encode() not in stored, f"{trace} was stored"
+    assert bot.query("select count(*) from inbox")[0][0] == 0
+
+
+async def test_unencrypted_room_gets_the_refusal_once(synapse, clinicians, matrix_bot):
+    alice = await clinicians("alice")
+    bot = await matrix_bot(allowed=[alice.user_id], fake_service=True).start()
+    room = await alice.create_room(invite=[bot.user_id], encrypted=False)
+    await alice.wait_member(room, bot.user_id)
+    await alice.say(room, "gabapentin 1200 mg for 3 months")
+    await alice.say(room, "/summary")
+    await until(lambda: alice.from_user(room, bot.user_id), 30, "the refusal")
+    await alice.say(room, "/help")
+    await until(lambda: bot.query("select count(*) from matrix_sync where key = 'next_batch'")[0][0], 10, "a sync")
+    [refusal] = [e for e in alice.from_user(room, bot.user_id) if isinstance(e, nio.RoomMessage)]
+    assert "not end-to-end encrypted" in refusal.body
+    bot.stop()
+    assert [e for e in alice.from_user(room, bot.user_id) if isinstance(e, nio.RoomMessage)] == [refusal]
+    assert bot.query("select count(*) from inbox")[0][0] == 0
+    assert bot.query("select count(*) from turns")[0][0] == 0
+    assert bot.query("select count from refusals where channel = 'matrix'") == [(1,)]
+
+
+async def test_allow_unencrypted_answers_in_a_plain_room(synapse, clinicians, matrix_bot):
+    alice = await clinicians("alice")
+    bot = await matrix_bot(allowed=[alice.user_id], fake_service=True, extra_args=("--allow-unencrypted",)).start()
+    room = await alice.create_room(invite=[bot.user_id], encrypted=False)
+    await alice.wait_member(room, bot.user_id)
+    ask = await alice.say(room, "hello")
+    [reply] = await alice.wait_replies(room, bot.user_id, ask)
+    assert reply.body == "echo: hello"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({}, "MATRIX_HOMESERVER is not set"),
+    ({"MATRIX_HOMESERVER": "URL"}, "MATRIX_USER_ID is not set"),
+    ({"MATRIX_HOMESERVER": "URL", "MATRIX_USER_ID": "@x:localhost"}, "set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN"),
+    ({"MATRIX_HOMESERVER": "URL", "MATRIX_USER_ID": "@alice:localhost", "MATRIX_PASSWORD": "wrong-pass-123"},
+     "login to URL as @alice:localhost failed"),
+    ({"MATRIX_HOMESERVER": "URL", "MATRIX_USER_ID": "@alice:localhost", "MATRIX_ACCESS_TOKEN": "syt_bogus_456"},
+     "the homeserver refused MATRIX_ACCESS_TOKEN"),
+])
+def test_missing_or_wrong_credentials_give_one_line(synapse, tmp_path, env, message):
+    env = {k: v.replace("URL", synapse.url) for k, v in env.items()}
+    base = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("MATRIX_", "NEUROLADDER_"))}
+    out = subprocess.run(bot_command() + ["--db", str(tmp_path / "x.db")], env={**base, **env},
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 2, out
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message.replace("URL", synapse.url) in lines[0], out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    for secret in ("wrong-pass-123", "syt_bogus_456"):
+        assert secret not in out.stderr + out.stdout
