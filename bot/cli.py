@@ -23,9 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         telegram = None
     if telegram is not None:
         telegram.configure_parser(run)
-        run.set_defaults(func=telegram.main)
     else:
-        run.set_defaults(func=lambda a: _missing("the Telegram channel"))
+        run.add_argument("--db", default=None)
+    run.set_defaults(func=lambda a: _run_bot(a, telegram.main if telegram else None))
 
     matrix = sub.add_parser("matrix", help="the Matrix bot (end-to-end encrypted rooms)")
     try:
@@ -38,6 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         matrix.set_defaults(func=lambda a: _missing("the Matrix channel (pip install 'neuroladder[matrix]')"))
     return parser
+
+
+def _run_bot(args: argparse.Namespace, telegram_main) -> int:
+    """`run`: Telegram when a token is set, else a consultation in this terminal."""
+    import os
+
+    if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
+        if telegram_main is None:
+            return _missing("the Telegram channel")
+        return telegram_main(args)
+    from . import console
+
+    print("No TELEGRAM_BOT_TOKEN set: starting a consultation in this terminal "
+          "(set the token to serve Telegram).", file=sys.stderr)
+    args.out = getattr(args, "out", ".")
+    return console.run(args)
 
 
 def _missing(what: str) -> int:
@@ -53,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `neuroladder chat | head`: the reader left; nothing to report
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

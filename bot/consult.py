@@ -18,7 +18,8 @@ from ..rules.facts import FactError, check, engine_facts
 from .intake import Intake, Question
 from .parse import Parsed, Parser
 from .render import Renderer
-from .reply import Choice, Reply
+from . import explain, ladder, note
+from .reply import Attachment, Choice, Reply
 from .store import Store
 
 # A changed tried/not-tried answer is a contradiction to ask about, unless the clinician marks
@@ -74,7 +75,7 @@ class Consult:
         reply = Reply()
         q = self.current_question()
         parsed = self.tk.parser.parse(text)
-        if not parsed.facts and q is not None:
+        if not parsed.facts and not parsed.ambiguous and q is not None:  # "capsaicin": ask, never guess
             parsed = self._as_answer_to(q, text, parsed)
         if parsed.answer == "skip" and q is not None:
             self.state["skipped"].append(q.id)
@@ -91,6 +92,12 @@ class Consult:
 
     def _as_answer_to(self, q: Question, text: str, parsed: Parsed) -> Parsed:
         """A short reply ("yes", "600 tid", "normal", "35") read as the answer to question q."""
+        if parsed.answer in ("unknown", "skip") and q.answer in ("dose", "number", "weeks", "outcome"):
+            # "unknown" to a detail question leaves that detail unknown: read with the subject
+            # ("gabapentin unknown") it would re-answer whether the drug was tried at all.
+            if parsed.answer == "unknown" and q.answer == "outcome":
+                return Parsed(facts={q.slot: "unknown"})
+            return Parsed(answer="skip")
         if q.answer in ("number", "weeks"):
             bare = text.strip().lower().replace(",", ".")
             for unit in ("weeks", "week", "wks", "wk", "w", "ml/min", "years", "yrs", "y"):
@@ -155,6 +162,7 @@ class Consult:
                        f"{'tried' if old == 'yes' else 'not tried'}; now {'tried' if new == 'yes' else 'not tried'}.")
         reply.line("Which is right?", "b")
         reply.choices.extend([Choice("Use the new answer", "/resolve new"), Choice("Keep the earlier one", "/resolve old")])
+        self.save()
         return reply
 
     def resolve_conflict(self, choice: str, turn_id: int) -> Reply:
@@ -193,10 +201,7 @@ class Consult:
         if changed:
             self._report_changes(reply, changed, prev, now_ev)
         else:
-            new_critical = [f for f in now_ev.findings if f.severity == "critical" and f not in prev.findings
-                            and _key(f) not in {_key(p) for p in prev.findings}]
-            for f in new_critical:
-                self.tk.render.finding_card(reply, f)
+            self._report_new(reply, prev, now_ev, set(fresh))
         if parsed.ambiguous:
             self.store.add_findings(self.id, turn_id, [f.to_dict() for f in now_ev.findings])
             self.save()
@@ -222,13 +227,26 @@ class Consult:
         if added:
             reply.line("Now:", "b")
             for f in added:
-                reply.line(f"+ {self.tk.knowledge.findings[f.code]['summary']}: {f.text}")
+                first = f.text.split(". ")[0].rstrip(".")
+                reply.line(f"+ {first}.")
         if gone:
             reply.line("No longer:", "b")
             for f in gone:
                 reply.line(f"- {self.tk.knowledge.findings[f.code]['summary']}")
         if not (added or gone):
             reply.line("The advice is unchanged.", "i")
+
+    def _report_new(self, reply: Reply, prev: Evaluation, now: Evaluation, fresh: set[str]) -> None:
+        """New warnings that rest on what was just said (a dose just typed is judged at once);
+        critical findings always. The full ranked list stays in /summary."""
+        old = {_key(p) for p in prev.findings}
+        for f in now.findings:
+            if _key(f) in old or f.severity == "info":
+                continue
+            names = {n for fid in now.base_facts_behind(f) for n in now.base[fid].get("src", "").split(",")}
+            if f.severity == "critical" or names & fresh:
+                mark = "‼" if f.severity == "critical" else "⚠"
+                reply.line(f"{mark} {f.text.split('. ')[0].rstrip('.')}.")
 
     def _continue(self, reply: Reply, turn_id: int, ev: Evaluation | None = None) -> Reply:
         answers = self.answers()
@@ -263,6 +281,9 @@ class Consult:
         if used:
             reply.add("Sources: ", "b").line("; ".join(f"[{k}] {self.tk.knowledge.sources[k]['name']}" for k in used))
         reply.line(r.texts["disclaimer"], "i")
+        if ev.findings:
+            reply.choices.extend([Choice("How? (#1)", "/how 1"), Choice("Ladder picture", "/ladder"),
+                                  Choice("Export note", "/export")])
         return reply
 
     def undo(self, turn_id: int) -> Reply:
@@ -277,16 +298,68 @@ class Consult:
             self.store.undo_turn(self.id, change["turn"], turn_id)
         reply = Reply().line("Took back the last answer.", "b")
         after = self.answers()
-        changed = {n: (before.get(n), after.get(n)) for n in set(before) | set(after) if before.get(n) != after.get(n)}
-        for name, (old, new) in sorted(changed.items()):
-            old_s = "; ".join(self.tk.render.describe({name: old})) if old is not None else "(none)"
-            new_s = "; ".join(self.tk.render.describe({name: new})) if new is not None else "(none)"
-            reply.line(f"{old_s} -> {new_s}")
+        changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+        removed = {n: before[n] for n in changed if n in before}
+        restored = {n: after[n] for n in changed if n in after}
+        if removed:
+            reply.add("Taken back: ").line("; ".join(self.tk.render.describe(removed)))
+        if restored:
+            reply.add("Restored: ").line("; ".join(self.tk.render.describe(restored)))
         self.state.pop("finished", None)
         now = self.evaluate(after)
         if changed:
             self._report_changes(reply, {}, prev, now)
         return self._continue(reply, turn_id, now)
+
+    # -- explain and correct (/how, /edit, /export, /ladder) -----------------------------------------
+    def how(self, arg: str) -> Reply:
+        ev = self.evaluate()
+        if not ev.findings:
+            return Reply().line("No recommendation yet.")
+        number = int(arg) if arg.strip().isdigit() else 1
+        if not 1 <= number <= len(ev.findings):
+            return Reply().line(f"There are {len(ev.findings)} recommendations; try /how 1 to /how {len(ev.findings)}.")
+        return explain.how(self.store, self.id, ev, ev.findings[number - 1], number, self.tk.render)
+
+    def edit(self, arg: str, turn_id: int) -> Reply:
+        facts = self.store.live_facts(self.id)
+        if arg.strip().isdigit() and 1 <= int(arg) <= len(facts):
+            row = facts[int(arg) - 1]
+            before = self.answers()
+            self.store.retract_fact(self.id, row["name"], turn_id)
+            self.state["changes"].append({"turn": turn_id})
+            self.state.pop("finished", None)
+            reply = Reply().line(f"Removed: {'; '.join(self.tk.render.describe({row['name']: row['value']}))}.")
+            self._report_changes(reply, {}, self.evaluate(before), self.evaluate())
+            return self._continue(reply, turn_id)
+        if not facts:
+            return Reply().line("No facts yet to correct.")
+        turns = {t["id"]: t["seq"] for t in self.store.turns(self.id)}
+        reply = Reply().line(self.tk.render.texts["edit_intro"], "b")
+        for i, row in enumerate(facts, 1):
+            said = "; ".join(self.tk.render.describe({row["name"]: row["value"]}))
+            reply.line(f"{i}. {said} (turn {turns.get(row['turn_id'], '?')})")
+        return reply
+
+    def export(self) -> Reply:
+        answers = self.answers()
+        ev = self.evaluate(answers)
+        unknown = [q.label for q in self.tk.intake.unknowns(answers, set(self.state["skipped"]), ev.codes())]
+        text = note.consult_note(answers, ev, unknown, self.tk.render, self.tk.rules.version)
+        reply = Reply().line("The consult note, ready to paste into a record (no identifiers).")
+        reply.attachments.append(Attachment(f"neuroladder-note-{self.id}.md", "text/markdown", text.encode("utf-8")))
+        return reply
+
+    def ladder_model(self) -> list:
+        return ladder.ladder_model(self.evaluate(), self.tk.knowledge)
+
+    def ladder(self) -> Reply:
+        rungs = self.ladder_model()
+        png = ladder.draw_png(rungs, self.tk.knowledge)
+        reply = Reply().line("The ladder for this consult: green done, orange not adequate, yellow open, "
+                             "grey unknown, red blocked by a pitfall.")
+        reply.attachments.append(Attachment(f"neuroladder-ladder-{self.id}.png", "image/png", png))
+        return reply
 
     def why(self) -> Reply:
         q = self.current_question()

@@ -74,7 +74,10 @@ class Renderer:
         reply.add(self.k.findings[finding.code]["summary"], "b")
         reply.add(f" ({self.step_name(finding.step)})", "i")
         reply.line()
-        reply.line(finding.text)
+        reply.add(finding.text)
+        if number is not None:
+            reply.add(f"  /how {number}", "i")
+        reply.line()
 
     def findings_list(self, findings: Iterable[Finding], reply: Reply | None = None) -> Reply:
         reply = reply or Reply()

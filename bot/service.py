@@ -13,6 +13,7 @@ import re
 from typing import Callable
 
 from ..rules.data import Knowledge, load_knowledge
+from . import privacy, retention
 from .consult import Consult, Toolkit
 from .reply import Reply
 from .store import Store
@@ -40,8 +41,10 @@ ERROR_TEXT = ("Sorry - something went wrong while handling that message. Your ea
 
 
 class Service:
-    def __init__(self, store: Store, knowledge: Knowledge | None = None):
+    def __init__(self, store: Store, knowledge: Knowledge | None = None, *, admins=None):
         self.store = store
+        # author ids allowed /purge and /exportconsult (default: $NEUROLADDER_ADMINS)
+        self.admins = retention.admins_from_env() if admins is None else frozenset(str(a) for a in admins)
         self.tk = Toolkit.load(knowledge or load_knowledge())
         self.extra_commands: dict[str, Callable[..., Reply]] = {}
 
@@ -52,11 +55,12 @@ class Service:
     def handle(self, channel: str, chat_id: str, text: str, *, author: str | None = None,
                inbox_id: int | None = None) -> list[Reply]:
         """Process one message (free text, a command such as /summary, or a choice's value)."""
-        text = (text or "").strip()
+        guarded = privacy.guard(text)  # identifiers redacted before anything is stored or parsed
+        text = guarded.text.strip()
         chat_id = str(chat_id)
         try:
             with self.store.transaction():
-                return [self._handle(channel, chat_id, text, author, inbox_id)]
+                return [self._handle(channel, chat_id, text, author, inbox_id, guarded.warning)]
         except Exception:
             log.exception("message handling failed (channel=%s)", channel)
             with self.store.transaction():
@@ -69,7 +73,8 @@ class Service:
     def _new(self, channel: str, chat_id: str) -> dict:
         return self.store.new_consult(channel, chat_id, self.tk.rules.version)
 
-    def _handle(self, channel: str, chat_id: str, text: str, author: str | None, inbox_id: int | None) -> Reply:
+    def _handle(self, channel: str, chat_id: str, text: str, author: str | None, inbox_id: int | None,
+                notice: str | None = None) -> Reply:
         match = COMMAND_RE.match(text)
         cmd = match.group("cmd").lower() if match else None
         arg = (match.group("arg") or "").strip() if match else ""
@@ -86,8 +91,12 @@ class Service:
             if fresh:
                 reply.line(self.tk.render.texts["disclaimer"], "i")
             reply.extend(consult.answer(text, author, turn_id))
+        elif cmd in retention.ADMIN_COMMANDS:
+            reply = retention.admin_command(self.store, cmd, arg, author, self.admins, keep=consult.id)
         else:
             reply = self._command(consult, cmd, arg, turn_id, fresh)
+        if notice:
+            reply = Reply().line(notice, "b").line().extend(reply)
         self.store.add_turn(consult.id, "out", reply.plain(), None, inbox_id)
         return reply
 
@@ -108,6 +117,14 @@ class Service:
             return consult.undo(turn_id)
         if cmd == "skip":
             return consult.skip(turn_id)
+        if cmd == "how":
+            return consult.how(arg)
+        if cmd == "edit":
+            return consult.edit(arg, turn_id)
+        if cmd == "export":
+            return consult.export()
+        if cmd == "ladder":
+            return consult.ladder()
         if cmd == "resolve":
             return consult.resolve_conflict(arg.lower(), turn_id)
         if cmd in self.extra_commands:

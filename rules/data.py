@@ -30,6 +30,7 @@ class Knowledge:
     classes: dict[str, str]
     ambiguous: dict[str, dict]
     red_flags: dict[str, str]
+    rungs: list[dict]
 
     def fingerprint(self) -> dict:
         """What the registered ruleset depends on (a changed threshold is a new ruleset)."""
@@ -44,7 +45,7 @@ def load_knowledge(threshold_overrides: dict | None = None) -> Knowledge:
     if not threshold_overrides:
         return base
     return Knowledge(_merge(base.thresholds, threshold_overrides), base.findings, base.steps, base.sources,
-                     base.agents, base.classes, base.ambiguous, base.red_flags)
+                     base.agents, base.classes, base.ambiguous, base.red_flags, base.rungs)
 
 
 @lru_cache(maxsize=1)
@@ -61,4 +62,5 @@ def _base_knowledge() -> Knowledge:
         classes=drugs["classes"],
         ambiguous=drugs.get("ambiguous", {}),
         red_flags=findings["red_flags"],
+        rungs=read_toml(pkg, "ladder.toml")["rungs"],
     )

@@ -80,6 +80,7 @@ class _Collector:
         self.findings: dict[tuple, Finding] = {}
         self.derived: dict[str, dict] = {}
         self.errors: list[str] = []
+        self.base_ids: list[str] = []
         self.counter = itertools.count(1)
 
 
@@ -96,8 +97,12 @@ class Ctx:
         return dict(getattr(self._c, name)._d)
 
     def finding(self, code: str, *matched: str, **params: Any) -> None:
+        self.finding_because(code, [self.fact(n)["id"] for n in matched], **params)
+
+    def finding_because(self, code: str, ids: list[str], **params: Any) -> None:
+        """A finding resting on facts given by id: for rules whose `none(...)` matched nothing, the
+        facts that closed every alternative are what the conclusion rests on."""
         spec = self.k.findings[code]
-        ids = [self.fact(n)["id"] for n in matched]
         text = spec["text"].format(**params)
         sources = [s.format(**params) for s in spec["sources"]]
         key = (code, json.dumps(params, sort_keys=True, default=str))
@@ -107,6 +112,10 @@ class Ctx:
             return
         self._col.findings[key] = Finding(code, spec["severity"], spec["step"], text, sources,
                                           self.rule, ids, params)
+
+    def base_ids(self) -> list[str]:
+        """Ids of every fact the consult asserted (not derived, not phases)."""
+        return list(self._col.base_ids)
 
     def derived_of(self, kind: str) -> list[dict]:
         """Derived facts of one kind concluded so far in this evaluation."""
@@ -179,6 +188,7 @@ class LadderRules:
         """Assert `facts` (engine facts, each with kind and id) and run every phase."""
         sid = f"e{next(self._sids)}"
         col = _Collector(self.knowledge)
+        col.base_ids = [f["id"] for f in facts]
         _collectors[sid] = col
         try:
             for fact in facts:

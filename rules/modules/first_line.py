@@ -20,9 +20,25 @@ def _in_classes(classes):
     return cond
 
 
+# A trial with one of these problems is not adequate (clinical notes, principle 1: nothing past the
+# ladder while a first-line trial is inadequate), even when another drug of its class was adequate.
+INADEQUATE = ("dose", "divided", "duration", "missing")
+
+
 def define(k):
     for key, (shown, classes, untried_code) in REQUIREMENTS.items():
         _class_rules(key, shown, classes, untried_code)
+
+    is_inadequate = m.type == INADEQUATE[0]
+    for kind in INADEQUATE[1:]:
+        is_inadequate = is_inadequate | (m.type == kind)
+
+    # A trial stopped for side effects failed on tolerability: it is not re-opened here.
+    @when_all(phase("ladder"), c.t << (m.kind == "trial") & (m.tried == "yes") & (m.outcome != "side_effects"),
+              c.p << (m.kind == "problem") & (m.agent == c.t.agent) & is_inadequate)
+    @consequent("trial_not_adequate")
+    def trial_not_adequate(ctx):
+        ctx.derive("open", "t", "p", rung=f"adequate {k.agent_label(ctx.fact('t')['agent'])} trial")
 
 
 def _class_rules(key, shown, classes, untried_code):

@@ -40,4 +40,4 @@ def define(k):
     def renal_dose_adjusted(ctx):
         t, g = ctx.fact("t"), ctx.fact("g")
         ctx.finding("RENAL_DOSE_ADJUSTED", "t", "g", agent=label(t["agent"]), crcl=f"{g['crcl']:g}", min=g["min"],
-                    max=g["max"], dpd=g["dpd"], target=g["dose"], label=g["label"])
+                    max=g["max"], dpd=g["dpd"], target=g["dose"], label=g["renal_label"])

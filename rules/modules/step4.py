@@ -15,14 +15,19 @@ def define(k):
     @when_all(phase("conclude"), none(m.kind == "open"))
     @consequent("treatment_resistant")
     def treatment_resistant(ctx):
+        # Nothing is open: the conclusion rests on every trial's status and every answer that
+        # closed a rung (work-up, red flags, combination, pain pattern, renal function...).
+        because = [d["fact"]["id"] for d in ctx.derived_of("status")]
+        because += [fid for fid in ctx.base_ids() if not fid.startswith("trial.")]
         for code in STEP4_CODES:
-            ctx.finding(code)
+            ctx.finding_because(code, because)
 
     @when_all(phase("conclude"), c.o << (m.kind == "open"))
     @consequent("step4_not_yet")
     def step4_not_yet(ctx):
-        rungs = sorted({d["fact"]["rung"] for d in ctx.derived_of("open")})
-        ctx.finding("STEP4_NOT_YET", open="; ".join(rungs))
+        opened = ctx.derived_of("open")
+        rungs = sorted({d["fact"]["rung"] for d in opened})
+        ctx.finding_because("STEP4_NOT_YET", [d["fact"]["id"] for d in opened], open="; ".join(rungs))
 
     @when_all(phase("conclude"), c.s << (m.kind == "status") & (m.ok == True) &
               ((m.outcome == "no_benefit") | (m.outcome == "partial")))

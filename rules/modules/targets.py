@@ -13,24 +13,29 @@ def define(k):
     t = k.thresholds
     for agent, bands in t["renal"].items():
         for band in bands:
-            _renal_band_rule(agent, band, t[agent]["adequate_mg_day"])
+            _renal_band_rule(agent, band, t[agent])
     for agent in ("gabapentin", "pregabalin", "duloxetine"):
         _default_dose_target(agent, t[agent])
     _tca_duration_target(t["tca"])
 
 
-def _renal_band_rule(agent, band, usual):
+def _renal_band_rule(agent, band, spec):
+    usual = spec["adequate_mg_day"]
+    divided = " in divided doses" if "divided_doses_min" in spec else ""
+
     @when_all(phase("classify"),
               c.r << (m.kind == "renal") & (m.known == True) & (m.crcl >= band["from"]) & (m.crcl < band["to"]))
     @consequent(f"renal_band_{agent}_{band['from']}")
     def renal_band(ctx):
         target = min(usual, band["max_mg_day"])
-        label = band["sources"][0]
+        capped = target < usual
+        # Below the usual target the renal cap decides [L1/L2]; otherwise the usual source does.
+        label = band["sources"][0] if capped else spec["sources"][0]
         ctx.derive("target", "r", agent=agent, dose=target, min=band["min_mg_day"], max=band["max_mg_day"],
                    dpd=band["doses_per_day"], once_daily=band["doses_per_day"] == "1", renal=True,
-                   capped=target < usual, crcl=ctx.fact("r")["crcl"], label=label,
-                   requirement=(f"the renal maximum tolerated, {target} mg/day" if target < usual
-                                else f"at least {usual} mg/day"))
+                   capped=capped, crcl=ctx.fact("r")["crcl"], label=label, renal_label=band["sources"][0],
+                   requirement=(f"the renal maximum tolerated, {target} mg/day" if capped
+                                else f"at least {usual} mg/day{divided}"))
 
 
 def _default_dose_target(agent, spec):

@@ -40,8 +40,10 @@ def define(k):
     def renal_dose_exceeded(ctx):
         t, g = ctx.fact("t"), ctx.fact("g")
         ctx.finding("RENAL_DOSE_EXCEEDED", "t", "g", agent=label(t["agent"]), dose=_fmt(t["dose"]),
-                    max=_fmt(g["max"]), crcl=_fmt(g["crcl"]), dpd=g["dpd"], label=g["label"])
+                    max=_fmt(g["max"]), crcl=_fmt(g["crcl"]), dpd=g["dpd"], label=g["renal_label"])
         ctx.derive("open", "t", "g", rung=f"{label(t['agent'])} dose above the renal maximum")
+        # "reduce the dose before judging the trial": a dose above the renal maximum is never adequate.
+        ctx.derive("problem", "t", "g", agent=t["agent"], type="renal_excess")
 
     @when_all(phase("assess"), c.t << _first_line_trial() & (m.agent == "gabapentin") & (+m.dpd) & (m.dpd < divided_min),
               c.g << (m.kind == "target") & (m.agent == "gabapentin") & (m.once_daily == False))
@@ -107,6 +109,9 @@ def define(k):
         if t["outcome"] == "good":
             ctx.finding("TRIAL_RESPONDING", "t", agent=label(t["agent"]), label=g["label"])
             ctx.derive("open", "t", rung=f"{label(t['agent'])} is helping")
+        elif t["outcome"] == "unknown":
+            # Step 4 needs trials that have failed [1]: an unknown effect is missing, not assumed.
+            ctx.derive("open", "t", rung=f"effect of the {label(t['agent'])} trial")
 
     @when_all(phase("status"), c.t << _first_line_trial(),
               c.p << (m.kind == "problem") & (m.agent == c.t.agent) & (m.type == "tolerability"))

@@ -1,0 +1,47 @@
+"""Clinical content (drugs, thresholds, recommendation text) lives in rules/ and conversations/,
+never in bot/ code."""
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BOT = sorted((ROOT / "bot").glob("*.py"))
+
+
+def _bot_code() -> dict[Path, str]:
+    out = {}
+    for path in BOT:
+        # Docstrings and comments may name what a module is about; code may not decide it.
+        text = re.sub(r'"""[\s\S]*?"""', "", path.read_text())
+        text = re.sub(r"#.*", "", text)
+        out[path] = text.lower()
+    return out
+
+
+def test_no_drug_names_in_bot_code():
+    drugs = tomllib.loads((ROOT / "rules" / "drugs.toml").read_text())["agents"]
+    names = {n for spec in drugs.values() for n in spec["names"] if len(n) > 4} | set(drugs)
+    for path, code in _bot_code().items():
+        for name in names:
+            assert not re.search(rf"\b{re.escape(name)}\b", code), f"{name!r} in {path.name}"
+
+
+def test_no_thresholds_in_bot_code():
+    # Dose thresholds appear as bare numbers only in rules data; small numbers (60, 300...) are
+    # also timeouts and sizes in transport code, so they count only next to a dose unit or word.
+    bare = {"2400", "3600", "1400", "900"}
+    dosed = {"700", "300", "600", "60", "150", "75", "6", "8", "2", "65"}
+    for path, code in _bot_code().items():
+        for number in bare:
+            assert not re.search(rf"(?<![\w.]){number}(?![\w.])", code), f"{number} in {path.name}"
+        for number in dosed:
+            pattern = rf"(?<![\w.]){number}\s*(?:mg|weeks?|years?)\b|(?:dose|age|weeks?)\s*[<>=]+\s*{number}\b"
+            assert not re.search(pattern, code), f"{number} as a clinical threshold in {path.name}"
+
+
+def test_no_finding_text_in_bot_code():
+    findings = tomllib.loads((ROOT / "rules" / "findings.toml").read_text())["findings"]
+    for path, code in _bot_code().items():
+        for spec in findings.values():
+            fragment = spec["text"][:40].lower()
+            assert fragment not in code, f"finding text in {path.name}"
