@@ -204,5 +204,7 @@ class LadderRules:
         if col.errors:
             raise RuleError("; ".join(col.errors))
         order = {code: i for i, code in enumerate(self.knowledge.findings)}
-        findings = sorted(col.findings.values(), key=lambda f: (order[f.code], json.dumps(f.params, sort_keys=True)))
+        # Ranked: critical first (safety, red flags), then the ladder's own order (findings.toml).
+        findings = sorted(col.findings.values(), key=lambda f: (f.severity != "critical", order[f.code],
+                                                                 json.dumps(f.params, sort_keys=True)))
         return Evaluation(findings, col.derived, {f["id"]: f for f in facts})
