@@ -27,6 +27,10 @@ from .store import Store
 CORRECTION_WORDS = ("actually", "correction", "sorry", "i meant", "instead", "should be", "update", "change")
 
 
+EVALUATION_CACHE = 4096
+_evaluations: dict[tuple[str, str], Evaluation] = {}
+
+
 @dataclass
 class Toolkit:
     """Everything a consult needs that is shared between consults (loaded once per process)."""
@@ -57,8 +61,17 @@ class Consult:
         return {f["name"]: f["value"] for f in self.store.live_facts(self.id)}
 
     def evaluate(self, answers: dict[str, Any] | None = None) -> Evaluation:
+        """Findings are a pure function of the answers: the last turn's evaluation is reused
+        (each turn needs the findings before and after it; this halves the engine's work)."""
         answers = self.answers() if answers is None else answers
-        return self.tk.rules.evaluate(engine_facts(answers, self.tk.knowledge))
+        key = (self.tk.rules.version, json.dumps(answers, sort_keys=True))
+        cached = _evaluations.get(key)
+        if cached is None:
+            cached = self.tk.rules.evaluate(engine_facts(answers, self.tk.knowledge))
+            _evaluations[key] = cached
+            while len(_evaluations) > EVALUATION_CACHE:
+                _evaluations.pop(next(iter(_evaluations)))
+        return cached
 
     def next_question(self, answers: dict[str, Any], ev: Evaluation) -> Question | None:
         return self.tk.intake.next_question(answers, set(self.state["skipped"]), ev.codes())

@@ -17,6 +17,8 @@ from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
+from . import crypto
+
 DEFAULT_DB = "neuroladder.db"
 
 
@@ -80,13 +82,34 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["audit"].create({"id": int, "at": str, "action": str, "detail": str}, pk="id")
 
 
+@migration
+def m002_tutor_scores(db: sqlite_utils.Database) -> None:
+    """Tutoring (bot/tutor.py): each case shown to a chat is a round; each answer, an attempt by a learner."""
+    db["tutor_rounds"].create(
+        {"id": int, "channel": str, "chat_id": str, "consult_id": int, "case_id": str, "case_title": str,
+         "ruleset_version": str, "answer_code": str, "options": str, "concluded": str, "presented_at": str,
+         "finished_at": str, "outcome": str},
+        pk="id", foreign_keys=[("consult_id", "consults", "id")],
+    )
+    db["tutor_rounds"].create_index(["channel", "chat_id"])
+    db["tutor_attempts"].create(
+        {"id": int, "round_id": int, "channel": str, "learner": str, "chosen_code": str, "text": str,
+         "correct": int, "at": str},
+        pk="id", foreign_keys=[("round_id", "tutor_rounds", "id")],
+    )
+    db["tutor_attempts"].create_index(["channel", "learner"])
+    db["tutor_attempts"].create_index(["round_id"])
+
+
 class Store:
     """Owns the SQLite connection. One thread uses it (the event loop), see `transaction`."""
 
-    def __init__(self, path: str | Path | None = None, *, conn: sqlite3.Connection | None = None):
+    def __init__(self, path: str | Path | None = None, *, conn: sqlite3.Connection | None = None,
+                 key: str | None = None):
         self.path = str(path or default_db_path())
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # plain sqlite3, or SQLCipher when a key is given or NEUROLADDER_DB_KEY is set (bot/crypto.py)
+            conn = crypto.connect(self.path, key)
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
@@ -145,9 +168,10 @@ class Store:
 
     # -- consults ----------------------------------------------------------------------------
     def open_consult(self, channel: str, chat_id: str) -> dict | None:
-        rows = list(self.db["consults"].rows_where(
-            "channel = ? and chat_id = ? and status = 'open'", [channel, chat_id], order_by="id desc", limit=1))
-        return rows[0] if rows else None
+        cur = self.conn.execute("select * from consults where channel = ? and chat_id = ? and status = 'open' "
+                                "order by id desc limit 1", [channel, chat_id])
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row)) if row else None
 
     def new_consult(self, channel: str, chat_id: str, ruleset_version: str, mode: str = "consult") -> dict:
         with self.transaction():
@@ -160,36 +184,40 @@ class Store:
         return row
 
     def save_state(self, consult_id: int, state: dict) -> None:
-        self.db["consults"].update(consult_id, {"state": json.dumps(state), "updated_at": now()})
+        self.conn.execute("update consults set state = ?, updated_at = ? where id = ?",
+                          [json.dumps(state), now(), consult_id])
 
     def add_turn(self, consult_id: int, direction: str, text: str, author: str | None = None,
                  inbox_id: int | None = None) -> int:
-        seq = self.db.execute("select coalesce(max(seq), 0) + 1 from turns where consult_id = ?",
-                              [consult_id]).fetchone()[0]
-        return self.db["turns"].insert({
-            "consult_id": consult_id, "seq": seq, "direction": direction, "author": author, "text": text,
-            "created_at": now(), "inbox_id": inbox_id}).last_pk
+        # Plain SQL on the hot path: sqlite-utils' insert() inspects the table on every call.
+        return self.conn.execute(
+            "insert into turns (consult_id, seq, direction, author, text, created_at, inbox_id) values "
+            "(?, (select coalesce(max(seq), 0) + 1 from turns where consult_id = ?), ?, ?, ?, ?, ?)",
+            [consult_id, consult_id, direction, author, text, now(), inbox_id]).lastrowid
 
     def turns(self, consult_id: int) -> list[dict]:
         return list(self.db["turns"].rows_where("consult_id = ?", [consult_id], order_by="seq"))
 
     # -- facts ---------------------------------------------------------------------------------
     def live_facts(self, consult_id: int) -> list[dict]:
-        return [dict(r, value=json.loads(r["value"])) for r in self.db["facts"].rows_where(
-            "consult_id = ? and retracted_at is null", [consult_id], order_by="id")]
+        return self._facts("consult_id = ? and retracted_at is null", [consult_id])
+
+    def _facts(self, where: str, args: list) -> list[dict]:
+        cur = self.conn.execute(f"select * from facts where {where} order by id", args)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row), value=json.loads(row[cols.index("value")])) for row in cur.fetchall()]
 
     def all_facts(self, consult_id: int) -> list[dict]:
-        return [dict(r, value=json.loads(r["value"])) for r in self.db["facts"].rows_where(
-            "consult_id = ?", [consult_id], order_by="id")]
+        return self._facts("consult_id = ?", [consult_id])
 
     def set_fact(self, consult_id: int, name: str, value: Any, turn_id: int) -> None:
         """Record `name = value`, retracting any live value it replaces."""
         self.retract_fact(consult_id, name, turn_id)
-        self.db["facts"].insert({"consult_id": consult_id, "name": name, "value": json.dumps(value),
-                                 "turn_id": turn_id, "asserted_at": now()})
+        self.conn.execute("insert into facts (consult_id, name, value, turn_id, asserted_at) values (?, ?, ?, ?, ?)",
+                          [consult_id, name, json.dumps(value), turn_id, now()])
 
     def retract_fact(self, consult_id: int, name: str, turn_id: int) -> None:
-        self.db.execute(
+        self.conn.execute(
             "update facts set retracted_at = ?, retracted_turn_id = ? where consult_id = ? and name = ? "
             "and retracted_at is null", [now(), turn_id, consult_id, name])
 
@@ -207,10 +235,12 @@ class Store:
 
     # -- findings ------------------------------------------------------------------------------
     def add_findings(self, consult_id: int, turn_id: int, findings: list[dict]) -> None:
-        self.db["findings"].insert_all([{
-            "consult_id": consult_id, "turn_id": turn_id, "code": f["code"], "severity": f["severity"],
-            "step": f["step"], "sources": json.dumps(f["sources"]), "rule": f["rule"], "text": f["text"],
-            "created_at": now()} for f in findings])
+        at = now()
+        self.conn.executemany(
+            "insert into findings (consult_id, turn_id, code, severity, step, sources, rule, text, created_at) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(consult_id, turn_id, f["code"], f["severity"], f["step"], json.dumps(f["sources"]), f["rule"],
+              f["text"], at) for f in findings])
 
     # -- inbox / outbox (no message lost between a channel and the consult) -------------------------
     def inbox_add(self, channel: str, update_key: str, chat_id: str, payload: dict) -> int | None:

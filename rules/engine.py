@@ -176,8 +176,9 @@ class LadderRules:
                 module.define(knowledge)
 
             # Every fact kind is observed so the engine never refuses one (MessageNotHandled)
-            # and never drops a derived fact; this rule concludes nothing.
-            @lang.when_all(+lang.m.kind)
+            # and never drops a derived fact. It joins a fact that is never asserted, so it never
+            # completes: no Python callback per fact (measured: half the cost of an evaluation).
+            @lang.when_all(lang.c.any << (+lang.m.kind), lang.c.never << (lang.m.kind == "__never__"))
             def observe(c):
                 pass
 

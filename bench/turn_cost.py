@@ -1,0 +1,104 @@
+"""In-process cost of one turn: parse + rules + SQLite commit + reply rendering.
+
+Runs N consultations of about 15 turns each (the case transcripts in conversations/cases, topped
+up with typical follow-ups) through the real Service on a real SQLite file, and prints p50/p99
+per turn and the share of each stage.
+
+    python bench/turn_cost.py --consults 1000
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import tomllib
+from collections import defaultdict
+from importlib import resources
+from pathlib import Path
+
+from neuroladder.bot import consult as consult_mod
+from neuroladder.bot import parse as parse_mod
+from neuroladder.bot import store as store_mod
+from neuroladder.bot.reply import Reply
+from neuroladder.bot.service import Service
+from neuroladder.bot.store import Store
+from neuroladder.rules import engine as engine_mod
+
+FOLLOW_UPS = ["no benefit", "yes", "no", "35", "normal", "no red flags", "/summary", "unknown",
+              "actually gabapentin was 2400 mg/day", "/why", "diabetes controlled", "b12 normal",
+              "spep normal", "68 yo", "combination tried"]
+
+
+def scripts() -> list[list[str]]:
+    out = []
+    for path in sorted(resources.files("neuroladder.conversations").joinpath("cases").iterdir()):
+        if path.name.endswith(".toml"):
+            turns = tomllib.loads(path.read_text())["turns"]
+            out.append((turns + FOLLOW_UPS)[:15])
+    return out or [FOLLOW_UPS]
+
+
+class Stopwatch:
+    """Wraps functions so the time spent inside each stage adds up per turn."""
+
+    def __init__(self):
+        self.spent = defaultdict(float)
+
+    def wrap(self, owner, name: str, stage: str):
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.spent[stage] += time.perf_counter() - start
+
+        setattr(owner, name, timed)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--consults", type=int, default=1000)
+    args = ap.parse_args()
+    watch = Stopwatch()
+    watch.wrap(parse_mod.Parser, "parse", "parse")
+    watch.wrap(engine_mod.LadderRules, "evaluate", "rules")
+    watch.wrap(Reply, "html", "render")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "bench.db")
+        real_tx = store.transaction
+        service = Service(store)
+        per_turn, stage_totals = [], defaultdict(float)
+        runs = scripts()
+        started = time.perf_counter()
+        for i in range(args.consults):
+            chat = f"bench-{i}"
+            # A different age per consultation: no two consults share their facts, so no
+            # evaluation is reused across consultations.
+            for text in [f"{18 + i % 90} yo", *runs[i % len(runs)][:14]]:
+                watch.spent.clear()
+                t0 = time.perf_counter()
+                replies = service.handle("bench", chat, text)
+                for r in replies:
+                    r.html()
+                elapsed = time.perf_counter() - t0
+                per_turn.append(elapsed)
+                for stage, spent in watch.spent.items():
+                    stage_totals[stage] += spent
+        wall = time.perf_counter() - started
+    per_turn.sort()
+    n = len(per_turn)
+    total = sum(per_turn)
+    other = total - sum(stage_totals.values())
+    print(f"turns: {n} over {args.consults} consultations in {wall:.1f} s")
+    print(f"per turn: p50 {per_turn[n // 2] * 1000:.2f} ms, p99 {per_turn[int(n * 0.99)] * 1000:.2f} ms, "
+          f"mean {statistics.mean(per_turn) * 1000:.2f} ms")
+    for stage, spent in sorted(stage_totals.items(), key=lambda kv: -kv[1]):
+        print(f"  {stage:<8} {spent / total * 100:5.1f}%")
+    print(f"  {'other':<8} {other / total * 100:5.1f}%  (SQLite reads/writes and commit, intake, dialogue)")
+
+
+if __name__ == "__main__":
+    main()
