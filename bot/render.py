@@ -107,6 +107,7 @@ class Renderer:
         reply = reply or Reply()
         reply.line(q.ask, "b")
         reply.choices.extend(Choice(label, value) for label, value in q.choices)
+        reply.choices.append(Choice("Why?", "/why"))
         return reply
 
     def why(self, q: Question) -> Reply:

@@ -131,6 +131,12 @@ class Ctx:
 _collectors: dict[str, _Collector] = {}
 
 
+def _engine_safe(fact: dict) -> dict:
+    """The engine's JSON parser rejects exponent notation (1e-05) with ERR_PARSE_OBJECT (204):
+    keep every float in plain decimal range."""
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in fact.items()}
+
+
 def consequent(rule_name: str) -> Callable[[Callable[[Ctx], None]], Callable]:
     """Wrap a rule body: give it a Ctx, and catch what it raises so evaluate() can re-raise it."""
 
@@ -193,7 +199,7 @@ class LadderRules:
         _collectors[sid] = col
         try:
             for fact in facts:
-                lang.assert_fact(self.name, {**fact, "sid": sid})
+                lang.assert_fact(self.name, {**_engine_safe(fact), "sid": sid})
             for name in PHASES:
                 lang.assert_fact(self.name, {"sid": sid, "kind": "phase", "name": name, "id": f"phase:{name}"})
         finally:
