@@ -19,6 +19,7 @@ from ..rules.data import Knowledge, load_knowledge, read_toml
 
 CONVERSATIONS = __package__.rsplit(".", 1)[0] + ".conversations"
 NUMBER = r"-?\d+(?:[.,]\d+)?"
+THOUSANDS_COMMA = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)")
 CLAUSE_BREAK = re.compile(r"[;.\n]|,|\band\b|\bbut\b|\bthen\b|\balso\b|\bplus\b")
 
 
@@ -49,6 +50,8 @@ class Lexicon:
         self.frequency = {k.lower(): v for k, v in lex["frequency"].items()}
         self.frequency_re = _phrase_re(self.frequency)
         self.units = lex["units"]
+        self.divided = {k.lower(): v for k, v in lex.get("divided_doses", {}).items()}
+        self.divided_re = _phrase_re(self.divided)
         self.duration_units = lex["duration_units"]
         self.at_max_re = _phrase_re(lex["at_max"]["phrases"])
         self.outcomes = [(o, _phrase_re(ps)) for o, ps in lex["outcomes"].items()]
@@ -76,6 +79,8 @@ class Lexicon:
         self.duration_re = re.compile(
             rf"(?P<n>{NUMBER})\s*(?P<u>" + "|".join(sorted(map(re.escape, self.duration_units), key=len, reverse=True))
             + r")\b")
+        units = "|".join(sorted(map(re.escape, self.units), key=len, reverse=True))
+        self.thousands_space = re.compile(rf"(?<![\d.,])\d{{1,3}}(?: \d{{3}})+(?=\s*(?:{units})\b)")
         self.dose_re = re.compile(
             rf"(?P<n>{NUMBER})\s*(?P<u>" + "|".join(sorted(map(re.escape, self.units), key=len, reverse=True))
             + r")?\b(?P<per>\s*(?:/\s*(?:d|day|24h)|per\s+day|a\s+day|/day|daily\s+total|total\s+daily|total))?")
@@ -120,7 +125,7 @@ class Parser:
     # -- entry point ------------------------------------------------------------------------------
     def parse(self, raw: str) -> Parsed:
         out = Parsed()
-        text = normalise(raw)[:4096]
+        text = self._thousands(normalise(raw)[:4096])
         text = self._numbers(text, out)
         text = self._topics(text, out)
         text = self._ambiguous(text, out)
@@ -128,6 +133,11 @@ class Parser:
         if not out:
             out.answer = self.bare_answer(text)
         return out
+
+    def _thousands(self, text: str) -> str:
+        """'1,200 mg' and '50 000 mg/day' are one number (thousands separators), never 1.2 or 50."""
+        text = THOUSANDS_COMMA.sub(lambda mt: mt.group().replace(",", ""), text)
+        return self.lx.thousands_space.sub(lambda mt: mt.group().replace(" ", ""), text)
 
     def bare_answer(self, text: str) -> str | None:
         """yes / no / unknown / skip when that is all the message says."""
@@ -227,6 +237,12 @@ class Parser:
 
     def _drug(self, agent: str, text: str, mt: re.Match, segment: str, out: Parsed) -> None:
         prefix = f"trial.{agent}."
+        bare = self.bare_answer(segment)
+        if bare == "skip":
+            return  # "pregabalin skip" (a skipped question) says nothing about the drug
+        if bare in ("no", "unknown"):
+            out.facts[prefix + "tried"] = bare  # "tca nope", "botox nah", "lyrica idk"
+            return
         if self._negated_before(text, mt.start()) or (
                 self.lx.neg_after.search(segment) and not self._outcome(segment[:24])):
             out.facts[prefix + "tried"] = "no"
@@ -249,12 +265,18 @@ class Parser:
             seg = _mask(seg, dm.start(), dm.end())
         # frequency: "tid", "twice a day", "x3/day", "3x daily"
         per_day = None
-        if self.lx.frequency_re:
+        total = False   # "1800 mg in 3 doses": the number is the daily total, not one dose
+        if self.lx.divided_re:
+            vm = self.lx.divided_re.search(seg)
+            if vm:
+                per_day, total = self.lx.divided[vm.group()], True
+                seg = _mask(seg, vm.start(), vm.end())
+        if per_day is None and self.lx.frequency_re:
             fm = self.lx.frequency_re.search(seg)
             if fm:
                 per_day = self.lx.frequency[fm.group()]
                 seg = _mask(seg, fm.start(), fm.end())
-        tm = self.lx.times_re.search(seg)
+        tm = None if total else self.lx.times_re.search(seg)
         if tm:
             per_day = int(tm.group("a") or tm.group("b"))
             seg = _mask(seg, tm.start(), tm.end())
@@ -263,7 +285,7 @@ class Parser:
             if seg[dm.end():dm.end() + 1] == "%" or seg[dm.start() - 1:dm.start()] in "%":
                 continue
             amount = _num(dm.group("n")) * self.lx.units.get(dm.group("u") or "mg", 1)
-            daily = amount if dm.group("per") else amount * (per_day or 1)
+            daily = amount if (dm.group("per") or total) else amount * (per_day or 1)
             daily = round(daily, 3)
             limit = self.k.agents[agent]["implausible_above_mg_day"]
             if daily <= 0 or daily > limit:
