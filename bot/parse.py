@@ -287,8 +287,8 @@ class Parser:
             amount = _num(dm.group("n")) * self.lx.units.get(dm.group("u") or "mg", 1)
             daily = amount if (dm.group("per") or total) else amount * (per_day or 1)
             daily = round(daily, 3)
-            limit = self.k.agents[agent]["implausible_above_mg_day"]
-            if daily <= 0 or daily > limit:
+            spec = self.k.agents[agent]
+            if not spec.get("implausible_below_mg_day", 0) <= daily <= spec["implausible_above_mg_day"] or daily <= 0:
                 out.questioned.append(f"{prefix}dose:{dm.group('n')}{dm.group('u') or ''}")
             else:
                 facts["dose"] = int(daily) if float(daily).is_integer() else daily

@@ -201,6 +201,7 @@ def test_b12_is_not_a_dose():
 # -- implausible values: questioned, never stored -----------------------------------------------------------------
 IMPLAUSIBLE = [
     ("gabapentin 50 000 mg/day", G + "dose"), ("gabapentin 50000 mg/day", G + "dose"),
+    ("gabapentin 1.2", G + "dose"),  # 1.2 g typed without its unit: asked, not stored as 1.2 mg
     ("gabapentin 50,000 mg/day", G + "dose"), ("gabapentin 20 g/day", G + "dose"),
     ("gabapentin -300 mg", G + "dose"), ("duloxetine 600 mg", D + "dose"), ("pregabalin 0 mg", P + "dose"),
     ("age 400", "age"), ("age -5", "age"), ("400 years old", "age"), ("egfr -10", "crcl"), ("crcl 900", "crcl"),
