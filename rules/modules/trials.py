@@ -17,6 +17,12 @@ def _first_line_trial():
         (m.cls == "gabapentinoid") | (m.cls == "snri") | (m.cls == "tca"))
 
 
+def _judged_on_efficacy():
+    """A trial stopped for side effects failed on tolerability: its dose and duration are not
+    judged (there is nothing to titrate), only the tolerability finding speaks for it."""
+    return _first_line_trial() & (m.outcome != "side_effects")
+
+
 def _fmt(x):
     return f"{x:g}" if isinstance(x, (int, float)) else str(x)
 
@@ -25,7 +31,7 @@ def define(k):
     label = k.agent_label
     divided_min = k.thresholds["gabapentin"]["divided_doses_min"]
 
-    @when_all(phase("assess"), c.t << _first_line_trial() & (+m.dose),
+    @when_all(phase("assess"), c.t << _judged_on_efficacy() & (+m.dose),
               c.g << (m.kind == "target") & (m.agent == c.t.agent) & (+m.dose) & (m.dose > c.t.dose))
     @consequent("trial_underdosed")
     def trial_underdosed(ctx):
@@ -45,14 +51,14 @@ def define(k):
         # "reduce the dose before judging the trial": a dose above the renal maximum is never adequate.
         ctx.derive("problem", "t", "g", agent=t["agent"], type="renal_excess")
 
-    @when_all(phase("assess"), c.t << _first_line_trial() & (m.agent == "gabapentin") & (+m.dpd) & (m.dpd < divided_min),
+    @when_all(phase("assess"), c.t << _judged_on_efficacy() & (m.agent == "gabapentin") & (+m.dpd) & (m.dpd < divided_min),
               c.g << (m.kind == "target") & (m.agent == "gabapentin") & (m.once_daily == False))
     @consequent("gabapentin_not_divided")
     def gabapentin_not_divided(ctx):
         ctx.finding("TRIAL_NOT_DIVIDED", "t", "g", dpd=ctx.fact("t")["dpd"])
         ctx.derive("problem", "t", "g", agent="gabapentin", type="divided")
 
-    @when_all(phase("assess"), c.t << _first_line_trial() & (-m.dose) & (m.agent != "tca"),
+    @when_all(phase("assess"), c.t << _judged_on_efficacy() & (-m.dose) & (m.agent != "tca"),
               c.g << (m.kind == "target") & (m.agent == c.t.agent) & (+m.dose))
     @consequent("trial_dose_missing")
     def trial_dose_missing(ctx):
@@ -66,7 +72,7 @@ def define(k):
     _tca_too_short_rule("tca_too_short_overall", (m.weeks < tca["min_weeks"]))
     _tca_too_short_rule("tca_too_short_at_max", (+m.weeks_at_max) & (m.weeks_at_max < tca["min_weeks_at_max_dose"]))
 
-    @when_all(phase("assess"), c.t << _first_line_trial() & (m.agent == "tca") & ((-m.weeks) | (-m.weeks_at_max)),
+    @when_all(phase("assess"), c.t << _judged_on_efficacy() & (m.agent == "tca") & ((-m.weeks) | (-m.weeks_at_max)),
               c.g << (m.kind == "target") & (m.agent == "tca"))
     @consequent("tca_duration_missing")
     def tca_duration_missing(ctx):
@@ -131,7 +137,7 @@ def _no_threshold_rule(agent, shown):
 
 
 def _tca_too_short_rule(name, too_short):
-    @when_all(phase("assess"), c.t << _first_line_trial() & (m.agent == "tca") & (+m.weeks) & too_short,
+    @when_all(phase("assess"), c.t << _judged_on_efficacy() & (m.agent == "tca") & (+m.weeks) & too_short,
               c.g << (m.kind == "target") & (m.agent == "tca"))
     @consequent(name)
     def tca_too_short(ctx):
