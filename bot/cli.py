@@ -5,6 +5,8 @@ import argparse
 import logging
 import sys
 
+from . import logcli
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neuroladder", description="Decision support for treatment-resistant "
@@ -37,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
         matrix.set_defaults(func=matrix_mod.main)
     else:
         matrix.set_defaults(func=lambda a: _missing("the Matrix channel (pip install 'neuroladder[matrix]')"))
+    logcli.configure(sub)  # purge, export, db check|encrypt|decrypt
+    from . import cases  # issue 6: `neuroladder cases check [--dir DIR]`
+
+    cases.configure_parser(sub.add_parser("cases", help="tutoring cases: check them against the schema and the ruleset"))
     return parser
 
 
@@ -69,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except logcli.ERRORS as exc:  # a wrong or missing DB key, no log file: one line, exit 2
+        return logcli.fail(exc)
     except BrokenPipeError:  # `neuroladder chat | head`: the reader left; nothing to report
         sys.stderr.close()
         return 0

@@ -17,6 +17,7 @@ from . import privacy, retention
 from .consult import Consult, Toolkit
 from .reply import Reply
 from .store import Store
+from .tutor import Tutor  # issue 6: tutor mode
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Service:
         self.admins = retention.admins_from_env() if admins is None else frozenset(str(a) for a in admins)
         self.tk = Toolkit.load(knowledge or load_knowledge())
         self.extra_commands: dict[str, Callable[..., Reply]] = {}
+        self.tutor = Tutor(store, self.tk)  # issue 6 (tests may give it another cases folder)
 
     @staticmethod
     def commands() -> list[tuple[str, str]]:
@@ -79,6 +81,8 @@ class Service:
         cmd = match.group("cmd").lower() if match else None
         arg = (match.group("arg") or "").strip() if match else ""
         row = self.store.open_consult(channel, chat_id)
+        if self.tutor.routes(row, cmd):  # issue 6: /tutor, and every message of a chat in tutor mode
+            return self.tutor.handle(channel, chat_id, row, text, cmd, arg, author, inbox_id, notice=notice)
         fresh = row is None or cmd in ("start", "restart")
         if fresh:
             row = self._new(channel, chat_id)

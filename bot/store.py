@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
-from . import crypto
+from . import crypto, privacy
 
 DEFAULT_DB = "neuroladder.db"
 
@@ -244,10 +244,11 @@ class Store:
 
     # -- inbox / outbox (no message lost between a channel and the consult) -------------------------
     def inbox_add(self, channel: str, update_key: str, chat_id: str, payload: dict) -> int | None:
-        """Store an inbound update; None when it was stored before (a re-delivery)."""
+        """Store an inbound update (its message text with identifiers redacted, bot/privacy.py);
+        None when it was stored before (a re-delivery)."""
         cur = self.db.execute(
             "insert or ignore into inbox (channel, update_key, chat_id, payload, received_at) values (?, ?, ?, ?, ?)",
-            [channel, str(update_key), str(chat_id), json.dumps(payload), now()])
+            [channel, str(update_key), str(chat_id), json.dumps(privacy.redact_payload(payload)), now()])
         return cur.lastrowid if cur.rowcount else None
 
     def inbox_pending(self, channel: str) -> list[dict]:

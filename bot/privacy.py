@@ -1,0 +1,164 @@
+"""The identifier guard: patient identifiers never reach the log.
+
+NeuroLadder needs no names, dates of birth, contact details or record numbers, but clinicians
+type fast and sometimes paste them. Every inbound message passes through `guard()` before it
+is stored or parsed: text that cannot be stored (lone surrogates, control characters, runaway
+length) is cleaned, and spans that look like identifiers are replaced by a label such as
+"[redacted email]". The reply then carries `WARNING` so the clinician knows what happened.
+
+The patterns are tuned to leave clinical numbers alone: doses ("2400", "300 mg", "1.2 g/day"),
+titrations ("300 600 900 1200 mg"), durations ("x 3/12"), ages ("78 yo"), eGFR and "B12".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+MAX_CHARS = 8192  # Telegram's limit is 4096; Matrix allows far more. The parser reads 4096.
+WARNING = ("This message looked like it held patient identifiers ({kinds}). I stored it with those parts "
+           "removed and read only the clinical facts. Please leave names, dates of birth, contact details "
+           "and record numbers out: NeuroLadder needs none of them.")
+
+_UNIT_AFTER = r"(?!\s*(?:mg|mcg|µg|ug|g\b|gm|ml|iu|units?|%|/|x\b|weeks?|wks?|months?|mo\b|days?|years?|yrs?))"
+_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
+           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_ID_WORDS = (r"(?:mrn|m\.r\.n\.?|nhs(?:\s*(?:no\.?|number|#))?|chi(?:\s*(?:no\.?|number))?|hospital\s*(?:no\.?|number|id)"
+             r"|record\s*(?:no\.?|number|id)|patient\s*(?:no\.?|number|id)|pt\s*(?:no\.?|id)|case\s*(?:no\.?|number)"
+             r"|unit\s*(?:no\.?|number)|urn|pid|ssn|medicare(?:\s*(?:no\.?|number))?|insurance\s*(?:no\.?|number|id))")
+# words that end a name typed after "name:" ("name: john smith gabapentin 300" keeps the drug)
+_NAME_STOP_WORDS = {"aged", "age", "dob", "born", "is", "has", "had", "with", "on", "tried", "male", "female", "man",
+                    "woman", "yo", "years", "y", "pain", "and", "but", "no", "not", "never", "mrn", "nhs", "tel", "phone"}
+
+# (label, pattern). Order matters: the first pattern that claims a span wins.
+PATTERNS: list[tuple[str, re.Pattern]] = [
+    # a bot token pasted into a chat ("123456789:AA..."): a secret, not a clinical fact
+    ("secret", re.compile(r"(?<![\w-])\d{3,20}:[A-Za-z0-9_-]{30,100}(?![\w-])")),
+    ("email", re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+", re.I)),  # linear on long runs
+    # "DOB 12/03/1954", "date of birth: 3 March 54", "born 1954-03-12"
+    ("date of birth", re.compile(
+        r"\b(?:d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\s*[:=\-]?\s*"
+        r"(?:\d{1,4}\s*[/.\-]\s*\d{1,2}(?:\s*[/.\-]\s*\d{1,4})?(?!\d)|\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTHS
+        + r"\.?,?\s+\d{2,4}|" + _MONTHS + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{2,4}|\d{4})", re.I)),
+    # identifier words followed by a number-bearing token: "MRN 12345", "NHS no: 943 476 5919", "hospital number K123456"
+    ("record number", re.compile(r"\b" + _ID_WORDS + r"\s*[:#=\-]?\s*[A-Z]{0,3}\d[\d\-/]*(?:\s\d{3,4}\b){0,2}[A-Z]?\b", re.I)),
+    ("date", re.compile(r"(?<![\d./-])(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.\-]\d{1,2}[/.\-]\d{1,2})"
+                        r"(?![\d./-])")),
+    ("date", re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTHS + r"\.?,?\s+(?:19|20)\d{2}\b|\b" + _MONTHS
+                        + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{2}\b", re.I)),
+    ("phone number", re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.\-]?)(?:\(?\d{1,5}\)?[\s.\-]?){2,5}\d{2,}(?!\w)")),
+    ("phone number", re.compile(r"\b(?:tel|phone|mobile|mob|cell|ph)\.?\s*(?:no\.?|number|#)?\s*[:=\-]?\s*\+?[\d(][\d\s().\-]{5,}\d\b",
+                                re.I)),
+    ("phone number", re.compile(r"(?<![\w.])(?:\(\d{3}\)\s?\d{3}[\s.\-]\d{4}|\d{3}[.\-]\d{3}[.\-]\d{4}|0\d{3,4}\s?\d{3}\s?\d{3,4})"
+                                r"(?![\w.])")),
+    ("patient name", re.compile(r"\b(?:(?:patient|pt)(?:'?s)?\s+name|name)\s*(?::|=|-|\bis\b)[ \t]*"
+                                r"(?P<words>[^\W\d_][\w'\-]*(?:[ \t]+[^\W\d_][\w'\-]*){0,2})", re.I)),
+    ("patient name", re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+[A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+)?")),
+    # a run of 7+ digits that is not a dose ("record numbers"); NHS-shaped "943 476 5919" with a valid check digit
+    ("record number", re.compile(r"(?<![\d.,])\d{7,}(?![\d.,])" + _UNIT_AFTER, re.I)),
+    ("record number", re.compile(r"(?<![\d.,])\d{3}[ \-]\d{3}[ \-]\d{4}(?![\d.,])" + _UNIT_AFTER, re.I)),
+    ("postcode", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b")),
+]
+
+
+@dataclass
+class Guarded:
+    text: str                                   # what may be stored and parsed
+    kinds: list[str] = field(default_factory=list)  # labels of what was redacted, in order found
+    truncated: bool = False
+
+    @property
+    def warning(self) -> str | None:
+        return WARNING.format(kinds=", ".join(self.kinds)) if self.kinds else None
+
+
+def clean(text: str | None) -> tuple[str, bool]:
+    """Text SQLite and every channel can hold: valid UTF-8 (lone surrogates become U+FFFD),
+    no control characters but newline and tab, at most MAX_CHARS characters."""
+    text = text or ""
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    text = "".join(ch if ch >= " " or ch in "\n\t" else " " for ch in text).replace("\x7f", " ")
+    truncated = len(text) > MAX_CHARS
+    return (text[:MAX_CHARS] if truncated else text), truncated
+
+
+def _nhs_valid(digits: str) -> bool:
+    if len(digits) != 10:
+        return False
+    total = sum(int(d) * (10 - i) for i, d in enumerate(digits[:9]))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9])
+
+
+def _clinical_words() -> set[str]:
+    global _CLINICAL
+    if _CLINICAL is None:
+        from ..rules.data import load_knowledge
+
+        k = load_knowledge()
+        words = {w for spec in k.agents.values() for name in spec["names"] for w in name.lower().split()}
+        words |= {w for name in k.classes for w in str(name).lower().replace("_", " ").split()}
+        _CLINICAL = words | _NAME_STOP_WORDS
+    return _CLINICAL
+
+
+_CLINICAL: set[str] | None = None
+
+
+def _name_words(words: str) -> tuple[list[str], str]:
+    """The leading words of `words` that can be a name, and the text after them."""
+    parts = re.split(r"([ \t]+)", words)
+    kept: list[str] = []
+    for i in range(0, len(parts), 2):
+        if parts[i].lower().strip("'-") in _clinical_words():
+            return kept, "".join(parts[i - 1:]) if i else words
+        kept.append(parts[i])
+    return kept, ""
+
+
+def redact(text: str) -> Guarded:
+    """Replace identifier-like spans by "[redacted <kind>]"; say which kinds were found."""
+    kinds: list[str] = []
+    for label, rx in PATTERNS:
+        def sub(m: re.Match, label=label, rx=rx) -> str:
+            span = m.group()
+            if rx is PATTERNS[-2][1] and not _nhs_valid(re.sub(r"\D", "", span)):
+                return span  # "600 900 1200": a titration, not an NHS number
+            if "words" in rx.groupindex:
+                kept, rest = _name_words(m.group("words"))
+                if not kept:
+                    return span
+                if label not in kinds:
+                    kinds.append(label)
+                return f"[redacted {label}]" + rest
+            if label not in kinds:
+                kinds.append(label)
+            return f"[redacted {label}]"
+        text = rx.sub(sub, text)
+    return Guarded(text, kinds)
+
+
+MARKER_RE = re.compile(r"\[redacted ([a-z ]+)\]")
+
+
+def guard(text: str | None) -> Guarded:
+    """Clean, then redact: what `Service.handle` stores and parses. Text redacted earlier (a channel's
+    inbox row) still reports what was taken out, so the clinician is warned either way."""
+    cleaned, truncated = clean(text)
+    out = redact(cleaned)
+    for kind in MARKER_RE.findall(out.text):
+        if kind not in out.kinds:
+            out.kinds.append(kind)
+    out.truncated = truncated
+    return out
+
+
+PAYLOAD_TEXT_KEYS = ("text", "body")  # Telegram's Inbound.text, a Matrix event's body
+
+
+def redact_payload(payload: dict) -> dict:
+    """A channel's inbox payload with its message text guarded (what `Store.inbox_add` stores)."""
+    if not isinstance(payload, dict) or not any(isinstance(payload.get(k), str) for k in PAYLOAD_TEXT_KEYS):
+        return payload
+    return {k: guard(v).text if k in PAYLOAD_TEXT_KEYS and isinstance(v, str) else v for k, v in payload.items()}

@@ -1,0 +1,189 @@
+"""Retention and export: delete whole consults past an age; write one consult as JSON.
+
+`purge` and `export_consult` are what `neuroladder purge` / `neuroladder export` and the
+admin-only chat commands `/purge DAYS` and `/exportconsult ID` call. Both write an `audit` row.
+
+A purge deletes a consult with every row that belongs to it: any table with a `consult_id`
+column (turns, facts, findings, and whatever later features add), plus inbox and outbox rows
+of the same age once handled. It runs with `secure_delete` on and checkpoints the WAL, so the
+deleted text does not linger in free pages of the file or in its WAL.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from .reply import Attachment, Reply
+from .store import Store, now
+
+ADMIN_COMMANDS = {"purge": "Delete consults older than DAYS days (admins only)",
+                  "exportconsult": "One consult as a JSON file (admins only)"}
+
+
+class RetentionError(ValueError):
+    """A purge or export that cannot be done; the message is one line for the operator."""
+
+
+def admins_from_env(environ=None) -> frozenset[str]:
+    """NEUROLADDER_ADMINS="123, 456": the author ids (as channels pass them) allowed to purge/export."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get("NEUROLADDER_ADMINS") or ""
+    return frozenset(p.strip() for p in raw.replace(";", ",").split(",") if p.strip())
+
+
+def _owned_tables(store: Store) -> list[tuple[str, str]]:
+    """Tables holding rows that belong to consults, parents before children, each with the SQL
+    condition selecting the rows of the consults in the temporary table `_ids`: a `consult_id`
+    column (turns, facts, findings, tutor rounds) or a foreign key into such a table (tutor attempts)."""
+    tables = [t for t in store.db.table_names() if not t.startswith("sqlite_")]
+    cond = {"consults": "id in (select id from temp._ids)"}
+    order: list[tuple[str, str]] = []
+    frontier = ["consults"]
+    while frontier:
+        parent = frontier.pop(0)
+        for t in tables:
+            if t in cond:
+                continue
+            columns = store.db[t].columns_dict
+            if parent == "consults" and "consult_id" in columns:
+                cond[t] = "consult_id in (select id from temp._ids)"
+            else:
+                fks = [fk for fk in store.db[t].foreign_keys if fk.other_table == parent]
+                if not fks:
+                    continue
+                fk = fks[0]
+                cond[t] = f"[{fk.column}] in (select [{fk.other_column}] from [{parent}] where {cond[parent]})"
+            order.append((t, cond[t]))
+            frontier.append(t)
+    return order
+
+
+def _with_ids(store: Store, ids: list[int]) -> None:
+    store.conn.execute("create temp table if not exists _ids (id integer primary key)")
+    store.conn.execute("delete from temp._ids")
+    store.conn.executemany("insert into temp._ids (id) values (?)", [(i,) for i in ids])
+
+
+def cutoff(days: float, at: datetime | None = None) -> str:
+    if days < 0:
+        raise RetentionError("--older-than must be 0 or more days")
+    at = at or datetime.now(timezone.utc)
+    return (at - timedelta(days=days)).isoformat(timespec="milliseconds")
+
+
+def purge(store: Store, older_than_days: float, *, by: str | None = None, dry_run: bool = False,
+          at: datetime | None = None, keep: int | None = None) -> dict[str, Any]:
+    """Delete consults whose last activity is older than `older_than_days` (never consult `keep`, the
+    one asking). Returns the number of rows deleted per table."""
+    limit = cutoff(older_than_days, at)
+    counts: dict[str, int] = {}
+    with store.transaction():
+        ids = [r[0] for r in store.conn.execute(
+            "select id from consults where coalesce(updated_at, created_at) < ? and id is not ?",
+            [limit, keep]).fetchall()]
+        counts["consults"] = len(ids)
+        _with_ids(store, ids)
+        owned = _owned_tables(store)
+        secure = store.conn.execute("PRAGMA secure_delete").fetchone()[0]
+        if not dry_run:
+            store.conn.execute("PRAGMA defer_foreign_keys = ON")
+            store.conn.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left readable
+        for table, where in owned:
+            counts[table] = store.conn.execute(f"select count(*) from [{table}] where {where}").fetchone()[0]
+        if not dry_run:
+            for table, where in reversed(owned):  # children first: their condition reads the parents
+                store.conn.execute(f"delete from [{table}] where {where}")
+            store.conn.execute("delete from consults where id in (select id from temp._ids)")
+        store.conn.execute("delete from temp._ids")
+        # handled channel traffic of the same age holds the same words
+        for table, done, at_col in (("inbox", "done_at", "received_at"), ("outbox", "sent_at", "created_at")):
+            if table not in store.db.table_names():
+                continue
+            where = f"{done} is not null and {at_col} < ?"
+            if dry_run:
+                counts[table] = store.conn.execute(f"select count(*) from {table} where {where}", [limit]).fetchone()[0]
+            else:
+                counts[table] = store.conn.execute(f"delete from {table} where {where}", [limit]).rowcount
+        store.conn.execute(f"PRAGMA secure_delete = {int(secure)}")
+        if not dry_run:
+            store.audit("purge", {"older_than_days": older_than_days, "cutoff": limit, "by": by,
+                                  "consult_ids": ids, "rows": counts})
+    if not dry_run and store._depth == 0 and store.path != ":memory:":
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return counts
+
+
+def _row(row: dict) -> dict:
+    out = dict(row)
+    for key in ("value", "sources", "state", "detail", "payload", "reply"):
+        if isinstance(out.get(key), str):
+            try:
+                out[key] = json.loads(out[key])
+            except ValueError:
+                pass
+    return out
+
+
+def consult_record(store: Store, consult_id: int) -> dict[str, Any]:
+    """One consult and every row that belongs to it, as plain data."""
+    rows = list(store.db["consults"].rows_where("id = ?", [consult_id]))
+    if not rows:
+        raise RetentionError(f"there is no consult {consult_id}")
+    record: dict[str, Any] = {
+        "format": "neuroladder-consult/1",
+        "exported_at": now(),
+        "schema": [r["name"] for r in store.db["migrations"].rows_where(order_by="rowid")],
+        "consult": _row(rows[0]),
+    }
+    _with_ids(store, [consult_id])
+    for table, where in _owned_tables(store):
+        cols = store.db[table].columns_dict
+        order = "seq" if "seq" in cols else "id" if "id" in cols else "rowid"
+        record[table] = [_row(r) for r in store.db.query(f"select * from [{table}] where {where} order by {order}")]
+    return record
+
+
+def export_consult(store: Store, consult_id: int, out: str | Path | None = None, *,
+                   by: str | None = None) -> str:
+    """Write one consult as JSON to `out` (or return it when out is None); audited."""
+    text = json.dumps(consult_record(store, consult_id), indent=2, ensure_ascii=False)
+    if out is not None:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+    store.audit("export", {"consult": consult_id, "by": by, "to": None if out is None else str(out)})
+    return text
+
+
+# -- admin chat commands ---------------------------------------------------------------------------
+def admin_command(store: Store, cmd: str, arg: str, author: str | None, admins: frozenset[str] | set[str],
+                  keep: int | None = None) -> Reply:
+    """`/purge DAYS` and `/exportconsult ID` for the ids in NEUROLADDER_ADMINS; anyone else is refused
+    (and the refusal is audited). Channels need no code of their own: `Service.handle` calls this."""
+    if author is None or str(author) not in admins:
+        store.audit("denied", {"command": cmd, "by": author})
+        return Reply().line(f"/{cmd} is for administrators only (NEUROLADDER_ADMINS).")
+    arg = arg.strip()
+    if cmd == "purge":
+        try:
+            days = float(arg)
+            if not 0 <= days < 1e6:
+                raise ValueError
+        except ValueError:
+            return Reply().line("Usage: /purge DAYS - deletes every consult with no activity for DAYS days "
+                                "(e.g. /purge 365).")
+        counts = purge(store, days, by=str(author), keep=keep)
+        return Reply().line(f"Purged {counts['consults']} consult(s) older than {arg} day(s) "
+                            f"({counts.get('turns', 0)} turns). Logged to the audit table.")
+    if cmd == "exportconsult":
+        if not arg.isdigit():
+            return Reply().line("Usage: /exportconsult ID - one consult as a JSON file.")
+        try:
+            text = export_consult(store, int(arg), by=str(author))
+        except RetentionError as exc:
+            return Reply().line(f"Not exported: {exc}.")
+        reply = Reply().line(f"Consult {arg} as JSON (export logged to the audit table).")
+        reply.attachments.append(Attachment(f"consult-{arg}.json", "application/json", text.encode("utf-8")))
+        return reply
+    raise KeyError(cmd)
