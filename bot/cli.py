@@ -50,6 +50,9 @@ def _run_bot(args: argparse.Namespace, telegram_main) -> int:
     """`run`: Telegram when a token is set, else a consultation in this terminal."""
     import os
 
+    from .settings import load_env_file
+
+    load_env_file(getattr(args, "env_file", None) or ".env")  # a token kept in .env counts
     if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
         if telegram_main is None:
             return _missing("the Telegram channel")

@@ -137,8 +137,12 @@ class Consult:
                 if got:
                     return Parsed(facts={q.slot: got[0]})
         retry = self.tk.parser.parse(f"{q.subject} {text}")
-        if retry.facts or retry.questioned:
-            # The subject alone ("gabapentin") would read as "tried": keep only what the reply added.
+        # The subject alone ("gabapentin") reads as "tried" (or "present"): a reply that adds
+        # nothing to what the subject alone says ("x&y<z>...") is not an answer - unless it is a
+        # plain yes.
+        alone = self.tk.parser.parse(q.subject).facts
+        added = {k: v for k, v in retry.facts.items() if alone.get(k) != v}
+        if added or retry.questioned or (retry.facts and parsed.answer == "yes"):
             return retry
         if parsed.answer == "unknown" and q.answer in ("choice", "yesno", "outcome", "flags"):
             return Parsed(facts={q.slot: "unknown"})

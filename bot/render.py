@@ -108,6 +108,7 @@ class Renderer:
         reply.line(q.ask, "b")
         reply.choices.extend(Choice(label, value) for label, value in q.choices)
         reply.choices.append(Choice("Why?", "/why"))
+        reply.expects_answer = True
         return reply
 
     def why(self, q: Question) -> Reply:

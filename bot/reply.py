@@ -35,6 +35,7 @@ class Reply:
     parts: list[tuple[str, str]] = field(default_factory=list)
     choices: list[Choice] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    expects_answer: bool = False     # ends with a question (a group chat asks with ForceReply)
 
     # -- building -------------------------------------------------------------------------
     def add(self, text: str, style: str = "") -> "Reply":
@@ -53,6 +54,7 @@ class Reply:
         self.parts.extend(other.parts)
         self.choices.extend(other.choices)
         self.attachments.extend(other.attachments)
+        self.expects_answer = self.expects_answer or other.expects_answer
         return self
 
     # -- rendering ------------------------------------------------------------------------
@@ -94,6 +96,7 @@ class Reply:
             "attachments": [
                 [a.filename, a.mime, base64.b64encode(a.data).decode("ascii")] for a in self.attachments
             ],
+            "expects_answer": self.expects_answer,
         }
 
     @classmethod
@@ -104,6 +107,7 @@ class Reply:
             attachments=[
                 Attachment(name, mime, base64.b64decode(b64)) for name, mime, b64 in data.get("attachments", [])
             ],
+            expects_answer=data.get("expects_answer", False),
         )
 
 

@@ -118,7 +118,7 @@ def from_env(environ=None, *, db_path: str | None = None, open_access: bool = Fa
     webhook_url = webhook_url or environ.get("NEUROLADDER_WEBHOOK_URL") or None
     secret = environ.get("NEUROLADDER_WEBHOOK_SECRET") or None
     if webhook_url:
-        if not webhook_url.startswith("https://") and not webhook_url.startswith("http://127.0.0.1"):
+        if not webhook_url.startswith("https://"):
             raise SettingsError("--webhook-url must be an https:// URL (Telegram only calls https webhooks)")
         if not secret:
             raise SettingsError("webhook mode needs NEUROLADDER_WEBHOOK_SECRET (1-256 characters A-Z a-z 0-9 _ -) "
@@ -135,7 +135,7 @@ def from_env(environ=None, *, db_path: str | None = None, open_access: bool = Fa
         webhook_url=webhook_url,
         webhook_secret=secret,
         webhook_listen=webhook_listen or "127.0.0.1",
-        webhook_port=webhook_port or 8443,
+        webhook_port=8443 if webhook_port is None else webhook_port,
         poll_timeout=poll_timeout if poll_timeout is not None else _float(environ, "NEUROLADDER_POLL_TIMEOUT", 30.0),
         overall_rate=_float(environ, "NEUROLADDER_TELEGRAM_RATE", 30.0),
         group_rate=_float(environ, "NEUROLADDER_TELEGRAM_GROUP_RATE", 20.0),
@@ -161,15 +161,19 @@ def redact(text: str, secrets: list[str]) -> str:
 
 
 def setup_logging(secrets: list[str], level: int = logging.INFO) -> None:
-    """Log to stderr with secrets removed; httpx (which logs every URL, token included) is muted."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
+    """Log to stderr with secrets removed; httpx (which logs every URL, token included) is muted.
+
+    Handlers configured before (e.g. by the command line's basicConfig) keep their format but
+    get a redacting formatter, so no handler can print the token.
+    """
     root = logging.getLogger()
-    for old in list(root.handlers):
-        if getattr(old, "_neuroladder", False):
-            root.removeHandler(old)
-    handler._neuroladder = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(level)
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+        root.setLevel(logging.WARNING)
+    for handler in root.handlers:
+        current = handler.formatter._fmt if handler.formatter is not None else fmt  # type: ignore[attr-defined]
+        handler.setFormatter(RedactingFormatter(current or fmt, secrets))
+    logging.getLogger("neuroladder").setLevel(level)
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -142,23 +142,26 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """One atomic unit (nested calls join the outer one)."""
+        """One atomic unit. A nested call is a SAVEPOINT: if it fails, only its own writes are
+        undone and the outer unit (e.g. a channel's inbox transaction) can still record the error
+        turn and commit."""
         with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self.conn.execute("BEGIN IMMEDIATE")
+            depth = self._depth
+            self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp_{depth}")
             self._depth += 1
             try:
                 yield self.db
             except BaseException:
                 self._depth -= 1
-                if outer:
+                if depth == 0:
                     self.conn.execute("ROLLBACK")
+                else:
+                    self.conn.execute(f"ROLLBACK TO sp_{depth}")
+                    self.conn.execute(f"RELEASE sp_{depth}")
                 raise
             else:
                 self._depth -= 1
-                if outer:
-                    self.conn.execute("COMMIT")
+                self.conn.execute("COMMIT" if depth == 0 else f"RELEASE sp_{depth}")
 
     def close(self) -> None:
         self.conn.close()

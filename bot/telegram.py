@@ -1,5 +1,8 @@
 """`neuroladder run`: the consultation on Telegram (transport only: no clinical words here).
 
+Long polling by default; `--webhook-url` switches to webhook mode (see `telegram_webhook`),
+which feeds the same inbox.
+
 How a message travels, and why nothing is lost on a crash:
 
 1. `_poll` long-polls `getUpdates`. Each batch is reduced to `Inbound` records (see
@@ -44,11 +47,13 @@ from . import settings as settings_mod
 from .reply import Reply
 from .settings import SettingsError, TelegramSettings
 from .store import Store
-from .telegram_inbox import (CHANNEL, Inbound, callback_data, inbound_from_update, keyboard_is_stale,
+from .telegram_inbox import (CHANNEL, Inbound, callback_data, inbound_from_update, is_command, live_reply,
                              pending_by_chat, sender_and_chat, update_key)
+from .telegram_webhook import WebhookServer
 
 log = logging.getLogger("neuroladder.telegram")
 
+ALLOWED_UPDATES = ["message", "callback_query"]
 CHUNK_LIMIT = 3900  # below Telegram's 4096, with room for the "chosen" line added on a press
 TYPING_EVERY = 4.0  # seconds; Telegram shows "typing…" for about 5 s
 REFUSAL_EVERY = 600.0  # seconds between two refusals to the same chat
@@ -99,10 +104,7 @@ def html_to_text(chunk: str) -> str:
 
 def expects_answer(reply: Reply) -> bool:
     """Whether a reply asks the user something (then, in a group, it is sent with ForceReply)."""
-    flag = getattr(reply, "expects_answer", None)
-    if flag is not None:
-        return bool(flag)
-    return reply.plain().rstrip().endswith("?")
+    return reply.expects_answer
 
 
 class TelegramChannel:
@@ -115,12 +117,14 @@ class TelegramChannel:
         self.app = application or build_application(cfg)
         self.queues: dict[int, deque] = {}
         self.workers: dict[int, asyncio.Task] = {}
-        self.keyboards: dict[int, tuple[int, int, str]] = {}  # chat -> (message id, outbox id, html)
+        self.keyboards: dict[int, int] = {}  # chat -> id of the message whose buttons are shown
         self.last_typing: dict[int, float] = {}
         self.last_refusal: dict[int, float] = {}
         self.stopping = asyncio.Event()
         self.stopped = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
+        self.webhook: WebhookServer | None = None
+        self._connected = False
 
     @property
     def bot(self):
@@ -133,6 +137,7 @@ class TelegramChannel:
         while True:
             try:
                 await self.app.initialize()
+                self._connected = True
                 break
             except InvalidToken:
                 raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check the token") from None
@@ -147,7 +152,14 @@ class TelegramChannel:
                 delay = min(delay * 2, 30.0)
         me = self.bot.bot
         log.info("connected as bot id %s", me.id)
-        await self._best_effort(self.bot.delete_webhook(drop_pending_updates=False))
+        if self.cfg.webhook_url:
+            try:
+                await self.bot.set_webhook(self.cfg.webhook_url, secret_token=self.cfg.webhook_secret,
+                                           allowed_updates=ALLOWED_UPDATES)
+            except TelegramError as exc:
+                raise StartupError(f"Telegram refused the webhook URL: {exc}") from None
+        else:
+            await self._best_effort(self.bot.delete_webhook(drop_pending_updates=False))
         commands = getattr(self.service, "commands", None)
         if callable(commands):
             menu = [BotCommand(name.lstrip("/"), description[:256]) for name, description in commands()]
@@ -165,22 +177,31 @@ class TelegramChannel:
         """Start, poll until stopped, then finish the work in hand and shut down."""
         try:
             await self.start()
-            poll = asyncio.create_task(self._poll())
-            stop = asyncio.create_task(self.stopping.wait())
-            done, _ = await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
-            if poll in done and poll.exception() is not None:
-                stop.cancel()
-                raise poll.exception()
-            poll.cancel()
-            stop.cancel()
-            await asyncio.gather(poll, return_exceptions=True)
+            if self.cfg.webhook_url:
+                self.webhook = WebhookServer(self.cfg.webhook_url, self.cfg.webhook_secret or "", self.receive,
+                                             self.bot, self.cfg.webhook_listen, self.cfg.webhook_port)
+                await self.webhook.start()
+                await self.stopping.wait()
+            else:
+                poll = asyncio.create_task(self._poll())
+                stop = asyncio.create_task(self.stopping.wait())
+                await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
+                for task in (poll, stop):
+                    task.cancel()
+                await asyncio.gather(stop, return_exceptions=True)
+                try:
+                    await poll
+                except asyncio.CancelledError:
+                    pass
             if self.workers:
                 await asyncio.wait(set(self.workers.values()), timeout=10)
         finally:
             for task in list(self.workers.values()) + list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self.workers.values(), *self._tasks, return_exceptions=True)
-            if self.app._initialized:
+            if self.webhook is not None:
+                await self.webhook.stop()
+            if self._connected:
                 await self.app.shutdown()
             self.stopped.set()
 
@@ -194,24 +215,26 @@ class TelegramChannel:
         while not self.stopping.is_set():
             try:
                 updates = await self.bot.get_updates(offset=offset, timeout=self.cfg.poll_timeout,
-                                                     allowed_updates=["message", "callback_query"])
+                                                     allowed_updates=ALLOWED_UPDATES)
                 delay = 1.0
             except InvalidToken:
                 raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized)") from None
-            except Conflict:
-                log.warning("another process is polling with this token; retrying in %.0f s", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-                continue
-            except (NetworkError, RetryAfter) as exc:
+            except (TelegramError, RetryAfter) as exc:
                 wait = _seconds(exc.retry_after) if isinstance(exc, RetryAfter) else delay
-                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, wait)
+                what = "another process is polling with this token" if isinstance(exc, Conflict) else exc
+                log.warning("getUpdates failed (%s); retrying in %.0f s", what, wait)
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, 30.0)
                 continue
             if not updates:
                 continue
-            self.receive(updates)
+            try:
+                self.receive(updates)
+            except Exception:  # not stored, so not acknowledged: Telegram delivers them again
+                log.exception("could not store %d update(s); fetching them again in %.0f s", len(updates), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
             offset = updates[-1].update_id + 1  # the next call acknowledges what is now stored
 
     def receive(self, updates: list[Update]) -> None:
@@ -262,17 +285,22 @@ class TelegramChannel:
 
     async def _worker(self, chat_id: int) -> None:
         queue = self.queues.setdefault(chat_id, deque())
+        delay = 1.0
         try:
-            await self._flush_outbox(chat_id)  # replies a crash left unsent go first
-            while queue:
-                row = queue[0]
-                await self._process(row)
-                queue.popleft()
-                await self._flush_outbox(chat_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # never expected; the row stays pending and is retried at next start
-            log.exception("chat worker failed")
+            while True:
+                try:
+                    await self._flush_outbox(chat_id)  # replies a crash left unsent go first
+                    if not queue:
+                        break
+                    await self._process(queue[0])
+                    queue.popleft()
+                    delay = 1.0
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # e.g. the database is locked: keep the order, try the same row again
+                    log.exception("a chat's message could not be handled; retrying in %.0f s", delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 60.0)
         finally:
             if self.workers.get(chat_id) is asyncio.current_task():
                 del self.workers[chat_id]
@@ -314,35 +342,34 @@ class TelegramChannel:
 
     async def _resolve_press(self, event: Inbound, inbox_id: int) -> str | None:
         """The value of the pressed choice, or None for a stale or unknown button."""
-        reply = None
-        stale = event.outbox_id is None or keyboard_is_stale(self.store.db, event.chat_id, event.outbox_id, inbox_id)
-        if not stale:
-            row = self.store.db.execute("select reply from outbox where id = ?", [event.outbox_id]).fetchone()
-            reply = Reply.from_json(json.loads(row[0]))
-            if not 0 <= (event.index or 0) < len(reply.choices):
-                stale = True
-        if stale:
+        reply = None if event.outbox_id is None else live_reply(self.store.db, event.chat_id, event.outbox_id,
+                                                                inbox_id)
+        if reply is None or not 0 <= (event.index or 0) < len(reply.choices):
+            self._forget_keyboard(event.chat_id, event.message_id)
             await self._best_effort(self.bot.answer_callback_query(event.query_id, text=STALE_PRESS))
             await self._best_effort(self.bot.edit_message_reply_markup(event.chat_id, event.message_id,
                                                                        reply_markup=None))
-            if self.keyboards.get(event.chat_id, (None,))[0] == event.message_id:
-                self.keyboards.pop(event.chat_id, None)
             return None
         choice = reply.choices[event.index]
         await self._best_effort(self.bot.answer_callback_query(event.query_id))
-        shown = reply.html_chunks(CHUNK_LIMIT)[-1] if reply.parts else ""
+        if is_command(choice.value):
+            return choice.value  # "why?" and the like: the question stays open, its buttons stay
+        self._forget_keyboard(event.chat_id, event.message_id)
+        shown = reply.html_chunks(CHUNK_LIMIT)[-1] if reply.plain() else ""
         chosen = f"{shown}\n\n✅ <b>{html.escape(choice.label, quote=False)}</b>".strip()
         await self._best_effort(self.bot.edit_message_text(chosen, event.chat_id, event.message_id,
                                                            parse_mode=ParseMode.HTML, reply_markup=None))
-        if self.keyboards.get(event.chat_id, (None,))[0] == event.message_id:
-            self.keyboards.pop(event.chat_id, None)
         return choice.value
+
+    def _forget_keyboard(self, chat_id: int, message_id: int | None) -> None:
+        if self.keyboards.get(chat_id) == message_id:
+            del self.keyboards[chat_id]
 
     async def _retire_keyboard(self, chat_id: int) -> None:
         """A typed answer makes the open question's buttons obsolete: remove them."""
-        shown = self.keyboards.pop(chat_id, None)
-        if shown is not None:
-            await self._best_effort(self.bot.edit_message_reply_markup(chat_id, shown[0], reply_markup=None))
+        message_id = self.keyboards.pop(chat_id, None)
+        if message_id is not None:
+            await self._best_effort(self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None))
 
     async def _typing(self, chat_id: int) -> None:
         now = time.monotonic()
@@ -380,13 +407,17 @@ class TelegramChannel:
         origin = self._origin(row["inbox_id"])
         group = origin is not None and origin.is_group
         chunks = reply.html_chunks(CHUNK_LIMIT) if reply.plain() else []
+        # In a group a question to be answered by typing forces a reply, so that the answer reaches
+        # the bot with privacy mode on; buttons that only run commands ("why?") give way to it.
+        force = (group and last_of_turn and expects_answer(reply)
+                 and all(is_command(c.value) for c in reply.choices))
         for i, chunk in enumerate(chunks):
             last = i + 1 == len(chunks)
             markup: Any = None
-            if last and reply.choices:
-                markup = keyboard(row["id"], reply.choices)
-            elif last and last_of_turn and group and expects_answer(reply):
+            if last and force:
                 markup = ForceReply(selective=origin.kind == "text")
+            elif last and reply.choices:
+                markup = keyboard(row["id"], reply.choices)
             reply_to = None
             if group and origin.kind == "text" and origin.message_id and (i == 0 or isinstance(markup, ForceReply)):
                 reply_to = ReplyParameters(message_id=origin.message_id, allow_sending_without_reply=True)
@@ -401,7 +432,7 @@ class TelegramChannel:
                                                       reply_parameters=reply_to)
             if isinstance(markup, InlineKeyboardMarkup):
                 await self._retire_keyboard(chat_id)
-                self.keyboards[chat_id] = (message.message_id, row["id"], chunk)
+                self.keyboards[chat_id] = message.message_id
         for attachment in reply.attachments:
             file = InputFile(attachment.data, filename=attachment.filename)
             if attachment.mime == "image/png":
@@ -445,9 +476,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument("--poll-timeout", type=float, default=None,
                         help="long-polling timeout in seconds (default 30)")
     parser.add_argument("--webhook-url", default=None,
-                        help="receive updates by webhook at this https URL instead of polling (not available yet)")
-    parser.add_argument("--webhook-listen", default="127.0.0.1", help=argparse.SUPPRESS)
-    parser.add_argument("--webhook-port", type=int, default=8443, help=argparse.SUPPRESS)
+                        help="receive updates by webhook at this public https URL instead of polling; needs "
+                             "NEUROLADDER_WEBHOOK_SECRET (checked on every request)")
+    parser.add_argument("--webhook-listen", default="127.0.0.1",
+                        help="address the webhook server listens on, behind your TLS proxy (default 127.0.0.1)")
+    parser.add_argument("--webhook-port", type=int, default=8443,
+                        help="port the webhook server listens on (default 8443)")
     return parser
 
 
@@ -456,8 +490,6 @@ def load_settings(args: argparse.Namespace) -> TelegramSettings:
     cfg = settings_mod.from_env(db_path=args.db, open_access=args.open, webhook_url=args.webhook_url,
                                 webhook_listen=args.webhook_listen, webhook_port=args.webhook_port,
                                 poll_timeout=args.poll_timeout)
-    if cfg.webhook_url:
-        raise SettingsError("webhook mode is not available yet; run without --webhook-url to use long polling")
     return cfg
 
 
@@ -499,6 +531,11 @@ def main(args: argparse.Namespace, service_factory=make_service) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+    except Exception as exc:  # the details go to the log; the operator gets one line
+        log.debug("stopped by an unexpected error", exc_info=True)
+        print(f"neuroladder run: stopped by an unexpected error: {settings_mod.redact(repr(exc), [cfg.token])}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # python -m neuroladder.bot.telegram [options]

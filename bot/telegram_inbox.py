@@ -17,9 +17,16 @@ from dataclasses import asdict, dataclass
 
 from telegram import Update, User
 
+from .reply import Reply
+
 CHANNEL = "telegram"
 GROUP_TYPES = ("group", "supergroup")
 CALLBACK_RE = re.compile(r"^k(\d{1,18})\.(\d{1,3})$")
+
+
+def is_command(value: str) -> bool:
+    """`/summary`, `/why` ...: a command, not an answer to a question."""
+    return value.startswith("/")
 
 
 @dataclass
@@ -42,7 +49,7 @@ class Inbound:
 
     @property
     def is_command(self) -> bool:
-        return self.kind == "text" and self.text.startswith("/")
+        return self.kind == "text" and is_command(self.text)
 
     def to_payload(self) -> dict:
         return asdict(self)
@@ -100,14 +107,10 @@ def addressed_text(update: Update, me: User) -> str | None:
     if msg is None or msg.text is None:
         return None
     text = msg.text.strip()
+    if is_command(text):
+        return _own_command(text, me)
     if msg.chat.type not in GROUP_TYPES:
-        return _strip_own_suffix(text, me)
-    if text.startswith("/"):
-        head, _, rest = text.partition(" ")
-        command, _, target = head.partition("@")
-        if target and (me.username or "").lower() != target.lower():
-            return None
-        return (command + (" " + rest if rest else "")).strip()
+        return text
     username = (me.username or "").lower()
     mentioned = False
     for entity, value in msg.parse_entities(["mention", "text_mention"]).items():
@@ -123,13 +126,13 @@ def addressed_text(update: Update, me: User) -> str | None:
     return None
 
 
-def _strip_own_suffix(text: str, me: User) -> str:
-    if text.startswith("/") and me.username:
-        head, _, rest = text.partition(" ")
-        command, _, target = head.partition("@")
-        if target.lower() == me.username.lower():
-            return (command + (" " + rest if rest else "")).strip()
-    return text
+def _own_command(text: str, me: User) -> str | None:
+    """`/cmd@thisbot args` -> `/cmd args`; None when the command names another bot."""
+    head, _, rest = text.partition(" ")
+    command, _, target = head.partition("@")
+    if target and target.lower() != (me.username or "").lower():
+        return None
+    return (command + (" " + rest if rest else "")).strip()
 
 
 def inbound_from_update(update: Update, me: User) -> Inbound | None:
@@ -162,32 +165,40 @@ def inbound_from_update(update: Update, me: User) -> Inbound | None:
 
 
 # -- queries on the store (synchronous: called on the event loop thread) ---------------------
-def keyboard_is_stale(db, chat_id: int, outbox_id: int, inbox_id: int) -> bool:
-    """True when the buttons of outbox row `outbox_id` no longer belong to the open question.
+def live_reply(db, chat_id: int, outbox_id: int, inbox_id: int) -> Reply | None:
+    """The stored reply whose buttons were pressed, or None when its buttons are stale.
 
     They are stale when the row is not this chat's, when a newer reply with buttons was sent in
-    the chat, or when the question was answered since: by a press of these buttons or by free
-    text (commands such as /summary do not answer a question).
+    the chat, or when the question was answered since: by a press of one of these buttons or by
+    free text. Commands do not answer a question, typed (/summary) or pressed (a "why?" button).
+    `inbox_id` is the press being resolved: only what came before it counts.
     """
     row = db.execute("select chat_id, inbox_id, reply from outbox where id = ? and channel = ?",
                      [outbox_id, CHANNEL]).fetchone()
     if row is None or row[0] != str(chat_id):
-        return True
-    if not json.loads(row[2]).get("choices"):
-        return True
+        return None
+    reply = Reply.from_json(json.loads(row[2]))
+    if not reply.choices:
+        return None
     newer = db.execute(
         "select 1 from outbox where channel = ? and chat_id = ? and id > ? "
         "and json_array_length(json_extract(reply, '$.choices')) > 0 limit 1",
         [CHANNEL, str(chat_id), outbox_id]).fetchone()
     if newer:
-        return True
-    answered = db.execute(
-        "select 1 from inbox where channel = ? and chat_id = ? and id > ? and id < ? and ("
-        "(json_extract(payload, '$.kind') = 'button' and json_extract(payload, '$.outbox_id') = ?) or "
-        "(json_extract(payload, '$.kind') = 'text' and substr(json_extract(payload, '$.text'), 1, 1) != '/')"
-        ") limit 1",
-        [CHANNEL, str(chat_id), row[1] or 0, inbox_id, outbox_id]).fetchone()
-    return bool(answered)
+        return None
+    since = db.execute(
+        "select json_extract(payload, '$.kind'), json_extract(payload, '$.text'), json_extract(payload, '$.index') "
+        "from inbox where channel = ? and chat_id = ? and id > ? and id < ? and ("
+        "json_extract(payload, '$.kind') = 'text' or "
+        "(json_extract(payload, '$.kind') = 'button' and json_extract(payload, '$.outbox_id') = ?))",
+        [CHANNEL, str(chat_id), row[1] or 0, inbox_id, outbox_id]).fetchall()
+    for kind, text, index in since:
+        if kind == "text" and not is_command(text or ""):
+            return None
+        if kind == "button" and index is not None and 0 <= index < len(reply.choices) \
+                and not is_command(reply.choices[index].value):
+            return None
+    return reply
 
 
 def pending_by_chat(store) -> dict[int, list[dict]]:

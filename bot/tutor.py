@@ -191,6 +191,7 @@ class Tutor:
         reply.line(self.texts["answer_hint"], "i")
         reply.choices.extend(Choice(self._label(code), f"/tutor answer {state['round']}.{i}")
                              for i, code in enumerate(state["options"], 1))
+        reply.expects_answer = True
         return reply
 
     def _label(self, code: str) -> str:

@@ -121,8 +121,10 @@ class BotAPIStandIn:
         self.calls: list[dict] = []
         self.commands: list[dict] = []
         self.injected: dict[str, list[int]] = {}
+        self.slow_chats: dict[int, float] = {}  # chat id -> seconds each call about that chat takes
         self.callback_answers: dict[str, dict] = {}
         self.polls = 0
+        self.webhook: dict | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -228,6 +230,11 @@ class BotAPIStandIn:
                      "chat_instance": f"ci{chat_id}", "message": json.loads(json.dumps(msg)), "data": data}
             self._push({"callback_query": query})
             return query
+
+    def slow_down(self, chat_id: int, seconds: float) -> None:
+        """Every call about `chat_id` takes `seconds` (a phone on a bad network, a slow data centre)."""
+        with self.lock:
+            self.slow_chats[chat_id] = seconds
 
     def inject_429(self, method: str, count: int = 1, retry_after: int = 1) -> None:
         """The next `count` calls of `method` get 429 Too Many Requests with `retry_after`."""
@@ -392,6 +399,9 @@ class BotAPIStandIn:
         with self.lock:
             if self.injected.get(method):
                 injected = self.injected[method].pop(0)
+            delay = self.slow_chats.get(params.get("chat_id"), 0) if method != "getUpdates" else 0
+        if delay:
+            await asyncio.sleep(delay)
         try:
             if injected is not None:
                 call["injected"] = True
@@ -447,7 +457,25 @@ class BotAPIStandIn:
                 "supports_inline_queries": False}
 
     def _api_deleteWebhook(self, params: dict, files: dict) -> bool:
+        with self.lock:
+            self.webhook = None
         return True
+
+    def _api_setWebhook(self, params: dict, files: dict) -> bool:
+        url = params.get("url", "")
+        if not url.startswith("https://"):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not re.match(r"^[A-Za-z0-9_-]{1,256}$", secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        with self.lock:
+            self.webhook = {"url": url, "secret_token": secret, "allowed_updates": params.get("allowed_updates")}
+        return True
+
+    def push_update(self, update: dict) -> dict:
+        """Store an update for getUpdates and return it (webhook tests POST it themselves)."""
+        self._push(update)
+        return update
 
     def _api_setMyCommands(self, params: dict, files: dict) -> bool:
         commands = params.get("commands") or []

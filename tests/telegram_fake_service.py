@@ -1,13 +1,11 @@
-"""A stand-in for `Service` used only while the real consult engine is not available.
+"""A scripted `Service` for the Telegram transport tests: replies whose exact text they know.
 
-It keeps the same contract the Telegram adapter relies on: it writes the user's turn (with the
-author and inbox id), one fact per answer and the bot's turn through the store, inside the
-caller's transaction, and returns `Reply` objects with choices. No clinical content.
+It keeps the contract the Telegram adapter relies on: it writes the user's turn (with the author
+and inbox id), one fact per answer and the bot's turn through the store, inside the caller's
+transaction, and returns `Reply` objects with choices and files. No clinical content. Whole
+consultations are tested with the real Service (test_telegram_consult.py).
 """
 from __future__ import annotations
-
-import argparse
-import sys
 
 from neuroladder.bot.reply import Attachment, Choice, Reply
 from neuroladder.bot.store import Store
@@ -56,16 +54,10 @@ class FakeService:
             if not text.startswith(("/summary", "/echo", "/files")):
                 if len(answered) < len(QUESTIONS):
                     question, choices = QUESTIONS[len(answered)]
-                    replies.append(Reply(choices=list(choices)).add(question))
+                    replies.append(Reply(choices=list(choices), expects_answer=True).add(question))
                 else:
                     replies.append(Reply().add("All questions answered. Send /summary."))
             for r in replies:
                 self.store.add_turn(cid, "out", r.plain(), inbox_id=inbox_id)
             return replies
 
-
-if __name__ == "__main__":  # python tests/telegram_fake_service.py [run options]
-    from neuroladder.bot import telegram
-
-    parser = telegram.configure_parser(argparse.ArgumentParser())
-    sys.exit(telegram.main(parser.parse_args(), service_factory=FakeService))

@@ -20,14 +20,15 @@ def tg_settings(api: BotAPIStandIn, db_path: str, **overrides) -> TelegramSettin
 
 
 @contextlib.asynccontextmanager
-async def running_bot(cfg: TelegramSettings, service_factory, api: BotAPIStandIn):
+async def running_bot(cfg: TelegramSettings, service_factory, api: BotAPIStandIn, wait_for_poll: bool = True):
     """The real TelegramChannel (PTB Application over HTTP) on this event loop until the block ends."""
     store = Store(cfg.db_path)
     channel = TelegramChannel(cfg, store, service_factory(store))
     polls = api.polls
     task = asyncio.create_task(channel.run())
     try:
-        await api.until(lambda: api.polls > polls or task.done(), 15, "the bot to start polling")
+        if wait_for_poll:
+            await api.until(lambda: api.polls > polls or task.done(), 15, "the bot to start polling")
         if task.done():
             task.result()
         yield channel

@@ -11,3 +11,26 @@ def test_engine_parse_error_204_on_exponent_floats():
     ev = LadderRules(k).evaluate(engine_facts({"trial.gabapentin.dose": 0.00001, "trial.tca.weeks": 1e-7,
                                                "crcl": 1e-5 + 60}, k))
     assert "TRIAL_UNDERDOSED" in ev.codes() and "TCA_TOO_SHORT" in ev.codes()
+
+
+def test_failed_turn_inside_a_channel_transaction_leaves_no_partial_writes(tmp_path, monkeypatch):
+    # Reported by the Telegram channel: Service.handle catches its own error inside the channel's
+    # inbox transaction; without savepoints the failed turn's facts stayed, with two "in" turns.
+    from neuroladder.bot import consult
+    from neuroladder.bot.service import ERROR_TEXT, Service
+    from neuroladder.bot.store import Store
+
+    store = Store(tmp_path / "sp.db")
+    service = Service(store)
+    service.handle("t", "c", "/start")
+
+    def broken(self, *a, **k):
+        raise RuntimeError("boom after writing facts")
+
+    monkeypatch.setattr(consult.Consult, "_continue", broken)
+    with store.transaction():
+        [reply] = service.handle("t", "c", "gabapentin 900 mg/day")
+    assert reply.plain() == ERROR_TEXT
+    assert store.db.execute("select count(*) from facts").fetchone()[0] == 0
+    ins = store.db.execute("select count(*) from turns where direction = 'in' and text like 'gabapentin%'").fetchone()
+    assert ins[0] == 1
