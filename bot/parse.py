@@ -182,7 +182,7 @@ class Parser:
                 for value, vrx in self.lx.topic_values[topic]:
                     hit = vrx.search(window) if vrx else None
                     if hit and (chosen is None or len(hit.group()) > chosen[1]):
-                        chosen = (value, len(hit.group()))
+                        chosen = (value, len(hit.group()), clause_start + hit.start(), clause_start + hit.end())
                 if chosen:
                     value = chosen[0]
                 elif "default" in spec:
@@ -193,7 +193,15 @@ class Parser:
                     out.facts[fact] = [] if value == "none" else "unknown"
                 else:
                     out.facts[fact] = value
-                text = _mask(text, clause_start, clause_end)
+                if spec.get("mask") == "words":
+                    # Topics that sit beside drug names ("combo of pregabalin + duloxetine",
+                    # "gabapentin causing fatigue"): hide only the topic's own words, so its "no"
+                    # does not negate the drug.
+                    text = _mask(text, mt.start(), mt.end())
+                    if chosen:
+                        text = _mask(text, chosen[2], chosen[3])
+                else:
+                    text = _mask(text, clause_start, clause_end)
         if flags:
             out.facts["red_flags"] = sorted(flags)
         return text

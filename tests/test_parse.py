@@ -175,6 +175,11 @@ TOPICS = [
     ("NCS demyelinating", {"red_flags": ["demyelinating"]}), ("suspected CIDP", {"red_flags": ["cidp"]}),
     ("fatigue", {"weakness_fatigue": "yes"}), ("no weakness", {"weakness_fatigue": "no"}),
     ("combination tried", {"combination": "yes"}), ("never together", {"combination": "no"}),
+    ("combination not tried", {"combination": "no"}), ("combination tried, no benefit", {"combination": "yes"}),
+    # topics beside drugs hide only their own words: the drug is still read, and not negated
+    ("combo of pregabalin + duloxetine tried", {"combination": "yes", P + "tried": "yes", D + "tried": "yes"}),
+    ("no weakness on gabapentin 600 tid", {"weakness_fatigue": "no", G + "tried": "yes", G + "dose": 1800,
+                                           G + "doses_per_day": 3}),
 ]
 
 
