@@ -26,27 +26,35 @@ import asyncio
 import json
 import logging
 import os
-import re
 import secrets
 import signal
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime, timezone
 from typing import Any
 
 from . import matrix_state as state
 from .matrix_render import choice_by_number, file_content, keycap_number, resolve_text, text_contents
+from .matrix_settings import ConfigError, Settings, parse_allowed, settings_from  # noqa: F401 (re-exported)
 from .reply import Reply
-from .store import Store, default_db_path
+from .store import Store
 
 log = logging.getLogger("neuroladder.matrix")
 CHANNEL = state.CHANNEL
 DEVICE_NAME = "NeuroLadder bot"
-MXID = re.compile(r"^@[^:\s]+:[^\s,;]+$")
-SYNC_FILTER = {
-    "room": {"timeline": {"limit": 200}, "state": {"lazy_load_members": False}},
-    "presence": {"not_types": ["*"]},
-}
+
+
+def key_grace_s() -> float:
+    """How long an undecryptable message waits for its room key before the sender is told."""
+    return float(os.environ.get("NEUROLADDER_MATRIX_KEY_GRACE") or 15)
+
+
+def sync_filter() -> dict:
+    # Events past the timeline limit are fetched with /messages (see `_timeline`), so the limit
+    # only trades one large response for a few pages; NEUROLADDER_MATRIX_TIMELINE_LIMIT tunes it.
+    limit = int(os.environ.get("NEUROLADDER_MATRIX_TIMELINE_LIMIT") or 100)
+    return {"room": {"timeline": {"limit": max(limit, 1)}, "state": {"lazy_load_members": False}},
+            "presence": {"not_types": ["*"]}}
+
 
 # Transport notices (no clinical content).
 REFUSE_UNENCRYPTED = (
@@ -57,58 +65,12 @@ UNDECRYPTABLE = ("I could not decrypt your last message (I have no key for it). 
 FAILED = "Sorry, something went wrong on my side and I could not process that message. Please try again."
 
 
-class ConfigError(Exception):
-    """Missing or wrong settings or credentials: one line for the operator, exit code 2."""
-
-
 class RoomGone(Exception):
-    """The bot can no longer post in the room (left, kicked, forbidden)."""
+    """The reply cannot be delivered (the bot left or was kicked, or the server refuses it for good)."""
 
 
-@dataclass
-class Settings:
-    homeserver: str
-    user_id: str
-    db: str
-    store_dir: Path
-    password: str | None = field(default=None, repr=False)
-    access_token: str | None = field(default=None, repr=False)
-    allowed_users: frozenset[str] = frozenset()
-    allow_unencrypted: bool = False
-
-
-def parse_allowed(value: str | None) -> frozenset[str]:
-    """The Matrix ids in NEUROLADDER_ALLOWED_USERS (comma or space separated; other ids ignored)."""
-    return frozenset(p for p in re.split(r"[\s,;]+", value or "") if MXID.match(p))
-
-
-def default_store_dir(db: str) -> Path:
-    p = Path(db)
-    return p.parent / f"{p.stem}-matrix-store"
-
-
-def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Settings:
-    env = os.environ if environ is None else environ
-    homeserver = (env.get("MATRIX_HOMESERVER") or "").strip()
-    user_id = (env.get("MATRIX_USER_ID") or "").strip()
-    password = env.get("MATRIX_PASSWORD") or None
-    token = (env.get("MATRIX_ACCESS_TOKEN") or "").strip() or None
-    if not homeserver:
-        raise ConfigError("MATRIX_HOMESERVER is not set (the homeserver URL, e.g. https://matrix.hospital.example)")
-    if not re.match(r"^https?://[^/\s]+", homeserver):
-        raise ConfigError(f"MATRIX_HOMESERVER must be an http(s) URL, got {homeserver!r}")
-    if not user_id:
-        raise ConfigError("MATRIX_USER_ID is not set (the bot's Matrix id, e.g. @neuroladder:hospital.example)")
-    if not MXID.match(user_id):
-        raise ConfigError(f"MATRIX_USER_ID must look like @name:server, got {user_id!r}")
-    if not password and not token:
-        raise ConfigError("set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN for the bot's Matrix account")
-    db = getattr(args, "db", None) or default_db_path()
-    store_dir = Path(args.store) if getattr(args, "store", None) else default_store_dir(db)
-    return Settings(homeserver=homeserver.rstrip("/"), user_id=user_id, db=db, store_dir=store_dir,
-                    password=password, access_token=token,
-                    allowed_users=parse_allowed(env.get("NEUROLADDER_ALLOWED_USERS")),
-                    allow_unencrypted=bool(getattr(args, "allow_unencrypted", False)))
+class KeyPending(Exception):
+    """A message's room key has not arrived yet; the room waits a little for it."""
 
 
 # -- the bot -------------------------------------------------------------------------------------
@@ -119,6 +81,7 @@ class MatrixBot:
         self.service = service
         self.client = None  # nio.AsyncClient, set by login()
         self.workers: dict[str, asyncio.Task] = {}
+        self._requested_keys: set[str] = set()
         state.ensure_tables(store)
         self.txn_prefix = self._txn_prefix()
 
@@ -138,6 +101,7 @@ class MatrixBot:
 
         s = self.settings
         s.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(s.store_dir, 0o700)  # the device's private keys live here
         device_file = s.store_dir / "device.json"
         saved: dict = {}
         if device_file.exists():
@@ -210,7 +174,7 @@ class MatrixBot:
         client = self.client
         # The first sync after a start asks for the full room state so that nio knows every
         # room (and whether it is encrypted) even when resuming from a stored position.
-        resp = await client.sync(timeout=0 if first else 30000, sync_filter=SYNC_FILTER, since=token,
+        resp = await client.sync(timeout=0 if first else 30000, sync_filter=sync_filter(), since=token,
                                  full_state=True if first else None)
         if not isinstance(resp, SyncResponse):
             if getattr(resp, "status_code", None) in ("M_UNKNOWN_TOKEN", "M_FORBIDDEN"):
@@ -218,7 +182,8 @@ class MatrixBot:
             raise RuntimeError(f"sync error: {_why(resp)}")
         await self._keys()
         await self._invites(resp)  # a failure here raises: the batch is synced again
-        items = await self._timeline(resp, token)
+        # With no stored position (a new database) the timeline is history: start from now.
+        items = await self._timeline(resp, token) if token else []
         with self.store.transaction():
             for room_id, event in items:
                 self._ingest(room_id, event)
@@ -275,7 +240,7 @@ class MatrixBot:
                         break
                     start = page.end
                 events = list(reversed(older)) + events
-            items.extend((room_id, e) for e in events)
+            items.extend((room_id, e) for e in _since_own_join(events, self.client.user_id))
         return items
 
     def _ingest(self, room_id: str, event) -> None:
@@ -336,6 +301,9 @@ class MatrixBot:
                     return
                 await self._process(rows[0])
                 delay = 1.0
+            except KeyPending as pending:
+                await self._request_key(pending.args[0])
+                await asyncio.sleep(1.0)  # the sync loop stores any key that arrives meanwhile
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -344,7 +312,10 @@ class MatrixBot:
                 delay = min(delay * 2, 60)
 
     def _text_for(self, row: dict) -> tuple[str | None, str | None]:
-        """(text for the consult, or None) and (a transport notice, or None) for an inbox row."""
+        """(text for the consult, or None) and (a transport notice, or None) for an inbox row.
+
+        Raises `KeyPending` for an undecryptable message whose room key may still arrive.
+        """
         from nio import MegolmEvent, ReactionEvent, RoomMessageText
 
         payload = json.loads(row["payload"])
@@ -359,6 +330,8 @@ class MatrixBot:
                 kind, payload = "text", {"sender": event.sender, "body": event.body}
             elif isinstance(event, ReactionEvent):
                 kind, payload = "reaction", {"sender": event.sender, "reacts_to": event.reacts_to, "key": event.key}
+            elif _age_s(row["received_at"]) < key_grace_s():
+                raise KeyPending(payload["source"])
             else:
                 return None, UNDECRYPTABLE
         if kind == "text":
@@ -371,7 +344,13 @@ class MatrixBot:
     async def _process(self, row: dict) -> None:
         room_id = row["chat_id"]
         author = json.loads(row["payload"]).get("sender")
-        text, notice = self._text_for(row)
+        try:
+            text, notice = self._text_for(row)
+        except KeyPending:
+            raise
+        except Exception:  # a malformed row must not block the room: answer it and move on
+            log.exception("could not read inbox row %s", row["id"])
+            text, notice = None, FAILED
         if text is None:
             with self.store.transaction():
                 if notice:
@@ -396,6 +375,17 @@ class MatrixBot:
             await self._flush(room_id)
         finally:
             await self._typing(room_id, False)
+
+    async def _request_key(self, source: dict) -> None:
+        from nio import MegolmEvent
+
+        try:
+            event = MegolmEvent.from_dict(source)
+            if event.session_id not in self._requested_keys:
+                self._requested_keys.add(event.session_id)
+                await self.client.request_room_key(event)
+        except Exception as exc:
+            log.debug("room key request failed: %s", type(exc).__name__)
 
     async def _typing(self, room_id: str, on: bool) -> None:
         try:
@@ -446,8 +436,8 @@ class MatrixBot:
                                            ignore_unverified_devices=True)
         if isinstance(resp, RoomSendResponse):
             return resp.event_id
-        if getattr(resp, "status_code", None) == "M_FORBIDDEN":
-            raise RoomGone(_why(resp))
+        if getattr(resp, "status_code", None) in ("M_FORBIDDEN", "M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON"):
+            raise RoomGone(_why(resp))  # sending it again would fail again
         raise RuntimeError(f"send failed: {_why(resp)}")
 
     async def _upload(self, room, att) -> dict:
@@ -456,8 +446,10 @@ class MatrixBot:
         from nio import UploadResponse
 
         encrypt = bool(room.encrypted)
-        resp, keys = await self.client.upload(io.BytesIO(att.data), content_type=att.mime, filename=att.filename,
-                                              encrypt=encrypt, filesize=len(att.data))
+        # An encrypted upload tells the server nothing: no file name, an opaque media type.
+        resp, keys = await self.client.upload(
+            io.BytesIO(att.data), content_type="application/octet-stream" if encrypt else att.mime,
+            filename=None if encrypt else att.filename, encrypt=encrypt, filesize=len(att.data))
         if not isinstance(resp, UploadResponse):
             raise RuntimeError(f"upload failed: {_why(resp)}")
         if encrypt:
@@ -465,6 +457,25 @@ class MatrixBot:
                               "hashes": keys["hashes"], "v": keys["v"]}
             return file_content(att.filename, att.mime, len(att.data), att.data, encrypted_file=encrypted_file)
         return file_content(att.filename, att.mime, len(att.data), att.data, url=resp.content_uri)
+
+
+def _since_own_join(events: list, me: str) -> list:
+    """Drop what came before the bot's own join: history it was never given the keys for."""
+    from nio import RoomMemberEvent
+
+    for i in range(len(events) - 1, -1, -1):
+        e = events[i]
+        if isinstance(e, RoomMemberEvent) and e.state_key == me and e.membership == "join" \
+                and (e.prev_membership or (e.prev_content or {}).get("membership")) != "join":
+            return events[i:]
+    return events
+
+
+def _age_s(iso: str) -> float:
+    try:
+        return (datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds()
+    except (TypeError, ValueError):
+        return float("inf")
 
 
 def _why(resp) -> str:
@@ -486,15 +497,16 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
 
 def _setup_logging() -> None:
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("nio", "peewee", "aiohttp"):
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)  # start, login, joins and declines are worth a line (never ids or text)
+    for name in ("nio", "peewee", "aiohttp"):  # nio warns about every unverified device
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-async def serve(settings: Settings, service_factory=None) -> None:
+async def serve(settings: Settings, service_factory=None, store: Store | None = None) -> None:
     from .service import Service
 
-    store = Store(settings.db)
+    store = store or Store(settings.db)
     bot = MatrixBot(settings, store, (service_factory or Service)(store))
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
@@ -505,14 +517,21 @@ async def serve(settings: Settings, service_factory=None) -> None:
             pass
     try:
         await bot.login()
-        if not settings.allowed_users:
-            log.warning("NEUROLADDER_ALLOWED_USERS holds no Matrix id: every invite will be declined")
         await bot.run()
     except asyncio.CancelledError:
         log.info("stopping")
     finally:
         await bot.close()
         store.close()
+
+
+def _open_store(path: str) -> Store:
+    from .crypto import DatabaseOpenError
+
+    try:
+        return Store(path)
+    except DatabaseOpenError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def main(args: argparse.Namespace) -> int:
@@ -530,7 +549,8 @@ def main(args: argparse.Namespace) -> int:
         return 2
     try:
         settings = settings_from(args)
-        asyncio.run(serve(settings))
+        store = _open_store(settings.db)
+        asyncio.run(serve(settings, store=store))
     except ConfigError as exc:
         print(f"neuroladder matrix: {exc}", file=sys.stderr)
         return 2

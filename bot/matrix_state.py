@@ -72,9 +72,8 @@ def mark_refused(store: Store, room_id: str) -> None:
 
 
 def room_pending(store: Store, room_id: str) -> list[dict]:
-    return list(store.db["inbox"].rows_where("channel = ? and chat_id = ? and done_at is null and received_at > ?",
-                                             [CHANNEL, room_id, _START], order_by="id"))
-_START = now()
+    return list(store.db["inbox"].rows_where("channel = ? and chat_id = ? and done_at is null",
+                                             [CHANNEL, room_id], order_by="id"))
 
 
 def rooms_with_work(store: Store) -> list[str]:

@@ -64,11 +64,12 @@ def load_env_file(path: str | Path, environ: dict[str, str] | os._Environ = os.e
 
 
 def parse_ids(name: str, text: str | None) -> frozenset[int]:
-    """`"123, -100456"` -> {123, -100456}; anything else is a SettingsError naming the variable."""
+    """`"123, -100456"` -> {123, -100456}; anything else is a SettingsError naming the variable.
+    Matrix ids (`@doc:hospital.example`) may share the list: they are for the Matrix bot."""
     ids = set()
     for part in (text or "").replace(";", ",").split(","):
         part = part.strip()
-        if not part:
+        if not part or part.startswith("@"):
             continue
         try:
             ids.add(int(part))

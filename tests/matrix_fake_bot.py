@@ -23,6 +23,8 @@ class EchoService:
         self.store = store
 
     def handle(self, channel, chat_id, text, *, author=None, inbox_id=None):
+        if text == "/boom":
+            raise RuntimeError("the consult broke")
         with self.store.transaction():
             consult = self.store.open_consult(channel, chat_id) or self.store.new_consult(channel, chat_id, "echo")
             turn = self.store.add_turn(consult["id"], "in", text, author=author, inbox_id=inbox_id)

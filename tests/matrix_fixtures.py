@@ -50,4 +50,7 @@ def matrix_bot(synapse, tmp_path):
     for bot in made:
         bot.stop()
         log = bot.logs()
-        assert "Traceback" not in log, f"a traceback in the bot's log:\n{log}"
+        assert bot.password not in log, "the bot's password is in its log"
+        assert not bot.access_token or bot.access_token not in log, "the bot's access token is in its log"
+        if not bot.tracebacks_expected:
+            assert "Traceback" not in log, f"a traceback in the bot's log:\n{log}"

@@ -18,7 +18,7 @@ from uuid import uuid4
 
 import nio
 
-from synapse_server import SERVER_NAME, SynapseServer
+from synapse_server import SERVER_NAME, SynapseServer, die_with_parent
 
 PASSWORD = "correct horse battery staple"
 CLINICIANS = ("alice", "bob", "mallory")
@@ -56,6 +56,7 @@ class Clinician:
         self.client = nio.AsyncClient(server.url, self.user_id, store_path=str(store_dir), config=config)
         self.events: dict[str, list] = {}  # room id -> timeline events (decrypted where possible)
         self.invites: set[str] = set()
+        self.typing: dict[str, set[str]] = {}  # room id -> everyone seen typing there
         self._task: asyncio.Task | None = None
 
     async def start(self) -> "Clinician":
@@ -69,6 +70,9 @@ class Clinician:
     async def _on_sync(self, resp) -> None:
         for room_id, info in resp.rooms.join.items():
             self.events.setdefault(room_id, []).extend(info.timeline.events)
+            for e in info.ephemeral:
+                if isinstance(e, nio.TypingNoticeEvent):
+                    self.typing.setdefault(room_id, set()).update(e.users)
         self.invites.update(resp.rooms.invite)
 
     async def stop(self) -> None:
@@ -147,17 +151,16 @@ class Clinician:
 
 # -- the bot: `neuroladder matrix` in a subprocess -----------------------------------------------
 def bot_command() -> list[str]:
-    """`neuroladder matrix` once bot/cli.py has it; `python -m neuroladder.bot.matrix` before that."""
-    try:
-        from neuroladder.bot import cli  # noqa: F401
-        return [sys.executable, "-m", "neuroladder.bot.cli", "matrix"]
-    except ImportError:
-        return [sys.executable, "-m", "neuroladder.bot.matrix"]
+    """The installed `neuroladder matrix` (the console script beside this Python)."""
+    script = Path(sys.executable).parent / "neuroladder"
+    if script.exists():
+        return [str(script), "matrix"]
+    return [sys.executable, "-m", "neuroladder.bot.cli", "matrix"]
 
 
 class BotProcess:
     def __init__(self, server: SynapseServer, workdir: Path, allowed: list[str], *, fake_service: bool = False,
-                 extra_args: tuple[str, ...] = ()):
+                 extra_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None):
         self.server = server
         self.workdir = workdir
         self.localpart = f"neuroladder{next(_bots)}_{os.getpid()}"
@@ -168,14 +171,31 @@ class BotProcess:
         self.allowed = allowed
         self.fake_service = fake_service
         self.extra_args = extra_args
+        self.extra_env = extra_env or {}
         self.proc: subprocess.Popen | None = None
         self.runs = 0
+        self.tracebacks_expected = False  # a test of a failing consult sets this
+        self.access_token: str | None = None
+
+    async def use_access_token(self) -> str:
+        """Log the bot's account in once (a new device) and run it with MATRIX_ACCESS_TOKEN instead."""
+        client = nio.AsyncClient(self.server.url, self.user_id)
+        resp = await client.login(self.password, device_name="bot via token")
+        await client.close()
+        assert isinstance(resp, nio.LoginResponse), resp
+        self.access_token = resp.access_token
+        return resp.device_id
 
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MATRIX_", "NEUROLADDER_"))}
-        env.update(MATRIX_HOMESERVER=self.server.url, MATRIX_USER_ID=self.user_id, MATRIX_PASSWORD=self.password,
+        env.update(MATRIX_HOMESERVER=self.server.url, MATRIX_USER_ID=self.user_id,
                    NEUROLADDER_ALLOWED_USERS=",".join(self.allowed), PYTHONUNBUFFERED="1")
+        if self.access_token:
+            env["MATRIX_ACCESS_TOKEN"] = self.access_token
+        else:
+            env["MATRIX_PASSWORD"] = self.password
+        env.update(self.extra_env)
         return env
 
     @property
@@ -192,7 +212,8 @@ class BotProcess:
     async def start(self) -> "BotProcess":
         self.runs += 1
         self.proc = subprocess.Popen(self.command(), env=self.env, cwd=self.workdir, stdin=subprocess.DEVNULL,
-                                     stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT)
+                                     stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT,
+                                     preexec_fn=die_with_parent if sys.platform == "linux" else None)
         await until(lambda: "logged in as" in self.log() or self.proc.poll() is not None, 60,
                     "the bot to log in")
         assert self.proc.poll() is None, f"the bot exited with {self.proc.returncode}:\n{self.log()}"

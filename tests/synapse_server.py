@@ -27,6 +27,16 @@ SERVER_NAME = "localhost"
 _UNLIMITED = {"per_second": 10000, "burst_count": 100000}
 
 
+def die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies, even by kill -9 (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -110,7 +120,8 @@ class SynapseServer:
                         "--generate-keys"], check=True, capture_output=True, env=env, cwd=self.root)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "synapse.app.homeserver", "--config-path", str(self.config_path)],
-            stdout=open(self.root / "stdout.log", "wb"), stderr=subprocess.STDOUT, env=env, cwd=self.root)
+            stdout=open(self.root / "stdout.log", "wb"), stderr=subprocess.STDOUT, env=env, cwd=self.root,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
