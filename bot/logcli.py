@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 
 from . import crypto, retention
@@ -74,15 +75,24 @@ def run_export(args: argparse.Namespace) -> int:
 
 def integrity(store: Store) -> list[str]:
     """Problems found by integrity_check and foreign_key_check (empty when the file is sound)."""
-    problems = [r[0] for r in store.conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
-    problems += [f"foreign key: {tuple(r)}" for r in store.conn.execute("PRAGMA foreign_key_check").fetchall()]
+    try:
+        problems = [r[0] for r in store.conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+        problems += [f"foreign key: {tuple(r)}" for r in store.conn.execute("PRAGMA foreign_key_check").fetchall()]
+    except Exception as exc:  # "database disk image is malformed" (sqlite3's or SQLCipher's class)
+        problems = [str(exc)]
     return problems
 
 
 def run_db(args: argparse.Namespace) -> int:
     path = _path(args)
     if args.db_command == "check":
-        store = Store(path)
+        try:
+            store = Store(path)
+        except crypto.DatabaseOpenError:
+            raise
+        except Exception as exc:  # too damaged to open at all
+            print(f"{path}: DAMAGED ({exc})")
+            return 1
         try:
             problems = integrity(store)
             version = [r["name"] for r in store.db["migrations"].rows_where(order_by="rowid")]
@@ -105,4 +115,4 @@ def fail(exc: Exception) -> int:
     return 2
 
 
-ERRORS = (crypto.DatabaseOpenError, retention.RetentionError)
+ERRORS = (crypto.DatabaseOpenError, retention.RetentionError, sqlite3.DatabaseError)

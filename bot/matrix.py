@@ -32,6 +32,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
+from . import crypto
 from . import matrix_state as state
 from .matrix_render import choice_by_number, file_content, keycap_number, resolve_text, text_contents
 from .matrix_settings import ConfigError, Settings, parse_allowed, settings_from  # noqa: F401 (re-exported)
@@ -556,6 +557,9 @@ def main(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
+    except crypto.DatabaseOpenError as exc:  # a wrong or missing log key: one line, exit 2
+        print(f"neuroladder matrix: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         log.debug("fatal error", exc_info=True)
         print(f"neuroladder matrix: stopped by an unexpected error ({type(exc).__name__})", file=sys.stderr)

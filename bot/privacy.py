@@ -40,7 +40,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
         r"(?:\d{1,4}\s*[/.\-]\s*\d{1,2}(?:\s*[/.\-]\s*\d{1,4})?(?!\d)|\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTHS
         + r"\.?,?\s+\d{2,4}|" + _MONTHS + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{2,4}|\d{4})", re.I)),
     # identifier words followed by a number-bearing token: "MRN 12345", "NHS no: 943 476 5919", "hospital number K123456"
-    ("record number", re.compile(r"\b" + _ID_WORDS + r"\s*[:#=\-]?\s*[A-Z]{0,3}\d[\d\-/]*(?:\s\d{3,4}\b){0,2}[A-Z]?\b", re.I)),
+    ("record number", re.compile(r"\b" + _ID_WORDS + r"\s*[:#=\-]?\s*[A-Z]{0,3}\d[\d\-/]*(?:\s\d{3,4}\b" + _UNIT_AFTER + r"){0,2}[A-Z]?\b", re.I)),
     ("date", re.compile(r"(?<![\d./-])(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.\-]\d{1,2}[/.\-]\d{1,2})"
                         r"(?![\d./-])")),
     ("date", re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTHS + r"\.?,?\s+(?:19|20)\d{2}\b|\b" + _MONTHS
@@ -55,7 +55,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("patient name", re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+[A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+)?")),
     # a run of 7+ digits that is not a dose ("record numbers"); NHS-shaped "943 476 5919" with a valid check digit
     ("record number", re.compile(r"(?<![\d.,])\d{7,}(?![\d.,])" + _UNIT_AFTER, re.I)),
-    ("record number", re.compile(r"(?<![\d.,])\d{3}[ \-]\d{3}[ \-]\d{4}(?![\d.,])" + _UNIT_AFTER, re.I)),
+    ("record number", re.compile(r"(?<![\d.,])(?P<nhs>\d{3}[ \-]\d{3}[ \-]\d{4})(?![\d.,])" + _UNIT_AFTER, re.I)),
     ("postcode", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b")),
 ]
 
@@ -123,7 +123,7 @@ def redact(text: str) -> Guarded:
     for label, rx in PATTERNS:
         def sub(m: re.Match, label=label, rx=rx) -> str:
             span = m.group()
-            if rx is PATTERNS[-2][1] and not _nhs_valid(re.sub(r"\D", "", span)):
+            if "nhs" in rx.groupindex and not _nhs_valid(re.sub(r"\D", "", span)):
                 return span  # "600 900 1200": a titration, not an NHS number
             if "words" in rx.groupindex:
                 kept, rest = _name_words(m.group("words"))

@@ -257,12 +257,15 @@ class Store:
     def inbox_pending(self, channel: str) -> list[dict]:
         return list(self.db["inbox"].rows_where("channel = ? and done_at is null", [channel], order_by="id"))
 
+    # inbox_done, outbox_add, outbox_sent: plain SQL on the hot path (sqlite-utils' update() and
+    # insert() inspect the table on every call; bench/e2e.py measured it).
     def inbox_done(self, inbox_id: int) -> None:
-        self.db["inbox"].update(inbox_id, {"done_at": now()})
+        self.conn.execute("update inbox set done_at = ? where id = ?", [now(), inbox_id])
 
     def outbox_add(self, channel: str, chat_id: str, reply: dict, inbox_id: int | None = None) -> int:
-        return self.db["outbox"].insert({"channel": channel, "chat_id": str(chat_id), "reply": json.dumps(reply),
-                                         "created_at": now(), "inbox_id": inbox_id}).last_pk
+        return self.conn.execute(
+            "insert into outbox (channel, chat_id, reply, created_at, inbox_id) values (?, ?, ?, ?, ?)",
+            [channel, str(chat_id), json.dumps(reply), now(), inbox_id]).lastrowid
 
     def outbox_pending(self, channel: str, chat_id: str | None = None) -> list[dict]:
         where, args = "channel = ? and sent_at is null", [channel]
@@ -271,7 +274,7 @@ class Store:
         return [dict(r, reply=json.loads(r["reply"])) for r in self.db["outbox"].rows_where(where, args, order_by="id")]
 
     def outbox_sent(self, outbox_id: int) -> None:
-        self.db["outbox"].update(outbox_id, {"sent_at": now()})
+        self.conn.execute("update outbox set sent_at = ? where id = ?", [now(), outbox_id])
 
     def count_refusal(self, channel: str) -> None:
         self.db.execute("insert into refusals (channel, count) values (?, 1) "

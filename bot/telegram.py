@@ -43,6 +43,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from . import crypto
 from . import settings as settings_mod
 from .reply import Reply
 from .settings import SettingsError, TelegramSettings
@@ -531,6 +532,9 @@ def main(args: argparse.Namespace, service_factory=make_service) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+    except crypto.DatabaseOpenError as exc:  # a wrong or missing log key: one line, exit 2
+        print(f"neuroladder run: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:  # the details go to the log; the operator gets one line
         log.debug("stopped by an unexpected error", exc_info=True)
         print(f"neuroladder run: stopped by an unexpected error: {settings_mod.redact(repr(exc), [cfg.token])}",

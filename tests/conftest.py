@@ -19,3 +19,10 @@ def store(tmp_path):
 def service(store):
     """The real Service over that Store."""
     return Service(store)
+
+
+@pytest.fixture(autouse=True)
+def _no_db_key_from_the_shell(monkeypatch):
+    """A NEUROLADDER_DB_KEY exported in a developer's shell must not turn plain test files into
+    'wrong key' failures; the encryption tests set their own key."""
+    monkeypatch.delenv("NEUROLADDER_DB_KEY", raising=False)
