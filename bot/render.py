@@ -107,7 +107,7 @@ class Renderer:
         reply = reply or Reply()
         reply.line(q.ask, "b")
         reply.choices.extend(Choice(label, value) for label, value in q.choices)
-        reply.choices.append(Choice("Why?", "/why"))
+        reply.choices.append(Choice("Why?", "/why", aside=True))
         reply.expects_answer = True
         return reply
 

@@ -15,10 +15,13 @@ STYLES = {"": ("", ""), "b": ("<b>", "</b>"), "i": ("<i>", "</i>"), "code": ("<c
 
 @dataclass(frozen=True)
 class Choice:
-    """A quick reply: `label` is shown on the button, `value` is what pressing it sends."""
+    """A quick reply: `label` is shown on the button, `value` is what pressing it sends.
+    `aside` marks a choice that does not answer the question ("Why?"): a channel that must
+    choose between buttons and a typed answer (a Telegram group) may drop it."""
 
     label: str
     value: str
+    aside: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class Reply:
     def to_json(self) -> dict:
         return {
             "parts": [list(p) for p in self.parts],
-            "choices": [[c.label, c.value] for c in self.choices],
+            "choices": [[c.label, c.value, c.aside] for c in self.choices],
             "attachments": [
                 [a.filename, a.mime, base64.b64encode(a.data).decode("ascii")] for a in self.attachments
             ],
@@ -103,7 +106,7 @@ class Reply:
     def from_json(cls, data: dict) -> "Reply":
         return cls(
             parts=[(s, t) for s, t in data.get("parts", [])],
-            choices=[Choice(label, value) for label, value in data.get("choices", [])],
+            choices=[Choice(*c) for c in data.get("choices", [])],
             attachments=[
                 Attachment(name, mime, base64.b64decode(b64)) for name, mime, b64 in data.get("attachments", [])
             ],

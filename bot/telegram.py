@@ -409,9 +409,9 @@ class TelegramChannel:
         group = origin is not None and origin.is_group
         chunks = reply.html_chunks(CHUNK_LIMIT) if reply.plain() else []
         # In a group a question to be answered by typing forces a reply, so that the answer reaches
-        # the bot with privacy mode on; buttons that only run commands ("why?") give way to it.
+        # the bot with privacy mode on; buttons aside from the answer ("Why?") give way to it.
         force = (group and last_of_turn and expects_answer(reply)
-                 and all(is_command(c.value) for c in reply.choices))
+                 and all(c.aside for c in reply.choices))
         for i, chunk in enumerate(chunks):
             last = i + 1 == len(chunks)
             markup: Any = None

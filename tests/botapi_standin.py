@@ -123,6 +123,7 @@ class BotAPIStandIn:
         self.injected: dict[str, list[int]] = {}
         self.slow_chats: dict[int, float] = {}  # chat id -> seconds each call about that chat takes
         self.callback_answers: dict[str, dict] = {}
+        self.sent_files: dict[tuple[int, int], bytes] = {}  # (chat id, message id) -> bytes of a photo/document
         self.polls = 0
         self.webhook: dict | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -255,6 +256,11 @@ class BotAPIStandIn:
     def last_bot_message(self, chat_id: int) -> dict | None:
         msgs = self.bot_messages(chat_id)
         return msgs[-1] if msgs else None
+
+    def file_bytes(self, chat_id: int, message_id: int) -> bytes:
+        """The bytes of the photo or document the bot sent as this message (what a phone downloads)."""
+        with self.lock:
+            return self.sent_files[(chat_id, message_id)]
 
     @staticmethod
     def buttons(message: dict | None) -> list[str]:
@@ -555,15 +561,21 @@ class BotAPIStandIn:
     def _api_sendPhoto(self, params: dict, files: dict) -> dict:
         if "photo" not in files:
             raise ApiError(400, "Bad Request: there is no photo in the request")
-        return self._bot_message(params, photo=[{"file_id": "ph", "file_unique_id": "ph", "width": 1, "height": 1}],
-                                 _file=files["photo"]["filename"])
+        msg = self._bot_message(params, photo=[{"file_id": "ph", "file_unique_id": "ph", "width": 1, "height": 1}],
+                                _file=files["photo"]["filename"])
+        with self.lock:
+            self.sent_files[(msg["chat"]["id"], msg["message_id"])] = files["photo"]["data"]
+        return msg
 
     def _api_sendDocument(self, params: dict, files: dict) -> dict:
         if "document" not in files:
             raise ApiError(400, "Bad Request: there is no document in the request")
-        return self._bot_message(params, document={"file_id": "doc", "file_unique_id": "doc",
-                                                   "file_name": files["document"]["filename"]},
-                                 _file=files["document"]["filename"])
+        msg = self._bot_message(params, document={"file_id": "doc", "file_unique_id": "doc",
+                                                  "file_name": files["document"]["filename"]},
+                                _file=files["document"]["filename"])
+        with self.lock:
+            self.sent_files[(msg["chat"]["id"], msg["message_id"])] = files["document"]["data"]
+        return msg
 
     def _api_sendChatAction(self, params: dict, files: dict) -> bool:
         self._known_chat(params)

@@ -146,7 +146,9 @@ class SynapseServer:
 
     def register(self, localpart: str, password: str, admin: bool = False) -> str:
         """Register a user with the shared secret (Synapse's register_new_matrix_user); return the mxid."""
-        cmd = [shutil.which("register_new_matrix_user") or "register_new_matrix_user",
+        # Beside this interpreter first: CI runs .venv/bin/python without the venv on PATH.
+        beside = Path(sys.executable).parent / "register_new_matrix_user"
+        cmd = [str(beside) if beside.exists() else (shutil.which("register_new_matrix_user") or "register_new_matrix_user"),
                "-u", localpart, "-p", password, "-k", self.secret, "--admin" if admin else "--no-admin", self.url]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         if out.returncode != 0:
