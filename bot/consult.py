@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..rules.data import Knowledge
-from ..rules.engine import Evaluation, Finding, LadderRules
+from ..rules.engine import Evaluation, LadderRules
 from ..rules.facts import FactError, check, engine_facts
 from .intake import Intake, Question
 from .parse import Parsed, Parser
@@ -55,10 +55,17 @@ class Consult:
         self.state: dict[str, Any] = json.loads(row.get("state") or "{}")
         self.state.setdefault("skipped", [])
         self.state.setdefault("changes", [])
+        self._answers: dict[str, Any] | None = None
 
     # -- facts and findings --------------------------------------------------------------------
     def answers(self) -> dict[str, Any]:
-        return {f["name"]: f["value"] for f in self.store.live_facts(self.id)}
+        """The live facts as name -> value (read once per turn; writes call _facts_changed)."""
+        if self._answers is None:
+            self._answers = {f["name"]: f["value"] for f in self.store.live_facts(self.id)}
+        return dict(self._answers)
+
+    def _facts_changed(self) -> None:
+        self._answers = None
 
     def evaluate(self, answers: dict[str, Any] | None = None) -> Evaluation:
         """Findings are a pure function of the answers: the last turn's evaluation is reused
@@ -197,6 +204,7 @@ class Consult:
         fresh = {n: v for n, v in accepted.items() if before.get(n) != v}
         for name, value in fresh.items():
             self.store.set_fact(self.id, name, value, turn_id)
+        self._facts_changed()
         if fresh:
             self.state["changes"].append({"turn": turn_id})
         if fresh:
@@ -239,8 +247,9 @@ class Consult:
             old_s = "; ".join(self.tk.render.describe({name: old}))
             new_s = "; ".join(self.tk.render.describe({name: new}))
             reply.line(f"Changed: {old_s} -> {new_s}.")
-        gone = [f for f in prev.findings if _key(f) not in {_key(n) for n in now.findings}]
-        added = [f for f in now.findings if _key(f) not in {_key(p) for p in prev.findings}]
+        now_keys, prev_keys = {f.key for f in now.findings}, {f.key for f in prev.findings}
+        gone = [f for f in prev.findings if f.key not in now_keys]
+        added = [f for f in now.findings if f.key not in prev_keys]
         if added:
             reply.line("Now:", "b")
             for f in added:
@@ -256,9 +265,9 @@ class Consult:
     def _report_new(self, reply: Reply, prev: Evaluation, now: Evaluation, fresh: set[str]) -> None:
         """New warnings that rest on what was just said (a dose just typed is judged at once);
         critical findings always. The full ranked list stays in /summary."""
-        old = {_key(p) for p in prev.findings}
+        old = {p.key for p in prev.findings}
         for f in now.findings:
-            if _key(f) in old or f.severity == "info":
+            if f.key in old or f.severity == "info":
                 continue
             names = {n for fid in now.base_facts_behind(f) for n in now.base[fid].get("src", "").split(",")}
             if f.severity == "critical" or names & fresh:
@@ -313,6 +322,7 @@ class Consult:
             self.state["skipped"] = [q for q in self.state["skipped"] if q != change["skipped"]]
         else:
             self.store.undo_turn(self.id, change["turn"], turn_id)
+            self._facts_changed()
         reply = Reply().line("Took back the last answer.", "b")
         after = self.answers()
         changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
@@ -344,6 +354,7 @@ class Consult:
             row = facts[int(arg) - 1]
             before = self.answers()
             self.store.retract_fact(self.id, row["name"], turn_id)
+            self._facts_changed()
             self.state["changes"].append({"turn": turn_id})
             self.state.pop("finished", None)
             reply = Reply().line(f"Removed: {'; '.join(self.tk.render.describe({row['name']: row['value']}))}.")
@@ -392,7 +403,3 @@ class Consult:
         self.state["skipped"].append(q.id)
         self.state["changes"].append({"turn": turn_id, "skipped": q.id})
         return self._continue(Reply().line(f"Skipped: {q.label} (still listed as unknown).", "i"), turn_id)
-
-
-def _key(f: Finding) -> tuple:
-    return (f.code, json.dumps(f.params, sort_keys=True, default=str))

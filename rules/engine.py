@@ -40,6 +40,14 @@ class Finding:
     facts: list[str]                 # ids of the facts the rule matched (base or derived)
     params: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity across evaluations: the same code with the same parameters."""
+        cached = self.__dict__.get("_key")
+        if cached is None:
+            cached = self.__dict__["_key"] = (self.code, json.dumps(self.params, sort_keys=True, default=str))
+        return cached
+
     def to_dict(self) -> dict:
         return {"code": self.code, "severity": self.severity, "step": self.step, "text": self.text,
                 "sources": self.sources, "rule": self.rule, "facts": self.facts, "params": self.params}
