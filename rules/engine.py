@@ -206,8 +206,8 @@ class LadderRules:
         col.base_ids = [f["id"] for f in facts]
         _collectors[sid] = col
         try:
-            for fact in facts:
-                lang.assert_fact(self.name, {**_engine_safe(fact), "sid": sid})
+            if facts:  # one batch: each engine call costs a JSON round trip
+                lang.assert_facts(self.name, [{**_engine_safe(fact), "sid": sid} for fact in facts])
             for name in PHASES:
                 lang.assert_fact(self.name, {"sid": sid, "kind": "phase", "name": name, "id": f"phase:{name}"})
         finally:

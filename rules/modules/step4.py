@@ -22,10 +22,13 @@ def define(k):
         for code in STEP4_CODES:
             ctx.finding_because(code, because)
 
-    @when_all(phase("conclude"), c.o << (m.kind == "open"))
+    # Once per evaluation, not once per open rung: the finding lists every open rung anyway.
+    @when_all(phase("conclude"))
     @consequent("step4_not_yet")
     def step4_not_yet(ctx):
         opened = ctx.derived_of("open")
+        if not opened:
+            return
         rungs = sorted({d["fact"]["rung"] for d in opened})
         ctx.finding_because("STEP4_NOT_YET", [d["fact"]["id"] for d in opened], open="; ".join(rungs))
 
