@@ -55,7 +55,7 @@ from .telegram_webhook import WebhookServer
 
 log = logging.getLogger("neuroladder.telegram")
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 CHUNK_LIMIT = 3900  # below Telegram's 4096, with room for the "chosen" line added on a press
 TYPING_EVERY = 4.0  # seconds; Telegram shows "typing…" for about 5 s
 REFUSAL_EVERY = 600.0  # seconds between two refusals to the same chat

@@ -81,6 +81,9 @@ def update_key(update: Update) -> str:
     msg = update.message
     if msg is not None:
         return f"{update.update_id}:{msg.chat_id}:{msg.message_id}"
+    edited = update.edited_message
+    if edited is not None:
+        return f"{update.update_id}:{edited.chat_id}:{edited.message_id}:edit"
     return str(update.update_id)
 
 
@@ -90,9 +93,10 @@ def sender_and_chat(update: Update) -> tuple[int | None, int | None]:
         q = update.callback_query
         chat_id = q.message.chat.id if q.message is not None else None
         return q.from_user.id, chat_id
-    if update.message is not None:
-        user = update.message.from_user
-        return (user.id if user else None), update.message.chat_id
+    msg = update.message or update.edited_message
+    if msg is not None:
+        user = msg.from_user
+        return (user.id if user else None), msg.chat_id
     return None, None
 
 
@@ -103,7 +107,7 @@ def addressed_text(update: Update, me: User) -> str | None:
     command is ignored), a reply to one of the bot's messages, or a message mentioning the bot
     (the mention is removed).
     """
-    msg = update.message
+    msg = update.message or update.edited_message
     if msg is None or msg.text is None:
         return None
     text = msg.text.strip()
@@ -146,7 +150,9 @@ def inbound_from_update(update: Update, me: User) -> Inbound | None:
         return Inbound(kind="button", chat_id=chat.id, chat_type=chat.type, author=q.from_user.id,
                        message_id=q.message.message_id, query_id=q.id,
                        outbox_id=parsed[0] if parsed else None, index=parsed[1] if parsed else None)
-    msg = update.message
+    # An edited message is read as a new one: a clinician who fixes "300 tid" to "600 tid" gets
+    # the correction applied (and told what changed), not silently ignored.
+    msg = update.message or update.edited_message
     if msg is None or msg.chat.type == "channel":
         return None
     author = msg.from_user.id if msg.from_user else None

@@ -203,6 +203,17 @@ class BotAPIStandIn:
             self._push({"message": msg})
             return msg
 
+    def edit_text(self, chat_id: int, message_id: int, text: str) -> dict:
+        """The member edits a message they sent (Telegram delivers an `edited_message` update)."""
+        with self.lock:
+            msg = json.loads(json.dumps(self.chats[chat_id].messages[message_id]))
+            msg["text"] = text
+            msg["edit_date"] = int(time.time())
+            msg.pop("entities", None)
+            self.chats[chat_id].messages[message_id] = msg
+            self._push({"edited_message": msg})
+            return msg
+
     def send_photo(self, chat_id: int, *, user_id: int | None = None) -> dict:
         with self.lock:
             chat = self.chat(chat_id)

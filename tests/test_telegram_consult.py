@@ -216,3 +216,28 @@ async def test_ladder_picture_and_note_file_arrive_as_photo_and_document(standin
     assert photo["files"]["photo"]["filename"].endswith(".png") and photo["files"]["photo"]["size"] > 1000
     assert document["files"]["document"]["filename"].endswith(".md")
     assert standin.errors() == []
+
+
+async def test_an_edited_message_is_read_as_a_correction(standin: BotAPIStandIn, tg_db):
+    async with running_bot(tg_settings(standin, tg_db), Service, standin):
+        start = standin.send_text(111, "/start")
+        first = await next_bot_message(standin, 111, start["message_id"])
+        typed = standin.send_text(111, "gabapentin 300 mg tid for 3 months")
+        noted = await next_bot_message(standin, 111, first["message_id"])
+        assert "900 mg/day" in noted["text"]
+        standin.edit_text(111, typed["message_id"], "gabapentin 600 mg tid for 3 months")
+        changed = await next_bot_message(standin, 111, noted["message_id"])
+    assert "Changed: gabapentin 900 mg/day -> gabapentin 1800 mg/day" in changed["text"]
+    live = query(tg_db, "select value from facts where name = 'trial.gabapentin.dose' and retracted_at is null")
+    assert live == [("1800",)]
+
+
+async def test_an_edited_message_from_a_stranger_is_refused_and_not_stored(standin: BotAPIStandIn, tg_db):
+    cfg = tg_settings(standin, tg_db, allowed_users=frozenset({111}))
+    async with running_bot(cfg, Service, standin):
+        sent = standin.send_text(999, "gabapentin 300 tid")
+        await next_bot_message(standin, 999, sent["message_id"])
+        standin.edit_text(999, sent["message_id"], "gabapentin 600 tid")
+        await standin.until(lambda: query(tg_db, "select count from refusals") == [(2,)], 20, "second refusal")
+    assert query(tg_db, "select count(*) from turns") == [(0,)]
+    assert query(tg_db, "select count(*) from facts") == [(0,)]
