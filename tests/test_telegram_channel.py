@@ -122,7 +122,7 @@ async def test_webhook_mode_checks_the_secret_and_feeds_the_same_inbox(standin: 
     async with running_bot(cfg, FakeService, standin, wait_for_poll=False) as channel:
         await standin.until(lambda: channel.webhook is not None and channel.webhook.port)
         assert standin.webhook == {"url": "https://bot.example.test/tg/hook", "secret_token": "s3cret_X",
-                                   "allowed_updates": ["message", "callback_query"]}
+                                   "allowed_updates": ["message", "edited_message", "callback_query"]}
         url = f"http://127.0.0.1:{channel.webhook.port}/tg/hook"
         standin.send_text(111, "/start")
         update = standin.history[-1]
