@@ -143,6 +143,8 @@ class Consult:
                 got = [v for k, v in retry.facts.items() if k.endswith(".weeks")]
                 if got:
                     return Parsed(facts={q.slot: got[0]})
+        if parsed.names_a_class:  # "no other SNRI" answers nothing about the drug asked
+            return parsed
         retry = self.tk.parser.parse(f"{q.subject} {text}")
         # The subject alone ("gabapentin") reads as "tried" (or "present"): a reply that adds
         # nothing to what the subject alone says ("x&y<z>...") is not an answer - unless it is a

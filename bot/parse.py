@@ -29,6 +29,7 @@ class Parsed:
     questioned: list[str] = field(default_factory=list)     # implausible values, not stored
     ambiguous: list[str] = field(default_factory=list)      # keys of rules/drugs.toml [ambiguous]
     answer: str | None = None                               # a bare yes/no/unknown/skip
+    names_a_class: bool = False                             # "no other SNRI": about a class, not one drug
 
     def __bool__(self) -> bool:
         return bool(self.facts or self.questioned or self.ambiguous)
@@ -69,6 +70,7 @@ class Lexicon:
         self.topic_phrases = {t: [(v, _phrase_re(ps)) for v, ps in spec.get("phrases", {}).items()]
                               for t, spec in self.topics.items()}
         self.red_flags = [(flag, _phrase_re(ps)) for flag, ps in lex["red_flag_phrases"].items()]
+        self.class_words = {cls: _phrase_re(words) for cls, words in lex.get("class_words", {}).items()}
         names = {}
         for agent, spec in knowledge.agents.items():
             for name in spec["names"]:
@@ -129,6 +131,7 @@ class Parser:
         text = self._numbers(text, out)
         text = self._topics(text, out)
         text = self._ambiguous(text, out)
+        text = self._classes(text, out)
         self._drugs(text, out)
         if not out:
             out.answer = self.bare_answer(text)
@@ -215,6 +218,19 @@ class Parser:
         clause_start, _ = self._clause(text, pos, pos)
         prefix = text[clause_start:pos]
         return bool(self.lx.neg_before.search(prefix)) if self.lx.neg_before else False
+
+    # -- class words ("no SNRI") ---------------------------------------------------------------
+    def _classes(self, text: str, out: Parsed) -> str:
+        for cls, rx in self.lx.class_words.items():
+            for mt in list(rx.finditer(text)) if rx else []:
+                out.names_a_class = True
+                other = re.search(r"\b(?:other|another|more|further)\s+(?:\w+\s+)?$", text[:mt.start()])
+                if self._negated_before(text, mt.start()) and cls in self.k.classes and not other:
+                    for agent, spec in self.k.agents.items():
+                        if spec["class"] == cls:
+                            out.facts.setdefault(f"trial.{agent}.tried", "no")
+                text = _mask(text, mt.start(), mt.end())
+        return text
 
     # -- ambiguous names ("capsaicin": patch or cream?) -------------------------------------------------
     def _ambiguous(self, text: str, out: Parsed) -> str:

@@ -175,6 +175,10 @@ TOPICS = [
     ("NCS demyelinating", {"red_flags": ["demyelinating"]}), ("suspected CIDP", {"red_flags": ["cidp"]}),
     ("fatigue", {"weakness_fatigue": "yes"}), ("no weakness", {"weakness_fatigue": "no"}),
     ("combination tried", {"combination": "yes"}), ("never together", {"combination": "no"}),
+    ("no SNRI", {D + "tried": "no", "trial.venlafaxine.tried": "no"}),
+    ("never had a gabapentinoid", {G + "tried": "no", P + "tried": "no"}),
+    ("no other SNRI", {}),  # implies one was tried: says nothing storable
+    ("tried an SNRI", {}),  # which one? nothing stored
     ("combination not tried", {"combination": "no"}), ("combination tried, no benefit", {"combination": "yes"}),
     # topics beside drugs hide only their own words: the drug is still read, and not negated
     ("combo of pregabalin + duloxetine tried", {"combination": "yes", P + "tried": "yes", D + "tried": "yes"}),
