@@ -271,10 +271,15 @@ class MatrixBot:
         if isinstance(event, ReactionEvent):
             payload = {"kind": "reaction", "sender": event.sender, "reacts_to": event.reacts_to, "key": event.key}
         else:
-            relates = (event.source.get("content") or {}).get("m.relates_to") or {}
-            if relates.get("rel_type") == "m.replace":
-                return  # an edit of an earlier message: the consult has taken the original
-            payload = {"kind": "text", "sender": event.sender, "body": event.body}
+            content = event.source.get("content") or {}
+            body = event.body
+            if (content.get("m.relates_to") or {}).get("rel_type") == "m.replace":
+                # An edit is read as a new message (as on Telegram): "300 tid" fixed to "600 tid"
+                # is applied as a correction and reported, never silently ignored.
+                body = (content.get("m.new_content") or {}).get("body")
+                if not isinstance(body, str) or not body.strip():
+                    return
+            payload = {"kind": "text", "sender": event.sender, "body": body}
         self.store.inbox_add(CHANNEL, event.event_id, room_id, payload)
 
     def _refuse(self, room_id: str) -> None:

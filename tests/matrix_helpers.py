@@ -115,6 +115,14 @@ class Clinician:
         assert isinstance(resp, nio.RoomSendResponse), resp
         return resp.event_id
 
+    async def edit(self, room_id: str, event_id: str, text: str) -> str:
+        """Edit an earlier message, as Element does (m.replace with the new content)."""
+        content = {"msgtype": "m.text", "body": f"* {text}", "m.new_content": {"msgtype": "m.text", "body": text},
+                   "m.relates_to": {"rel_type": "m.replace", "event_id": event_id}}
+        resp = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
+        assert isinstance(resp, nio.RoomSendResponse), resp
+        return resp.event_id
+
     async def react(self, room_id: str, event_id: str, key: str) -> str:
         """An encrypted reaction, as Element sends it (matrix-nio itself sends reactions in the clear)."""
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}

@@ -90,3 +90,18 @@ async def test_two_clinicians_consult_in_an_encrypted_room(synapse, clinicians, 
         assert words.encode() not in stored, f"{words!r} is readable in the homeserver's database"
     types = {t for (t,) in synapse.query("select type from events where room_id = ? and state_key is null", (room,))}
     assert types == {"m.room.encrypted"}, types
+
+
+async def test_an_edited_message_is_read_as_a_correction(synapse, clinicians, matrix_bot):
+    alice = await clinicians("alice")
+    bot = await matrix_bot(allowed=[alice.user_id]).start()
+    room = await alice.create_room(invite=[bot.user_id])
+    await alice.wait_member(room, bot.user_id)
+    typed = await alice.say(room, "gabapentin 300 mg tid for 3 months")
+    await until(lambda: "900 mg/day" in _bodies(alice.replies(room, bot.user_id, typed)), 60, "the first answer")
+    edit = await alice.edit(room, typed, "gabapentin 600 mg tid for 3 months")
+    await until(lambda: "Changed: gabapentin 900 mg/day -> gabapentin 1800 mg/day"
+                in _bodies(alice.replies(room, bot.user_id, edit)), 60, "the correction")
+    assert bot.stop() == 0
+    assert bot.query("select value from facts where name = 'trial.gabapentin.dose' and retracted_at is null") \
+        == [("1800",)]
