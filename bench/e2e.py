@@ -213,29 +213,18 @@ def _patch_sendlimit(value: str) -> None:
 
 
 def _patch_gated(value: str) -> None:
-    """Proposal A as it would be written in bot/telegram.py: build_application with a request object
-    that lets at most `value` calls into httpx at once (pool of the same size)."""
-    import asyncio
+    """Proposal A (now in bot/telegram.py) with another gate size: at most `value` Bot API calls
+    inside httpx at once, with a pool of the same size."""
     from telegram.ext import AIORateLimiter, ApplicationBuilder
-    from telegram.request import HTTPXRequest
     from neuroladder.bot import telegram as tg
-
-    class GatedRequest(HTTPXRequest):
-        def __init__(self, limit: int = 8, **kwargs):
-            super().__init__(connection_pool_size=limit, **kwargs)
-            self._gate = asyncio.Semaphore(limit)
-
-        async def do_request(self, *args, **kwargs):
-            async with self._gate:
-                return await super().do_request(*args, **kwargs)
 
     def build_application(cfg):
         limiter = AIORateLimiter(overall_max_rate=cfg.overall_rate, overall_time_period=1,
                                  group_max_rate=cfg.group_rate, group_time_period=60, max_retries=5)
         return (ApplicationBuilder().token(cfg.token).base_url(cfg.api_base_url).updater(None)
                 .rate_limiter(limiter)
-                .request(GatedRequest(int(value), connect_timeout=10, read_timeout=20, write_timeout=20,
-                                      pool_timeout=10))
+                .request(tg.GatedRequest(int(value), connect_timeout=10, read_timeout=20, write_timeout=20,
+                                         pool_timeout=10))
                 .build())
     tg.build_application = build_application
 
