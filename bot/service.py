@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Callable
 
 from ..rules.data import Knowledge, load_knowledge
 from . import privacy, retention
@@ -47,7 +46,6 @@ class Service:
         # author ids allowed /purge and /exportconsult (default: $NEUROLADDER_ADMINS)
         self.admins = retention.admins_from_env() if admins is None else frozenset(str(a) for a in admins)
         self.tk = Toolkit.load(knowledge or load_knowledge())
-        self.extra_commands: dict[str, Callable[..., Reply]] = {}
         self.tutor = Tutor(store, self.tk)  # issue 6 (tests may give it another cases folder)
 
     @staticmethod
@@ -131,7 +129,5 @@ class Service:
             return consult.ladder()
         if cmd == "resolve":
             return consult.resolve_conflict(arg.lower(), turn_id)
-        if cmd in self.extra_commands:
-            return self.extra_commands[cmd](consult, arg, turn_id)
         known = ", ".join(f"/{c}" for c, _ in COMMANDS)
         return Reply().line(f"I do not know /{cmd}. Commands: {known}.")
