@@ -276,6 +276,10 @@ class Consult:
                 mark = "‼" if f.severity == "critical" else "⚠"
                 reply.line(f"{mark} {f.text.split('. ')[0].rstrip('.')}.")
 
+    def ask_next(self, turn_id: int) -> Reply:
+        """The next open question (or the summary when none is left): how a consult starts."""
+        return self._continue(Reply(), turn_id)
+
     def _continue(self, reply: Reply, turn_id: int, ev: Evaluation | None = None) -> Reply:
         answers = self.answers()
         ev = ev or self.evaluate(answers)

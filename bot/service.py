@@ -106,7 +106,7 @@ class Service:
         texts = self.tk.render.texts
         if cmd in ("start", "restart"):
             reply = Reply().line(texts["welcome"]).line().line(texts["disclaimer"], "i").line()
-            return reply.extend(consult._continue(Reply(), turn_id))
+            return reply.extend(consult.ask_next(turn_id))
         if cmd == "help":
             return Reply().line(texts["help"]).line(texts["disclaimer"], "i")
         if cmd == "summary":
