@@ -314,8 +314,8 @@ class Consult:
             reply.add("Sources: ", "b").line("; ".join(f"[{k}] {self.tk.knowledge.sources[k]['name']}" for k in used))
         reply.line(r.texts["disclaimer"], "i")
         if ev.findings:
-            reply.choices.extend([Choice("How? (#1)", "/how 1"), Choice("Ladder picture", "/ladder"),
-                                  Choice("Export note", "/export")])
+            reply.choices.extend([Choice("How? (#1)", "/how 1", aside=True), Choice("Ladder picture", "/ladder", aside=True),
+                                  Choice("Export note", "/export", aside=True)])
         return reply
 
     def undo(self, turn_id: int) -> Reply:

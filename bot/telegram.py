@@ -372,8 +372,8 @@ class TelegramChannel:
             return None
         choice = reply.choices[event.index]
         await self._best_effort(self.bot.answer_callback_query(event.query_id))
-        if is_command(choice.value):
-            return choice.value  # "why?" and the like: the question stays open, its buttons stay
+        if choice.aside:
+            return choice.value  # "Why?", "How?" and the like: the question stays open, its buttons stay
         self._forget_keyboard(event.chat_id, event.message_id)
         shown = reply.html_chunks(CHUNK_LIMIT)[-1] if reply.plain() else ""
         chosen = f"{shown}\n\n✅ <b>{html.escape(choice.label, quote=False)}</b>".strip()

@@ -141,3 +141,9 @@ async def test_tutor_options_are_buttons_in_a_group_too(standin: BotAPIStandIn, 
         shown = standin.buttons(case)
         assert len(shown) >= 3 and any(label == option(code) for code in KNOWLEDGE.findings
                                        if "tutor_option" in KNOWLEDGE.findings[code] for label in shown)
+        # Pressing an option answers it: the case message shows the choice and its buttons go.
+        standin.press(team, case["message_id"], shown[0], user_id=502)
+        await standin.until(lambda: "✅" in next(m for m in standin.bot_messages(team)
+                                                 if m["message_id"] == case["message_id"])["text"], 20, "the mark")
+    pressed = next(m for m in standin.bot_messages(team) if m["message_id"] == case["message_id"])
+    assert standin.buttons(pressed) == [] and shown[0] in pressed["text"]
