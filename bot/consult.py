@@ -211,6 +211,8 @@ class Consult:
             self.state["changes"].append({"turn": turn_id})
         if fresh:
             reply.add("Noted: ", "b").line("; ".join(self.tk.render.describe(fresh)))
+        for typed, name in parsed.respelled:
+            reply.line(f'(Read "{typed}" as {name}.)', "i")
         for bad in parsed.questioned:
             reply.line(self._questioned_text(bad))
         for msg in rejected:

@@ -10,6 +10,7 @@ or duration; then each drug mention owns the text up to the clause where the nex
 """
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ class Parsed:
     ambiguous: list[str] = field(default_factory=list)      # keys of rules/drugs.toml [ambiguous]
     answer: str | None = None                               # a bare yes/no/unknown/skip
     names_a_class: bool = False                             # "no other SNRI": about a class, not one drug
+    respelled: list[tuple[str, str]] = field(default_factory=list)  # ("gabapentn", "gabapentin")
 
     def __bool__(self) -> bool:
         return bool(self.facts or self.questioned or self.ambiguous)
@@ -77,6 +79,12 @@ class Lexicon:
                 names[name.lower()] = agent
         self.drug_names = names
         self.drug_re = _phrase_re(names)
+        spelling = lex.get("spelling", {})
+        self.spell_min_length = spelling.get("min_length", 6)
+        self.spell_min_similarity = spelling.get("min_similarity", 1.0)
+        self.not_drugs = set(spelling.get("not_drugs", [])) - set(names)
+        self.spell_targets = sorted({n for n in list(names) + list(knowledge.ambiguous)
+                                     if n.isalpha() and len(n) >= self.spell_min_length})
         self.ambiguous_re = {key: re.compile(rf"(?<![\w%]){re.escape(key)}(?![\w%])") for key in knowledge.ambiguous}
         self.duration_re = re.compile(
             rf"(?P<n>{NUMBER})\s*(?P<u>" + "|".join(sorted(map(re.escape, self.duration_units), key=len, reverse=True))
@@ -128,6 +136,7 @@ class Parser:
     def parse(self, raw: str) -> Parsed:
         out = Parsed()
         text = self._thousands(normalise(raw)[:4096])
+        text = self._respell(text, out)
         text = self._numbers(text, out)
         text = self._topics(text, out)
         text = self._ambiguous(text, out)
@@ -146,6 +155,21 @@ class Parser:
         """yes / no / unknown / skip when that is all the message says."""
         cleaned = re.sub(r"[^\w?/' ]+", " ", normalise(text)).strip()
         return self.lx.answer_words.get(cleaned)
+
+    # -- misspelt drug names ----------------------------------------------------------------------
+    def _respell(self, text: str, out: Parsed) -> str:
+        """Replace a word that is a near miss of a drug name ("duloxatine") with that name."""
+        def fix(mt: re.Match) -> str:
+            word = mt.group()
+            if word in self.lx.drug_names or word in self.lx.not_drugs or word in self.lx.spell_targets:
+                return word
+            best = difflib.get_close_matches(word, self.lx.spell_targets, n=1, cutoff=self.lx.spell_min_similarity)
+            if not best or (best[0] in word and len(word) - len(best[0]) >= 3):  # "desvenlafaxine"
+                return word
+            out.respelled.append((word, best[0]))
+            return best[0]
+
+        return re.sub(rf"(?<![\w%])[a-z]{{{self.lx.spell_min_length},}}(?![\w%])", fix, text)
 
     # -- age and renal function --------------------------------------------------------------------
     def _numbers(self, text: str, out: Parsed) -> str:

@@ -229,3 +229,27 @@ def test_parsed_facts_always_fit_the_schema():
     for text, _ in DOSES + TOPICS:
         for name, value in parse(text).facts.items():
             assert check(name, value, KNOWLEDGE) == value, (text, name, value)
+
+
+# -- misspelt drug names (phones) ------------------------------------------------------------------------
+RESPELT = [
+    ("gabapentn 300 tid", "gabapentn", "gabapentin", {G + "dose": 900}),
+    ("duloxatine 60 no help", "duloxatine", "duloxetine", {D + "dose": 60, D + "outcome": "no_benefit"}),
+    ("pregablin 150 bd", "pregablin", "pregabalin", {P + "dose": 300}),
+    ("amitryptiline 25 for 8 weeks", "amitryptiline", "amitriptyline", {T + "weeks": 8}),
+]
+
+
+@pytest.mark.parametrize("text,typed,name,expected", RESPELT, ids=[t for t, *_ in RESPELT])
+def test_misspelt_drug_names_are_read_and_said(text, typed, name, expected):
+    got = parse(text)
+    assert (typed, name) in got.respelled
+    for key, value in expected.items():
+        assert got.facts[key] == value
+
+
+@pytest.mark.parametrize("text", ["fluoxetine 20", "desvenlafaxine 50", "lamotrigine 100", "capsaicin",
+                                  "patient has burning pain in both feet"])
+def test_other_words_are_never_respelled(text):
+    assert parse(text).respelled == []
+
