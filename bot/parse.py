@@ -85,6 +85,7 @@ class Lexicon:
         self.not_drugs = set(spelling.get("not_drugs", [])) - set(names)
         self.spell_targets = sorted({n for n in list(names) + list(knowledge.ambiguous)
                                      if n.isalpha() and len(n) >= self.spell_min_length})
+        self.spell_cache: dict[str, str | None] = {}
         self.ambiguous_re = {key: re.compile(rf"(?<![\w%]){re.escape(key)}(?![\w%])") for key in knowledge.ambiguous}
         self.duration_re = re.compile(
             rf"(?P<n>{NUMBER})\s*(?P<u>" + "|".join(sorted(map(re.escape, self.duration_units), key=len, reverse=True))
@@ -163,11 +164,17 @@ class Parser:
             word = mt.group()
             if word in self.lx.drug_names or word in self.lx.not_drugs or word in self.lx.spell_targets:
                 return word
-            best = difflib.get_close_matches(word, self.lx.spell_targets, n=1, cutoff=self.lx.spell_min_similarity)
-            if not best or (best[0] in word and len(word) - len(best[0]) >= 3):  # "desvenlafaxine"
+            if word not in self.lx.spell_cache:  # words recur: difflib is the costly part
+                best = difflib.get_close_matches(word, self.lx.spell_targets, n=1, cutoff=self.lx.spell_min_similarity)
+                near = best[0] if best and not (best[0] in word and len(word) - len(best[0]) >= 3) else None
+                if len(self.lx.spell_cache) > 20000:  # bounded: hostile input must not grow it forever
+                    self.lx.spell_cache.clear()
+                self.lx.spell_cache[word] = near  # ("desvenlafaxine" is not venlafaxine)
+            near = self.lx.spell_cache[word]
+            if near is None:
                 return word
-            out.respelled.append((word, best[0]))
-            return best[0]
+            out.respelled.append((word, near))
+            return near
 
         return re.sub(rf"(?<![\w%])[a-z]{{{self.lx.spell_min_length},}}(?![\w%])", fix, text)
 
