@@ -83,6 +83,10 @@ class Consult:
     def next_question(self, answers: dict[str, Any], ev: Evaluation) -> Question | None:
         return self.tk.intake.next_question(answers, set(self.state["skipped"]), ev.codes())
 
+    def unknowns(self, answers: dict[str, Any], ev: Evaluation) -> list[Question]:
+        """What the intake still lacks (skipped and 'unknown' answers included)."""
+        return self.tk.intake.unknowns(answers, set(self.state["skipped"]), ev.codes())
+
     def current_question(self) -> Question | None:
         qid = self.state.get("current")
         return self.tk.intake.by_id.get(qid) if qid else None
@@ -98,10 +102,7 @@ class Consult:
         if not parsed.facts and not parsed.ambiguous and q is not None:  # "capsaicin": ask, never guess
             parsed = self._as_answer_to(q, text, parsed)
         if parsed.answer == "skip" and q is not None:
-            self.state["skipped"].append(q.id)
-            self.state["changes"].append({"turn": turn_id, "skipped": q.id})
-            reply.line(f"Skipped: {q.label} (still listed as unknown).", "i")
-            return self._continue(reply, turn_id)
+            return self.skip(turn_id)
 
         before = self.answers()
         accepted, rejected = self._checked(parsed.facts)
@@ -129,11 +130,10 @@ class Consult:
             if value is not None:
                 value = int(value) if value.is_integer() else value
                 if q.answer == "number":
-                    fact = "age" if q.slot == "age" else q.slot
-                    lo, hi = self.tk.knowledge.thresholds["sanity"][fact]
+                    lo, hi = self.tk.knowledge.thresholds["sanity"][q.slot]
                     if lo <= value <= hi:
                         return Parsed(facts={q.slot: value})
-                    return Parsed(questioned=[f"{fact}:{text.strip()}"])
+                    return Parsed(questioned=[f"{q.slot}:{text.strip()}"])
                 limit = self.tk.knowledge.thresholds["sanity"]["weeks"][1]
                 if 0 < value <= limit:
                     return Parsed(facts={q.slot: value})
@@ -209,7 +209,6 @@ class Consult:
         self._facts_changed()
         if fresh:
             self.state["changes"].append({"turn": turn_id})
-        if fresh:
             reply.add("Noted: ", "b").line("; ".join(self.tk.render.describe(fresh)))
         for typed, name in parsed.respelled:
             reply.line(f'(Read "{typed}" as {name}.)', "i")
@@ -308,7 +307,7 @@ class Consult:
         reply.line()
         reply.line("Recommendations, ranked by the ladder:", "b")
         r.findings_list(ev.findings, reply)
-        unknown = self.tk.intake.unknowns(answers, set(self.state["skipped"]), ev.codes())
+        unknown = self.unknowns(answers, ev)
         reply.line()
         reply.add("Still unknown: ", "b").line(", ".join(q.label for q in unknown) if unknown else "nothing the intake asks")
         used = r.sources_used(ev.findings)
@@ -380,7 +379,7 @@ class Consult:
     def export(self) -> Reply:
         answers = self.answers()
         ev = self.evaluate(answers)
-        unknown = [q.label for q in self.tk.intake.unknowns(answers, set(self.state["skipped"]), ev.codes())]
+        unknown = [q.label for q in self.unknowns(answers, ev)]
         text = note.consult_note(answers, ev, unknown, self.tk.render, self.tk.rules.version)
         reply = Reply().line("The consult note, ready to paste into a record (no identifiers).")
         reply.attachments.append(Attachment(f"neuroladder-note-{self.id}.md", "text/markdown", text.encode("utf-8")))

@@ -38,7 +38,7 @@ def how(store: Store, consult_id: int, ev: Evaluation, finding: Finding, number:
     for step in ev.explain(finding):
         derived = step.get("derives")
         target = f" -> {describe_derived(ev.derived[derived]['fact'])}" if derived else f" -> {finding.code}"
-        reply.add(f"- rule ", "").add(step["rule"], "code").line(target)
+        reply.add("- rule ").add(step["rule"], "code").line(target)
     base_ids = ev.base_facts_behind(finding)
     reply.line("From your answers:", "b")
     by_turn: dict[int, list[str]] = {}

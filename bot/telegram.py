@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
-import json
 import logging
 import os
 import re
@@ -49,7 +48,7 @@ from . import settings as settings_mod
 from .reply import Reply
 from .settings import SettingsError, TelegramSettings
 from .store import Store
-from .telegram_inbox import (CHANNEL, Inbound, callback_data, inbound_from_update, is_command, live_reply,
+from .telegram_inbox import (CHANNEL, Inbound, callback_data, inbound_from_update, live_reply,
                              pending_by_chat, sender_and_chat, update_key)
 from .telegram_webhook import WebhookServer
 
@@ -116,11 +115,6 @@ def keyboard(outbox_id: int, choices) -> InlineKeyboardMarkup:
 def html_to_text(chunk: str) -> str:
     """Our own HTML (b, i, code and escapes only) back to plain text, for the plain-text fallback."""
     return html.unescape(re.sub(r"</?(?:b|i|code)>", "", chunk))
-
-
-def expects_answer(reply: Reply) -> bool:
-    """Whether a reply asks the user something (then, in a group, it is sent with ForceReply)."""
-    return reply.expects_answer
 
 
 class TelegramChannel:
@@ -429,7 +423,7 @@ class TelegramChannel:
         chunks = reply.html_chunks(CHUNK_LIMIT) if reply.plain() else []
         # In a group a question to be answered by typing forces a reply, so that the answer reaches
         # the bot with privacy mode on; buttons aside from the answer ("Why?") give way to it.
-        force = (group and last_of_turn and expects_answer(reply)
+        force = (group and last_of_turn and reply.expects_answer
                  and all(c.aside for c in reply.choices))
         for i, chunk in enumerate(chunks):
             last = i + 1 == len(chunks)
