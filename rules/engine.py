@@ -162,6 +162,15 @@ def consequent(rule_name: str) -> Callable[[Callable[[Ctx], None]], Callable]:
     return wrap
 
 
+def any_of(field: str, values) -> Any:
+    """The condition "fact.field is one of values" (durable_rules has no `in`)."""
+    values = list(values)
+    cond = getattr(lang.m, field) == values[0]
+    for value in values[1:]:
+        cond = cond | (getattr(lang.m, field) == value)
+    return cond
+
+
 def phase(name: str):
     """The condition that gates a rule on one evaluation phase."""
     assert name in PHASES, name

@@ -5,19 +5,12 @@ with no trial, or with only trials that were not adequate, keeps the ladder open
 """
 from durable.lang import c, m, none, when_all
 
-from ..engine import consequent, phase
+from ..engine import any_of, consequent, phase
 
 REQUIREMENTS = {
     "gabapentinoid": ("gabapentinoid", ("gabapentinoid",), "GABAPENTINOID_NOT_TRIED"),
     "antidepressant": ("SNRI or TCA", ("snri", "tca"), "ANTIDEPRESSANT_NOT_TRIED"),
 }
-
-
-def _in_classes(classes):
-    cond = m.cls == classes[0]
-    for cls in classes[1:]:
-        cond = cond | (m.cls == cls)
-    return cond
 
 
 # A trial with one of these problems is not adequate (clinical notes, principle 1: nothing past the
@@ -29,27 +22,23 @@ def define(k):
     for key, (shown, classes, untried_code) in REQUIREMENTS.items():
         _class_rules(key, shown, classes, untried_code)
 
-    is_inadequate = m.type == INADEQUATE[0]
-    for kind in INADEQUATE[1:]:
-        is_inadequate = is_inadequate | (m.type == kind)
-
     # A trial stopped for side effects failed on tolerability: it is not re-opened here.
     @when_all(phase("ladder"), c.t << (m.kind == "trial") & (m.tried == "yes") & (m.outcome != "side_effects"),
-              c.p << (m.kind == "problem") & (m.agent == c.t.agent) & is_inadequate)
+              c.p << (m.kind == "problem") & (m.agent == c.t.agent) & any_of("type", INADEQUATE))
     @consequent("trial_not_adequate")
     def trial_not_adequate(ctx):
         ctx.derive("open", "t", "p", rung=f"adequate {k.agent_label(ctx.fact('t')['agent'])} trial")
 
 
 def _class_rules(key, shown, classes, untried_code):
-    @when_all(phase("ladder"), none((m.kind == "trial") & (m.tried == "yes") & _in_classes(classes)))
+    @when_all(phase("ladder"), none((m.kind == "trial") & (m.tried == "yes") & any_of("cls", classes)))
     @consequent(f"{key}_not_tried")
     def class_not_tried(ctx):
         ctx.finding(untried_code)
         ctx.derive("open", rung=f"{shown} trial")
 
-    @when_all(phase("ladder"), c.t << (m.kind == "trial") & (m.tried == "yes") & _in_classes(classes),
-              none((m.kind == "status") & (m.ok == True) & _in_classes(classes)))
+    @when_all(phase("ladder"), c.t << (m.kind == "trial") & (m.tried == "yes") & any_of("cls", classes),
+              none((m.kind == "status") & (m.ok == True) & any_of("cls", classes)))
     @consequent(f"{key}_not_adequate")
     def class_not_adequate(ctx):
         # The trial's own finding (under-dosed, too short, details missing...) says why.

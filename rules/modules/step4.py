@@ -6,7 +6,7 @@ Nothing past the ladder while any earlier rung is open (clinical notes, principl
 """
 from durable.lang import c, m, none, when_all
 
-from ..engine import consequent, phase
+from ..engine import any_of, consequent, phase
 
 STEP4_CODES = ("STEP4_REFERRAL", "STRONG_OPIOIDS_LAST_RESORT", "CBT_PHYSIO", "GOAL_FUNCTION")
 
@@ -33,7 +33,7 @@ def define(k):
         ctx.finding_because("STEP4_NOT_YET", [d["fact"]["id"] for d in opened], open="; ".join(rungs))
 
     @when_all(phase("conclude"), c.s << (m.kind == "status") & (m.ok == True) &
-              ((m.outcome == "no_benefit") | (m.outcome == "partial")))
+              any_of("outcome", ("no_benefit", "partial")))
     @consequent("realistic_expectations")
     def realistic_expectations(ctx):
         ctx.finding("EXPECTATIONS", "s")

@@ -7,14 +7,13 @@ status: a trial with no problem is adequate; one stopped for side effects failed
 """
 from durable.lang import c, m, none, when_all
 
-from ..engine import consequent, phase
+from ..engine import any_of, consequent, phase
 
 FIRST_LINE = ("gabapentinoid", "snri", "tca")
 
 
 def _first_line_trial():
-    return (m.kind == "trial") & (m.tried == "yes") & (
-        (m.cls == "gabapentinoid") | (m.cls == "snri") | (m.cls == "tca"))
+    return (m.kind == "trial") & (m.tried == "yes") & any_of("cls", FIRST_LINE)
 
 
 def _judged_on_efficacy():

@@ -6,7 +6,7 @@ unchecked or present, the pain is not called treatment-resistant (clinical notes
 """
 from durable.lang import c, m, when_all
 
-from ..engine import consequent, phase
+from ..engine import any_of, consequent, phase
 
 # fact kind -> {value: (finding code, open rung)}
 CAUSES = {
@@ -32,7 +32,7 @@ def define(k):
         ctx.finding("RED_FLAGS_NEUROLOGY", "f", flag=k.red_flags[flag])
         ctx.derive("open", "f", rung="neurology review of red flags")
 
-    @when_all(phase("ladder"), c.f << (m.kind == "red_flag") & ((m.flag == CIDP_FLAGS[0]) | (m.flag == CIDP_FLAGS[1])))
+    @when_all(phase("ladder"), c.f << (m.kind == "red_flag") & any_of("flag", CIDP_FLAGS))
     @consequent("cidp_features")
     def cidp_features(ctx):
         ctx.finding("CIDP_IMMUNOTHERAPY", "f", flag=k.red_flags[ctx.fact("f")["flag"]])
