@@ -44,24 +44,45 @@ class Renderer:
             bits = []
             if t.get("tried") in ("no", "unknown"):
                 bits.append(self._show("tried", t["tried"]))
-            for attr in ("dose", "doses_per_day", "weeks", "weeks_at_max", "outcome"):
+            for attr in ("dose", "doses_per_day", "weeks", "weeks_at_max", "max_tolerated", "outcome", "current"):
                 if attr in t:
                     bits.append(self._show(attr, t[attr]))
+            if "adverse" in t:
+                bits.append(self._adverse(t["adverse"]))
             if not bits:
                 bits.append(self._show("tried", t.get("tried", "yes")))
             out.append(f"{self.k.agent_label(agent)} {', '.join(bits)}")
-        for key in ("pain_pattern", "age", "crcl", "weakness_fatigue", "combination", "diabetes", "b12", "paraprotein"):
+        for key in ("pain_pattern", "focal_cause", "age", "crcl", "egfr", "weakness_fatigue", "falls", "hepatic",
+                    "combination", "combination.weeks", "combination.outcome", "diabetes", "hba1c", "b12",
+                    "b12_level", "paraprotein"):
             if key in facts:
                 out.append(self._show(key, facts[key]))
-        if "red_flags" in facts:
-            flags = facts["red_flags"]
-            if flags == "unknown":
+            if key == "combination" and "combination.agents" in facts:
+                out.append(self._show("combination.agents", " + ".join(
+                    self.k.agent_label(a) for a in facts["combination.agents"])))
+        flags = {name[5:]: value for name, value in facts.items() if name.startswith("flag.")}
+        if "red_flags" in facts:  # the legacy single answer
+            legacy = facts["red_flags"]
+            if legacy == "unknown":
                 out.append(self.display["red_flags_unknown"])
-            elif not flags:
+            elif not legacy:
                 out.append(self.display["red_flags_none"])
             else:
-                out.append(self.display["red_flags"].format(value=", ".join(self.k.red_flags[f] for f in flags)))
+                out.append(self.display["red_flags"].format(value=", ".join(self.k.red_flags.get(f, f) for f in legacy)))
+        if flags and set(flags) == set(self.k.red_flags) and set(flags.values()) == {"no"}:
+            out.append(self.display["red_flags_none"])
+        elif flags and set(flags) == set(self.k.red_flags) and set(flags.values()) == {"unknown"}:
+            out.append(self.display["red_flags_unknown"])
+        else:
+            for flag in self.k.red_flags:
+                if flag in flags:
+                    out.append(f"{self.k.red_flags[flag]}: {self._show('flag', flags[flag])}")
         return out
+
+    def _adverse(self, effects: list[str]) -> str:
+        if not effects:
+            return self.display["adverse_none"]
+        return self.display["adverse"].format(value=", ".join(self.k.adverse_effects[e] for e in effects))
 
     # -- findings ---------------------------------------------------------------------------
     def step_name(self, step: str) -> str:

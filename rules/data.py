@@ -31,6 +31,7 @@ class Knowledge:
     ambiguous: dict[str, dict]
     red_flags: dict[str, str]
     rungs: list[dict]
+    adverse_effects: dict[str, str]
 
     def fingerprint(self) -> dict:
         """What the registered ruleset depends on (a changed threshold is a new ruleset)."""
@@ -45,7 +46,8 @@ def load_knowledge(threshold_overrides: dict | None = None) -> Knowledge:
     if not threshold_overrides:
         return base
     return Knowledge(_merge(base.thresholds, threshold_overrides), base.findings, base.steps, base.sources,
-                     base.agents, base.classes, base.ambiguous, base.red_flags, base.rungs)
+                     base.agents, base.classes, base.ambiguous, base.red_flags, base.rungs,
+                     base.adverse_effects)
 
 
 @lru_cache(maxsize=1)
@@ -63,4 +65,5 @@ def _base_knowledge() -> Knowledge:
         ambiguous=drugs.get("ambiguous", {}),
         red_flags=findings["red_flags"],
         rungs=read_toml(pkg, "ladder.toml")["rungs"],
+        adverse_effects=drugs["adverse_effects"],
     )

@@ -13,25 +13,44 @@ from typing import Any
 from .data import Knowledge
 
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
-OUTCOMES = ("no_benefit", "partial", "good", "side_effects", "unknown")
+# no_benefit / partial / good: judged on efficacy; waned: helped at first, then stopped working
+# (a failure of efficacy); side_effects: STOPPED for side effects (a failure of tolerability).
+# A side effect while still taking the drug is `trial.X.adverse`, never this outcome.
+OUTCOMES = ("no_benefit", "partial", "good", "waned", "side_effects", "unknown")
+FOCAL_CAUSES = ("postherpetic", "post_surgical", "entrapment", "post_traumatic", "other", "unknown")
 
-# name pattern -> allowed values (a tuple) or a numeric kind ("int" / "number")
+# name pattern -> allowed values (a tuple) or a kind: "int" / "number" (>= 0), "flags" (a list of
+# red-flag keys, legacy), "adverse" (a list of adverse-effect keys, [] = none), "agents" (a list
+# of agent keys). docs/facts.md says what each fact means and who fills it.
 SCHEMA: dict[str, Any] = {
     "age": "int",
-    "crcl": "number",
+    "crcl": "number",                 # creatinine clearance, mL/min (measured or Cockcroft-Gault)
+    "egfr": "number",                 # eGFR, mL/min/1.73 m2: not the same as CrCl (clinical notes)
     "pain_pattern": ("focal", "diffuse", "unknown"),
+    "focal_cause": FOCAL_CAUSES,      # a known cause of focal pain (asymmetry is then no red flag)
     "weakness_fatigue": YES_NO_UNKNOWN,
+    "falls": YES_NO_UNKNOWN,          # a history of falls
+    "hepatic": YES_NO_UNKNOWN,        # hepatic impairment
     "combination": YES_NO_UNKNOWN,
+    "combination.agents": "agents",   # which drugs were combined
+    "combination.weeks": "number",
+    "combination.outcome": OUTCOMES,
     "diabetes": ("no", "controlled", "uncontrolled", "unknown"),
-    "b12": ("normal", "low", "unknown"),
+    "hba1c": "number",                # percent (DCCT); mmol/mol is converted on reading [L8]
+    "b12": ("normal", "low", "treated", "unknown"),   # treated: was low, replaced, now normal
+    "b12_level": "number",            # pmol/L; pg/mL is converted on reading [L9]
     "paraprotein": ("normal", "abnormal", "unknown"),
-    "red_flags": "flags",
+    r"flag\.\w+": YES_NO_UNKNOWN,      # one red flag each (keys: rules/findings.toml [red_flags])
+    "red_flags": "flags",             # legacy (logs and files before flag.*): read, never written
     r"trial\.\w+\.tried": YES_NO_UNKNOWN,
-    r"trial\.\w+\.dose": "number",
+    r"trial\.\w+\.dose": "number",          # total mg/day
     r"trial\.\w+\.doses_per_day": "int",
-    r"trial\.\w+\.weeks": "number",
-    r"trial\.\w+\.weeks_at_max": "number",
+    r"trial\.\w+\.weeks": "number",         # total duration of the trial
+    r"trial\.\w+\.weeks_at_max": "number",  # weeks at the highest dose reached
+    r"trial\.\w+\.max_tolerated": YES_NO_UNKNOWN,  # raised until side effects stopped it (or usual max)
     r"trial\.\w+\.outcome": OUTCOMES,
+    r"trial\.\w+\.current": YES_NO_UNKNOWN,  # still taking it now
+    r"trial\.\w+\.adverse": "adverse",       # side effects reported on it ([] = none)
 }
 
 
@@ -48,6 +67,8 @@ def check(name: str, value: Any, knowledge: Knowledge) -> Any:
         raise FactError(f"unknown fact {name!r}")
     if name.startswith("trial.") and name.split(".")[1] not in knowledge.agents:
         raise FactError(f"unknown agent in {name!r}")
+    if name.startswith("flag.") and name[5:] not in knowledge.red_flags:
+        raise FactError(f"unknown red flag in {name!r}")
     if isinstance(kind, tuple):
         if value not in kind:
             raise FactError(f"{name} must be one of {', '.join(kind)}")
@@ -55,8 +76,15 @@ def check(name: str, value: Any, knowledge: Knowledge) -> Any:
     if kind == "flags":
         if value == "unknown":
             return value
+        if isinstance(value, list):
+            value = [LEGACY_FLAGS.get(flag, flag) for flag in value]
         if not isinstance(value, list) or any(flag not in knowledge.red_flags for flag in value):
             raise FactError(f"{name} must be a list of red flags or 'unknown'")
+        return sorted(set(value))
+    if kind in ("adverse", "agents"):
+        known = knowledge.adverse_effects if kind == "adverse" else knowledge.agents
+        if not isinstance(value, list) or any(item not in known for item in value):
+            raise FactError(f"{name} must be a list of known {'side effects' if kind == 'adverse' else 'drugs'}")
         return sorted(set(value))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise FactError(f"{name} must be a number")
@@ -83,12 +111,14 @@ def engine_facts(answers: dict[str, Any], knowledge: Knowledge) -> list[dict]:
     for name in ("pain_pattern", "weakness_fatigue", "combination", "diabetes", "b12", "paraprotein"):
         add(name, name, [name], value=answers.get(name, "unknown"))
 
-    flags = answers.get("red_flags", "unknown")
-    add("red_flags", "red_flags", ["red_flags"], status="unknown" if flags == "unknown" else
-        ("present" if flags else "none"))
-    if isinstance(flags, list):
-        for flag in flags:
-            add("red_flag", f"red_flag.{flag}", ["red_flags"], flag=flag)
+    flags = red_flag_answers(answers, knowledge)
+    src = [n for n in answers if n.startswith("flag.") or n == "red_flags"]
+    present = sorted(f for f, v in flags.items() if v == "yes")
+    status = "present" if present else ("none" if flags and all(v == "no" for v in flags.values())
+                                        and len(flags) == len(knowledge.red_flags) else "unknown")
+    add("red_flags", "red_flags", src, status=status)
+    for flag in present:
+        add("red_flag", f"red_flag.{flag}", [f"flag.{flag}", "red_flags"], flag=flag)
 
     for agent, spec in knowledge.agents.items():
         prefix = f"trial.{agent}."
@@ -102,3 +132,22 @@ def engine_facts(answers: dict[str, Any], knowledge: Knowledge) -> list[dict]:
             fields.update({("dpd" if k == "doses_per_day" else k): v for k, v in details.items()})
         add("trial", f"trial.{agent}", [prefix + k for k in given], **fields)
     return facts
+
+
+# The legacy single answer (a list of present flags, [] for none) in the per-flag form.
+LEGACY_FLAGS = {"progression": "progressive_weakness"}
+
+
+def red_flag_answers(answers: dict[str, Any], knowledge: Knowledge) -> dict[str, str]:
+    """flag key -> yes/no/unknown, from `flag.*` answers (and a legacy `red_flags` answer)."""
+    out: dict[str, str] = {}
+    legacy = answers.get("red_flags")
+    if legacy == "unknown":
+        out = {flag: "unknown" for flag in knowledge.red_flags}
+    elif isinstance(legacy, list):
+        present = {LEGACY_FLAGS.get(f, f) for f in legacy}
+        out = {flag: ("yes" if flag in present else "no") for flag in knowledge.red_flags}
+    for name, value in answers.items():
+        if name.startswith("flag."):
+            out[name[5:]] = value
+    return out

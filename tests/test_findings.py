@@ -175,9 +175,17 @@ def _value_strategy(name: str, kind):
     if kind == "flags":
         return st.one_of(st.just("unknown"), st.lists(st.sampled_from(sorted(KNOWLEDGE.red_flags)), unique=True,
                                                       max_size=2).map(sorted))
+    if kind == "adverse":
+        return st.lists(st.sampled_from(sorted(KNOWLEDGE.adverse_effects)), unique=True, max_size=2).map(sorted)
+    if kind == "agents":
+        return st.lists(st.sampled_from(sorted(KNOWLEDGE.agents)), unique=True, min_size=2, max_size=2).map(sorted)
+    if name == "hba1c":
+        return st.sampled_from([5.5, 6.9, 7.0, 7.5, 8.0, 11.2])
+    if name == "b12_level":
+        return st.sampled_from([90, 147, 148, 180, 300])
     if name == "age":
         return st.integers(18, 100)
-    if name == "crcl":
+    if name in ("crcl", "egfr"):
         return st.sampled_from([5, 14, 15, 25, 29, 30, 45, 59, 60, 90, 120])
     if name.endswith("doses_per_day"):
         return st.integers(1, 4)

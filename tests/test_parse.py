@@ -86,8 +86,8 @@ BRANDS = [
     ("Neurontin", "gabapentin"), ("Lyrica", "pregabalin"), ("Cymbalta", "duloxetine"), ("Elavil", "tca"),
     ("Pamelor", "tca"), ("amitriptyline", "tca"), ("nortriptyline", "tca"), ("Effexor", "venlafaxine"),
     ("Qutenza", "capsaicin8"), ("capsaicin 8% patch", "capsaicin8"), ("Botox", "botox"),
-    ("botulinum toxin A", "botox"), ("capsaicin cream", "capsaicin_cream"), ("tramadol", "opioid"),
-    ("oxycodone", "opioid"), ("lidocaine plaster", "lidocaine"), ("gaba", "gabapentin"), ("dulox", "duloxetine"),
+    ("botulinum toxin A", "botox"), ("capsaicin cream", "capsaicin_cream"), ("tramadol", "tramadol"),
+    ("oxycodone", "oxycodone"), ("lidocaine plaster", "lidocaine"), ("gaba", "gabapentin"), ("dulox", "duloxetine"),
 ]
 
 
