@@ -12,6 +12,7 @@ titrations ("300 600 900 1200 mg"), durations ("x 3/12"), ages ("78 yo"), eGFR a
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 MAX_CHARS = 8192  # Telegram's limit is 4096; Matrix allows far more. The parser reads 4096.
@@ -22,42 +23,66 @@ WARNING = ("This message looked like it held patient identifiers ({kinds}). I st
 _UNIT_AFTER = r"(?!\s*(?:mg|mcg|µg|ug|g\b|gm|ml|iu|units?|%|/|x\b|weeks?|wks?|months?|mo\b|days?|years?|yrs?))"
 _MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
            r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
-_ID_WORDS = (r"(?:mrn|m\.r\.n\.?|nhs(?:\s*(?:no\.?|number|#))?|chi(?:\s*(?:no\.?|number))?|hospital\s*(?:no\.?|number|id)"
-             r"|record\s*(?:no\.?|number|id)|patient\s*(?:no\.?|number|id)|pt\s*(?:no\.?|id)|case\s*(?:no\.?|number)"
-             r"|unit\s*(?:no\.?|number)|urn|pid|ssn|medicare(?:\s*(?:no\.?|number))?|insurance\s*(?:no\.?|number|id))")
+_ID_WORDS = (r"(?:mrn|m\.r\.n\.?|nhs(?:\s*(?:no\.?|number|#))?|chi(?:\s*(?:no\.?|number))?"
+             r"|hosp(?:ital|\.)?\s*(?:no\.?|number|num|#|id)|record\s*(?:no\.?|number|id)|patient\s*(?:no\.?|number|id)"
+             r"|pt\s*(?:no\.?|id|#)|case\s*(?:no\.?|number)|unit\s*(?:no\.?|number)|urn|pid|ssn|social\s+security(?:\s*(?:no\.?|number))?"
+             r"|medicare(?:\s*(?:no\.?|number))?|insurance\s*(?:no\.?|number|id))")
 # words that end a name typed after "name:" ("name: john smith gabapentin 300" keeps the drug)
 _NAME_STOP_WORDS = {"aged", "age", "dob", "born", "is", "has", "had", "with", "on", "tried", "male", "female", "man",
-                    "woman", "yo", "years", "y", "pain", "and", "but", "no", "not", "never", "mrn", "nhs", "tel", "phone"}
+                    "woman", "yo", "years", "y", "pain", "and", "but", "no", "not", "never", "mrn", "nhs", "tel", "phone",
+                    "was", "who", "for", "since", "now", "still", "the", "a", "an", "in", "at", "of", "to"}
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_SEP = r"[\s/.,\-]{0,3}"
+# "12/03/1954", "12-Mar-1954", "3rd of March 1954", "March 3, 1954", "1954-03-12"
+_DATE = (r"(?:\d{1,4}\s{0,2}[/.\-]\s{0,2}\d{1,2}(?:\s{0,2}[/.\-]\s{0,2}\d{1,4})?(?!\d)"
+         r"|" + _DAY + r"(?:\s{1,3}of)?" + _SEP + _MONTHS + r"\.?" + _SEP + r"\d{2,4}"
+         r"|" + _MONTHS + r"\.?" + _SEP + _DAY + r",?" + _SEP + r"\d{2,4}|\d{4})")
+# UK postcode, any case. Inward letters never include C I K M O V; ordinals ("b12 2nd") and
+# clinical words ("dm2", "b12") are excluded in code, so lower-case notes keep their meaning.
+_POSTCODE = r"(?<![\w/])(?P<out>[a-z]{1,2}\d[a-z\d]?)\s?(?P<in>\d[abd-hjlnp-uw-z]{2})(?![\w/])"
+_STREET = (r"(?:street|st|road|rd|avenue|ave|lane|ln|drive|close|way|court|ct|place|crescent|terrace|gardens|"
+           r"grove|square|sq|boulevard|blvd|row|mews|walk|hill|park)\b")
 
-# (label, pattern). Order matters: the first pattern that claims a span wins.
+# (label, pattern). Order matters: the first pattern that claims a span wins. Every repeat is
+# bounded: one message must never cost more than a few milliseconds whatever it holds.
 PATTERNS: list[tuple[str, re.Pattern]] = [
     # a bot token pasted into a chat ("123456789:AA..."): a secret, not a clinical fact
     ("secret", re.compile(r"(?<![\w-])\d{3,20}:[A-Za-z0-9_-]{30,100}(?![\w-])")),
-    ("email", re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+", re.I)),  # linear on long runs
-    # "DOB 12/03/1954", "date of birth: 3 March 54", "born 1954-03-12"
+    ("email", re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}", re.I)),
     ("date of birth", re.compile(
-        r"\b(?:d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\s*[:=\-]?\s*"
-        r"(?:\d{1,4}\s*[/.\-]\s*\d{1,2}(?:\s*[/.\-]\s*\d{1,4})?(?!\d)|\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTHS
-        + r"\.?,?\s+\d{2,4}|" + _MONTHS + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{2,4}|\d{4})", re.I)),
-    # identifier words followed by a number-bearing token: "MRN 12345", "NHS no: 943 476 5919", "hospital number K123456"
-    ("record number", re.compile(r"\b" + _ID_WORDS + r"\s*[:#=\-]?\s*[A-Z]{0,3}\d[\d\-/]*(?:\s\d{3,4}\b" + _UNIT_AFTER + r"){0,2}[A-Z]?\b", re.I)),
+        r"\b(?:d\.?o\.?b\.?|date\s{1,3}of\s{1,3}birth|birth\s{0,3}date|born(?:\s{1,3}on)?)\s{0,3}[:=\-]?\s{0,3}" + _DATE,
+        re.I)),
+    # identifier words followed by a number-bearing token: "MRN 12345", "MRN A-12345", "NHS no: 943 476 5919",
+    # "hosp no 654321"
+    ("record number", re.compile(r"\b" + _ID_WORDS + r"\s{0,3}[:#=\-]?\s{0,3}[A-Z]{0,3}[\-/]?\d[\d\-/]{0,20}"
+                                 r"(?:\s\d{3,4}\b" + _UNIT_AFTER + r"){0,2}[A-Z]?\b", re.I)),
+    ("social security number", re.compile(r"(?<![\d\-])\d{3}-\d{2}-\d{4}(?![\d\-])")),
     ("date", re.compile(r"(?<![\d./-])(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.\-]\d{1,2}[/.\-]\d{1,2})"
                         r"(?![\d./-])")),
-    ("date", re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTHS + r"\.?,?\s+(?:19|20)\d{2}\b|\b" + _MONTHS
-                        + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{2}\b", re.I)),
-    ("phone number", re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.\-]?)(?:\(?\d{1,5}\)?[\s.\-]?){2,5}\d{2,}(?!\w)")),
-    ("phone number", re.compile(r"\b(?:tel|phone|mobile|mob|cell|ph)\.?\s*(?:no\.?|number|#)?\s*[:=\-]?\s*\+?[\d(][\d\s().\-]{5,}\d\b",
-                                re.I)),
-    ("phone number", re.compile(r"(?<![\w.])(?:\(\d{3}\)\s?\d{3}[\s.\-]\d{4}|\d{3}[.\-]\d{3}[.\-]\d{4}|0\d{3,4}\s?\d{3}\s?\d{3,4})"
-                                r"(?![\w.])")),
-    ("patient name", re.compile(r"\b(?:(?:patient|pt)(?:'?s)?\s+name|name)\s*(?::|=|-|\bis\b)[ \t]*"
-                                r"(?P<words>[^\W\d_][\w'\-]*(?:[ \t]+[^\W\d_][\w'\-]*){0,2})", re.I)),
-    ("patient name", re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+[A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+)?")),
+    ("date", re.compile(r"\b" + _DAY + r"(?:\s{1,3}of)?" + _SEP + _MONTHS + r"\.?" + _SEP + r"(?:19|20)\d{2}\b|\b"
+                        + _MONTHS + r"\.?" + _SEP + _DAY + r",?" + _SEP + r"(?:19|20)\d{2}\b", re.I)),
+    # "+44 20 7946 0958": a bounded run after "+" (an unbounded nested repeat backtracked for seconds)
+    ("phone number", re.compile(r"(?<![\w+])\+\d{1,3}[\s.\-]?\(?\d[\d\s().\-]{4,18}\d(?![\w(])")),
+    ("phone number", re.compile(r"\b(?:tel|phone|mobile|mob|cell|ph)\.?\s{0,3}(?:no\.?|number|#)?\s{0,3}[:=\-]?\s{0,3}"
+                                r"\+?[\d(][\d\s().\-]{5,20}\d\b", re.I)),
+    # "(555) 123-4567", "555-123-4567", "07700 900123", "07700-900-123", "020 7946 0018", "0123 456 789"
+    ("phone number", re.compile(r"(?<![\w.])(?:\(\d{3}\)\s?\d{3}[\s.\-]\d{4}|\d{3}[.\-]\d{3}[.\-]\d{4}"
+                                r"|0\d{2}[\s\-]?\d{4}[\s\-]?\d{4}|0\d{3,4}[\s\-]?\d{3}[\s\-]?\d{3,4})(?![\w.])")),
+    ("patient name", re.compile(r"\b(?:(?:patient|pt)(?:'?s)?\s{1,3}name|name)\s{0,3}(?::|=|-|\bis\b)[ \t]{0,3}"
+                                r"(?P<words>[^\W\d_][\w'\-]{0,40}(?:[ \t]{1,3}[^\W\d_][\w'\-]{0,40}){0,2})", re.I)),
+    ("patient name", re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s{1,3}[A-Z][a-zA-Z'\-]{1,40}(?:\s{1,3}[A-Z][a-zA-Z'\-]{1,40})?")),
+    # "pt John Smith", "patient Ann Lee": two capitalised words after pt/patient
+    ("patient name", re.compile(r"\b(?:[Pp]t|[Pp]atient)\.?\s{1,3}(?P<words>[A-Z][a-z'\-]{1,40}[ \t]{1,3}[A-Z][a-z'\-]{1,40})")),
+    # "221B Baker Street", "12 Acacia Avenue"
+    ("address", re.compile(r"\b\d{1,4}[A-Za-z]?,?\s{1,3}(?:[A-Z][a-z'\-]{1,30}\s{1,3}){1,3}" + _STREET, re.I)),
     # a run of 7+ digits that is not a dose ("record numbers"); NHS-shaped "943 476 5919" with a valid check digit
-    ("record number", re.compile(r"(?<![\d.,])\d{7,}(?![\d.,])" + _UNIT_AFTER, re.I)),
+    ("record number", re.compile(r"(?<![\d.,])\d{7,40}(?![\d.,])" + _UNIT_AFTER, re.I)),
     ("record number", re.compile(r"(?<![\d.,])(?P<nhs>\d{3}[ \-]\d{3}[ \-]\d{4})(?![\d.,])" + _UNIT_AFTER, re.I)),
-    ("postcode", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b")),
+    ("postcode", re.compile(_POSTCODE, re.I)),
 ]
+_ORDINAL_INWARD = re.compile(r"\d(?:st|nd|rd|th)$", re.I)
+# Clinical shorthand shaped like a postcode's outward code ("b12 2wk", "dm2 ...").
+_NOT_OUTWARD = {"b12", "dm1", "dm2", "t1", "t2", "l4", "l5", "s1", "s2", "c5", "c6", "c7", "c8", "t1dm", "t2dm"}
 
 
 @dataclass
@@ -77,6 +102,11 @@ def clean(text: str | None) -> tuple[str, bool]:
     text = text or ""
     if any("\ud800" <= ch <= "\udfff" for ch in text):
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    # Compatibility forms (full-width digits, superscripts) read as what they look like, and
+    # invisible format characters (zero-width space, soft hyphen, BOM) go: "12\u200b/03/1954"
+    # must not slip past the date pattern.
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     text = "".join(ch if ch >= " " or ch in "\n\t" else " " for ch in text).replace("\x7f", " ")
     truncated = len(text) > MAX_CHARS
     return (text[:MAX_CHARS] if truncated else text), truncated
@@ -125,6 +155,9 @@ def redact(text: str) -> Guarded:
             span = m.group()
             if "nhs" in rx.groupindex and not _nhs_valid(re.sub(r"\D", "", span)):
                 return span  # "600 900 1200": a titration, not an NHS number
+            if "in" in rx.groupindex and (_ORDINAL_INWARD.match(m.group("in"))
+                                          or m.group("out").lower() in _NOT_OUTWARD | _clinical_words()):
+                return span  # "b12 2nd check", "dm2 ...": clinical shorthand, not a postcode
             if "words" in rx.groupindex:
                 kept, rest = _name_words(m.group("words"))
                 if not kept:
@@ -145,12 +178,30 @@ MARKER_RE = re.compile(r"\[redacted ([a-z ]+)\]")
 def guard(text: str | None) -> Guarded:
     """Clean, then redact: what `Service.handle` stores and parses. Text redacted earlier (a channel's
     inbox row) still reports what was taken out, so the clinician is warned either way."""
+    out = _guarded(text or "")
+    return Guarded(out.text, list(out.kinds), out.truncated)
+
+
+_CACHE: dict[str, Guarded] = {}
+_CACHE_SIZE = 512
+
+
+def _guarded(text: str) -> Guarded:
+    # A message is guarded when its inbox row is written and again when the service reads the
+    # stored (already redacted) text: both texts are cached, so the patterns run once per message.
+    hit = _CACHE.get(text)
+    if hit is not None:
+        return hit
     cleaned, truncated = clean(text)
     out = redact(cleaned)
     for kind in MARKER_RE.findall(out.text):
         if kind not in out.kinds:
             out.kinds.append(kind)
     out.truncated = truncated
+    while len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[text] = out
+    _CACHE.setdefault(out.text, Guarded(out.text, list(out.kinds)))
     return out
 
 

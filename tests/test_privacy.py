@@ -216,3 +216,70 @@ def test_no_clinical_text_of_the_project_is_mistaken_for_an_identifier():
     assert len(texts) > 500
     flagged = [(s, guard(s).kinds) for s in texts if guard(s).kinds]
     assert flagged == []
+
+
+# -- the regression list of identifier forms (tests/data/identifiers.toml) ---------------------------------
+import tomllib  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+IDENTIFIERS = tomllib.loads((Path(__file__).parent / "data" / "identifiers.toml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("row", IDENTIFIERS["rows"], ids=[r["text"] for r in IDENTIFIERS["rows"]])
+def test_every_listed_identifier_form_is_redacted(row):
+    out = guard(row["text"])
+    assert row["kind"] in out.kinds, (row, out)
+    assert row["gone"] not in out.text, out.text
+
+
+@pytest.mark.parametrize("text", IDENTIFIERS["clinical"])
+def test_clinical_lookalikes_pass_untouched(text):
+    out = guard(text)
+    assert out.kinds == [] and out.text == text
+
+
+def test_no_listed_identifier_reaches_any_table_the_wal_or_an_export(log):
+    path, store, service = log
+    for row in IDENTIFIERS["rows"]:
+        service.handle("console", "c1", row["text"], author="dr-a")
+    export = service.handle("console", "c1", "/export", author="dr-a")[0]
+    note = b"".join(a.data for a in export.attachments).decode()
+    dump = "\n".join(store.conn.iterdump())
+    blob = path.read_bytes() + (path.with_name(path.name + "-wal").read_bytes()
+                                if path.with_name(path.name + "-wal").exists() else b"")
+    for row in IDENTIFIERS["rows"]:
+        assert row["gone"] not in dump, row
+        assert row["gone"] not in note, row
+        assert row["gone"].encode() not in blob, row
+    # the birth date's day was never read as a dose ("DOB: 12-Mar-1954" once became pregabalin 12 mg/day)
+    facts = {r["name"]: r["value"] for r in store.db["facts"].rows}
+    assert not any(n.endswith(".dose") and v in ("12", "1954") for n, v in facts.items()), facts
+
+
+@pytest.mark.parametrize("hostile", [
+    "+" + "1" * 4000 + "a", "1" * 8000 + "a", "1 " * 4000 + "a", "a@" * 4000, "name: " + "a " * 4000,
+    "Mr " + "Aa " * 2500, "dob " + "1/" * 3000, "tel " + "1 " * 4000 + "a", "1-" * 4000 + "a", "pt " + "Ab " * 2500,
+    "12 " + "Aa " * 2500 + "street", "+" + "1 " * 3000 + "a",
+])
+def test_hostile_input_cannot_stall_the_guard(hostile):
+    """A bounded cost per message: counted in regex steps, not seconds, via a generous ceiling on a
+    loaded machine (the old phone pattern took ~1 s on the first input)."""
+    import time
+
+    start = time.process_time()
+    for _ in range(5):
+        guard(hostile + str(_))  # distinct texts: the guard's cache must not hide the cost
+    assert (time.process_time() - start) / 5 < 0.1
+
+
+def test_the_patterns_run_once_per_message(monkeypatch):
+    """The inbox stores the guarded text and the service guards what it reads back: one pass."""
+    from neuroladder.bot import privacy
+
+    calls = []
+    real = privacy.redact
+    monkeypatch.setattr(privacy, "redact", lambda text: calls.append(text) or real(text))
+    text = "DOB 12/03/1954, gabapentin 300 tds, once-only check"
+    stored = privacy.redact_payload({"text": text})["text"]
+    again = guard(stored)
+    assert calls == [text.replace("\u200b", "")] and again.kinds == ["date of birth"]
