@@ -72,10 +72,12 @@ class Reply:
         return "".join(out).strip("\n")
 
     def html_chunks(self, limit: int = 4000) -> list[str]:
-        """HTML split below `limit` characters without breaking a tag or an escape.
+        """HTML split below `limit` UTF-16 code units without breaking a tag or an escape.
 
-        Splits between runs where possible, inside a long run at a newline or space
-        otherwise; each chunk re-opens the run's tag so every chunk is well formed.
+        Telegram measures a message in UTF-16 code units (an emoji outside the Basic Multilingual
+        Plane counts twice), so that is the unit here. Splits between runs where possible, inside
+        a long run at a newline or space otherwise; each chunk re-opens the run's tag so every
+        chunk is well formed.
         """
         chunks: list[str] = []
         current = ""
@@ -83,7 +85,7 @@ class Reply:
             opening, closing = STYLES[style]
             for piece in _split_text(text, limit - len(opening) - len(closing) - 16):
                 rendered = f"{opening}{html.escape(piece, quote=False)}{closing}"
-                if len(current) + len(rendered) > limit and current.strip():
+                if utf16_len(current) + utf16_len(rendered) > limit and current.strip():
                     chunks.append(current.strip("\n"))
                     current = ""
                 current += rendered
@@ -114,17 +116,25 @@ class Reply:
         )
 
 
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
 def _split_text(text: str, size: int) -> list[str]:
-    """Cut raw text into pieces whose escaped form stays under `size` (escaping grows `&` to 5)."""
-    size = max(size // 5, 64) if len(html.escape(text, quote=False)) > size else size
-    if len(text) <= size:
-        return [text]
-    pieces = []
-    while len(text) > size:
-        cut = max(text.rfind("\n", 0, size), text.rfind(" ", 0, size))
-        if cut <= 0:
-            cut = size
-        pieces.append(text[:cut])
-        text = text[cut:]
-    pieces.append(text)
+    """Cut raw text into pieces whose escaped form stays under `size` UTF-16 code units."""
+    pieces: list[str] = []
+    start, used, last_break = 0, 0, -1
+    for i, ch in enumerate(text):
+        cost = len(html.escape(ch, quote=False)) * (2 if ord(ch) > 0xFFFF else 1)
+        if used + cost > size and i > start:
+            cut = last_break if last_break > start else i
+            pieces.append(text[start:cut])
+            start = cut
+            used = utf16_len(html.escape(text[start:i], quote=False))
+            last_break = -1
+        used += cost
+        if ch in "\n ":
+            last_break = i
+    pieces.append(text[start:])
     return pieces
