@@ -20,6 +20,9 @@ from telegram import Update
 log = logging.getLogger("neuroladder.telegram")
 
 MAX_BODY = 1_000_000
+MAX_LINE = 8192            # one request or header line
+MAX_HEADER_BYTES = 32_768  # all headers together: read before the secret is checked, so bounded
+MAX_HEADERS = 100
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 
 
@@ -37,7 +40,7 @@ class WebhookServer:
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._connection, self.host, self.port)
+        self._server = await asyncio.start_server(self._connection, self.host, self.port, limit=MAX_LINE)
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("webhook listening on %s:%s%s", self.host, self.port, self.path)
 
@@ -56,7 +59,7 @@ class WebhookServer:
             log.exception("webhook update could not be stored")
             status = 500
         reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-                  413: "Payload Too Large", 500: "Internal Server Error"}.get(status, "Error")
+                  413: "Payload Too Large", 431: "Request Header Fields Too Large", 500: "Internal Server Error"}.get(status, "Error")
         try:
             writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
             await writer.drain()
@@ -68,10 +71,14 @@ class WebhookServer:
     async def _request(self, reader: asyncio.StreamReader) -> int:
         verb, target, _ = (await reader.readline()).decode("latin-1").split(" ", 2)
         headers: dict[str, str] = {}
+        size = 0
         while True:
             line = await reader.readline()
             if line in (b"\r\n", b"\n", b""):
                 break
+            size += len(line)
+            if size > MAX_HEADER_BYTES or len(headers) >= MAX_HEADERS:
+                return 431
             key, _, value = line.decode("latin-1").partition(":")
             headers[key.strip().lower()] = value.strip()
         if not hmac.compare_digest(headers.get(SECRET_HEADER, "").encode(), self.secret):
@@ -84,7 +91,12 @@ class WebhookServer:
         if length > MAX_BODY:
             return 413
         data = json.loads(await reader.readexactly(length))
-        update = Update.de_json(data, self.bot)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return 400
+        try:
+            update = Update.de_json(data, self.bot)
+        except (TypeError, KeyError, ValueError, AttributeError):  # JSON, but not an update
+            return 400
         if update is None:
             return 400
         self.receive([update])  # committed to the inbox before we answer 200

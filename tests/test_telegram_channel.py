@@ -136,7 +136,39 @@ async def test_webhook_mode_checks_the_secret_and_feeds_the_same_inbox(standin: 
     assert standin.polls == 0  # no getUpdates in webhook mode
 
 
-async def post(url: str, update: dict, secret: str | None) -> int:
+async def test_webhook_bounds_headers_before_the_secret_and_refuses_non_updates(standin: BotAPIStandIn, tg_db):
+    """Headers are read before the secret can be checked, so they are bounded (a flood of them once
+    grew the process by 100 MB); an authenticated body that is not an update is a 400, never a 500."""
+    cfg = tg_settings(standin, tg_db, webhook_url="https://bot.example.test/tg/hook", webhook_secret="s3cret_X",
+                      webhook_port=0)
+    async with running_bot(cfg, FakeService, standin, wait_for_poll=False) as channel:
+        await standin.until(lambda: channel.webhook is not None and channel.webhook.port)
+        port = channel.webhook.port
+
+        def flood() -> bytes:
+            import socket
+
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(b"POST /tg/hook HTTP/1.1\r\n")
+                try:
+                    for i in range(5000):  # 5000 x 200 bytes: 1 MB of headers
+                        sock.sendall(f"X-Filler-{i}: {'a' * 180}\r\n".encode())
+                except OSError:
+                    pass  # the server answered and closed: what we want
+                return sock.recv(200)
+
+        answer = await asyncio.to_thread(flood)
+        assert answer.startswith(b"HTTP/1.1 431")
+        url = f"http://127.0.0.1:{port}/tg/hook"
+        for body in ({"hello": 1}, {"update_id": "x"}, {"update_id": 5, "message": "not a message"}, [1, 2]):
+            assert await post(url, body, "s3cret_X") == 400, body
+        assert query(tg_db, "select count(*) from inbox") == [(0,)]
+        standin.send_text(111, "/start")  # and a real update still goes through
+        assert await post(url, standin.history[-1], "s3cret_X") == 200
+        await standin.until(lambda: standin.bot_texts(111) == ["Question one?"])
+
+
+async def post(url: str, update, secret: str | None) -> int:
     import urllib.error
     import urllib.request
 
