@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import secrets
+import time
 import signal
 import sys
 from datetime import datetime, timezone
@@ -61,6 +62,10 @@ def sync_filter() -> dict:
 REFUSE_UNENCRYPTED = (
     "This room is not end-to-end encrypted, so I do not take part in consultations here. "
     "Enable encryption in the room settings (or start an encrypted room and invite me there).")
+REFUSE_STRANGER = (
+    "A message here came from someone who is not on NeuroLadder's allowlist: I answer only the clinicians "
+    "on it, and I have neither read nor kept that message. Ask the team's administrator to add them.")
+STRANGER_NOTICE_EVERY = 600.0  # seconds between two such notices in one room
 UNDECRYPTABLE = ("I could not decrypt your last message (I have no key for it). "
                  "Please send it again.")
 FAILED = "Sorry, something went wrong on my side and I could not process that message. Please try again."
@@ -83,6 +88,7 @@ class MatrixBot:
         self.client = None  # nio.AsyncClient, set by login()
         self.workers: dict[str, asyncio.Task] = {}
         self._requested_keys: set[str] = set()
+        self._stranger_notices: dict[str, float] = {}  # room -> when last told (the stranger's id is never kept)
         state.ensure_tables(store)
         self.txn_prefix = self._txn_prefix()
 
@@ -257,6 +263,12 @@ class MatrixBot:
             return
         if event.sender == me:
             return
+        if isinstance(event, (MegolmEvent, RoomMessageText, ReactionEvent)) \
+                and event.sender not in self.settings.allowed_users:
+            # An allowed user invited the bot, but the room may hold others: only the allowlist
+            # consults. Nothing of the stranger's is stored; a counter and one notice, as on Telegram.
+            self._refuse_stranger(room_id)
+            return
         if isinstance(event, MegolmEvent):
             self.store.inbox_add(CHANNEL, event.event_id, room_id,
                                  {"kind": "undecryptable", "sender": event.sender, "source": event.source})
@@ -288,6 +300,14 @@ class MatrixBot:
         state.mark_refused(self.store, room_id)
         self.store.count_refusal(CHANNEL)
         self.store.outbox_add(CHANNEL, room_id, Reply().add(REFUSE_UNENCRYPTED).to_json(), inbox_id=None)
+
+    def _refuse_stranger(self, room_id: str) -> None:
+        self.store.count_refusal(CHANNEL)
+        last = self._stranger_notices.get(room_id)
+        if last is not None and time.monotonic() - last < STRANGER_NOTICE_EVERY:
+            return
+        self._stranger_notices[room_id] = time.monotonic()
+        self.store.outbox_add(CHANNEL, room_id, Reply().add(REFUSE_STRANGER).to_json(), inbox_id=None)
 
     # -- per-room workers ------------------------------------------------------------------------
     def kick(self) -> None:

@@ -98,6 +98,33 @@ async def test_invite_from_user_not_allowed_is_declined_and_nothing_stored(synap
     assert bot.query("select count(*) from inbox")[0][0] == 0
 
 
+async def test_a_stranger_inside_an_allowed_room_is_not_consulted_and_nothing_of_theirs_is_kept(
+        synapse, clinicians, matrix_bot):
+    """Alice (allowed) invites the bot and mallory (not allowed) into one room: mallory's messages get
+    no consultation, no turn and no inbox row; the room is told once; alice is answered as usual."""
+    alice, mallory = await clinicians("alice"), await clinicians("mallory")
+    bot = await matrix_bot(allowed=[alice.user_id], fake_service=True).start()
+    room = await alice.create_room(invite=[bot.user_id, mallory.user_id])
+    await alice.wait_member(room, bot.user_id)
+    await mallory.join(room)
+    await alice.wait_member(room, mallory.user_id)
+    await mallory.say(room, "mallory wants a consult: pregabalin 300 bd")
+    await mallory.say(room, "/summary")
+    await until(lambda: alice.from_user(room, bot.user_id), 60, "the notice about a stranger")
+    first = await alice.say(room, "hello from alice")
+    await alice.wait_replies(room, bot.user_id, first)  # a positive sentinel: alice's turn came after
+    bot.stop()
+    notices = [e for e in alice.from_user(room, bot.user_id)
+               if isinstance(e, nio.RoomMessage) and "not on NeuroLadder's allowlist" in e.body]
+    assert len(notices) == 1
+    assert bot.query("select count(*) from inbox where payload like ?", ("%mallory%",)) == [(0,)]
+    assert bot.query("select count(*) from turns where author like ?", ("%mallory%",)) == [(0,)]
+    assert bot.query("select count from refusals where channel = 'matrix'")[0][0] >= 2
+    stored = b"".join(p.read_bytes() for p in bot.workdir.glob("bot.db*"))
+    for trace in (mallory.user_id, "pregabalin 300 bd"):
+        assert trace.encode() not in stored, f"{trace} was stored"
+
+
 async def test_unencrypted_room_gets_the_refusal_once(synapse, clinicians, matrix_bot):
     alice = await clinicians("alice")
     bot = await matrix_bot(allowed=[alice.user_id], fake_service=True).start()
