@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
+from .files import write_private
 from .reply import Reply
 from .service import Service
 from .store import Store, default_db_path
@@ -53,9 +54,9 @@ class ConsoleChat:
     def save_attachments(self, reply: Reply) -> list[Path]:
         paths = []
         for att in reply.attachments:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self.out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             path = self.out_dir / att.filename
-            path.write_bytes(att.data)
+            write_private(path, att.data)
             paths.append(path)
         return paths
 

@@ -15,6 +15,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from .files import make_private, protect_log
+
 KEY_ENV = "NEUROLADDER_DB_KEY"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 INSTALL_HINT = "pip install 'neuroladder[encrypted]'"
@@ -76,6 +78,7 @@ def connect(path: str | Path, key: str | None = None, *, use_env: bool = True):
     if not key:
         if state == "encrypted":
             raise DatabaseKeyError(f"{path} is encrypted (or is not an SQLite file): set {KEY_ENV} to its key")
+        _protect(path)
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -87,6 +90,7 @@ def connect(path: str | Path, key: str | None = None, *, use_env: bool = True):
         raise DatabaseKeyError(f"{path} is not encrypted but {KEY_ENV} is set: run `neuroladder db encrypt` "
                                f"to encrypt it, or unset {KEY_ENV}")
     sqlcipher3 = _sqlcipher()
+    _protect(path)
     try:
         conn = sqlcipher3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlcipher3.Error as exc:
@@ -96,6 +100,12 @@ def connect(path: str | Path, key: str | None = None, *, use_env: bool = True):
     conn.execute("PRAGMA busy_timeout = 5000")
     _check_readable(conn, path, key)
     return conn
+
+
+def _protect(path: str) -> None:
+    """Owner-only before SQLite opens it: the WAL and SHM it creates take the log's mode."""
+    if path != ":memory:" and Path(path).parent.is_dir():
+        protect_log(path)
 
 
 def _counts(conn: Any, schema: str = "main") -> dict[str, int]:
@@ -110,6 +120,7 @@ def _convert(path: str, source_key: str | None, target_key: str) -> dict[str, in
     for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
         if os.path.exists(leftover):
             os.remove(leftover)
+    make_private(tmp)  # the converted copy is created owner-only, like the log it replaces
     conn = sqlcipher3.connect(path, isolation_level=None)
     conn.execute("PRAGMA cipher_log_level = NONE")
     if source_key:

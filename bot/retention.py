@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from .files import write_private
 from .reply import Attachment, Reply
 from .store import Store, now
 
@@ -151,7 +152,7 @@ def export_consult(store: Store, consult_id: int, out: str | Path | None = None,
     """Write one consult as JSON to `out` (or return it when out is None); audited."""
     text = json.dumps(consult_record(store, consult_id), indent=2, ensure_ascii=False)
     if out is not None:
-        Path(out).write_text(text + "\n", encoding="utf-8")
+        write_private(out, (text + "\n").encode("utf-8"))
     store.audit("export", {"consult": consult_id, "by": by, "to": None if out is None else str(out)})
     return text
 
