@@ -45,7 +45,7 @@ class ConsoleChat:
 
     def send(self, text: str) -> list[Reply]:
         stripped = text.strip()
-        if self.choices and stripped.isdigit() and 1 <= int(stripped) <= len(self.choices):
+        if self.choices and stripped.isdecimal() and 1 <= int(stripped) <= len(self.choices):
             text = self.choices[int(stripped) - 1].value
         replies = self.service.handle(CHANNEL, self.chat_id, text, author="console")
         self.choices = [c for r in replies for c in r.choices]

@@ -350,14 +350,14 @@ class Consult:
         ev = self.evaluate()
         if not ev.findings:
             return Reply().line("No recommendation yet.")
-        number = int(arg) if arg.strip().isdigit() else 1
+        number = int(arg) if arg.strip().isdecimal() else 1
         if not 1 <= number <= len(ev.findings):
             return Reply().line(f"There are {len(ev.findings)} recommendations; try /how 1 to /how {len(ev.findings)}.")
         return explain.how(self.store, self.id, ev, ev.findings[number - 1], number, self.tk.render)
 
     def edit(self, arg: str, turn_id: int) -> Reply:
         facts = self.store.live_facts(self.id)
-        if arg.strip().isdigit() and 1 <= int(arg) <= len(facts):
+        if arg.strip().isdecimal() and 1 <= int(arg) <= len(facts):
             row = facts[int(arg) - 1]
             before = self.answers()
             self.store.retract_fact(self.id, row["name"], turn_id)

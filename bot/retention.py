@@ -11,6 +11,7 @@ deleted text does not linger in free pages of the file or in its WAL.
 from __future__ import annotations
 
 import json
+import math
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -68,9 +69,13 @@ def _with_ids(store: Store, ids: list[int]) -> None:
     store.conn.executemany("insert into temp._ids (id) values (?)", [(i,) for i in ids])
 
 
+MAX_DAYS = 36_600  # a century: any retention window an operator means; more overflows the calendar
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+
 def cutoff(days: float, at: datetime | None = None) -> str:
-    if days < 0:
-        raise RetentionError("--older-than must be 0 or more days")
+    if not (isinstance(days, (int, float)) and math.isfinite(days) and 0 <= days <= MAX_DAYS):
+        raise RetentionError(f"the age must be a number of days from 0 to {MAX_DAYS}")
     at = at or datetime.now(timezone.utc)
     return (at - timedelta(days=days)).isoformat(timespec="milliseconds")
 
@@ -130,6 +135,8 @@ def _row(row: dict) -> dict:
 
 def consult_record(store: Store, consult_id: int) -> dict[str, Any]:
     """One consult and every row that belongs to it, as plain data."""
+    if not 0 < consult_id <= MAX_ID:
+        raise RetentionError(f"there is no consult {consult_id}")
     rows = list(store.db["consults"].rows_where("id = ?", [consult_id]))
     if not rows:
         raise RetentionError(f"there is no consult {consult_id}")
@@ -169,16 +176,15 @@ def admin_command(store: Store, cmd: str, arg: str, author: str | None, admins: 
     if cmd == "purge":
         try:
             days = float(arg)
-            if not 0 <= days < 1e6:
-                raise ValueError
-        except ValueError:
-            return Reply().line("Usage: /purge DAYS - deletes every consult with no activity for DAYS days "
-                                "(e.g. /purge 365).")
+            cutoff(days)
+        except (ValueError, RetentionError):
+            return Reply().line(f"Usage: /purge DAYS - deletes every consult with no activity for DAYS days, "
+                                f"0 to {MAX_DAYS} (e.g. /purge 365).")
         counts = purge(store, days, by=str(author), keep=keep)
         return Reply().line(f"Purged {counts['consults']} consult(s) older than {arg} day(s) "
                             f"({counts.get('turns', 0)} turns). Logged to the audit table.")
     if cmd == "exportconsult":
-        if not arg.isdigit():
+        if not (arg.isascii() and arg.isdigit()):
             return Reply().line("Usage: /exportconsult ID - one consult as a JSON file.")
         try:
             text = export_consult(store, int(arg), by=str(author))

@@ -114,7 +114,7 @@ def match(text: str, question: Question, knowledge: Knowledge) -> tuple[str | No
     some other action (e.g. one concluded for the case but not first) are matched after them.
     """
     stripped = text.strip().rstrip(".)")
-    if stripped.isdigit():
+    if stripped.isdecimal():
         n = int(stripped)
         return (question.options[n - 1], []) if 1 <= n <= len(question.options) else (None, [])
     for pool in (question.options, [c for c in actionable(knowledge) if c not in question.options]):
