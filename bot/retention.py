@@ -117,8 +117,10 @@ def purge(store: Store, older_than_days: float, *, by: str | None = None, dry_ru
         if not dry_run:
             store.audit("purge", {"older_than_days": older_than_days, "cutoff": limit, "by": by,
                                   "consult_ids": ids, "rows": counts})
-    if not dry_run and store._depth == 0 and store.path != ":memory:":
-        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if not dry_run and store.path != ":memory:":
+        # The WAL still holds the deleted pages until a checkpoint, which cannot run inside a
+        # transaction: an in-chat /purge runs inside the channel's, so it waits for its commit.
+        store.after_commit(lambda: store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
     return counts
 
 

@@ -114,6 +114,7 @@ class Store:
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
         self._depth = 0
+        self._after_commit: list[Callable[[], None]] = []
         self.conn.execute("PRAGMA busy_timeout = 5000")
         if self.path != ":memory:":
             self.conn.execute("PRAGMA journal_mode = WAL")
@@ -162,6 +163,24 @@ class Store:
             else:
                 self._depth -= 1
                 self.conn.execute("COMMIT" if depth == 0 else f"RELEASE sp_{depth}")
+                if depth == 0:
+                    self._run_after_commit()
+            finally:
+                if depth == 0:
+                    self._after_commit.clear()  # a rolled-back unit's follow-ups never run
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run `fn` once the outermost transaction has committed (now, if none is open): work that
+        cannot run inside one, such as the WAL checkpoint after a purge."""
+        if self._depth == 0:
+            fn()
+        else:
+            self._after_commit.append(fn)
+
+    def _run_after_commit(self) -> None:
+        pending, self._after_commit = self._after_commit, []
+        for fn in pending:
+            fn()
 
     def close(self) -> None:
         self.conn.close()

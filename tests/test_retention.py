@@ -157,6 +157,19 @@ def test_admin_purges_from_the_chat_and_keeps_the_asking_consult(log):
     assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
+def test_an_in_chat_purge_leaves_no_deleted_text_in_the_wal_while_the_bot_runs(log):
+    """The purge runs inside the channel's transaction; its checkpoint runs after that commits, so
+    the WAL is emptied at once, not at shutdown."""
+    path, store, service, old, _ = log
+    wal = path.with_name(path.name + "-wal")
+    assert OLD_WORDS.encode() in path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    with store.transaction():  # as a channel wraps Service.handle with its inbox/outbox writes
+        reply = service.handle("telegram", "999", "/purge 365", author="42")[0].plain()
+    assert "Purged 1 consult(s)" in reply
+    blob = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")  # the store is still open
+    assert OLD_WORDS.encode() not in blob
+
+
 def test_admin_exports_a_consult_as_a_file(log):
     path, store, service, old, _ = log
     reply = service.handle("telegram", "999", f"/exportconsult {old}", author="42")[0]
