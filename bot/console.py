@@ -47,7 +47,7 @@ class ConsoleChat:
         stripped = text.strip()
         if self.choices and stripped.isdecimal() and 1 <= int(stripped) <= len(self.choices):
             text = self.choices[int(stripped) - 1].value
-        replies = self.service.handle(CHANNEL, self.chat_id, text, author="console")
+        replies = self.service.handle(CHANNEL, self.chat_id, text, author="console", private=True)
         self.choices = [c for r in replies for c in r.choices]
         return replies
 

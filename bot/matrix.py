@@ -301,6 +301,11 @@ class MatrixBot:
         self.store.count_refusal(CHANNEL)
         self.store.outbox_add(CHANNEL, room_id, Reply().add(REFUSE_UNENCRYPTED).to_json(), inbox_id=None)
 
+    def _one_to_one(self, room_id: str) -> bool:
+        """A direct chat: the bot and one other member (exports go only to such a room)."""
+        room = self.client.rooms.get(room_id) if self.client else None
+        return room is not None and room.joined_count == 2 and room.invited_count == 0
+
     def _refuse_stranger(self, room_id: str) -> None:
         self.store.count_refusal(CHANNEL)
         last = self._stranger_notices.get(room_id)
@@ -388,7 +393,8 @@ class MatrixBot:
         try:
             # The consult runs here, on the event loop thread (the rules engine is not thread safe).
             with self.store.transaction():
-                replies = self.service.handle(CHANNEL, room_id, text, author=author, inbox_id=row["id"])
+                replies = self.service.handle(CHANNEL, room_id, text, author=author, inbox_id=row["id"],
+                                              private=self._one_to_one(room_id))
                 for reply in replies:
                     self.store.outbox_add(CHANNEL, room_id, reply.to_json(), inbox_id=row["id"])
                 self.store.inbox_done(row["id"])

@@ -168,7 +168,7 @@ def export_consult(store: Store, consult_id: int, out: str | Path | None = None,
 
 # -- admin chat commands ---------------------------------------------------------------------------
 def admin_command(store: Store, cmd: str, arg: str, author: str | None, admins: frozenset[str] | set[str],
-                  keep: int | None = None) -> Reply:
+                  keep: int | None = None, private: bool = False) -> Reply:
     """`/purge DAYS` and `/exportconsult ID` for the ids in NEUROLADDER_ADMINS; anyone else is refused
     (and the refusal is audited). Channels need no code of their own: `Service.handle` calls this."""
     if author is None or str(author) not in admins:
@@ -186,6 +186,10 @@ def admin_command(store: Store, cmd: str, arg: str, author: str | None, admins: 
         return Reply().line(f"Purged {counts['consults']} consult(s) older than {arg} day(s) "
                             f"({counts.get('turns', 0)} turns). Logged to the audit table.")
     if cmd == "exportconsult":
+        if not private:  # a group may hold people who must not see another chat's transcript
+            store.audit("denied", {"command": cmd, "by": author, "why": "not a private chat"})
+            return Reply().line("/exportconsult sends a whole transcript, so it works only in your private "
+                                "chat with me. Send it there.")
         if not (arg.isascii() and arg.isdigit()):
             return Reply().line("Usage: /exportconsult ID - one consult as a JSON file.")
         try:

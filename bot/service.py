@@ -53,14 +53,15 @@ class Service:
         return list(COMMANDS)
 
     def handle(self, channel: str, chat_id: str, text: str, *, author: str | None = None,
-               inbox_id: int | None = None) -> list[Reply]:
-        """Process one message (free text, a command such as /summary, or a choice's value)."""
+               inbox_id: int | None = None, private: bool = False) -> list[Reply]:
+        """Process one message (free text, a command such as /summary, or a choice's value).
+        `private`: the chat is the author's one-to-one chat with the bot (exports go only there)."""
         guarded = privacy.guard(text)  # identifiers redacted before anything is stored or parsed
         text = guarded.text.strip()
         chat_id = str(chat_id)
         try:
             with self.store.transaction():
-                return [self._handle(channel, chat_id, text, author, inbox_id, guarded.warning)]
+                return [self._handle(channel, chat_id, text, author, inbox_id, guarded.warning, private)]
         except Exception:
             log.exception("message handling failed (channel=%s)", channel)
             with self.store.transaction():
@@ -74,7 +75,7 @@ class Service:
         return self.store.new_consult(channel, chat_id, self.tk.rules.version)
 
     def _handle(self, channel: str, chat_id: str, text: str, author: str | None, inbox_id: int | None,
-                notice: str | None = None) -> Reply:
+                notice: str | None = None, private: bool = False) -> Reply:
         match = COMMAND_RE.match(text)
         cmd = match.group("cmd").lower() if match else None
         arg = (match.group("arg") or "").strip() if match else ""
@@ -94,7 +95,8 @@ class Service:
                 reply.line(self.tk.render.texts["disclaimer"], "i")
             reply.extend(consult.answer(text, author, turn_id))
         elif cmd in retention.ADMIN_COMMANDS:
-            reply = retention.admin_command(self.store, cmd, arg, author, self.admins, keep=consult.id)
+            reply = retention.admin_command(self.store, cmd, arg, author, self.admins, keep=consult.id,
+                                            private=private)
         else:
             reply = self._command(consult, cmd, arg, turn_id, fresh)
         if notice:

@@ -293,7 +293,11 @@ class Store:
         return [dict(r, reply=json.loads(r["reply"])) for r in self.db["outbox"].rows_where(where, args, order_by="id")]
 
     def outbox_sent(self, outbox_id: int) -> None:
-        self.conn.execute("update outbox set sent_at = ? where id = ?", [now(), outbox_id])
+        # Once delivered, a file (an exported transcript, the ladder picture) is not kept: the
+        # row stays for its text and buttons, and the log never holds a second copy of a consult.
+        self.conn.execute("update outbox set sent_at = ?, reply = case when json_array_length(reply, '$.attachments') > 0 "
+                          "then json_set(reply, '$.attachments', json('[]')) else reply end where id = ?",
+                          [now(), outbox_id])
 
     def count_refusal(self, channel: str) -> None:
         self.db.execute("insert into refusals (channel, count) values (?, 1) "

@@ -172,11 +172,11 @@ def test_an_in_chat_purge_leaves_no_deleted_text_in_the_wal_while_the_bot_runs(l
 
 def test_admin_exports_a_consult_as_a_file(log):
     path, store, service, old, _ = log
-    reply = service.handle("telegram", "999", f"/exportconsult {old}", author="42")[0]
+    reply = service.handle("telegram", "999", f"/exportconsult {old}", author="42", private=True)[0]
     (att,) = reply.attachments
     assert att.filename == f"consult-{old}.json" and att.mime == "application/json"
     assert json.loads(att.data)["turns"][0]["text"].endswith(OLD_WORDS)
-    assert "Not exported" in service.handle("telegram", "999", "/exportconsult 9999", author="42")[0].plain()
+    assert "Not exported" in service.handle("telegram", "999", "/exportconsult 9999", author="42", private=True)[0].plain()
     assert "Usage" in service.handle("telegram", "999", "/purge soon", author="42")[0].plain()
 
 
