@@ -285,13 +285,17 @@ class MatrixBot:
         else:
             content = event.source.get("content") or {}
             body = event.body
-            if (content.get("m.relates_to") or {}).get("rel_type") == "m.replace":
+            origin = event.event_id
+            relates = content.get("m.relates_to") or {}
+            if relates.get("rel_type") == "m.replace":
+                origin = relates.get("event_id") or origin
                 # An edit is read as a new message (as on Telegram): "300 tid" fixed to "600 tid"
                 # is applied as a correction and reported, never silently ignored.
                 body = (content.get("m.new_content") or {}).get("body")
                 if not isinstance(body, str) or not body.strip():
                     return
-            payload = {"kind": "text", "sender": event.sender, "body": body}
+            payload = {"kind": "text", "sender": event.sender, "body": body, "origin": origin,
+                       "edit": origin != event.event_id}
         self.store.inbox_add(CHANNEL, event.event_id, room_id, payload)
 
     def _refuse(self, room_id: str) -> None:
@@ -374,7 +378,8 @@ class MatrixBot:
 
     async def _process(self, row: dict) -> None:
         room_id = row["chat_id"]
-        author = json.loads(row["payload"]).get("sender")
+        payload = json.loads(row["payload"])
+        author = payload.get("sender")
         try:
             text, notice = self._text_for(row)
         except KeyPending:
@@ -394,7 +399,8 @@ class MatrixBot:
             # The consult runs here, on the event loop thread (the rules engine is not thread safe).
             with self.store.transaction():
                 replies = self.service.handle(CHANNEL, room_id, text, author=author, inbox_id=row["id"],
-                                              private=self._one_to_one(room_id))
+                                              private=self._one_to_one(room_id), origin=payload.get("origin"),
+                                              edit=bool(payload.get("edit")))
                 for reply in replies:
                     self.store.outbox_add(CHANNEL, room_id, reply.to_json(), inbox_id=row["id"])
                 self.store.inbox_done(row["id"])

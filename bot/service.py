@@ -36,6 +36,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("help", "What I can do"),
 ]
 COMMAND_RE = re.compile(r"^/(?P<cmd>[a-z_]+)(?:@\S+)?(?:\s+(?P<arg>.*))?$", re.S | re.I)
+EDIT_OF_CLOSED = ("That edit is to a message of an earlier consultation, which is closed, so I have not applied it "
+                  "to the one open now. Type the correction here if it is meant for this patient.")
 ERROR_TEXT = ("Sorry - something went wrong while handling that message. Your earlier answers are safe; "
               "please send it again, or /summary.")
 
@@ -53,14 +55,20 @@ class Service:
         return list(COMMANDS)
 
     def handle(self, channel: str, chat_id: str, text: str, *, author: str | None = None,
-               inbox_id: int | None = None, private: bool = False) -> list[Reply]:
+               inbox_id: int | None = None, private: bool = False, origin: str | None = None,
+               edit: bool = False) -> list[Reply]:
         """Process one message (free text, a command such as /summary, or a choice's value).
-        `private`: the chat is the author's one-to-one chat with the bot (exports go only there)."""
+        `private`: the chat is the author's one-to-one chat with the bot (exports go only there).
+        `origin`: the channel's key of the message this is (or, with `edit`, the one it edits)."""
         guarded = privacy.guard(text)  # identifiers redacted before anything is stored or parsed
         text = guarded.text.strip()
         chat_id = str(chat_id)
         try:
             with self.store.transaction():
+                if edit and origin is not None:
+                    refused = self._edit_of_closed(channel, chat_id, text, author, inbox_id, origin)
+                    if refused is not None:
+                        return [refused]
                 return [self._handle(channel, chat_id, text, author, inbox_id, guarded.warning, private)]
         except Exception:
             log.exception("message handling failed (channel=%s)", channel)
@@ -73,6 +81,18 @@ class Service:
     # -- internals ------------------------------------------------------------------------------
     def _new(self, channel: str, chat_id: str) -> dict:
         return self.store.new_consult(channel, chat_id, self.tk.rules.version)
+
+    def _edit_of_closed(self, channel: str, chat_id: str, text: str, author: str | None, inbox_id: int | None,
+                        origin: str) -> Reply | None:
+        """An edit belongs to the consult of the message it edits: never to whichever is open now.
+        When that consult is closed (a /restart since), the edit is refused and kept with it."""
+        owner = self.store.consult_of_origin(channel, chat_id, origin)
+        if owner is None or owner["status"] == "open":
+            return None
+        reply = Reply().line(EDIT_OF_CLOSED)
+        self.store.add_turn(owner["id"], "in", text, author, inbox_id)
+        self.store.add_turn(owner["id"], "out", reply.plain(), None, inbox_id)
+        return reply
 
     def _handle(self, channel: str, chat_id: str, text: str, author: str | None, inbox_id: int | None,
                 notice: str | None = None, private: bool = False) -> Reply:

@@ -273,6 +273,16 @@ class Store:
             [channel, str(update_key), str(chat_id), json.dumps(privacy.redact_payload(payload)), now()])
         return cur.lastrowid if cur.rowcount else None
 
+    def consult_of_origin(self, channel: str, chat_id: str, origin: str) -> dict | None:
+        """The consult that holds the turn of message `origin` (a channel's message key, kept in
+        the inbox payload), for an edit of that message; None if the bot never read it."""
+        cur = self.conn.execute(
+            "select c.* from inbox i join turns t on t.inbox_id = i.id join consults c on c.id = t.consult_id "
+            "where i.channel = ? and i.chat_id = ? and cast(json_extract(i.payload, '$.origin') as text) = ? "
+            "and t.direction = 'in' order by t.id limit 1", [channel, str(chat_id), str(origin)])
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row)) if row else None
+
     def inbox_pending(self, channel: str) -> list[dict]:
         return list(self.db["inbox"].rows_where("channel = ? and done_at is null", [channel], order_by="id"))
 

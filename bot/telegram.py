@@ -343,7 +343,8 @@ class TelegramChannel:
                 replies = self.service.handle(CHANNEL, str(event.chat_id), text,
                                               author=None if event.author is None else str(event.author),
                                               inbox_id=inbox_id,
-                                              private=event.chat_type == "private")
+                                              private=event.chat_type == "private",
+                                              origin=event.origin, edit=event.edit)
                 for reply in replies:
                     self.store.outbox_add(CHANNEL, str(event.chat_id), reply.to_json(), inbox_id)
                 self.store.inbox_done(inbox_id)

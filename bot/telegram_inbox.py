@@ -42,6 +42,12 @@ class Inbound:
     query_id: str | None = None  # callback query to answer
     outbox_id: int | None = None  # which reply's buttons were pressed
     index: int | None = None  # which choice
+    edit: bool = False  # an edited message: it belongs to the consult of the original (same message_id)
+
+    @property
+    def origin(self) -> str | None:
+        """The message this event is or edits, across channels (Service.handle's `origin`)."""
+        return None if self.message_id is None or self.kind == "button" else str(self.message_id)
 
     @property
     def is_group(self) -> bool:
@@ -52,7 +58,7 @@ class Inbound:
         return self.kind == "text" and is_command(self.text)
 
     def to_payload(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "origin": self.origin}
 
     @classmethod
     def from_payload(cls, payload: dict | str) -> "Inbound":
@@ -167,7 +173,7 @@ def inbound_from_update(update: Update, me: User) -> Inbound | None:
     if text is None:
         return None
     return Inbound(kind="text", chat_id=msg.chat_id, chat_type=msg.chat.type, author=author,
-                   message_id=msg.message_id, text=text)
+                   message_id=msg.message_id, text=text, edit=update.edited_message is not None)
 
 
 # -- queries on the store (synchronous: called on the event loop thread) ---------------------

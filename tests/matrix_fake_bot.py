@@ -22,7 +22,7 @@ class EchoService:
     def __init__(self, store):
         self.store = store
 
-    def handle(self, channel, chat_id, text, *, author=None, inbox_id=None, private=False):
+    def handle(self, channel, chat_id, text, *, author=None, inbox_id=None, private=False, origin=None, edit=False):
         if text == "/boom":
             raise RuntimeError("the consult broke")
         with self.store.transaction():

@@ -27,7 +27,7 @@ class FakeService:
     def commands():
         return list(COMMANDS)
 
-    def handle(self, channel, chat_id, text, *, author=None, inbox_id=None, private=False):
+    def handle(self, channel, chat_id, text, *, author=None, inbox_id=None, private=False, origin=None, edit=False):
         with self.store.transaction():
             consult = self.store.open_consult(channel, chat_id)
             if text.startswith("/start") or consult is None:
