@@ -35,6 +35,7 @@ from typing import Any
 
 from . import crypto
 from . import matrix_state as state
+from .instance import AlreadyRunning, InstanceLock
 from .matrix_render import choice_by_number, file_content, keycap_number, resolve_text, text_contents
 from .matrix_settings import ConfigError, Settings, parse_allowed, settings_from  # noqa: F401 (re-exported)
 from .reply import Reply
@@ -544,6 +545,12 @@ def _setup_logging() -> None:
 async def serve(settings: Settings, service_factory=None, store: Store | None = None) -> None:
     from .service import Service
 
+    try:
+        lock = InstanceLock(settings.db).acquire("neuroladder matrix")
+    except AlreadyRunning as exc:
+        if store is not None:
+            store.close()
+        raise ConfigError(str(exc)) from None
     store = store or Store(settings.db)
     bot = MatrixBot(settings, store, (service_factory or Service)(store))
     loop = asyncio.get_running_loop()
@@ -561,6 +568,7 @@ async def serve(settings: Settings, service_factory=None, store: Store | None = 
     finally:
         await bot.close()
         store.close()
+        lock.release()
 
 
 def _open_store(path: str) -> Store:

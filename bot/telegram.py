@@ -45,6 +45,7 @@ from telegram.request import HTTPXRequest
 
 from . import crypto
 from . import settings as settings_mod
+from .instance import AlreadyRunning, InstanceLock
 from .reply import Reply
 from .settings import SettingsError, TelegramSettings
 from .store import Store
@@ -229,10 +230,14 @@ class TelegramChannel:
                 delay = 1.0
             except InvalidToken:
                 raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized)") from None
+            except Conflict:
+                # Telegram ends the older of two getUpdates calls with 409: another process (on
+                # another log) polls with this token. Two pollers split the updates between them.
+                raise StartupError("another instance is polling this bot (Telegram answered 409 Conflict); "
+                                   "stop it, or use one token per instance") from None
             except (TelegramError, RetryAfter) as exc:
                 wait = _seconds(exc.retry_after) if isinstance(exc, RetryAfter) else delay
-                what = "another process is polling with this token" if isinstance(exc, Conflict) else exc
-                log.warning("getUpdates failed (%s); retrying in %.0f s", what, wait)
+                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, wait)
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, 30.0)
                 continue
@@ -515,7 +520,15 @@ def make_service(store: Store):
 
 
 async def serve(cfg: TelegramSettings, service_factory=make_service) -> int:
-    store = Store(cfg.db_path)
+    try:
+        lock = InstanceLock(cfg.db_path).acquire("neuroladder run")
+    except AlreadyRunning as exc:
+        raise StartupError(str(exc)) from None
+    try:
+        store = Store(cfg.db_path)
+    except BaseException:
+        lock.release()
+        raise
     try:
         channel = TelegramChannel(cfg, store, service_factory(store))
         loop = asyncio.get_running_loop()
@@ -530,6 +543,7 @@ async def serve(cfg: TelegramSettings, service_factory=make_service) -> int:
         return 0
     finally:
         store.close()
+        lock.release()
 
 
 def main(args: argparse.Namespace, service_factory=make_service) -> int:
