@@ -10,7 +10,7 @@ import os
 import sqlite3
 import sys
 
-from . import crypto, retention
+from . import backup, crypto, retention
 from .store import Store, default_db_path
 
 DB_HELP = "SQLite file (default: $NEUROLADDER_DB or ./neuroladder.db)"
@@ -38,6 +38,13 @@ def configure(sub: argparse._SubParsersAction) -> None:
         p = dbsub.add_parser(name, help=text)
         p.add_argument("--db", default=None, help=DB_HELP)
         p.set_defaults(func=run_db)
+    for name, text, what in (("backup", "copy the live log to a new file while the bot runs (same key)",
+                              "the new backup file"),
+                             ("restore", "replace the log by a backup (stop the bot first)", "the backup file")):
+        p = dbsub.add_parser(name, help=text)
+        p.add_argument("file", metavar="PATH", help=what)
+        p.add_argument("--db", default=None, help=DB_HELP)
+        p.set_defaults(func=run_backup)
 
 
 def _path(args: argparse.Namespace) -> str:
@@ -110,9 +117,21 @@ def run_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_backup(args: argparse.Namespace) -> int:
+    key = crypto.key_from_env()
+    if args.db_command == "backup":
+        tables = backup.backup(_path(args), args.file, key)
+        print(f"{args.db or default_db_path()} backed up to {args.file}: {tables} tables, integrity ok")
+    else:
+        path = args.db or default_db_path()
+        tables = backup.restore(args.file, path, key)
+        print(f"{path} restored from {args.file}: {tables} tables, integrity ok")
+    return 0
+
+
 def fail(exc: Exception) -> int:
     print(f"neuroladder: {exc}", file=sys.stderr)
     return 2
 
 
-ERRORS = (crypto.DatabaseOpenError, retention.RetentionError, sqlite3.DatabaseError)
+ERRORS = (crypto.DatabaseOpenError, retention.RetentionError, backup.BackupError, sqlite3.DatabaseError)
