@@ -101,6 +101,14 @@ def m002_tutor_scores(db: sqlite_utils.Database) -> None:
     db["tutor_attempts"].create_index(["round_id"])
 
 
+@migration
+def m004_chat_moves(db: sqlite_utils.Database) -> None:
+    """A chat whose id changed (a Telegram group that became a supergroup): old id -> new id, so its
+    consultation, turns and allowlist entry follow it."""
+    db["chat_moves"].create({"channel": str, "old_chat_id": str, "new_chat_id": str, "moved_at": str},
+                            pk=("channel", "old_chat_id"))
+
+
 class Store:
     """Owns the SQLite connection. One thread uses it (the event loop), see `transaction`."""
 
@@ -272,6 +280,20 @@ class Store:
             "insert or ignore into inbox (channel, update_key, chat_id, payload, received_at) values (?, ?, ?, ?, ?)",
             [channel, str(update_key), str(chat_id), json.dumps(privacy.redact_payload(payload)), now()])
         return cur.lastrowid if cur.rowcount else None
+
+    def move_chat(self, channel: str, old: str, new: str) -> None:
+        """Everything of chat `old` now belongs to chat `new` (consults, inbox, outbox, tutoring)."""
+        with self.transaction():
+            for table in ("consults", "inbox", "outbox", "tutor_rounds"):
+                self.conn.execute(f"update [{table}] set chat_id = ? where channel = ? and chat_id = ?",
+                                  [str(new), channel, str(old)])
+            self.conn.execute("insert or replace into chat_moves (channel, old_chat_id, new_chat_id, moved_at) "
+                              "values (?, ?, ?, ?)", [channel, str(old), str(new), now()])
+
+    def chat_moves(self, channel: str) -> dict[str, str]:
+        """old chat id -> new chat id, for every chat of `channel` that moved."""
+        return dict(self.conn.execute("select old_chat_id, new_chat_id from chat_moves where channel = ?",
+                                      [channel]).fetchall())
 
     def consult_of_origin(self, channel: str, chat_id: str, origin: str) -> dict | None:
         """The consult that holds the turn of message `origin` (a channel's message key, kept in

@@ -39,7 +39,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 from telegram import (BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
                       ReplyParameters, Update)
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
@@ -49,7 +49,7 @@ from .instance import AlreadyRunning, InstanceLock
 from .reply import Reply
 from .settings import SettingsError, TelegramSettings
 from .store import Store
-from .telegram_inbox import (CHANNEL, Inbound, callback_data, inbound_from_update, live_reply,
+from .telegram_inbox import (CHANNEL, Inbound, callback_data, chat_migration, inbound_from_update, live_reply,
                              pending_by_chat, sender_and_chat, update_key)
 from .telegram_webhook import WebhookServer
 
@@ -136,6 +136,9 @@ class TelegramChannel:
         self._tasks: set[asyncio.Task] = set()
         self.webhook: WebhookServer | None = None
         self._connected = False
+        # A group that became a supergroup: old id -> new id. Its consult, turns and allowlist
+        # entry follow it (the allowlist names the old id).
+        self.moves: dict[int, int] = {int(old): int(new) for old, new in store.chat_moves(CHANNEL).items()}
 
     @property
     def bot(self):
@@ -262,10 +265,15 @@ class TelegramChannel:
                 user_id, chat_id = sender_and_chat(update)
                 if chat_id is None:
                     continue
+                moved = chat_migration(update)
+                if moved is not None:
+                    if self._allowed(user_id, moved[0]):
+                        self._move(*moved)
+                    continue
                 event = inbound_from_update(update, me)
                 if event is None:
                     continue
-                if not self.cfg.is_allowed(user_id, chat_id):
+                if not self._allowed(user_id, chat_id):
                     self.store.count_refusal(CHANNEL)
                     refuse.append((update, chat_id, user_id))
                     continue
@@ -279,6 +287,26 @@ class TelegramChannel:
             self._ensure_worker(chat_id)
         for update, chat_id, user_id in refuse:
             self._spawn(self._refuse(update, chat_id, user_id))
+
+    def _current(self, chat_id: int) -> int:
+        """The id a chat has now (a group that became a supergroup has a new one)."""
+        seen = set()
+        while chat_id in self.moves and chat_id not in seen:
+            seen.add(chat_id)
+            chat_id = self.moves[chat_id]
+        return chat_id
+
+    def _allowed(self, user_id: int | None, chat_id: int) -> bool:
+        if self.cfg.is_allowed(user_id, chat_id):
+            return True
+        return any(self._current(old) == chat_id and self.cfg.is_allowed(user_id, old) for old in self.moves)
+
+    def _move(self, old: int, new: int) -> None:
+        if self._current(old) == new:
+            return  # both service messages (and a refused send) report the same move
+        self.store.move_chat(CHANNEL, str(old), str(new))
+        self.moves[old] = new
+        log.info("a group became a supergroup; its consultation follows the new chat id")
 
     async def _refuse(self, update: Update, chat_id: int, user_id: int | None) -> None:
         text = REFUSAL.format(user_id=user_id if user_id is not None else "(unknown)")
@@ -304,7 +332,7 @@ class TelegramChannel:
         try:
             while True:
                 try:
-                    await self._flush_outbox(chat_id)  # replies a crash left unsent go first
+                    await self._flush_outbox(self._current(chat_id))  # replies a crash left unsent go first
                     if not queue:
                         break
                     await self._process(queue[0])
@@ -326,6 +354,7 @@ class TelegramChannel:
         """Handle one stored update: the turn, its replies and the inbox mark commit together."""
         inbox_id = row["id"]
         event = Inbound.from_payload(row["payload"])
+        event.chat_id = self._current(event.chat_id)  # sent just before its group became a supergroup
         text = event.text
         if event.kind == "button":
             text = await self._resolve_press(event, inbox_id)
@@ -412,6 +441,9 @@ class TelegramChannel:
             try:
                 await self._send_reply(chat_id, row, last_of_turn)
                 break
+            except ChatMigrated as exc:  # the group became a supergroup: follow it, send there
+                self._move(chat_id, exc.new_chat_id)
+                chat_id = exc.new_chat_id
             except RetryAfter as exc:  # the rate limiter's retries ran out
                 await asyncio.sleep(_seconds(exc.retry_after) + 0.1)
             except (Forbidden, BadRequest, InvalidToken) as exc:

@@ -93,6 +93,18 @@ def update_key(update: Update) -> str:
     return str(update.update_id)
 
 
+def chat_migration(update: Update) -> tuple[int, int] | None:
+    """(old id, new id) when the update says a group became a supergroup, else None."""
+    msg = update.message
+    if msg is None:
+        return None
+    if msg.migrate_to_chat_id:
+        return msg.chat_id, msg.migrate_to_chat_id
+    if msg.migrate_from_chat_id:
+        return msg.migrate_from_chat_id, msg.chat_id
+    return None
+
+
 def sender_and_chat(update: Update) -> tuple[int | None, int | None]:
     """(user id, chat id) of an update, or (None, None) when it has no chat we serve."""
     if update.callback_query is not None:

@@ -39,9 +39,11 @@ REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None):
+    def __init__(self, code: int, description: str, retry_after: int | None = None,
+                 migrate_to_chat_id: int | None = None):
         super().__init__(description)
         self.code, self.description, self.retry_after = code, description, retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 def utf16_len(text: str) -> int:
@@ -114,6 +116,7 @@ class BotAPIStandIn:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.chats: dict[int, Chat] = {}
+        self.migrated: dict[int, int] = {}  # old group id -> the supergroup it became
         self.updates: list[dict] = []  # unconfirmed updates
         self.history: list[dict] = []  # every update ever pushed
         self.update_ids = itertools.count(10_000)
@@ -202,6 +205,18 @@ class BotAPIStandIn:
                 msg["reply_to_message"].pop("reply_to_message", None)
             self._push({"message": msg})
             return msg
+
+    def migrate_to_supergroup(self, old_chat_id: int, new_chat_id: int, user_id: int) -> None:
+        """A group becomes a supergroup, as Telegram does it: a service message in the old group
+        (migrate_to_chat_id), one in the new supergroup (migrate_from_chat_id), and from then on
+        the Bot API refuses the old id with 400 and parameters.migrate_to_chat_id."""
+        with self.lock:
+            old = self.chat(old_chat_id, "group")
+            new = self.chat(new_chat_id, "supergroup")
+            new.title = old.title
+            self._push({"message": self._new_message(old, user_dict(user_id), migrate_to_chat_id=new_chat_id)})
+            self._push({"message": self._new_message(new, user_dict(user_id), migrate_from_chat_id=old_chat_id)})
+            self.migrated[old_chat_id] = new_chat_id
 
     def edit_text(self, chat_id: int, message_id: int, text: str) -> dict:
         """The member edits a message they sent (Telegram delivers an `edited_message` update)."""
@@ -433,6 +448,8 @@ class BotAPIStandIn:
             payload = {"ok": False, "error_code": exc.code, "description": exc.description}
             if exc.retry_after is not None:
                 payload["parameters"] = {"retry_after": exc.retry_after}
+            if exc.migrate_to_chat_id is not None:
+                payload["parameters"] = {"migrate_to_chat_id": exc.migrate_to_chat_id}
             status = exc.code
         if method != "getUpdates" or call["error"]:
             with self.changed:
@@ -514,6 +531,9 @@ class BotAPIStandIn:
         with self.lock:
             if not isinstance(chat_id, int) or chat_id not in self.chats:
                 raise ApiError(400, "Bad Request: chat not found")
+            if chat_id in self.migrated:
+                raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                               migrate_to_chat_id=self.migrated[chat_id])
             return self.chats[chat_id]
 
     @staticmethod
