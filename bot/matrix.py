@@ -33,11 +33,12 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
-from . import crypto
+from . import crypto, retention
 from . import matrix_state as state
 from .instance import AlreadyRunning, InstanceLock
 from .matrix_render import choice_by_number, file_content, keycap_number, resolve_text, text_contents
 from .matrix_settings import ConfigError, Settings, parse_allowed, settings_from  # noqa: F401 (re-exported)
+from .ratelimit import UserRateLimit
 from .reply import Reply
 from .store import Store
 
@@ -66,7 +67,8 @@ REFUSE_UNENCRYPTED = (
 REFUSE_STRANGER = (
     "A message here came from someone who is not on NeuroLadder's allowlist: I answer only the clinicians "
     "on it, and I have neither read nor kept that message. Ask the team's administrator to add them.")
-STRANGER_NOTICE_EVERY = 600.0  # seconds between two such notices in one room
+STRANGER_NOTICE_EVERY = 600.0
+PRUNE_EVERY = 3600.0  # seconds between two prunings of handled inbox/outbox rows  # seconds between two such notices in one room
 UNDECRYPTABLE = ("I could not decrypt your last message (I have no key for it). "
                  "Please send it again.")
 FAILED = "Sorry, something went wrong on my side and I could not process that message. Please try again."
@@ -90,6 +92,9 @@ class MatrixBot:
         self.workers: dict[str, asyncio.Task] = {}
         self._requested_keys: set[str] = set()
         self._stranger_notices: dict[str, float] = {}  # room -> when last told (the stranger's id is never kept)
+        self.rate = UserRateLimit.from_env()
+        self.traffic_days = retention.traffic_days_from_env()
+        self._pruned_at = 0.0
         state.ensure_tables(store)
         self.txn_prefix = self._txn_prefix()
 
@@ -164,6 +169,7 @@ class MatrixBot:
         delay = 1.0
         while True:
             try:
+                self._prune_traffic()
                 token = await self.sync_once(token, first)
                 first = False
                 delay = 1.0
@@ -270,6 +276,12 @@ class MatrixBot:
             # consults. Nothing of the stranger's is stored; a counter and one notice, as on Telegram.
             self._refuse_stranger(room_id)
             return
+        sent_at = getattr(event, "server_timestamp", None)
+        if not self.rate.allow(event.sender, sent_at / 1000 if sent_at else None):
+            notice = self.rate.notice(event.sender)  # not read, not stored: the sender is told
+            if notice:
+                self.store.outbox_add(CHANNEL, room_id, Reply().add(notice).to_json(), inbox_id=None)
+            return
         if isinstance(event, MegolmEvent):
             self.store.inbox_add(CHANNEL, event.event_id, room_id,
                                  {"kind": "undecryptable", "sender": event.sender, "source": event.source})
@@ -305,6 +317,13 @@ class MatrixBot:
         state.mark_refused(self.store, room_id)
         self.store.count_refusal(CHANNEL)
         self.store.outbox_add(CHANNEL, room_id, Reply().add(REFUSE_UNENCRYPTED).to_json(), inbox_id=None)
+
+    def _prune_traffic(self) -> None:
+        """Handled inbox/outbox rows older than the window go (at start, then hourly)."""
+        if self._pruned_at and time.monotonic() - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = time.monotonic()
+        retention.prune_traffic(self.store, self.traffic_days)
 
     def _one_to_one(self, room_id: str) -> bool:
         """A direct chat: the bot and one other member (exports go only to such a room)."""

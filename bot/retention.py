@@ -124,6 +124,35 @@ def purge(store: Store, older_than_days: float, *, by: str | None = None, dry_ru
     return counts
 
 
+TRAFFIC_DAYS_ENV = "NEUROLADDER_TRAFFIC_DAYS"
+DEFAULT_TRAFFIC_DAYS = 7.0
+
+
+def traffic_days_from_env(environ=None) -> float:
+    """How long handled inbox/outbox rows are kept (their text is in the turns; the rows are only
+    needed for crash recovery and button presses)."""
+    raw = (environ if environ is not None else os.environ).get(TRAFFIC_DAYS_ENV, "").strip()
+    try:
+        days = float(raw) if raw else DEFAULT_TRAFFIC_DAYS
+        cutoff(days)
+    except (ValueError, RetentionError):
+        return DEFAULT_TRAFFIC_DAYS
+    return days
+
+
+def prune_traffic(store: Store, older_than_days: float, at: datetime | None = None) -> dict[str, int]:
+    """Delete handled inbox rows and delivered outbox rows older than the window: without this
+    both tables grow with every message (and every picture) for ever."""
+    limit = cutoff(older_than_days, at)
+    counts: dict[str, int] = {}
+    with store.transaction():
+        counts["inbox"] = store.conn.execute(
+            "delete from inbox where done_at is not null and done_at < ?", [limit]).rowcount
+        counts["outbox"] = store.conn.execute(
+            "delete from outbox where sent_at is not null and sent_at < ?", [limit]).rowcount
+    return counts
+
+
 def _row(row: dict) -> dict:
     out = dict(row)
     for key in ("value", "sources", "state", "detail", "payload", "reply"):

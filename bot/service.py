@@ -69,7 +69,7 @@ class Service:
                     refused = self._edit_of_closed(channel, chat_id, text, author, inbox_id, origin)
                     if refused is not None:
                         return [refused]
-                return [self._handle(channel, chat_id, text, author, inbox_id, guarded.warning, private)]
+                return [self._handle(channel, chat_id, text, author, inbox_id, guarded.warning, private, origin)]
         except Exception:
             log.exception("message handling failed (channel=%s)", channel)
             with self.store.transaction():
@@ -90,12 +90,12 @@ class Service:
         if owner is None or owner["status"] == "open":
             return None
         reply = Reply().line(EDIT_OF_CLOSED)
-        self.store.add_turn(owner["id"], "in", text, author, inbox_id)
+        self.store.add_turn(owner["id"], "in", text, author, inbox_id, origin)
         self.store.add_turn(owner["id"], "out", reply.plain(), None, inbox_id)
         return reply
 
     def _handle(self, channel: str, chat_id: str, text: str, author: str | None, inbox_id: int | None,
-                notice: str | None = None, private: bool = False) -> Reply:
+                notice: str | None = None, private: bool = False, origin: str | None = None) -> Reply:
         match = COMMAND_RE.match(text)
         cmd = match.group("cmd").lower() if match else None
         arg = (match.group("arg") or "").strip() if match else ""
@@ -106,7 +106,7 @@ class Service:
         if fresh:
             row = self._new(channel, chat_id)
         consult = Consult(self.tk, self.store, row)
-        turn_id = self.store.add_turn(consult.id, "in", text, author, inbox_id)
+        turn_id = self.store.add_turn(consult.id, "in", text, author, inbox_id, origin)
         if not text:
             reply = Reply().line("That message was empty. Type a fact, answer the question, or /help.")
         elif cmd is None:

@@ -109,6 +109,17 @@ def m004_chat_moves(db: sqlite_utils.Database) -> None:
                             pk=("channel", "old_chat_id"))
 
 
+@migration
+def m005_turn_origin(db: sqlite_utils.Database) -> None:
+    """Each inbound turn records the channel's key of the message it came from, so an edit finds the
+    consult of the message it edits even after the inbox row is pruned."""
+    db["turns"].add_column("origin", str)
+    db.execute("update turns set origin = (select case when i.channel = 'telegram' "
+               "then cast(json_extract(i.payload, '$.message_id') as text) else i.update_key end "
+               "from inbox i where i.id = turns.inbox_id) where direction = 'in' and inbox_id is not null")
+    db["turns"].create_index(["origin"])
+
+
 class Store:
     """Owns the SQLite connection. One thread uses it (the event loop), see `transaction`."""
 
@@ -218,12 +229,12 @@ class Store:
                           [json.dumps(state), now(), consult_id])
 
     def add_turn(self, consult_id: int, direction: str, text: str, author: str | None = None,
-                 inbox_id: int | None = None) -> int:
+                 inbox_id: int | None = None, origin: str | None = None) -> int:
         # Plain SQL on the hot path: sqlite-utils' insert() inspects the table on every call.
         return self.conn.execute(
-            "insert into turns (consult_id, seq, direction, author, text, created_at, inbox_id) values "
-            "(?, (select coalesce(max(seq), 0) + 1 from turns where consult_id = ?), ?, ?, ?, ?, ?)",
-            [consult_id, consult_id, direction, author, text, now(), inbox_id]).lastrowid
+            "insert into turns (consult_id, seq, direction, author, text, created_at, inbox_id, origin) values "
+            "(?, (select coalesce(max(seq), 0) + 1 from turns where consult_id = ?), ?, ?, ?, ?, ?, ?)",
+            [consult_id, consult_id, direction, author, text, now(), inbox_id, origin]).lastrowid
 
     def turns(self, consult_id: int) -> list[dict]:
         return list(self.db["turns"].rows_where("consult_id = ?", [consult_id], order_by="seq"))
@@ -296,12 +307,12 @@ class Store:
                                       [channel]).fetchall())
 
     def consult_of_origin(self, channel: str, chat_id: str, origin: str) -> dict | None:
-        """The consult that holds the turn of message `origin` (a channel's message key, kept in
-        the inbox payload), for an edit of that message; None if the bot never read it."""
+        """The consult that holds the turn of message `origin` (a channel's message key), for an
+        edit of that message; None if the bot never read it."""
         cur = self.conn.execute(
-            "select c.* from inbox i join turns t on t.inbox_id = i.id join consults c on c.id = t.consult_id "
-            "where i.channel = ? and i.chat_id = ? and cast(json_extract(i.payload, '$.origin') as text) = ? "
-            "and t.direction = 'in' order by t.id limit 1", [channel, str(chat_id), str(origin)])
+            "select c.* from turns t join consults c on c.id = t.consult_id where t.origin = ? "
+            "and t.direction = 'in' and c.channel = ? and c.chat_id = ? order by t.id limit 1",
+            [str(origin), channel, str(chat_id)])
         row = cur.fetchone()
         return dict(zip([d[0] for d in cur.description], row)) if row else None
 

@@ -43,14 +43,15 @@ from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, Invali
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-from . import crypto
+from . import crypto, retention
 from . import settings as settings_mod
 from .instance import AlreadyRunning, InstanceLock
+from .ratelimit import UserRateLimit
 from .reply import Reply
 from .settings import SettingsError, TelegramSettings
 from .store import Store
 from .telegram_inbox import (CHANNEL, Inbound, callback_data, chat_migration, inbound_from_update, live_reply,
-                             pending_by_chat, sender_and_chat, update_key)
+                             pending_by_chat, sender_and_chat, sent_time, update_key)
 from .telegram_webhook import WebhookServer
 
 log = logging.getLogger("neuroladder.telegram")
@@ -58,6 +59,7 @@ log = logging.getLogger("neuroladder.telegram")
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 CHUNK_LIMIT = 3900  # below Telegram's 4096, with room for the "chosen" line added on a press
 TYPING_EVERY = 4.0  # seconds; Telegram shows "typing…" for about 5 s
+PRUNE_EVERY = 3600.0  # seconds between two prunings of handled inbox/outbox rows
 REFUSAL_EVERY = 600.0  # seconds between two refusals to the same chat
 REFUSAL = ("Sorry, this bot serves an approved clinical team only. "
            "Ask its administrator to add your Telegram id {user_id}.")
@@ -139,6 +141,9 @@ class TelegramChannel:
         # A group that became a supergroup: old id -> new id. Its consult, turns and allowlist
         # entry follow it (the allowlist names the old id).
         self.moves: dict[int, int] = {int(old): int(new) for old, new in store.chat_moves(CHANNEL).items()}
+        self.rate = UserRateLimit.from_env()
+        self.traffic_days = retention.traffic_days_from_env()
+        self._pruned_at = 0.0
 
     @property
     def bot(self):
@@ -186,6 +191,17 @@ class TelegramChannel:
         unsent = {int(r["chat_id"]) for r in self.store.outbox_pending(CHANNEL)}
         for chat_id in unsent | set(self.queues):
             self._ensure_worker(chat_id)
+        self._prune_traffic()
+
+    def _prune_traffic(self) -> None:
+        """Handled inbox/outbox rows older than the window go (at start, then hourly)."""
+        if time.monotonic() - self._pruned_at < PRUNE_EVERY and self._pruned_at:
+            return
+        self._pruned_at = time.monotonic()
+        counts = retention.prune_traffic(self.store, self.traffic_days)
+        if any(counts.values()):
+            log.info("pruned %d inbox and %d outbox row(s) older than %g days", counts["inbox"], counts["outbox"],
+                     self.traffic_days)
 
     async def run(self) -> None:
         """Start, poll until stopped, then finish the work in hand and shut down."""
@@ -257,6 +273,7 @@ class TelegramChannel:
 
     def receive(self, updates: list[Update]) -> None:
         """Commit a batch of updates to the inbox (one transaction), then wake the chats' workers."""
+        self._prune_traffic()
         me = self.bot.bot
         new_rows: list[dict] = []
         refuse: list[tuple[Update, int, int | None]] = []
@@ -276,6 +293,11 @@ class TelegramChannel:
                 if not self._allowed(user_id, chat_id):
                     self.store.count_refusal(CHANNEL)
                     refuse.append((update, chat_id, user_id))
+                    continue
+                if user_id is not None and not self.rate.allow(str(user_id), sent_time(update)):
+                    notice = self.rate.notice(str(user_id))  # not read, not stored: the sender is told
+                    if notice:
+                        self._spawn(self._tell(update, chat_id, notice))
                     continue
                 inbox_id = self.store.inbox_add(CHANNEL, update_key(update), str(chat_id), event.to_payload())
                 if inbox_id is None:
@@ -307,6 +329,14 @@ class TelegramChannel:
         self.store.move_chat(CHANNEL, str(old), str(new))
         self.moves[old] = new
         log.info("a group became a supergroup; its consultation follows the new chat id")
+
+    async def _tell(self, update: Update, chat_id: int, text: str) -> None:
+        """A transport notice that is not part of any consultation (not stored)."""
+        if update.callback_query is not None:
+            await self._best_effort(self.bot.answer_callback_query(update.callback_query.id, text=text[:200],
+                                                                   show_alert=True))
+        else:
+            await self._best_effort(self.bot.send_message(chat_id, text))
 
     async def _refuse(self, update: Update, chat_id: int, user_id: int | None) -> None:
         text = REFUSAL.format(user_id=user_id if user_id is not None else "(unknown)")

@@ -93,6 +93,14 @@ def update_key(update: Update) -> str:
     return str(update.update_id)
 
 
+def sent_time(update: Update) -> float | None:
+    """When the member sent it (epoch seconds); None for a button press (it has no date)."""
+    msg = update.message or update.edited_message
+    if msg is None or msg.date is None:
+        return None
+    return (msg.edit_date or msg.date).timestamp() if update.edited_message else msg.date.timestamp()
+
+
 def chat_migration(update: Update) -> tuple[int, int] | None:
     """(old id, new id) when the update says a group became a supergroup, else None."""
     msg = update.message

@@ -80,11 +80,19 @@ def v1_file(tmp_path):
 
 
 def dump(path, tables) -> dict[str, list[tuple]]:
+    """Every row of `tables` in the columns the first release wrote (later migrations may add columns)."""
     conn = sqlite3.connect(path)
+    v1 = sqlite3.connect(":memory:")
+    v1.executescript(V1_SCHEMA)
     try:
-        return {t: conn.execute(f"select * from [{t}] order by rowid").fetchall() for t in tables}
+        out = {}
+        for t in tables:
+            columns = ", ".join(f"[{row[1]}]" for row in v1.execute(f"pragma table_info([{t}])"))
+            out[t] = conn.execute(f"select {columns} from [{t}] order by rowid").fetchall()
+        return out
     finally:
         conn.close()
+        v1.close()
 
 
 def test_an_older_file_is_upgraded_in_place_with_nothing_lost(v1_file):
