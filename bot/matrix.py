@@ -26,10 +26,11 @@ import asyncio
 import json
 import logging
 import os
+import re
 import secrets
-import time
 import signal
 import sys
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -38,6 +39,7 @@ from . import matrix_state as state
 from .instance import AlreadyRunning, InstanceLock
 from .matrix_render import choice_by_number, file_content, keycap_number, resolve_text, text_contents
 from .matrix_settings import ConfigError, Settings, parse_allowed, settings_from  # noqa: F401 (re-exported)
+from .matrix_trust import TRUST_COMMANDS, DeviceTrust
 from .ratelimit import UserRateLimit
 from .reply import Reply
 from .store import Store
@@ -68,6 +70,7 @@ REFUSE_STRANGER = (
     "A message here came from someone who is not on NeuroLadder's allowlist: I answer only the clinicians "
     "on it, and I have neither read nor kept that message. Ask the team's administrator to add them.")
 STRANGER_NOTICE_EVERY = 600.0
+COMMAND_RE = re.compile(r"^/(\w+)(?:@\S+)?(?:\s+(.*))?$", re.S)
 PRUNE_EVERY = 3600.0  # seconds between two prunings of handled inbox/outbox rows  # seconds between two such notices in one room
 UNDECRYPTABLE = ("I could not decrypt your last message (I have no key for it). "
                  "Please send it again.")
@@ -91,6 +94,7 @@ class MatrixBot:
         self.client = None  # nio.AsyncClient, set by login()
         self.workers: dict[str, asyncio.Task] = {}
         self._requested_keys: set[str] = set()
+        self.trust: DeviceTrust | None = None  # set by login()
         self._stranger_notices: dict[str, float] = {}  # room -> when last told (the stranger's id is never kept)
         self.rate = UserRateLimit.from_env()
         self.traffic_days = retention.traffic_days_from_env()
@@ -151,6 +155,7 @@ class MatrixBot:
         device_file.write_text(json.dumps({"user_id": s.user_id, "device_id": client.device_id}))
         if client.should_upload_keys:
             await client.keys_upload()
+        self.trust = DeviceTrust(self.store, client, self.settings.allowed_users)
         log.info("logged in as %s (device %s)", s.user_id, client.device_id)
 
     async def close(self) -> None:
@@ -407,6 +412,14 @@ class MatrixBot:
         except Exception:  # a malformed row must not block the room: answer it and move on
             log.exception("could not read inbox row %s", row["id"])
             text, notice = None, FAILED
+        if text is not None and self.trust is not None:
+            command = COMMAND_RE.match(text.strip())
+            if command and command.group(1).lower() in TRUST_COMMANDS:
+                # Device trust is this transport's business: an admin decides, the consult never sees it.
+                admins = getattr(self.service, "admins", frozenset())
+                text, notice = None, (self.trust.command(command.group(1).lower(), command.group(2) or "", author)
+                                      if author in admins else
+                                      "/devices and /trust are for administrators only (NEUROLADDER_ADMINS).")
         if text is None:
             with self.store.transaction():
                 if notice:
@@ -453,14 +466,15 @@ class MatrixBot:
 
     # -- sending ---------------------------------------------------------------------------------
     async def _flush(self, room_id: str) -> None:
-        """Send this room's unsent outbox rows, in order."""
-        for row in self.store.outbox_pending(CHANNEL, room_id):
-            try:
-                await self._send_row(row)
-            except RoomGone as exc:
-                log.warning("dropping a reply for a room the bot cannot post in (%s)", exc)
-                with self.store.transaction():
-                    self.store.outbox_sent(row["id"])
+        """Send this room's unsent outbox rows, in order (a device-trust notice may add one)."""
+        while rows := self.store.outbox_pending(CHANNEL, room_id):
+            for row in rows:
+                try:
+                    await self._send_row(row)
+                except RoomGone as exc:
+                    log.warning("dropping a reply for a room the bot cannot post in (%s)", exc)
+                    with self.store.transaction():
+                        self.store.outbox_sent(row["id"])
 
     async def _send_row(self, row: dict) -> None:
         room_id = row["chat_id"]
@@ -469,6 +483,10 @@ class MatrixBot:
             raise RoomGone("not a member")
         if not room.encrypted and row["inbox_id"] is not None and not self.settings.allow_unencrypted:
             raise RoomGone("room is not encrypted")
+        if self.trust is not None:  # keys only for trusted devices of allowed members
+            for notice in self.trust.apply(room_id):
+                with self.store.transaction():
+                    self.store.outbox_add(CHANNEL, room_id, Reply().add(notice).to_json(), inbox_id=None)
         reply = Reply.from_json(row["reply"])
         in_reply_to = state.update_key_of(self.store, row["inbox_id"])
         choice_event = None

@@ -120,6 +120,16 @@ def m005_turn_origin(db: sqlite_utils.Database) -> None:
     db["turns"].create_index(["origin"])
 
 
+@migration
+def m006_matrix_devices(db: sqlite_utils.Database) -> None:
+    """Matrix device trust: the devices of allowed users the bot encrypts its replies to. A user's
+    devices seen first are pinned (trust on first use); a later device waits for an admin."""
+    db["matrix_devices"].create(
+        {"user_id": str, "device_id": str, "ed25519": str, "trusted": int, "first_seen": str, "decided_by": str,
+         "decided_at": str, "announced": int},
+        pk=("user_id", "device_id"))
+
+
 class Store:
     """Owns the SQLite connection. One thread uses it (the event loop), see `transaction`."""
 
