@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import platform
 import sys
 
 from . import logcli, settings
@@ -82,7 +83,16 @@ def _missing(what: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except ImportError as exc:  # the compiled engine did not load: one line that says why, not a traceback
+        if "durable" not in str(exc) and "PyEval_CallObject" not in str(exc):
+            raise
+        print(f"neuroladder: the rules engine (durable-rules) does not load on CPython {platform.python_version()}: "
+              f"{exc}; on 3.13+ it needs upstream's fix (README.md: Python versions and the C compiler)",
+              file=sys.stderr)
+        return 1
+    args = parser.parse_args(argv)
     try:
         # One way for every command: the environment, then .env or --env-file (the environment wins).
         settings.load_environment(getattr(args, "env_file", None))

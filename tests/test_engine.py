@@ -67,3 +67,15 @@ def test_an_unsupported_interpreter_gets_one_line_naming_the_versions_that_work(
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "3.11, 3.12 or 3.13" in proc.stderr, proc.stderr
     assert not (ROOT / f".venv-{name[len('python'):]}").exists()
+
+
+def test_a_broken_engine_is_one_line_not_a_traceback(monkeypatch, capsys):
+    from neuroladder.bot import cli
+
+    def broken():
+        raise ImportError("durable_rules_engine.cpython-313-x86_64-linux-gnu.so: undefined symbol: PyEval_CallObject")
+
+    monkeypatch.setattr(cli, "build_parser", broken)
+    assert cli.main(["chat"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "PyEval_CallObject" in err and "3.13+" in err and "README" in err
