@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import platform
 import sys
 
-from . import logcli
+from . import logcli, settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,16 +44,25 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cases  # issue 6: `neuroladder cases check [--dir DIR]`
 
     cases.configure_parser(sub.add_parser("cases", help="tutoring cases: check them against the schema and the ruleset"))
+    _every_command_reads_env_files(parser)
     return parser
+
+
+def _every_command_reads_env_files(parser: argparse.ArgumentParser) -> None:
+    """`--env-file PATH` on every command that runs (`chat`, `db check`, `cases check`, ...)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
+                    _every_command_reads_env_files(sub)  # `db`: the option goes on check, encrypt, decrypt
+                elif not any("--env-file" in a.option_strings for a in sub._actions):
+                    settings.add_env_file_option(sub)
 
 
 def _run_bot(args: argparse.Namespace, telegram_main) -> int:
     """`run`: Telegram when a token is set, else a consultation in this terminal."""
     import os
 
-    from .settings import load_env_file
-
-    load_env_file(getattr(args, "env_file", None) or ".env")  # a token kept in .env counts
     if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
         if telegram_main is None:
             return _missing("the Telegram channel")
@@ -73,7 +83,22 @@ def _missing(what: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except ImportError as exc:  # the compiled engine did not load: one line that says why, not a traceback
+        if "durable" not in str(exc) and "PyEval_CallObject" not in str(exc):
+            raise
+        print(f"neuroladder: the rules engine (durable-rules) does not load on CPython {platform.python_version()}: "
+              f"{exc}; on 3.13+ it needs upstream's fix (README.md: Python versions and the C compiler)",
+              file=sys.stderr)
+        return 1
+    args = parser.parse_args(argv)
+    try:
+        # One way for every command: the environment, then .env or --env-file (the environment wins).
+        settings.load_environment(getattr(args, "env_file", None))
+    except settings.SettingsError as exc:
+        print(f"neuroladder {args.command}: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -1,8 +1,12 @@
-"""Settings for the Telegram channel: environment variables, an optional `.env`, allowlists.
+"""Settings: how every command reads the environment and `.env`, and the Telegram channel's settings.
 
-Everything that can be wrong with the settings is found here, before any network call, and is
-reported as one `SettingsError` line (the caller prints it and exits with status 2).
-The token is a secret: `redact()` removes it from any text before it is logged.
+Every `neuroladder` subcommand (chat, run, matrix, purge, export, db ..., cases) calls
+`load_environment()` before it does anything else: `KEY=value` lines from `--env-file PATH`
+(default: `.env` in the working directory, when there is one) are added to the environment, and
+variables already set win. Everything that can be wrong with the settings is found before any
+network call or file is touched, and is reported as one `SettingsError` line (the caller prints it
+and exits with status 2). The token is a secret: `redact()` removes it from any text before it is
+logged.
 """
 from __future__ import annotations
 
@@ -45,22 +49,54 @@ class TelegramSettings:
         return chat_id in self.allowed_chats or (user_id is not None and user_id in self.allowed_users)
 
 
-def load_env_file(path: str | Path, environ: dict[str, str] | os._Environ = os.environ) -> bool:
-    """Read `KEY=value` lines into `environ` without overriding variables already set."""
+DEFAULT_ENV_FILE = ".env"
+
+
+def add_env_file_option(parser) -> None:
+    """`--env-file PATH` on a subcommand (every subcommand has it; see load_environment)."""
+    parser.add_argument("--env-file", default=None, metavar="PATH",
+                        help=f"read KEY=value settings from this file (default: {DEFAULT_ENV_FILE} in the working "
+                             "directory, when present); variables already set in the environment win")
+
+
+def read_env_file(path: str | Path) -> dict[str, str]:
+    """The `KEY=value` lines of a `.env` file (blank lines and `# comments` skipped, `export KEY=...`
+    and quoted values allowed). A line of any other shape is a SettingsError naming file and line."""
     p = Path(path)
-    if not p.is_file():
-        return False
-    for raw in p.read_text(encoding="utf-8").splitlines():
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read the settings file {p}: {exc.__class__.__name__}") from None
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         m = ENV_LINE_RE.match(raw)
-        if not m:
-            continue
+        if not m:  # never echo the line: it may hold a secret
+            raise SettingsError(f"{p} line {number} is not KEY=value")
         key, value = m.group(1), m.group(2)
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def load_env_file(path: str | Path, environ: dict[str, str] | os._Environ = os.environ) -> bool:
+    """Read `KEY=value` lines into `environ` without overriding variables already set.
+    False when there is no such file."""
+    if not Path(path).is_file():
+        return False
+    for key, value in read_env_file(path).items():
         environ.setdefault(key, value)
     return True
+
+
+def load_environment(env_file: str | Path | None = None, environ: dict[str, str] | os._Environ = os.environ) -> None:
+    """What every subcommand does first: `env_file` (an explicit --env-file must exist), else
+    `.env` in the working directory when present, into `environ` (the environment wins)."""
+    if env_file is not None and not Path(env_file).is_file():
+        raise SettingsError(f"--env-file {env_file}: no such file")
+    load_env_file(env_file if env_file is not None else DEFAULT_ENV_FILE, environ)
 
 
 def parse_ids(name: str, text: str | None) -> frozenset[int]:

@@ -553,9 +553,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument("--open", action="store_true",
                         help="serve every Telegram user (without it, NEUROLADDER_ALLOWED_USERS or "
                              "NEUROLADDER_ALLOWED_CHATS must be set)")
-    parser.add_argument("--env-file", default=".env",
-                        help="read settings from this file when present (default: .env); "
-                             "variables already set win")
+    settings_mod.add_env_file_option(parser)
     parser.add_argument("--poll-timeout", type=float, default=None,
                         help="long-polling timeout in seconds (default 30)")
     parser.add_argument("--webhook-url", default=None,
@@ -569,7 +567,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
 
 
 def load_settings(args: argparse.Namespace) -> TelegramSettings:
-    settings_mod.load_env_file(getattr(args, "env_file", None) or ".env")
+    settings_mod.load_environment(getattr(args, "env_file", None))
     cfg = settings_mod.from_env(db_path=args.db, open_access=args.open, webhook_url=args.webhook_url,
                                 webhook_listen=args.webhook_listen, webhook_port=args.webhook_port,
                                 poll_timeout=args.poll_timeout)
