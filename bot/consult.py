@@ -18,7 +18,8 @@ from ..rules.facts import FactError, check, engine_facts
 from .intake import Intake, Question
 from .parse import Parsed, Parser
 from .render import Renderer
-from . import explain, ladder, note
+from ..rules.ranking import next_step
+from . import changes, explain, first_screen, ladder, note
 from .reply import Attachment, Choice, Reply
 from .store import Store
 
@@ -226,10 +227,11 @@ class Consult:
             else:
                 reply.line(self.tk.render.texts["not_understood"])
         now_ev = self.evaluate()
+        lead = bool(parsed.ambiguous) or not self._finishes(now_ev)
         if changed:
-            self._report_changes(reply, changed, prev, now_ev)
+            self._report_changes(reply, changed, prev, now_ev, lead=lead)
         else:
-            self._report_new(reply, prev, now_ev, set(fresh))
+            self._report_new(reply, prev, now_ev, set(fresh), lead=lead)
         if parsed.ambiguous:
             self.store.add_findings(self.id, turn_id, [f.to_dict() for f in now_ev.findings])
             self.save()
@@ -245,37 +247,69 @@ class Consult:
             what = {"age": "age", "crcl": "CrCl/eGFR"}.get(name, name)
         return f"Please check: {what} {value} is outside the plausible range, so I have not stored it."
 
-    def _report_changes(self, reply: Reply, changed, prev: Evaluation, now: Evaluation) -> None:
+    def _report_changes(self, reply: Reply, changed, prev: Evaluation, now: Evaluation, *, lead: bool = True) -> None:
+        """After a correction: what changed in the facts, then in the advice - whole findings,
+        the next step first, and a milestone (Step 4 reached / no longer) only when it changed."""
         for name, (old, new) in changed.items():
             old_s = "; ".join(self.tk.render.describe({name: old}))
             new_s = "; ".join(self.tk.render.describe({name: new}))
             reply.line(f"Changed: {old_s} -> {new_s}.")
-        now_keys, prev_keys = {f.key for f in now.findings}, {f.key for f in prev.findings}
-        gone = [f for f in prev.findings if f.key not in now_keys]
-        added = [f for f in now.findings if f.key not in prev_keys]
+        d = changes.delta(prev.findings, now.findings)
+        if not d.any():
+            reply.line("The advice is unchanged.", "i")
+            return
+        for text in d.milestones:
+            reply.line(text, "b")
+        step = self._lead_with_next_step(reply, prev, now, lead=lead)
+        added = [f for f in d.added if f is not step]
+        updated = [f for f in d.updated if f is not step]
         if added:
             reply.line("Now:", "b")
             for f in added:
-                first = f.text.split(". ")[0].rstrip(".")
-                reply.line(f"+ {first}.")
-        if gone:
+                self.tk.render.finding_whole(reply, f, "+ ")
+        if updated:
+            reply.line("Updated:", "b")
+            for f in updated:
+                self.tk.render.finding_whole(reply, f, "~ ")
+        if d.gone:
             reply.line("No longer:", "b")
-            for f in gone:
-                reply.line(f"- {self.tk.knowledge.findings[f.code]['summary']}")
-        if not (added or gone):
-            reply.line("The advice is unchanged.", "i")
+            for f in d.gone:
+                self.tk.render.finding_gone(reply, f)
 
-    def _report_new(self, reply: Reply, prev: Evaluation, now: Evaluation, fresh: set[str]) -> None:
-        """New warnings that rest on what was just said (a dose just typed is judged at once);
-        critical findings always. The full ranked list stays in /summary."""
+    def _report_new(self, reply: Reply, prev: Evaluation, now: Evaluation, fresh: set[str], *,
+                    lead: bool = True) -> None:
+        """After new facts: the next step first (whole when it is new), then new warnings that rest
+        on what was just said (a dose just typed is judged at once) and new critical findings,
+        whole. The full ranked list stays in /summary and /findings."""
         old = {p.key for p in prev.findings}
+        shown = []
         for f in now.findings:
             if f.key in old or f.severity == "info":
                 continue
             names = {n for fid in now.base_facts_behind(f) for n in now.base[fid].get("src", "").split(",")}
             if f.severity == "critical" or names & fresh:
-                mark = "‼" if f.severity == "critical" else "⚠"
-                reply.line(f"{mark} {f.text.split('. ')[0].rstrip('.')}.")
+                shown.append(f)
+        if not shown and changes.same_next_step(prev, now, self.tk.knowledge):
+            return
+        step = self._lead_with_next_step(reply, prev, now, lead=lead)
+        for f in shown:
+            if f is not step:
+                self.tk.render.finding_whole(reply, f)
+
+    def _lead_with_next_step(self, reply: Reply, prev: Evaluation, now: Evaluation, *, lead: bool):
+        """The single next step, whole when it is new; None when not shown (the summary follows)."""
+        if not lead:
+            return None
+        step = next_step(now.findings, self.tk.knowledge)
+        if step is None:
+            return None
+        is_new = step.key not in {f.key for f in prev.findings}
+        self.tk.render.next_step(reply, step, now.findings.index(step) + 1, whole=is_new)
+        return step if is_new else None
+
+    def _finishes(self, ev: Evaluation) -> bool:
+        """Will this turn end the intake (so the summary, led by the next step, follows)?"""
+        return not self.state.get("finished") and self.next_question(self.answers(), ev) is None
 
     def ask_next(self, turn_id: int) -> Reply:
         """The next open question (or the summary when none is left): how a consult starts."""
@@ -298,26 +332,17 @@ class Consult:
 
     # -- commands ---------------------------------------------------------------------------------
     def summary(self, ev: Evaluation | None = None, answers: dict[str, Any] | None = None) -> Reply:
+        """One phone screen, led by the single next step; the rest behind its buttons."""
         answers = self.answers() if answers is None else answers
         ev = ev or self.evaluate(answers)
-        r = self.tk.render
-        reply = Reply().line("Consult summary", "b")
-        facts = r.describe(answers)
-        reply.add("Facts: ", "b").line("; ".join(facts) if facts else "none yet")
-        reply.line()
-        reply.line("Recommendations, ranked by the ladder:", "b")
-        r.findings_list(ev.findings, reply)
-        unknown = self.unknowns(answers, ev)
-        reply.line()
-        reply.add("Still unknown: ", "b").line(", ".join(q.label for q in unknown) if unknown else "nothing the intake asks")
-        used = r.sources_used(ev.findings)
-        if used:
-            reply.add("Sources: ", "b").line("; ".join(f"[{k}] {self.tk.knowledge.sources[k]['name']}" for k in used))
-        reply.line(r.texts["disclaimer"], "i")
-        if ev.findings:
-            reply.choices.extend([Choice("How? (#1)", "/how 1", aside=True), Choice("Ladder picture", "/ladder", aside=True),
-                                  Choice("Export note", "/export", aside=True)])
-        return reply
+        return first_screen.first_screen(answers, ev, self.unknowns(answers, ev), self.tk.render)
+
+    def findings(self) -> Reply:
+        return first_screen.all_findings(self.evaluate(), self.tk.render)
+
+    def unknowns_reply(self) -> Reply:
+        answers = self.answers()
+        return first_screen.unknowns(self.unknowns(answers, self.evaluate(answers)), self.tk.render)
 
     def undo(self, turn_id: int) -> Reply:
         if not self.state["changes"]:
@@ -342,7 +367,7 @@ class Consult:
         self.state.pop("finished", None)
         now = self.evaluate(after)
         if changed:
-            self._report_changes(reply, {}, prev, now)
+            self._report_changes(reply, {}, prev, now, lead=not self._finishes(now))
         return self._continue(reply, turn_id, now)
 
     # -- explain and correct (/how, /edit, /export, /ladder) -----------------------------------------
@@ -365,8 +390,9 @@ class Consult:
             self.state["changes"].append({"turn": turn_id})
             self.state.pop("finished", None)
             reply = Reply().line(f"Removed: {'; '.join(self.tk.render.describe({row['name']: row['value']}))}.")
-            self._report_changes(reply, {}, self.evaluate(before), self.evaluate())
-            return self._continue(reply, turn_id)
+            now = self.evaluate()
+            self._report_changes(reply, {}, self.evaluate(before), now, lead=not self._finishes(now))
+            return self._continue(reply, turn_id, now)
         if not facts:
             return Reply().line("No facts yet to correct.")
         turns = {t["id"]: t["seq"] for t in self.store.turns(self.id)}

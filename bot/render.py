@@ -100,6 +100,49 @@ class Renderer:
             reply.add(f"  /how {number}", "i")
         reply.line()
 
+    @staticmethod
+    def cited(finding: Finding) -> str:
+        return f"[{', '.join(finding.sources)}]" if finding.sources else ""
+
+    def next_step(self, reply: Reply, finding: Finding | None, number: int | None, *, whole: bool) -> None:
+        """The single next step, first: its card line, and its whole text when `whole`."""
+        if finding is None:
+            reply.add(self.texts["next_step"], "b").line(self.texts["no_next_step"])
+            return
+        mark = SEVERITY_MARK.get(finding.severity, "")
+        reply.add(self.texts["next_step"], "b").add(f"{mark} ")
+        reply.add(self.k.findings[finding.code]["summary"], "b")
+        reply.add(f" ({self.step_name(finding.step)})", "i")
+        if whole:
+            reply.line().add(finding.text)
+        else:
+            reply.add(f" {self.cited(finding)}")
+        if number is not None:
+            reply.add(f"  /how {number}", "i")
+        if whole or number is not None:
+            reply.line()
+
+    def finding_line(self, reply: Reply, finding: Finding, number: int | None = None) -> None:
+        """One finding in one line: mark, summary, sources (the whole text is one /how away)."""
+        head = f"{number}. " if number is not None else ""
+        mark = SEVERITY_MARK.get(finding.severity, "")
+        reply.line(f"{head}{mark} {self.summary_of(finding)} {self.cited(finding)}".rstrip())
+
+    def summary_of(self, finding: Finding) -> str:
+        """The card's summary, with what it is about when several cards share it (the drug, the flag)."""
+        subject = finding.params.get("agent") or finding.params.get("flag")
+        summary = self.k.findings[finding.code]["summary"]
+        return f"{summary} ({subject})" if subject else summary
+
+    def finding_whole(self, reply: Reply, finding: Finding, lead: str = "") -> None:
+        """A finding's whole text (never cut at its first sentence: the rest may be the caveat)."""
+        mark = SEVERITY_MARK.get(finding.severity, "")
+        reply.line(f"{lead}{mark} {finding.text}")
+
+    def finding_gone(self, reply: Reply, finding: Finding) -> None:
+        """A finding no longer concluded: its summary and what it was about (the drug, the flag)."""
+        reply.line(f"- {self.summary_of(finding)}")
+
     def findings_list(self, findings: Iterable[Finding], reply: Reply | None = None) -> Reply:
         reply = reply or Reply()
         for i, f in enumerate(findings, 1):

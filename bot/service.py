@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 COMMANDS: list[tuple[str, str]] = [
     ("start", "Begin a new consultation"),
-    ("summary", "Recommendations so far, with steps and sources"),
+    ("summary", "The next step and the findings on one screen"),
+    ("findings", "Every finding, ranked, with steps and sources"),
+    ("unknowns", "What is still unknown"),
     ("why", "Why the current question matters"),
     ("how", "How a recommendation was reached"),
     ("undo", "Take back the last answer"),
@@ -133,6 +135,10 @@ class Service:
             return Reply().line(texts["help"]).line(texts["disclaimer"], "i")
         if cmd == "summary":
             return consult.summary()
+        if cmd == "findings":
+            return consult.findings()
+        if cmd == "unknowns":
+            return consult.unknowns_reply()
         if cmd == "sources":
             return self.tk.render.sources()
         if cmd == "why":

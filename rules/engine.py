@@ -21,6 +21,7 @@ from typing import Any, Callable
 from durable import lang
 
 from .data import Knowledge, load_knowledge
+from .ranking import rank
 
 PHASES = ("classify", "target", "assess", "status", "ladder", "conclude")
 
@@ -227,8 +228,5 @@ class LadderRules:
                 pass
         if col.errors:
             raise RuleError("; ".join(col.errors))
-        order = {code: i for i, code in enumerate(self.knowledge.findings)}
-        # Ranked: critical first (safety, red flags), then the ladder's own order (findings.toml).
-        findings = sorted(col.findings.values(), key=lambda f: (f.severity != "critical", order[f.code],
-                                                                 json.dumps(f.params, sort_keys=True)))
-        return Evaluation(findings, col.derived, {f["id"]: f for f in facts})
+        # Ranked: severity, actions before status cards, then the ladder's order (rules/ranking.toml).
+        return Evaluation(rank(col.findings.values(), self.knowledge), col.derived, {f["id"]: f for f in facts})

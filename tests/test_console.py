@@ -17,13 +17,15 @@ def chat(tmp_path: Path, lines: str, *args: str, env: dict | None = None) -> sub
 
 
 def test_readme_acceptance_consultation(tmp_path):
-    out = chat(tmp_path, "gabapentin 300 mg three times a day for 4 months\nduloxetine 30 mg\n/summary\n")
+    out = chat(tmp_path, "gabapentin 300 mg three times a day for 4 months\nduloxetine 30 mg\n/summary\n/unknowns\n")
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "gabapentin trial not adequate: 900 of 2400 mg/day" in text
     assert "duloxetine trial not adequate: 30 of 60 mg/day" in text
     assert "[1]" in text
-    assert "Still unknown:" in text and "renal function" in text
+    summary = text[text.index("Consult summary"):]
+    assert summary.splitlines()[1].startswith("Next step: ")  # the first screen leads with the next step
+    assert "Still unknown (" in summary and "- renal function" in text
     assert "\x1b[" not in text, "plain text when stdin is not a terminal"
     assert "Traceback" not in out.stderr
 
