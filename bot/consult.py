@@ -14,6 +14,7 @@ from typing import Any
 
 from ..rules.data import Knowledge
 from ..rules.engine import Evaluation, LadderRules
+from ..rules import provenance
 from ..rules.facts import FactError, check, engine_facts
 from .intake import Intake, Question
 from .parse import Parsed, Parser
@@ -41,10 +42,12 @@ class Toolkit:
     parser: Parser
     intake: Intake
     render: Renderer
+    version: str = ""   # the ruleset and clinical data (rules/provenance.py), on every findings row
 
     @classmethod
     def load(cls, knowledge: Knowledge) -> "Toolkit":
-        return cls(knowledge, LadderRules(knowledge), Parser(knowledge), Intake(), Renderer(knowledge))
+        return cls(knowledge, LadderRules(knowledge), Parser(knowledge), Intake(), Renderer(knowledge),
+                   provenance.version(knowledge))
 
 
 class Consult:
@@ -72,7 +75,7 @@ class Consult:
         """Findings are a pure function of the answers: the last turn's evaluation is reused
         (each turn needs the findings before and after it; this halves the engine's work)."""
         answers = self.answers() if answers is None else answers
-        key = (self.tk.rules.version, json.dumps(answers, sort_keys=True))
+        key = (self.tk.version or self.tk.rules.version, json.dumps(answers, sort_keys=True))
         cached = _evaluations.get(key)
         if cached is None:
             cached = self.tk.rules.evaluate(engine_facts(answers, self.tk.knowledge))
@@ -233,7 +236,7 @@ class Consult:
         else:
             self._report_new(reply, prev, now_ev, set(fresh), lead=lead)
         if parsed.ambiguous:
-            self.store.add_findings(self.id, turn_id, [f.to_dict() for f in now_ev.findings])
+            self.store.add_findings(self.id, turn_id, [f.to_dict() for f in now_ev.findings], self.tk.version)
             self.save()
             return reply
         return self._continue(reply, turn_id, now_ev)
@@ -318,7 +321,7 @@ class Consult:
     def _continue(self, reply: Reply, turn_id: int, ev: Evaluation | None = None) -> Reply:
         answers = self.answers()
         ev = ev or self.evaluate(answers)
-        self.store.add_findings(self.id, turn_id, [f.to_dict() for f in ev.findings])
+        self.store.add_findings(self.id, turn_id, [f.to_dict() for f in ev.findings], self.tk.version)
         q = self.next_question(answers, ev)
         self.state["current"] = q.id if q else None
         if q:
@@ -406,7 +409,8 @@ class Consult:
         answers = self.answers()
         ev = self.evaluate(answers)
         unknown = [q.label for q in self.unknowns(answers, ev)]
-        text = note.consult_note(answers, ev, unknown, self.tk.render, self.tk.rules.version)
+        text = note.consult_note(answers, ev, unknown, self.tk.render, self.tk.version,
+                                 self.store.finding_versions(self.id))
         reply = Reply().line("The consult note, ready to paste into a record (no identifiers).")
         reply.attachments.append(Attachment(f"neuroladder-note-{self.id}.md", "text/markdown", text.encode("utf-8")))
         return reply

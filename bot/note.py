@@ -14,11 +14,19 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def consult_note(answers: dict[str, Any], ev: Evaluation, unknown_labels: list[str], render, version: str) -> str:
+def consult_note(answers: dict[str, Any], ev: Evaluation, unknown_labels: list[str], render, version: str,
+                 earlier_versions: list[str] = ()) -> str:
+    """`version`: the ruleset and clinical data behind this note's findings; `earlier_versions`:
+    others that produced findings during the consult (a deploy in the middle of it)."""
     k = render.k
     lines = ["# NeuroLadder consult note", "",
-             f"_Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; ruleset {version}._", "",
-             "## Facts gathered", ""]
+             f"_Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; ruleset and clinical data version "
+             f"{version}._", ""]
+    earlier = [v for v in earlier_versions if v != version]
+    if earlier:
+        lines += [f"_Earlier advice in this consult came from version {', '.join(earlier)}; "
+                  f"everything below is from {version}._", ""]
+    lines += ["## Facts gathered", ""]
     facts = render.describe(answers)
     lines += [f"- {_md(f)}" for f in facts] or ["- none"]
     lines += ["", "## First-line trials against an adequate trial", "",

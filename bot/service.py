@@ -82,7 +82,7 @@ class Service:
 
     # -- internals ------------------------------------------------------------------------------
     def _new(self, channel: str, chat_id: str) -> dict:
-        return self.store.new_consult(channel, chat_id, self.tk.rules.version)
+        return self.store.new_consult(channel, chat_id, self.tk.version)
 
     def _edit_of_closed(self, channel: str, chat_id: str, text: str, author: str | None, inbox_id: int | None,
                         origin: str) -> Reply | None:

@@ -130,6 +130,13 @@ def m006_matrix_devices(db: sqlite_utils.Database) -> None:
         pk=("user_id", "device_id"))
 
 
+@migration
+def m007_findings_version(db: sqlite_utils.Database) -> None:
+    """Each findings row records the ruleset and clinical data that produced it (rules/provenance.py):
+    the consult's own ruleset_version is only the one it started with. Older rows stay NULL."""
+    db["findings"].add_column("ruleset_version", str)
+
+
 class Store:
     """Owns the SQLite connection. One thread uses it (the event loop), see `transaction`."""
 
@@ -285,13 +292,21 @@ class Store:
                                     {"asserted_at": now()})
 
     # -- findings ------------------------------------------------------------------------------
-    def add_findings(self, consult_id: int, turn_id: int, findings: list[dict]) -> None:
+    def add_findings(self, consult_id: int, turn_id: int, findings: list[dict], version: str | None = None) -> None:
+        """`version`: the ruleset and clinical data that concluded them (rules/provenance.py)."""
         at = now()
         self.conn.executemany(
-            "insert into findings (consult_id, turn_id, code, severity, step, sources, rule, text, created_at) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into findings (consult_id, turn_id, code, severity, step, sources, rule, text, created_at, "
+            "ruleset_version) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(consult_id, turn_id, f["code"], f["severity"], f["step"], json.dumps(f["sources"]), f["rule"],
-              f["text"], at) for f in findings])
+              f["text"], at, version) for f in findings])
+
+    def finding_versions(self, consult_id: int) -> list[str]:
+        """The versions that produced this consult's findings, oldest first."""
+        rows = self.conn.execute(
+            "select ruleset_version from findings where consult_id = ? and ruleset_version is not null "
+            "group by ruleset_version order by min(id)", [consult_id]).fetchall()
+        return [r[0] for r in rows]
 
     # -- inbox / outbox (no message lost between a channel and the consult) -------------------------
     def inbox_add(self, channel: str, update_key: str, chat_id: str, payload: dict) -> int | None:

@@ -178,3 +178,14 @@ def test_db_check_reports_a_damaged_file_without_a_traceback(tmp_path, capsys):
     assert main(["db", "check", "--db", str(path)]) == 1
     captured = capsys.readouterr()
     assert "DAMAGED" in captured.out and "Traceback" not in captured.out + captured.err
+
+
+def test_findings_rows_record_the_version_that_produced_them(v1_file):
+    """m007: older rows keep NULL (their producer is unknown); new rows carry the ruleset and data version."""
+    store = Store(v1_file)
+    service = Service(store, admins=set())
+    service.handle("console", "console-abc", "duloxetine 60 mg x 8 weeks, partial")
+    rows = store.conn.execute("select id, ruleset_version from findings order by id").fetchall()
+    assert rows[0] == (1, None)
+    assert {v for _, v in rows[1:]} == {service.tk.version} and len(service.tk.version) == 12
+    store.close()

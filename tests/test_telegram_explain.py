@@ -199,9 +199,12 @@ async def test_export_ladder_and_how_button_after_the_correction(standin: BotAPI
         _, rungs = recomputed(tg_db)
         assert next(r for r in rungs if r.id == "gabapentinoid").state == "done"
 
-        # Under /summary, "How? (#1)" answers as typing /how 1 does; "Ladder picture" as /ladder.
+        # Under /summary (one phone screen), the rest is behind buttons: "How? (#1)" answers as typing
+        # /how 1 does; "Ladder picture" as /ladder.
         [summary] = await say(standin, tg_db, "/summary")
-        assert standin.buttons(summary) == ["How? (#1)", "Ladder picture", "Export note"]
+        assert len(summary["text"]) <= 1000 and summary["text"].splitlines()[1].startswith("Next step: ")
+        assert standin.buttons(summary) == ["All findings", "Unknowns", "Sources", "How? (#1)", "Ladder picture",
+                                            "Export note"]
         typed = texts(await say(standin, tg_db, "/how 1"))
         pressed = texts(await press(standin, tg_db, summary, "How? (#1)"))
         assert pressed == typed and pressed.startswith("How I reached #1:") and "- rule " in pressed
