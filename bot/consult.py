@@ -19,6 +19,7 @@ from ..rules.facts import FactError, check, engine_facts
 from .intake import Intake, Question
 from .parse import Parsed, Parser
 from .render import Renderer
+from ..rules.options import option_status
 from ..rules.ranking import next_step
 from . import changes, explain, first_screen, ladder, note
 from .reply import Attachment, Choice, Reply
@@ -346,6 +347,34 @@ class Consult:
     def unknowns_reply(self) -> Reply:
         answers = self.answers()
         return first_screen.unknowns(self.unknowns(answers, self.evaluate(answers)), self.tk.render)
+
+    def answer_query(self, keys: list[str]) -> Reply:
+        """A clinician's question about options ("can she have SCS?", "more oxy?"): for each, whether
+        it is the next step, not yet (and why), or where the seed is silent - from this consult's
+        findings, with their sources - then the single next step. Facts are not changed."""
+        ev = self.evaluate()
+        k = self.tk.knowledge
+        reply = Reply()
+        covered: set[tuple] = set()
+        said: set[str] = set()
+        for key in dict.fromkeys(keys):
+            status = option_status(key, ev, k)
+            reply.add(f"{status.label}: ", "b").line(f"{status.verdict_text}.")
+            repeated = [line for line in status.lines if line in said]
+            for line in status.lines:
+                if line not in said:
+                    reply.line(line)
+            if repeated:  # two options asked at once often share their reason
+                reply.line(self.tk.render.texts["as_above"], "i")
+            said.update(status.lines)
+            numbers = [ev.findings.index(f) + 1 for f in status.findings]
+            if numbers:
+                reply.line("How: " + ", ".join(f"/how {n}" for n in numbers), "i")
+            covered |= {f.key for f in status.findings}
+        step = next_step(ev.findings, k)
+        if step is not None and step.key not in covered:
+            self.tk.render.next_step(reply, step, ev.findings.index(step) + 1, whole=False)
+        return reply
 
     def undo(self, turn_id: int) -> Reply:
         if not self.state["changes"]:
