@@ -301,12 +301,11 @@ class Consult:
                 self.tk.render.finding_whole(reply, f)
 
     def _lead_with_next_step(self, reply: Reply, prev: Evaluation, now: Evaluation, *, lead: bool):
-        """The single next step, whole when it is new; None when not shown (the summary follows)."""
-        if not lead:
-            return None
+        """The single next step, whole when it is new. Returned when shown whole here or in the
+        summary that follows (`lead` False), so the caller does not show it twice."""
         step = next_step(now.findings, self.tk.knowledge)
-        if step is None:
-            return None
+        if step is None or not lead:
+            return step
         is_new = step.key not in {f.key for f in prev.findings}
         self.tk.render.next_step(reply, step, now.findings.index(step) + 1, whole=is_new)
         return step if is_new else None

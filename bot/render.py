@@ -5,6 +5,7 @@ from typing import Any, Iterable
 
 from ..rules.data import Knowledge, read_toml
 from ..rules.engine import Finding
+from ..rules.ranking import always_whole
 from .intake import Question
 from .parse import CONVERSATIONS
 from .reply import Choice, Reply
@@ -126,6 +127,9 @@ class Renderer:
         """One finding in one line: mark, summary, sources (the whole text is one /how away)."""
         head = f"{number}. " if number is not None else ""
         mark = SEVERITY_MARK.get(finding.severity, "")
+        if always_whole(finding.code):  # its caveat is part of it
+            reply.line(f"{head}{mark} {finding.text}")
+            return
         reply.line(f"{head}{mark} {self.summary_of(finding)} {self.cited(finding)}".rstrip())
 
     def summary_of(self, finding: Finding) -> str:

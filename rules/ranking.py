@@ -45,5 +45,10 @@ def next_step(ranked: list[Finding], knowledge: Knowledge) -> Finding | None:
     return next((f for f in ranked if f.code not in barred and is_action(f.code, knowledge)), None)
 
 
+def always_whole(code: str) -> bool:
+    """Is this finding never to be shown by its one-line summary alone?"""
+    return code in ranking().get("always_whole", [])
+
+
 def milestones() -> dict[str, dict]:
     return ranking().get("milestones", {})

@@ -154,3 +154,22 @@ def test_a_changed_finding_is_shown_whole_not_cut_at_its_first_sentence(service)
                   "combination tried")
     reply = said(service, "actually no combination")
     assert KNOWLEDGE.findings["COMBINATION_NOT_TRIED"]["text"] in reply  # e.g. ... with additive benefit [3, 2]
+
+
+def test_the_turn_that_ends_the_intake_shows_the_next_step_once(service):
+    case = CASES["14_refractory_diffuse"]
+    for text in case["turns"][:-1]:
+        said(service, text, chat="end")
+    last = said(service, case["turns"][-1], chat="end")
+    assert "Consult summary" in last
+    assert last.count(KNOWLEDGE.findings["STEP4_REFERRAL"]["text"]) == 1
+
+
+def test_strong_opioids_are_never_reduced_to_a_one_line_summary(service):
+    from neuroladder.bot.reply import Reply
+
+    ev = RULES.evaluate(engine_facts(CASES["14_refractory_diffuse"]["facts"], KNOWLEDGE))
+    [opioids] = [f for f in ev.findings if f.code == "STRONG_OPIOIDS_LAST_RESORT"]
+    line = Reply()
+    service.tk.render.finding_line(line, opioids, 5)
+    assert "Guidelines disagree" in line.plain() and "specialist-led" in line.plain()
