@@ -99,7 +99,9 @@ def option_status(key: str, evaluation: Evaluation, knowledge: Knowledge) -> Opt
 
     nexts, not_yet, done = concluded(spec.get("next", [])), concluded(spec.get("not_yet", [])), concluded(spec.get("done", []))
     cautions = concluded(spec.get("cautions", []))
-    conditional = [w["text"] for w in spec.get("when", []) if facts_hold(w["facts"], evaluation, knowledge)]
+    said = {f.code for f in evaluation.findings}
+    conditional = [w["text"] for w in spec.get("when", [])
+                   if not said & set(w.get("unless", [])) and facts_hold(w["facts"], evaluation, knowledge)]
 
     if "silent" in spec:
         verdict, reasons = "silent", []
@@ -123,5 +125,6 @@ def option_status(key: str, evaluation: Evaluation, knowledge: Knowledge) -> Opt
     lines += conditional
     if verdict == "silent" and not (cautions or conditional):
         lines.append(data["texts"]["no_caution"])
-    return OptionStatus(key, spec["label"], "next" if verdict == "next_now" else verdict, words[verdict], lines,
-                        [f.code for f in shown], shown)
+    word = spec.get("verdict_by_code", {}).get(reasons[0].code) if reasons else None
+    return OptionStatus(key, spec["label"], "next" if verdict == "next_now" else verdict, word or words[verdict],
+                        lines, [f.code for f in shown], shown)
