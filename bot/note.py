@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..rules.engine import Evaluation
+from ..rules.ranking import next_step
 from .ladder import STATE_WORDS, ladder_model
 
 
@@ -26,6 +27,9 @@ def consult_note(answers: dict[str, Any], ev: Evaluation, unknown_labels: list[s
     if earlier:
         lines += [f"_Earlier advice in this consult came from version {', '.join(earlier)}; "
                   f"everything below is from {version}._", ""]
+    step = next_step(ev.findings, k)
+    if step is not None:  # the note, like every reply with findings, leads with the next step
+        lines += [f"**Next step:** {k.findings[step.code]['summary']} ({render.step_name(step.step)}) - {step.text}", ""]
     lines += ["## Facts gathered", ""]
     facts = render.describe(answers)
     lines += [f"- {_md(f)}" for f in facts] or ["- none"]

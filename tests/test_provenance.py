@@ -46,6 +46,7 @@ def test_one_version_throughout_says_nothing_about_earlier_versions(store):
     service.handle("console", CHAT, "gabapentin 1200 mg/day in 3 doses for 3 months, no help")
     note = service.handle("console", CHAT, "/export")[0].attachments[0].data.decode()
     assert f"version {service.tk.version}" in note and "Earlier advice" not in note
+    assert "**Next step:** " in note.split("## Facts gathered")[0]  # the note leads with the next step
 
 
 def test_the_digest_covers_rules_code_and_data_and_the_conversations():
