@@ -12,15 +12,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..rules import provenance
 from ..rules.data import Knowledge
 from ..rules.engine import Evaluation, LadderRules
-from ..rules import provenance
 from ..rules.facts import FactError, check, engine_facts
+from ..rules.options import option_status
+from ..rules.ranking import next_step
 from .intake import Intake, Question
 from .parse import Parsed, Parser
 from .render import Renderer
-from ..rules.options import option_status
-from ..rules.ranking import next_step
 from . import changes, explain, first_screen, ladder, note
 from .reply import Attachment, Choice, Reply
 from .store import Store

@@ -3,7 +3,6 @@ ladder order of findings.toml (rules/ranking.toml says why). Pure data in, order
 code this module has never heard of ranks by its severity and its place in findings.toml."""
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
@@ -32,9 +31,9 @@ def rank(findings: Iterable[Finding], knowledge: Knowledge) -> list[Finding]:
     severities = {name: i for i, name in enumerate(ranking()["severity"])}
     order = {code: i for i, code in enumerate(knowledge.findings)}
 
-    def key(f: Finding):
+    def key(f: Finding):  # f.key[1]: the parameters as JSON (cached), so equal ranks keep one order
         return (severities.get(f.severity, len(severities)), not is_action(f.code, knowledge),
-                order.get(f.code, len(order)), json.dumps(f.params, sort_keys=True, default=str))
+                order.get(f.code, len(order)), f.key[1])
 
     return sorted(findings, key=key)
 
