@@ -36,10 +36,8 @@ def delta(before: list[Finding], after: list[Finding]) -> Delta:
     gone = [f for f in before if f.key not in after_keys]
     out = Delta()
     for f in added:
-        same = [g for g in gone if g.code == f.code]
-        pair = next((g for g in same if _subject(g) == _subject(f)), None)
-        if pair is None and len(same) == 1 and sum(a.code == f.code for a in added) == 1:
-            pair = same[0]
+        # The same card about the same subject (or one without a subject, e.g. the open rungs).
+        pair = next((g for g in gone if g.code == f.code and _subject(g) == _subject(f)), None)
         if pair is not None:
             gone.remove(pair)
             out.updated.append(f)

@@ -173,3 +173,17 @@ def test_strong_opioids_are_never_reduced_to_a_one_line_summary(service):
     line = Reply()
     service.tk.render.finding_line(line, opioids, 5)
     assert "Guidelines disagree" in line.plain() and "specialist-led" in line.plain()
+
+
+def test_a_card_about_another_drug_is_not_an_update_of_this_one():
+    from neuroladder.bot.changes import delta
+
+    def underdosed(agent, dose):
+        return Finding("TRIAL_UNDERDOSED", "warning", "first_line", f"{agent} {dose}", ["1"], "r", [],
+                       {"agent": agent, "dose": dose})
+
+    d = delta([underdosed("gabapentin", 900)], [underdosed("duloxetine", 30)])
+    assert [f.params["agent"] for f in d.added] == ["duloxetine"] and not d.updated
+    assert [f.params["agent"] for f in d.gone] == ["gabapentin"]
+    d = delta([underdosed("gabapentin", 900)], [underdosed("gabapentin", 1200)])
+    assert [f.params["dose"] for f in d.updated] == [1200] and not d.added and not d.gone
