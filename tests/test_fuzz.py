@@ -44,7 +44,7 @@ INJECTIONS = [
     "%s %d %n {0} {} {{}}", "${jndi:ldap://127.0.0.1/a}", "\\x00\\n\\r", "`rm -rf /`", "NULL", "None", "[]", "{}",
     "' UNION SELECT * FROM audit --", "gabapentin'; --", "/start'; DROP TABLE x;--",
 ]
-COMMANDS = ["/start", "/restart", "/summary", "/why", "/how", "/undo", "/edit", "/skip", "/ladder", "/export",
+COMMANDS = ["/start", "/restart", "/summary", "/findings", "/unknowns", "/findings 3", "/why", "/how", "/undo", "/edit", "/skip", "/ladder", "/export",
             "/sources", "/tutor", "/help", "/resolve new", "/resolve old", "/resolve", "/purge", "/purge 0",
             "/exportconsult 1", "/nonsense", "/", "//", "/summary@SomeBot", "/HELP", "/how 99", "/edit age 200",
             "/edit gabapentin dose -5", "/tutor stop"]
