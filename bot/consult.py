@@ -98,7 +98,12 @@ class Consult:
     def answer(self, text: str, author: str | None, turn_id: int) -> Reply:
         reply = Reply()
         q = self.current_question()
-        parsed = self.tk.parser.parse(text)
+        own = q.value_of(text) if q is not None else None
+        # A question's own choice (pressed or typed) is its answer: never re-read as free text.
+        if own is not None:
+            parsed = Parsed(facts=dict(own) if isinstance(own, dict) else {q.slot: own})
+        else:
+            parsed = self.tk.parser.parse(text)
         if not parsed.facts and not parsed.ambiguous and q is not None:  # "capsaicin": ask, never guess
             parsed = self._as_answer_to(q, text, parsed)
         if parsed.answer == "skip" and q is not None:
@@ -119,6 +124,8 @@ class Consult:
             if parsed.answer == "unknown" and q.answer == "outcome":
                 return Parsed(facts={q.slot: "unknown"})
             return Parsed(answer="skip")
+        if q.answer == "yesno" and not q.slot.endswith(".tried") and parsed.answer in ("yes", "no", "unknown"):
+            return Parsed(facts={q.slot: parsed.answer})   # a flag, falls, weakness: the slot itself
         if q.answer in ("number", "weeks"):
             bare = text.strip().lower().replace(",", ".")
             for unit in ("weeks", "week", "wks", "wk", "w", "ml/min", "years", "yrs", "y"):
@@ -130,7 +137,8 @@ class Consult:
             if value is not None:
                 value = int(value) if value.is_integer() else value
                 if q.answer == "number":
-                    lo, hi = self.tk.knowledge.thresholds["sanity"][q.slot]
+                    sanity = self.tk.knowledge.thresholds["sanity"]
+                    lo, hi = sanity.get(q.slot) or sanity[q.slot.rsplit(".", 1)[-1]]
                     if lo <= value <= hi:
                         return Parsed(facts={q.slot: value})
                     return Parsed(questioned=[f"{q.slot}:{text.strip()}"])

@@ -133,4 +133,5 @@ class Renderer:
         return reply
 
     def why(self, q: Question) -> Reply:
-        return Reply().add("Why I ask: ", "b").line(q.why)
+        # Numbers in /why come from rules/thresholds.toml ({th[...]}), so they never go stale.
+        return Reply().add("Why I ask: ", "b").line(q.why.format(th=self.k.thresholds))
