@@ -186,8 +186,8 @@ def narrative_problems(case: Case, knowledge: Knowledge) -> list[str]:
         lowered = lowered.replace(phrase, "")
     sentences = re.split(r"(?<=[.;!?])\s+", lowered)
     for agent, spec in knowledge.agents.items():
-        if spec["class"] == "opioid":
-            continue  # "an opioid" in a question is not a trial
+        if agent in checks["not_checked_agents"]:
+            continue
         names = [n for n in spec["names"] if len(n) >= 5 and n not in knowledge.ambiguous]
         mentions = [(s[:m.start()].split()[-4:], s[m.end():].split()[:2]) for s in sentences for n in names
                     for m in re.finditer(rf"\b{re.escape(n)}\b", s)]

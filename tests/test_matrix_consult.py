@@ -39,7 +39,8 @@ async def test_two_clinicians_consult_in_an_encrypted_room(synapse, clinicians, 
     assert "<ol><li>Yes</li>" in welcome.formatted_body
     # Bob answers by number, Alice by free text.
     await turn(bob, "1", "Noted: gabapentin tried")
-    effect = await turn(alice, "gabapentin 1800 mg/d x 3 mo", "1. No benefit")
+    # (doses a day, weeks and weeks at the maximum given too: the intake asks for each [L4])
+    effect = await turn(alice, "gabapentin 600 mg tid x 3 mo incl 8 weeks at max", "1. No benefit")
     [menu] = [e for e in effect if "1. No benefit" in e.body]
     # Bob answers the effect question by reacting with 1️⃣ (an encrypted reaction).
     reaction = await bob.react(room, menu.event_id, KEYCAP_1)
