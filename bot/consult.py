@@ -118,6 +118,10 @@ class Consult:
 
     def _as_answer_to(self, q: Question, text: str, parsed: Parsed) -> Parsed:
         """A short reply ("yes", "600 tid", "normal", "35") read as the answer to question q."""
+        if parsed.answer == "no" and q.answer in ("dose", "number", "weeks"):
+            # "none" to "how many weeks at the highest dose?" is not "the drug was not tried": read
+            # with the subject it would store the opposite of what was meant. Left unknown.
+            return Parsed(answer="skip")
         if parsed.answer in ("unknown", "skip") and q.answer in ("dose", "number", "weeks", "outcome"):
             # "unknown" to a detail question leaves that detail unknown: read with the subject
             # ("gabapentin unknown") it would re-answer whether the drug was tried at all.
@@ -150,7 +154,9 @@ class Consult:
                 retry = self.tk.parser.parse(f"{q.subject} for {text}")
                 got = [v for k, v in retry.facts.items() if k.endswith(".weeks")]
                 if got:
-                    return Parsed(facts={q.slot: got[0]})
+                    # "no benefit after 3 months": the duration asked, and the rest said with it
+                    rest = {k: v for k, v in retry.facts.items() if not k.endswith((".weeks", ".weeks_at_max"))}
+                    return Parsed(facts={**rest, q.slot: got[0]})
         if parsed.names_a_class:  # "no other SNRI" answers nothing about the drug asked
             return parsed
         retry = self.tk.parser.parse(f"{q.subject} {text}")

@@ -25,6 +25,7 @@ class Question:
     unless_answered: tuple[str, ...] = ()
     unless_at_least: dict[str, float] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)   # a choice's label or reply -> the slot's value
+    after: str | None = None     # asked only once this question was skipped or its facts begun
 
     def relevant(self, answers: dict[str, Any], finding_codes: set[str]) -> bool:
         for name, allowed in self.relevant_if.items():
@@ -78,12 +79,21 @@ class Intake:
                 relevant_if_finding=(finding,) if isinstance(finding, str) else tuple(finding),
                 relevant_unless=q.get("relevant_unless", {}), unless_answered=tuple(q.get("unless_answered", ())),
                 unless_at_least={n: _threshold(thresholds, p) for n, p in q.get("unless_at_least", {}).items()},
-                values=values))
+                values=values, after=q.get("after")))
         self.by_id = {q.id: q for q in self.questions}
 
     def open_questions(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> list[Question]:
         """Relevant questions whose fact is still missing (skipped ones included: still unknown)."""
-        return [q for q in self.questions if q.slot not in answers and q.relevant(answers, finding_codes)]
+        return [q for q in self.questions if q.slot not in answers and q.relevant(answers, finding_codes)
+                and self._reached(q, answers, skipped)]
+
+    def _reached(self, q: Question, answers: dict[str, Any], skipped: set[str]) -> bool:
+        """One question per red flag only after "Check one by one" (the first question skipped), or
+        once any flag was answered: until then the one first question stands for them all."""
+        if not q.after:
+            return True
+        first = self.by_id[q.after]
+        return q.after in skipped or any(n.startswith(first.unless_answered) for n in answers)
 
     def next_question(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> Question | None:
         for q in self.open_questions(answers, skipped, finding_codes):
@@ -94,5 +104,6 @@ class Intake:
     def unknowns(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> list[Question]:
         """Everything still unknown: open questions, and answers given as 'unknown'."""
         out = self.open_questions(answers, skipped, finding_codes)
-        out += [q for q in self.questions if answers.get(q.slot) == "unknown" and q.relevant(answers, finding_codes)]
+        out += [q for q in self.questions if answers.get(q.slot) == "unknown" and q.relevant(answers, finding_codes)
+                and self._reached(q, answers, skipped)]
         return sorted(set(out), key=self.questions.index)

@@ -33,6 +33,7 @@ class Knowledge:
     rungs: list[dict]
     adverse_effects: dict[str, str]
     phrases: dict[str, str] = None   # sentences rules put into findings (findings.toml [phrases])
+    red_flag_names: dict[str, str] = None   # the red flags in short, for lists
 
     def fingerprint(self) -> dict:
         """What the registered ruleset depends on (a changed threshold is a new ruleset)."""
@@ -48,7 +49,7 @@ def load_knowledge(threshold_overrides: dict | None = None) -> Knowledge:
         return base
     return Knowledge(_merge(base.thresholds, threshold_overrides), base.findings, base.steps, base.sources,
                      base.agents, base.classes, base.ambiguous, base.red_flags, base.rungs,
-                     base.adverse_effects, base.phrases)
+                     base.adverse_effects, base.phrases, base.red_flag_names)
 
 
 def _sources(table: dict) -> dict:
@@ -73,4 +74,5 @@ def _base_knowledge() -> Knowledge:
         rungs=read_toml(pkg, "ladder.toml")["rungs"],
         adverse_effects=drugs["adverse_effects"],
         phrases={name: spec["text"] for name, spec in findings["phrases"].items()},
+        red_flag_names=findings["red_flag_names"],
     )

@@ -159,9 +159,15 @@ def test_regression_red_flags_are_asked_one_by_one_and_unknowns_listed():
     answers = {**REFRACTORY}
     answers.pop("flag.areflexia")
     text = finding(answers, "RED_FLAGS_UNKNOWN").text
-    assert K.red_flags["areflexia"] in text and K.red_flags["cidp"] not in text
+    assert K.red_flag_names["areflexia"] in text and K.red_flag_names["cidp"] not in text
     asked = [q.slot for q in INTAKE.open_questions(answers, set(), ev(answers).codes()) if "flag" in q.slot]
     assert asked == ["flag.areflexia"]
+    # Before any flag is answered, one first question stands for all; "Check one by one" skips it.
+    none_yet = {k: v for k, v in answers.items() if not k.startswith("flag.")}
+    first = [q.id for q in INTAKE.open_questions(none_yet, set(), ev(none_yet).codes()) if "flag" in q.id]
+    assert first == ["red_flags"]
+    one_by_one = [q.id for q in INTAKE.open_questions(none_yet, {"red_flags"}, ev(none_yet).codes()) if "flag" in q.id]
+    assert one_by_one == ["red_flags"] + [f"flag_{flag}" for flag in K.red_flags]
 
 
 # -- Older patients ------------------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ def _start_advice(ctx, key):
         parts = [target(ctx, "gabapentin"), target(ctx, "pregabalin")]
         advice = "; ".join(p["advice"] for p in parts if p)
         srcs = [p["advice_src"] for p in parts if p]
+        if any(p.get("capped") for p in parts):
+            advice += ctx.k.phrases["renal_essential"]
         caution, caution_src = older_caution(ctx, ["gabapentinoid"])
     else:
         dul = target(ctx, "duloxetine")

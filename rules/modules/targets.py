@@ -50,7 +50,7 @@ def _renal_band_rule(k, agent, band, spec):
             advice = k.phrases["advice_renal"].format(
                 agent=k.agent_label(agent), min=band["min_mg_day"], max=band["max_mg_day"],
                 dpd=dpd_words(band["doses_per_day"]), basis=renal_basis(k, r), label=band["sources"][0])
-            advice_src = f"{band['sources'][0]}, 4"
+            advice_src = f"{band['sources'][0]}, 4"  # [4]: the "renal_essential" phrase added once
         else:
             advice, advice_src = k.phrases[f"advice_{agent}"].format(dose=usual), spec["sources"][0]
         ctx.derive("target", "r", agent=agent, dose=target, min=band["min_mg_day"], max=band["max_mg_day"],

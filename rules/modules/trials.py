@@ -105,8 +105,7 @@ def define(k):
                    need=_cite(f"the maximum tolerated dose (or the usual maximum, {usual_max} mg/day)", ["L4"]))
 
     for name, spec in k.thresholds["durations"].items():
-        for agent in spec["agents"]:
-            _duration_rules(k, agent, spec)
+        _duration_rules(k, name, spec)
 
     @when_all(phase("assess"), c.t << _first_line_trial() & (m.outcome == "side_effects"))
     @consequent("trial_not_tolerated")
@@ -169,42 +168,44 @@ def define(k):
                    outcome="side_effects")
 
 
-def _duration_rules(k, agent, spec):
+def _duration_rules(k, name, spec):
     """[L4]: an adequate trial lasts this long (with weeks at the maximum tolerated dose where
-    required); shorter is too short to judge, unknown is asked."""
-    shown = k.agent_label(agent)
+    required); shorter is too short to judge, unknown is asked. One rule per duration group."""
     need = _cite(spec["shown"], spec["sources"])
     at_max = spec.get("min_weeks_at_max")
-    judged = (m.kind == "trial") & (m.agent == agent) & (m.tried == "yes") & (m.outcome != "side_effects")
+    judged = (m.kind == "trial") & any_of("agent", spec["agents"]) & (m.tried == "yes") & (m.outcome != "side_effects")
     too_short = (+m.weeks) & (m.weeks < spec["min_weeks"])
     if at_max:
         too_short = too_short | ((+m.weeks_at_max) & (m.weeks_at_max < at_max))
 
     @when_all(phase("assess"), c.t << judged & too_short)
-    @consequent(f"too_short_{agent}")
+    @consequent(f"too_short_{name}")
     def trial_too_short(ctx):
         t = ctx.fact("t")
         weeks = f"{_fmt(t['weeks'])} week(s)" if "weeks" in t else "duration not known"
         if at_max:
             weeks += f", {_fmt(t['weeks_at_max'])} at the maximum tolerated dose" if "weeks_at_max" in t else \
                 ", weeks at the maximum tolerated dose not known"
-        ctx.finding("TRIAL_TOO_SHORT", "t", agent=shown, weeks=weeks, requirement=need,
+        ctx.finding("TRIAL_TOO_SHORT", "t", agent=k.agent_label(t["agent"]), weeks=weeks, requirement=need,
                     srcs=", ".join(spec["sources"]))
-        ctx.derive("problem", "t", agent=agent, type="duration")
+        ctx.derive("problem", "t", agent=t["agent"], type="duration")
 
-    if not k.agents[agent]["threshold"] or k.agents[agent]["class"] not in FIRST_LINE:
-        return  # too short is said; an unknown duration is asked only where adequacy is judged
+    # Too short is said for every trial; an unknown duration is asked only where adequacy is judged.
+    asked = [a for a in spec["agents"] if k.agents[a]["threshold"] and k.agents[a]["class"] in FIRST_LINE]
+    if not asked:
+        return
+    asked_trial = (m.kind == "trial") & any_of("agent", asked) & (m.tried == "yes") & (m.outcome != "side_effects")
 
-    @when_all(phase("assess"), c.t << judged & (-m.weeks))
-    @consequent(f"duration_missing_{agent}")
+    @when_all(phase("assess"), c.t << asked_trial & (-m.weeks))
+    @consequent(f"duration_missing_{name}")
     def duration_missing(ctx):
-        ctx.derive("problem", "t", agent=agent, type="missing", what="how many weeks", need=need)
+        ctx.derive("problem", "t", agent=ctx.fact("t")["agent"], type="missing", what="how many weeks", need=need)
 
     if at_max:
-        @when_all(phase("assess"), c.t << judged & (-m.weeks_at_max))
-        @consequent(f"weeks_at_max_missing_{agent}")
+        @when_all(phase("assess"), c.t << asked_trial & (-m.weeks_at_max))
+        @consequent(f"weeks_at_max_missing_{name}")
         def weeks_at_max_missing(ctx):
-            ctx.derive("problem", "t", agent=agent, type="missing",
+            ctx.derive("problem", "t", agent=ctx.fact("t")["agent"], type="missing",
                        what="how many weeks at the maximum tolerated dose", need=need)
 
 

@@ -150,5 +150,5 @@ def _red_flags(k):
             unknown = [flag for flag in unknown if flag != "asymmetric"]
         if not unknown:
             return
-        ctx.finding("RED_FLAGS_UNKNOWN", "f", flags="; ".join(shown[flag] for flag in unknown))
+        ctx.finding("RED_FLAGS_UNKNOWN", "f", flags="; ".join(k.red_flag_names[flag] for flag in unknown))
         ctx.derive("open", "f", rung="red-flag check")
