@@ -268,3 +268,15 @@ def test_regression_case_narratives_agree_with_their_facts():
     assert report.ok, report.lines()
     assert "slowly progressive" in CASES["09_paraprotein"]["narrative"] and "not a red flag" in CASES["09_paraprotein"]["narrative"]
     assert "says nothing about venlafaxine itself" in " ".join(CASES["11_venlafaxine_seed_silent"]["narrative"].split())
+
+
+def test_regression_divided_dose_advice_uses_the_renal_target():
+    answers = {**REFRACTORY, "crcl": 45, "trial.gabapentin.dose": 1400, "trial.gabapentin.doses_per_day": 1}
+    text = finding(answers, "TRIAL_NOT_DIVIDED").text
+    assert "1400 mg/day" in text and "2400" not in text and "[L1]" in text
+
+
+def test_combination_advice_at_65_or_more_carries_the_l6_caution():
+    text = finding({**REFRACTORY, "age": 80, "combination": "no"}, "COMBINATION_NOT_TRIED").text
+    assert "[L6]" in text and "falls" in text
+    assert "[L6]" not in finding({**REFRACTORY, "combination": "no"}, "COMBINATION_NOT_TRIED").text

@@ -5,6 +5,9 @@ combination is not feasible: said so, and it does not hold back Step 4 (the spec
 from durable.lang import c, m, none, when_all
 
 from ..engine import any_of, consequent, phase
+from .advice import older_caution
+
+STARTED = ("gabapentinoid", "snri", "tca")  # the combination starts or raises one of these
 
 
 def _tried(agent):
@@ -19,7 +22,8 @@ def define(k):
     @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "no"), _feasible())
     @consequent("combination_not_tried")
     def combination_not_tried(ctx):
-        ctx.finding("COMBINATION_NOT_TRIED", "f", pair="")
+        caution, caution_src = older_caution(ctx, STARTED)
+        ctx.finding("COMBINATION_NOT_TRIED", "f", pair="", caution=caution, caution_src=caution_src)
         ctx.derive("open", "f", rung="combination therapy")
 
     # An SNRI with a TCA is not the seed's combination.
@@ -28,7 +32,9 @@ def define(k):
     @consequent("combination_not_the_seeds")
     def combination_not_the_seeds(ctx):
         agents = " + ".join(k.agent_label(a) for a in ctx.fact("f")["agents"].split(","))
-        ctx.finding("COMBINATION_NOT_TRIED", "f", pair=k.phrases["not_the_seeds_pair"].format(agents=agents))
+        caution, caution_src = older_caution(ctx, STARTED)
+        ctx.finding("COMBINATION_NOT_TRIED", "f", pair=k.phrases["not_the_seeds_pair"].format(agents=agents),
+                    caution=caution, caution_src=caution_src)
         ctx.derive("open", "f", rung="combination therapy (with a gabapentinoid)")
 
     @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "unknown"), _feasible())

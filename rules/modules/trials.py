@@ -63,7 +63,9 @@ def define(k):
               c.g << (m.kind == "target") & (m.agent == "gabapentin") & (m.once_daily == False))
     @consequent("gabapentin_not_divided")
     def gabapentin_not_divided(ctx):
-        ctx.finding("TRIAL_NOT_DIVIDED", "t", "g", dpd=ctx.fact("t")["dpd"])
+        g = ctx.fact("g")
+        ctx.finding("TRIAL_NOT_DIVIDED", "t", "g", dpd=ctx.fact("t")["dpd"], requirement=g["requirement"],
+                    label=g["label"])
         ctx.derive("problem", "t", "g", agent="gabapentin", type="divided")
 
     # Doses a day unknown is not "divided": asked, never accepted [1].
