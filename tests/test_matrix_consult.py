@@ -78,7 +78,7 @@ async def test_two_clinicians_consult_in_an_encrypted_room(synapse, clinicians, 
                      "where t.direction = 'in' order by t.id")
     assert {r[0] for r in rows} == {room}
     assert [(r[1], r[2]) for r in rows] == [
-        (alice.user_id, "/start"), (bob.user_id, "gabapentin yes"), (alice.user_id, "gabapentin 1800 mg/d x 3 mo"),
+        (alice.user_id, "/start"), (bob.user_id, "gabapentin yes"), (alice.user_id, "gabapentin 600 mg tid x 3 mo incl 8 weeks at max"),
         (bob.user_id, "gabapentin no benefit"), (alice.user_id, "pregabalin no"),
         (bob.user_id, "duloxetine 60 mg daily for 8 weeks, no help"), (alice.user_id, "/summary"),
         (alice.user_id, "/ladder"), (bob.user_id, "/export")]

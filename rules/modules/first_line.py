@@ -31,7 +31,8 @@ def define(k):
               c.p << (m.kind == "problem") & (m.agent == c.t.agent) & any_of("type", INADEQUATE))
     @consequent("trial_not_adequate")
     def trial_not_adequate(ctx):
-        ctx.derive("open", "t", "p", rung=f"adequate {k.agent_label(ctx.fact('t')['agent'])} trial")
+        agent = ctx.fact("t")["agent"]
+        ctx.derive("open", "t", "p", rung=f"adequate {k.agent_label(agent)} trial", trial=agent)
 
 
 def _start_advice(ctx, key):
@@ -78,5 +79,6 @@ def _class_rules(k, key, shown, classes, untried_code):
               none((m.kind == "status") & (m.ok == True) & any_of("cls", classes)))
     @consequent(f"{key}_not_adequate")
     def class_not_adequate(ctx):
-        # The trial's own finding (under-dosed, too short, details missing...) says why.
-        ctx.derive("open", "t", rung=f"adequate {shown} trial")
+        # The trial's own finding (under-dosed, too short, details missing...) says why; the open
+        # rung names the class only when no trial of it is named already (STEP4_NOT_YET's list).
+        ctx.derive("open", "t", rung=f"adequate {shown} trial", class_of=ctx.fact("t")["agent"])

@@ -33,7 +33,8 @@ def define(k):
         opened = ctx.derived_of("open")
         if not opened:
             return
-        rungs = sorted({d["fact"]["rung"] for d in opened})
+        named = {d["fact"]["trial"] for d in opened if "trial" in d["fact"]}
+        rungs = sorted({d["fact"]["rung"] for d in opened if d["fact"].get("class_of", "") not in named})
         ctx.finding_because("STEP4_NOT_YET", [d["fact"]["id"] for d in opened], open="; ".join(rungs))
 
     @when_all(phase("conclude"), c.t << (m.kind == "trial") & (m.cls == "opioid_strong") & (m.tried == "yes")
