@@ -280,3 +280,19 @@ def test_combination_advice_at_65_or_more_carries_the_l6_caution():
     text = finding({**REFRACTORY, "age": 80, "combination": "no"}, "COMBINATION_NOT_TRIED").text
     assert "[L6]" in text and "falls" in text
     assert "[L6]" not in finding({**REFRACTORY, "combination": "no"}, "COMBINATION_NOT_TRIED").text
+
+
+# -- Work-up numbers ----------------------------------------------------------------------------------------
+def test_hba1c_and_b12_are_judged_and_shown_in_both_units():
+    assert Renderer(K).describe({"hba1c": 7.6, "b12_level": 180}) == ["HbA1c 7.6% (60 mmol/mol)",
+                                                                      "B12 180 pmol/L (244 pg/mL)"]
+    high = finding({**REFRACTORY, "diabetes": "controlled", "hba1c": 8.4}, "CAUSE_DIABETES_UNCONTROLLED").text
+    assert "HbA1c 8.4% (68 mmol/mol)" in high and "[L8]" in high
+    assert "HBA1C_TARGET_ASK" in ev({**REFRACTORY, "diabetes": "unknown", "hba1c": 7.5}).codes()
+    assert not {"HBA1C_TARGET_ASK", "CAUSE_DIABETES_UNCHECKED"} & ev({**REFRACTORY, "diabetes": "unknown",
+                                                                       "hba1c": 6.5}).codes()
+    low = finding({**REFRACTORY, "b12": "normal", "b12_level": 120}, "CAUSE_B12_DEFICIENT").text
+    assert "B12 120 pmol/L (163 pg/mL)" in low and "[L9]" in low
+    assert "B12_BORDERLINE" in ev({**REFRACTORY, "b12_level": 200}).codes()
+    treated = ev({**REFRACTORY, "b12": "treated", "b12_level": 120}).codes()
+    assert not {"CAUSE_B12_DEFICIENT", "B12_BORDERLINE", "CAUSE_B12_UNCHECKED"} & treated
