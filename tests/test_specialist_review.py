@@ -296,3 +296,10 @@ def test_hba1c_and_b12_are_judged_and_shown_in_both_units():
     assert "B12_BORDERLINE" in ev({**REFRACTORY, "b12_level": 200}).codes()
     treated = ev({**REFRACTORY, "b12": "treated", "b12_level": 120}).codes()
     assert not {"CAUSE_B12_DEFICIENT", "B12_BORDERLINE", "CAUSE_B12_UNCHECKED"} & treated
+
+
+def test_a_drug_to_be_avoided_is_not_advised_to_be_raised():
+    answers = {**REFRACTORY, "crcl": 25, "trial.duloxetine.dose": 30, "trial.gabapentin.dose": 700,
+               "trial.gabapentin.doses_per_day": 1}
+    text = finding(answers, "TRIAL_UNDERDOSED", agent="duloxetine").text
+    assert "Raising it is not advised here" in text and "[L7]" in text

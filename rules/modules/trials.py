@@ -10,7 +10,7 @@ status: a first-line trial with no problem is adequate; one stopped for side eff
 from durable.lang import c, m, none, when_all
 
 from ..engine import any_of, consequent, phase
-from .advice import older_caution
+from .advice import avoid, older_caution
 
 FIRST_LINE = ("gabapentinoid", "snri", "tca")
 
@@ -43,6 +43,9 @@ def define(k):
     def trial_underdosed(ctx):
         t, g = ctx.fact("t"), ctx.fact("g")
         caution, caution_src = older_caution(ctx, [t["cls"]])
+        why = avoid(ctx, t["agent"])  # not advised to raise a drug to be avoided here [L7]
+        if why:
+            caution, caution_src = " " + k.phrases["raise_not_advised"].format(why=why), "L7"
         ctx.finding("TRIAL_UNDERDOSED", "t", "g", agent=label(t["agent"]), dose=_fmt(t["dose"]),
                     target=_fmt(g["dose"]), requirement=g["requirement"], label=g["label"], caution=caution,
                     caution_src=caution_src)
