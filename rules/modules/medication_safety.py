@@ -46,34 +46,43 @@ def define(k):
         ctx.finding("ELDERLY_GABAPENTIN_ASK", "a", "t", "w", age=ctx.fact("a")["years"])
         ctx.derive("open", "a", "t", "w", rung="weakness/fatigue on gabapentin")
 
-    # Older patients on a sedating drug with a side effect that may be the drug itself [4, L6].
+    # Older patients on a sedating drug with a side effect that may be the drug itself [4, L6]: one
+    # finding for all such drugs (each firing computes the same list, so the finding is made once).
     @when_all(phase("ladder"), c.o << (m.kind == "older"),
               c.t << _being_taken() & any_of("cls", elderly["sedating_classes"]))
     @consequent("elderly_drug_review")
     def elderly_drug_review(ctx):
-        t, age = ctx.fact("t"), ctx.fact("o")["years"]
-        effects = [a["effect"] for a in ctx.base("adverse")
-                   if a["agent"] == t["agent"] and a["effect"] in elderly["adverse_triggers"]
-                   and not (t["agent"] == "gabapentin" and a["effect"] == "weakness_fatigue")]
+        age = ctx.fact("o")["years"]
         said = {f["kind"]: f["value"] for f in ctx.base("weakness_fatigue") + ctx.base("falls")}
-        if said.get("weakness_fatigue") == "yes" and t["agent"] != "gabapentin" and "weakness_fatigue" not in effects:
-            effects.append("weakness_fatigue")
         falls = said.get("falls") == "yes"
-        if not effects and not falls:
+        parts, classes, ids = [], set(), []
+        for t in ctx.base("trial"):
+            if not (t["tried"] == "yes" and t["outcome"] != "side_effects" and t["current"] != "no"
+                    and t["cls"] in elderly["sedating_classes"]):
+                continue
+            effects = [a["effect"] for a in ctx.base("adverse")
+                       if a["agent"] == t["agent"] and a["effect"] in elderly["adverse_triggers"]
+                       and not (t["agent"] == "gabapentin" and a["effect"] == "weakness_fatigue")]
+            if said.get("weakness_fatigue") == "yes" and t["agent"] != "gabapentin" and "weakness_fatigue" not in effects:
+                effects.append("weakness_fatigue")
+            shown = [k.adverse_effects[e] for e in sorted(effects)]
+            if falls and "falls" not in effects:
+                shown.append("a history of falls")
+            if shown:
+                parts.append(f"{label(t['agent'])} ({', '.join(shown)})")
+                classes.add(t["cls"])
+                ids.append(t["id"])
+                falls = falls or "falls" in effects
+        if not parts:
             return
-        shown = [k.adverse_effects[e] for e in sorted(effects)]
-        if falls and "falls" not in effects:
-            shown.append("a history of falls")
-        extra, srcs = [], []
-        if t["cls"] == "tca":
+        extra = []
+        if "tca" in classes:
             extra.append(k.phrases["older_tca"].format(age=age))
-        if falls or "falls" in effects:
+        if falls:
             extra.append(k.phrases["older_falls"])
-        if extra:
-            srcs.append("L6")
-        ctx.finding("ELDERLY_DRUG_REVIEW", "o", "t", age=age, agent=label(t["agent"]), effects=", ".join(shown),
-                    extra=(" " + " ".join(extra)) if extra else "", srcs=", ".join(srcs))
-        ctx.derive("open", "o", "t", rung=f"{label(t['agent'])} review at {age} (side effects, falls)")
+        ctx.finding_because("ELDERLY_DRUG_REVIEW", [ctx.fact("o")["id"]] + ids, age=age, drugs="; ".join(sorted(parts)),
+                            extra=(" " + " ".join(extra)) if extra else "", srcs="L6" if extra else "")
+        ctx.derive("open", "o", "t", rung=f"medication review at {age} (side effects, falls)")
 
     @when_all(phase("ladder"), c.o << (m.kind == "older"), c.f << (m.kind == "falls") & (m.value == "unknown"))
     @consequent("falls_ask")

@@ -133,7 +133,7 @@ def define(k):
         problems = [d for d in ctx.derived_of("problem")
                     if d["fact"]["agent"] == t["agent"] and d["fact"]["type"] == "missing"]
         what = sorted({d["fact"]["what"] for d in problems})
-        needs = list(dict.fromkeys(d["fact"]["need"] for d in problems))
+        needs = sorted({d["fact"]["need"] for d in problems})  # sorted: never the order of firing
         srcs = ", ".join(sorted({s for n in needs for s in n[n.rindex("[") + 1:-1].split(", ")}))
         ctx.finding_because("TRIAL_DETAILS_MISSING", [t["id"]] + [d["fact"]["id"] for d in problems],
                             agent=label(t["agent"]), missing="; ".join(what), requirement="; ".join(needs),
