@@ -7,6 +7,7 @@ trial is never adequate, strong opioids only with Step 4, every finding sourced.
 from __future__ import annotations
 
 import copy
+import json
 import tomllib
 from pathlib import Path
 
@@ -335,3 +336,25 @@ def test_findings_have_summary_step_and_severity():
         assert spec["severity"] in ("critical", "warning", "info"), code
         assert spec["step"] in KNOWLEDGE.steps, code
         assert 0 < len(spec["summary"]) < 140, code
+
+
+# -- order independence over random consults, every fact kind included -----------------------------------
+def _signature(evaluation) -> list[tuple]:
+    return sorted((f.code, json.dumps(f.params, sort_keys=True, default=str), f.text, tuple(f.sources))
+                  for f in evaluation.findings)
+
+
+@SLOW
+@given(consults, st.data())
+def test_findings_do_not_depend_on_fact_order(answers, data):
+    facts = engine_facts(answers, KNOWLEDGE)
+    shuffled = data.draw(st.permutations(facts), label="engine facts")
+    assert _signature(RULES.evaluate(shuffled)) == _signature(RULES.evaluate(facts))
+
+
+@SLOW
+@given(near_refractory, st.data())
+def test_findings_near_the_refractory_patient_do_not_depend_on_fact_order(answers, data):
+    facts = engine_facts(answers, KNOWLEDGE)
+    shuffled = data.draw(st.permutations(facts), label="engine facts")
+    assert _signature(RULES.evaluate(shuffled)) == _signature(RULES.evaluate(facts))
