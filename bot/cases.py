@@ -11,6 +11,7 @@ known and true of the facts, and which finding codes no case exercises.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..rules.data import Knowledge, load_knowledge
+from ..rules.data import Knowledge, load_knowledge, read_toml
 from ..rules.engine import Evaluation, LadderRules
 from ..rules.facts import FactError, check, engine_facts
 from .tutor_questions import build_question
@@ -146,6 +147,74 @@ def load_cases(directory: Path | None, knowledge: Knowledge) -> list[Case]:
     return out
 
 
+# -- does the narrative contradict the facts? ----------------------------------------------------
+NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+WEEKS_PER_MONTH = 4.345
+
+
+def _number(word: str) -> float | None:
+    word = word.lower()
+    if word in NUMBER_WORDS:
+        return NUMBER_WORDS[word]
+    try:
+        return float(word)
+    except ValueError:
+        return None
+
+
+def narrative_problems(case: Case, knowledge: Knowledge) -> list[str]:
+    """A light, honest check: the age, "for N weeks/months", the drugs named (given or negated), and
+    the phrases of conversations/case_checks.toml. It catches slips, not every contradiction."""
+    checks = read_toml("neuroladder.conversations", "case_checks.toml")
+    text = " ".join(case.narrative.split())
+    lowered = text.lower()
+    facts = case.facts
+    problems = []
+    age = re.search(r"\b(\d{1,3})-year-old\b", text)
+    if age and facts.get("age") is not None and int(age.group(1)) != facts["age"]:
+        problems.append(f"narrative: the age {age.group(1)} is not [facts] age {facts['age']}")
+    weeks = [v for n, v in facts.items() if n.endswith((".weeks", ".weeks_at_max")) and isinstance(v, (int, float))]
+    for amount, unit in re.findall(r"\bfor (\w+) (weeks?|months?)\b", lowered):
+        n = _number(amount)
+        if n is None:
+            continue
+        want = n * WEEKS_PER_MONTH if unit.startswith("month") else n
+        if not any(abs(w - want) <= (0.6 if unit.startswith("month") else 0.01) for w in weeks):
+            problems.append(f"narrative: 'for {amount} {unit}' matches no duration in [facts]")
+    negations = checks["negations"]
+    for phrase in checks["not_a_trial"]:
+        lowered = lowered.replace(phrase, "")
+    sentences = re.split(r"(?<=[.;!?])\s+", lowered)
+    for agent, spec in knowledge.agents.items():
+        if agent in checks["not_checked_agents"]:
+            continue
+        names = [n for n in spec["names"] if len(n) >= 5 and n not in knowledge.ambiguous]
+        mentions = [(s[:m.start()].split()[-4:], s[m.end():].split()[:2]) for s in sentences for n in names
+                    for m in re.finditer(rf"\b{re.escape(n)}\b", s)]
+        if not mentions:
+            continue
+        tried = facts.get(f"trial.{agent}.tried",
+                          "yes" if any(n.startswith(f"trial.{agent}.") for n in facts) else None)
+        # Negated when a negation stands just before the name ("no tricyclic", "instead of
+        # duloxetine") or just after it ("gabapentin was never used").
+        given = [m for m in mentions if not any(re.search(rf"\b{re.escape(w)}\b", " ".join(m[0]) + " | " + " ".join(m[1]))
+                                               for w in negations)]
+        if tried is None:
+            problems.append(f"narrative: names {spec['label']}, but [facts] say nothing about it")
+        elif tried == "no" and given:
+            problems.append(f"narrative: {spec['label']} reads as given, but [facts] say not tried")
+        elif tried == "yes" and not given:
+            problems.append(f"narrative: {spec['label']} reads as not given, but [facts] say tried")
+    for rule in checks["contradictions"]:
+        if not any(p in lowered for p in rule["phrases"]) or any(u in lowered for u in rule.get("unless", [])):
+            continue
+        hit = [n for n, v in facts.items() if n.startswith(rule["fact_prefix"])
+               and n.endswith(rule.get("fact_suffix", "")) and v == rule["value"]]
+        if hit:
+            problems.append(f"narrative: {rule['message']} ({', '.join(hit)})")
+    return problems
+
+
 # -- the authoring check ------------------------------------------------------------------------
 @dataclass
 class CaseReport:
@@ -201,6 +270,7 @@ def check_cases(directory: Path | None = None, knowledge: Knowledge | None = Non
             continue
         ev = case.evaluate(rules, knowledge)
         report.concluded = ev.codes()
+        report.problems += narrative_problems(case, knowledge)
         for code in case.expect["fires"]:
             if code not in report.concluded:
                 report.problems.append(f"expect.fires {code}, but the ruleset does not conclude it from [facts]")

@@ -103,7 +103,12 @@ class Consult:
     def answer(self, text: str, author: str | None, turn_id: int) -> Reply:
         reply = Reply()
         q = self.current_question()
-        parsed = self.tk.parser.parse(text)
+        own = q.value_of(text) if q is not None else None
+        # A question's own choice (pressed or typed) is its answer: never re-read as free text.
+        if own is not None:
+            parsed = Parsed(facts=dict(own) if isinstance(own, dict) else {q.slot: own})
+        else:
+            parsed = self.tk.parser.parse(text)
         if not parsed.facts and not parsed.ambiguous and q is not None:  # "capsaicin": ask, never guess
             parsed = self._as_answer_to(q, text, parsed)
         if parsed.answer == "skip" and q is not None:
@@ -118,12 +123,18 @@ class Consult:
 
     def _as_answer_to(self, q: Question, text: str, parsed: Parsed) -> Parsed:
         """A short reply ("yes", "600 tid", "normal", "35") read as the answer to question q."""
+        if parsed.answer == "no" and q.answer in ("dose", "number", "weeks"):
+            # "none" to "how many weeks at the highest dose?" is not "the drug was not tried": read
+            # with the subject it would store the opposite of what was meant. Left unknown.
+            return Parsed(answer="skip")
         if parsed.answer in ("unknown", "skip") and q.answer in ("dose", "number", "weeks", "outcome"):
             # "unknown" to a detail question leaves that detail unknown: read with the subject
             # ("gabapentin unknown") it would re-answer whether the drug was tried at all.
             if parsed.answer == "unknown" and q.answer == "outcome":
                 return Parsed(facts={q.slot: "unknown"})
             return Parsed(answer="skip")
+        if q.answer == "yesno" and not q.slot.endswith(".tried") and parsed.answer in ("yes", "no", "unknown"):
+            return Parsed(facts={q.slot: parsed.answer})   # a flag, falls, weakness: the slot itself
         if q.answer in ("number", "weeks"):
             bare = text.strip().lower().replace(",", ".")
             for unit in ("weeks", "week", "wks", "wk", "w", "ml/min", "years", "yrs", "y"):
@@ -135,7 +146,8 @@ class Consult:
             if value is not None:
                 value = int(value) if value.is_integer() else value
                 if q.answer == "number":
-                    lo, hi = self.tk.knowledge.thresholds["sanity"][q.slot]
+                    sanity = self.tk.knowledge.thresholds["sanity"]
+                    lo, hi = sanity.get(q.slot) or sanity[q.slot.rsplit(".", 1)[-1]]
                     if lo <= value <= hi:
                         return Parsed(facts={q.slot: value})
                     return Parsed(questioned=[f"{q.slot}:{text.strip()}"])
@@ -147,7 +159,9 @@ class Consult:
                 retry = self.tk.parser.parse(f"{q.subject} for {text}")
                 got = [v for k, v in retry.facts.items() if k.endswith(".weeks")]
                 if got:
-                    return Parsed(facts={q.slot: got[0]})
+                    # "no benefit after 3 months": the duration asked, and the rest said with it
+                    rest = {k: v for k, v in retry.facts.items() if not k.endswith((".weeks", ".weeks_at_max"))}
+                    return Parsed(facts={**rest, q.slot: got[0]})
         if parsed.names_a_class:  # "no other SNRI" answers nothing about the drug asked
             return parsed
         retry = self.tk.parser.parse(f"{q.subject} {text}")

@@ -18,7 +18,14 @@ def describe_derived(fact: dict[str, Any]) -> str:
     if kind == "target":
         return f"what an adequate {fact['agent']} trial needs: {fact['requirement']} [{fact['label']}]"
     if kind == "problem":
-        return f"{fact['agent']} trial problem: {fact['type']}"
+        what = f" ({fact['what']})" if "what" in fact else ""
+        return f"{fact['agent']} trial problem: {fact['type']}{what}"
+    if kind == "avoid":
+        return f"{fact['agent']} to be avoided: {fact['why']}"
+    if kind == "older":
+        return f"older patient ({fact['years']})"
+    if kind == "no_gabapentinoid":
+        return f"no gabapentinoid can be given: {fact['why']}"
     if kind == "status":
         return f"{fact['agent']} trial counts as {fact['how'].replace('_', ' ')}"
     if kind == "open":

@@ -14,10 +14,16 @@ from ..rules.engine import Evaluation
 
 COLOURS = {"done": "#2e7d32", "recommended": "#1565c0", "inadequate": "#ef6c00", "open": "#f9a825",
            "unknown": "#9e9e9e", "not_tried": "#bdbdbd", "blocked": "#c62828", "n/a": "#e0e0e0",
-           "not_tolerated": "#8d6e63", "not_yet": "#90a4ae"}
+           "not_tolerated": "#8d6e63", "not_yet": "#90a4ae", "missing": "#ffb74d", "not_judged": "#b0bec5",
+           "not_feasible": "#a1887f"}
 STATE_WORDS = {"done": "done", "recommended": "recommended now", "inadequate": "not adequate", "open": "open",
                "unknown": "unknown", "not_tried": "not tried", "blocked": "blocked", "n/a": "not applicable",
-               "not_tolerated": "not tolerated", "not_yet": "not yet - earlier rungs open"}
+               "not_tolerated": "not tolerated", "not_yet": "not yet - earlier rungs open",
+               "missing": "not adequate - details missing, ask", "not_judged": "not judged - the seed gives no dose",
+               "not_feasible": "not feasible - the specialist decides"}
+# The ruleset's problem types (rules/modules/trials.py) -> the rung's state: the picture shows the
+# same judgement as the findings.
+INADEQUATE = {"dose", "duration", "divided", "renal_excess"}
 
 
 @dataclass
@@ -32,31 +38,38 @@ class Rung:
     unit: str = ""
 
 
-def _agent_state(ev: Evaluation, agent: str) -> tuple[str, str, float | None, float | None, str]:
+def _agent_state(ev: Evaluation, agent: str, knowledge: Knowledge) -> tuple[str, str, float | None, float | None, str]:
     trial = ev.base.get(f"trial.{agent}")
     if trial is None or trial.get("tried") != "yes":
-        return ("not_tried" if trial is None or trial.get("tried") == "no" else "unknown"), "", None, None, ""
+        return ("not_tried" if trial is not None and trial.get("tried") == "no" else "unknown"), "", None, None, ""
     derived = [d["fact"] for d in ev.derived.values() if d["fact"].get("agent") == agent]
     status = next((f for f in derived if f["kind"] == "status"), None)
     problems = {f["type"] for f in derived if f["kind"] == "problem"}
     target = next((f for f in derived if f["kind"] == "target"), None)
+    duration = next((d for d in knowledge.thresholds["durations"].values() if agent in d["agents"]), None)
     if "weeks" in (target or {}):
         reached, needed, unit = trial.get("weeks"), target["weeks"], "weeks"
+    elif "duration" in problems and "dose" not in problems and duration:
+        reached, needed, unit = trial.get("weeks"), duration["min_weeks"], "weeks"
     else:
         reached, needed, unit = trial.get("dose"), (target or {}).get("dose"), "mg/day"
     if status and status["how"] == "not_tolerated":
         state = "not_tolerated"
     elif status:
         state = "done"
-    elif problems & {"dose", "duration", "divided"}:
+    elif problems & INADEQUATE:
         state = "inadequate"
+    elif "missing" in problems:
+        state = "missing"
+    elif "unverified" in problems:
+        state = "not_judged"
     else:
         state = "unknown"
     detail = f"{reached:g} of {needed:g} {unit}" if reached is not None and needed is not None else ""
     return state, detail, reached, needed, unit
 
 
-RANK = ["blocked", "done", "not_tolerated", "inadequate", "unknown", "not_tried"]
+RANK = ["blocked", "done", "not_tolerated", "inadequate", "missing", "not_judged", "unknown", "not_tried"]
 
 
 def ladder_model(ev: Evaluation, knowledge: Knowledge) -> list[Rung]:
@@ -65,7 +78,7 @@ def ladder_model(ev: Evaluation, knowledge: Knowledge) -> list[Rung]:
     for spec in knowledge.rungs:
         pitfall = next((state for code, state in spec.get("findings", {}).items() if code in codes), None)
         if "agents" in spec:
-            states = [(agent, *_agent_state(ev, agent)) for agent in spec["agents"]]
+            states = [(agent, *_agent_state(ev, agent, knowledge)) for agent in spec["agents"]]
             # The rung shows its best trial: an adequate one over an inadequate one over none.
             agent, state, detail, reached, needed, unit = min(states, key=lambda s: RANK.index(s[1]) if s[1] != "blocked" else 99)
             if detail:

@@ -28,7 +28,18 @@ class Renderer:
         spec = self.display[key]
         if isinstance(spec, dict):
             return spec.get(value, str(value))
-        return spec.format(value=_num(value))
+        return spec.format(value=_num(value), **self._other_units(key, value))
+
+    def _other_units(self, key: str, value: Any) -> dict[str, str]:
+        """HbA1c and B12 are shown in both units; the conversions are data (rules/thresholds.toml)."""
+        if not isinstance(value, (int, float)):
+            return {}
+        if key == "hba1c":
+            h = self.k.thresholds["hba1c"]
+            return {"mmol_mol": f"{(value - h['mmol_offset']) * h['mmol_factor']:.0f}"}
+        if key == "b12_level":
+            return {"pg_ml": f"{value / self.k.thresholds['b12']['pmol_per_pg']:.0f}"}
+        return {}
 
     def describe(self, facts: dict[str, Any]) -> list[str]:
         """Facts in plain words, one phrase per subject, in a stable order."""
@@ -180,4 +191,5 @@ class Renderer:
         return reply
 
     def why(self, q: Question) -> Reply:
-        return Reply().add("Why I ask: ", "b").line(q.why)
+        # Numbers in /why come from rules/thresholds.toml ({th[...]}), so they never go stale.
+        return Reply().add("Why I ask: ", "b").line(q.why.format(th=self.k.thresholds))

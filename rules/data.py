@@ -32,6 +32,8 @@ class Knowledge:
     red_flags: dict[str, str]
     rungs: list[dict]
     adverse_effects: dict[str, str]
+    phrases: dict[str, str] = None   # sentences rules put into findings (findings.toml [phrases])
+    red_flag_names: dict[str, str] = None   # the red flags in short, for lists
 
     def fingerprint(self) -> dict:
         """What the registered ruleset depends on (a changed threshold is a new ruleset)."""
@@ -47,7 +49,12 @@ def load_knowledge(threshold_overrides: dict | None = None) -> Knowledge:
         return base
     return Knowledge(_merge(base.thresholds, threshold_overrides), base.findings, base.steps, base.sources,
                      base.agents, base.classes, base.ambiguous, base.red_flags, base.rungs,
-                     base.adverse_effects)
+                     base.adverse_effects, base.phrases, base.red_flag_names)
+
+
+def _sources(table: dict) -> dict:
+    """Each source with its claims by id (`claim`) and as a list of texts (`claims`, for display)."""
+    return {key: {**spec, "claims": list(spec.get("claim", {}).values())} for key, spec in table.items()}
 
 
 @lru_cache(maxsize=1)
@@ -59,11 +66,13 @@ def _base_knowledge() -> Knowledge:
         thresholds=read_toml(pkg, "thresholds.toml"),
         findings=findings["findings"],
         steps=findings["steps"],
-        sources=read_toml(pkg, "sources.toml")["sources"],
+        sources=_sources(read_toml(pkg, "sources.toml")["sources"]),
         agents=drugs["agents"],
         classes=drugs["classes"],
         ambiguous=drugs.get("ambiguous", {}),
         red_flags=findings["red_flags"],
         rungs=read_toml(pkg, "ladder.toml")["rungs"],
         adverse_effects=drugs["adverse_effects"],
+        phrases={name: spec["text"] for name, spec in findings["phrases"].items()},
+        red_flag_names=findings["red_flag_names"],
     )

@@ -90,6 +90,7 @@ class _Collector:
         self.derived: dict[str, dict] = {}
         self.errors: list[str] = []
         self.base_ids: list[str] = []
+        self.base: list[dict] = []
         self.counter = itertools.count(1)
 
 
@@ -112,8 +113,10 @@ class Ctx:
         """A finding resting on facts given by id: for rules whose `none(...)` matched nothing, the
         facts that closed every alternative are what the conclusion rests on."""
         spec = self.k.findings[code]
-        text = spec["text"].format(**params)
-        sources = [s.format(**params) for s in spec["sources"]]
+        text = spec["text"].format(**params, th=self.k.thresholds)  # {th[...]}: numbers from thresholds.toml
+        # A source entry may be a parameter holding several labels ("L1, 4") or none ("").
+        sources = list(dict.fromkeys(part.strip() for s in spec["sources"] for part in s.format(**params).split(",")
+                                     if part.strip()))
         key = (code, json.dumps(params, sort_keys=True, default=str))
         if key in self._col.findings:
             old = self._col.findings[key]
@@ -125,6 +128,10 @@ class Ctx:
     def base_ids(self) -> list[str]:
         """Ids of every fact the consult asserted (not derived, not phases)."""
         return list(self._col.base_ids)
+
+    def base(self, kind: str) -> list[dict]:
+        """The consult's own facts of one kind (read in a consequent, never matched: no callback)."""
+        return [f for f in self._col.base if f["kind"] == kind]
 
     def derived_of(self, kind: str) -> list[dict]:
         """Derived facts of one kind concluded so far in this evaluation."""
@@ -214,6 +221,7 @@ class LadderRules:
         sid = f"e{next(self._sids)}"
         col = _Collector(self.knowledge)
         col.base_ids = [f["id"] for f in facts]
+        col.base = facts
         _collectors[sid] = col
         try:
             if facts:  # one batch: each engine call costs a JSON round trip

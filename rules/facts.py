@@ -93,8 +93,13 @@ def check(name: str, value: Any, knowledge: Knowledge) -> Any:
     return int(value) if kind == "int" else value
 
 
+FIRST_LINE_CLASSES = ("gabapentinoid", "snri", "tca")
+TRIAL_DETAILS = {"dose": "dose", "doses_per_day": "dpd", "weeks": "weeks", "weeks_at_max": "weeks_at_max"}
+
+
 def engine_facts(answers: dict[str, Any], knowledge: Knowledge) -> list[dict]:
-    """The engine's view of a consult. Subjects with no answer yet are asserted as unknown."""
+    """The engine's view of a consult. Subjects with no answer yet are asserted as unknown (absent
+    and "unknown" alike are *not known*, never "no")."""
     facts: list[dict] = []
 
     def add(kind: str, fid: str, src: list[str], **fields: Any) -> None:
@@ -104,33 +109,60 @@ def engine_facts(answers: dict[str, Any], knowledge: Knowledge) -> list[dict]:
         add("age", "age", ["age"], known=True, years=answers["age"])
     else:
         add("age", "age", [], known=False)
+    # The [L1]/[L2] bands are creatinine clearance; eGFR stands in only when no clearance is given,
+    # and the rules then say that the band rests on eGFR.
     if "crcl" in answers:
-        add("renal", "renal", ["crcl"], known=True, crcl=answers["crcl"])
+        add("renal", "renal", ["crcl"], known=True, crcl=answers["crcl"], basis="crcl")
+    elif "egfr" in answers:
+        add("renal", "renal", ["egfr"], known=True, crcl=answers["egfr"], basis="egfr")
     else:
         add("renal", "renal", [], known=False)
-    for name in ("pain_pattern", "weakness_fatigue", "combination", "diabetes", "b12", "paraprotein"):
+    for name in ("pain_pattern", "focal_cause", "weakness_fatigue", "falls", "hepatic", "diabetes", "b12",
+                 "paraprotein"):
         add(name, name, [name], value=answers.get(name, "unknown"))
+    for name in ("hba1c", "b12_level"):
+        if name in answers:
+            add(name, name, [name], value=answers[name])
 
+    combo = {"value": answers.get("combination", "unknown"),
+             "outcome": answers.get("combination.outcome", "unknown")}
+    if "combination.agents" in answers:
+        classes = {knowledge.agents[a]["class"] for a in answers["combination.agents"]}
+        seed = "gabapentinoid" in classes and bool(classes & {"snri", "tca"})
+        combo.update(agents=",".join(answers["combination.agents"]), pair="seed" if seed else "other")
+    else:
+        combo["pair"] = "unknown"
+    if "combination.weeks" in answers:
+        combo["weeks"] = answers["combination.weeks"]
+    add("combination", "combination", ["combination", "combination.agents", "combination.weeks",
+                                       "combination.outcome"], **combo)
+
+    # Present flags one fact each; the flags not yet checked in one fact (one rule firing lists them).
     flags = red_flag_answers(answers, knowledge)
-    src = [n for n in answers if n.startswith("flag.") or n == "red_flags"]
-    present = sorted(f for f, v in flags.items() if v == "yes")
-    status = "present" if present else ("none" if flags and all(v == "no" for v in flags.values())
-                                        and len(flags) == len(knowledge.red_flags) else "unknown")
-    add("red_flags", "red_flags", src, status=status)
-    for flag in present:
-        add("red_flag", f"red_flag.{flag}", [f"flag.{flag}", "red_flags"], flag=flag)
+    unknown = [flag for flag in knowledge.red_flags if flags.get(flag, "unknown") == "unknown"]
+    add("red_flags", "red_flags", [n for n in answers if n.startswith("flag.")] + ["red_flags"],
+        unknown=",".join(unknown))
+    for flag in knowledge.red_flags:
+        if flags.get(flag) == "yes":
+            add("red_flag", f"red_flag.{flag}", [f"flag.{flag}", "red_flags"], flag=flag, value="yes")
 
     for agent, spec in knowledge.agents.items():
         prefix = f"trial.{agent}."
         given = {n[len(prefix):]: v for n, v in answers.items() if n.startswith(prefix)}
-        if not given:
+        if not given and spec["class"] not in FIRST_LINE_CLASSES:
             continue
-        details = {k: v for k, v in given.items() if k in ("dose", "doses_per_day", "weeks", "weeks_at_max")}
-        tried = given.get("tried", "yes" if details or "outcome" in given else "unknown")
-        fields = {"agent": agent, "cls": spec["class"], "tried": tried, "outcome": given.get("outcome", "unknown")}
+        details = {k: v for k, v in given.items() if k in TRIAL_DETAILS}
+        implied = details or "outcome" in given or "adverse" in given or "max_tolerated" in given
+        tried = given.get("tried", "yes" if implied else "unknown")
+        fields = {"agent": agent, "cls": spec["class"], "tried": tried, "outcome": given.get("outcome", "unknown"),
+                  "current": given.get("current", "unknown"), "max_tolerated": given.get("max_tolerated", "unknown")}
         if tried == "yes":
-            fields.update({("dpd" if k == "doses_per_day" else k): v for k, v in details.items()})
+            fields.update({TRIAL_DETAILS[k]: v for k, v in details.items()})
         add("trial", f"trial.{agent}", [prefix + k for k in given], **fields)
+        if tried == "yes":
+            for effect in given.get("adverse", []):
+                add("adverse", f"adverse.{agent}.{effect}", [prefix + "adverse"], agent=agent, cls=spec["class"],
+                    effect=effect)
     return facts
 
 

@@ -104,11 +104,13 @@ def _live(service, chat_id):
 
 def test_regression_unknown_to_a_detail_question_keeps_the_drug_tried(service):
     """'unknown' to the dose question was read as 'gabapentin unknown': tried flipped to unknown."""
-    for text in ("gabapentin yes", "unknown", "unknown"):       # dose unknown, then effect unknown
+    # dose, doses a day, weeks, weeks at the highest dose unknown; then the effect unknown
+    for text in ("gabapentin yes", "unknown", "unknown", "unknown", "unknown", "unknown"):
         service.handle("test", "u", text)
     live = _live(service, "u")
     assert live["trial.gabapentin.tried"] == "yes"
-    assert "trial.gabapentin.dose" not in live
+    for detail in ("dose", "doses_per_day", "weeks", "weeks_at_max"):
+        assert f"trial.gabapentin.{detail}" not in live
     assert live["trial.gabapentin.outcome"] == "unknown"
 
 

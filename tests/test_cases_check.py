@@ -105,3 +105,51 @@ def test_a_copy_of_the_shipped_cases_with_one_removed_reports_the_gap(tmp_path, 
     code, out = run(capsys, "--dir", str(tmp_path))
     assert code == 1
     assert code_name in next(line for line in out.splitlines() if line.startswith("Finding codes no case"))
+
+
+# -- the narrative must not contradict the facts ----------------------------------------------------
+NARRATED = """
+title = "t"
+narrative = \"\"\"{narrative}\"\"\"
+turns = ["x"]
+[facts]
+age = 58
+"trial.duloxetine.tried" = "yes"
+"trial.duloxetine.dose" = 30
+"trial.duloxetine.weeks" = 8
+"trial.tca.tried" = "{tca}"
+"trial.tca.weeks" = 8
+"trial.tca.weeks_at_max" = 2
+"trial.tca.max_tolerated" = "yes"
+"flag.areflexia" = "{areflexia}"
+[expect]
+fires = ["TRIAL_UNDERDOSED"]
+absent = []
+"""
+HONEST = ("A 58-year-old. Duloxetine 30 mg daily for eight weeks. Amitriptyline was raised until side effects "
+          "stopped further increases, then taken for 8 weeks. No red flags.")
+
+
+def _check(tmp_path, narrative, tca="yes", areflexia="no"):
+    (tmp_path / "case.toml").write_text(NARRATED.format(narrative=narrative, tca=tca, areflexia=areflexia))
+    report = check_cases(tmp_path)
+    return report.cases[0].problems
+
+
+def test_regression_a_narrative_that_agrees_with_its_facts_passes(tmp_path):
+    assert _check(tmp_path, HONEST) == []
+
+
+@pytest.mark.parametrize("narrative,kwargs,expected", [
+    (HONEST.replace("58-year-old", "68-year-old"), {}, "the age 68"),
+    (HONEST.replace("for eight weeks", "for twelve weeks"), {}, "'for twelve weeks'"),
+    (HONEST, {"tca": "no"}, "TCA reads as given"),
+    (HONEST.replace("Amitriptyline was", "No amitriptyline was"), {}, "TCA reads as not given"),
+    (HONEST.replace("raised until side effects stopped further increases", "taken at the highest dose reached"),
+     {}, "highest dose reached"),
+    (HONEST, {"areflexia": "yes"}, "says no red flags"),
+    (HONEST + " Gabapentin 600 mg tid helped.", {}, "names gabapentin"),
+])
+def test_a_narrative_that_contradicts_its_facts_is_rejected(tmp_path, narrative, kwargs, expected):
+    problems = _check(tmp_path, narrative, **kwargs)
+    assert any(expected in p for p in problems), problems

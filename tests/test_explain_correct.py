@@ -10,8 +10,10 @@ from neuroladder.bot.console import ConsoleChat
 from neuroladder.bot.service import Service
 from neuroladder.bot.store import Store
 
-WORKED_UP = ("duloxetine 60 mg no benefit; never had a TCA; combination tried; diffuse pain in both feet; "
-             "58 yo; eGFR 80; no diabetes; b12 normal; spep normal; no red flags")
+FIRST = "gabapentin 400 mg tid, 3 months incl 8 weeks at max, no help"
+WORKED_UP = ("duloxetine 60 mg for 8 weeks no benefit; never had a TCA; never tried pregabalin; combination tried; "
+             "diffuse pain in both feet; 58 yo; eGFR 80; no diabetes; b12 normal; spep normal; no red flags")
+COMBINATION_EFFECT = "no benefit"   # the intake's next question: the combination's effect
 
 
 @pytest.fixture
@@ -43,8 +45,9 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_correction_changes_the_advice_and_leaves_nothing_stale(chat):
-    chat.send("gabapentin 1200 mg/day in divided doses, 3 months, no help")
+    chat.send(FIRST)
     chat.send(WORKED_UP)
+    chat.send(COMBINATION_EFFECT)
     before = consult_of(chat).evaluate()
     assert any(f.code == "TRIAL_UNDERDOSED" and f.params["agent"] == "gabapentin" for f in before.findings)
     assert "STEP4_REFERRAL" not in before.codes()
@@ -63,8 +66,9 @@ def test_correction_changes_the_advice_and_leaves_nothing_stale(chat):
 
 
 def test_how_lists_exactly_the_rules_and_facts_that_fired(chat):
-    chat.send("gabapentin 1200 mg/day in divided doses, 3 months, no help")
+    chat.send(FIRST)
     chat.send(WORKED_UP)
+    chat.send(COMBINATION_EFFECT)
     chat.send("actually gabapentin was 2400 mg/day")
     consult = consult_of(chat)
     ev = consult.evaluate()
@@ -111,8 +115,9 @@ def test_contradiction_is_asked_never_resolved_silently(chat):
 
 
 def test_export_note_every_recommendation_has_a_source(chat, tmp_path):
-    chat.send("gabapentin 2400 mg/day tid 3 months no help")
+    chat.send("gabapentin 2400 mg/day tid 3 months incl 8 weeks at max, no help")
     chat.send(WORKED_UP)
+    chat.send(COMBINATION_EFFECT)
     [reply] = chat.send("/export")
     [note] = reply.attachments
     assert note.filename.endswith(".md")
@@ -127,7 +132,7 @@ def test_export_note_every_recommendation_has_a_source(chat, tmp_path):
 
 
 def test_ladder_png_for_every_state_and_model_follows_the_correction(chat):
-    steps = ["gabapentin 1200 mg/day divided, no help", WORKED_UP, "actually gabapentin was 2400 mg/day"]
+    steps = [FIRST, WORKED_UP, COMBINATION_EFFECT, "actually gabapentin was 2400 mg/day"]
     states = []
     for step in [None, *steps]:
         if step:
@@ -138,6 +143,6 @@ def test_ladder_png_for_every_state_and_model_follows_the_correction(chat):
         assert width > 400 and height > 600 and len(picture.data) > 10_000
         rung = next(r for r in consult_of(chat).ladder_model() if r.id == "gabapentinoid")
         states.append(rung.state)
-    assert states == ["not_tried", "inadequate", "inadequate", "done"]
+    assert states == ["unknown", "inadequate", "inadequate", "inadequate", "done"]
     step4 = next(r for r in consult_of(chat).ladder_model() if r.id == "step4")
     assert step4.state == "recommended"

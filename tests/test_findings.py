@@ -7,6 +7,7 @@ trial is never adequate, strong opioids only with Step 4, every finding sourced.
 from __future__ import annotations
 
 import copy
+import json
 import tomllib
 from pathlib import Path
 
@@ -23,7 +24,7 @@ RULES = LadderRules(KNOWLEDGE)
 EXAMPLES = tomllib.loads((Path(__file__).parent / "finding_examples.toml").read_text(encoding="utf-8"))
 BASES = EXAMPLES.pop("base")
 FIRST_LINE = [a for a, spec in KNOWLEDGE.agents.items() if spec["class"] in ("gabapentinoid", "snri", "tca")]
-STEP4_ONLY = {"STEP4_REFERRAL", "STRONG_OPIOIDS_LAST_RESORT", "CBT_PHYSIO", "GOAL_FUNCTION"}
+STEP4_ONLY = {"STEP4_REFERRAL", "STRONG_OPIOIDS_LAST_RESORT"}
 
 
 def facts_of(example: dict) -> dict:
@@ -86,12 +87,35 @@ OPEN_RUNGS = {
     "TCA 3 weeks": {"trial.tca.weeks": 3, "trial.tca.weeks_at_max": 1, "trial.tca.outcome": "no_benefit"},
     "TCA 8 weeks, 1 at max": {"trial.tca.weeks": 8, "trial.tca.weeks_at_max": 1},
     "TCA duration unknown": {"trial.tca.tried": "yes"},
+    "TCA 10-25 mg, maximum tolerated not known": {"trial.tca.dose": 25, "trial.tca.weeks": 8,
+                                                   "trial.tca.weeks_at_max": 4, "trial.tca.outcome": "no_benefit"},
+    "TCA 25 mg, not raised to the maximum tolerated": {"trial.tca.dose": 25, "trial.tca.weeks": 8,
+                                                       "trial.tca.weeks_at_max": 4, "trial.tca.max_tolerated": "no"},
+    "gabapentin 2400 mg for 10 days": {"trial.gabapentin.weeks": 1.4, "trial.gabapentin.weeks_at_max": 1.4},
+    "duloxetine 60 mg for 2 weeks": {"trial.duloxetine.weeks": 2},
+    "duloxetine duration unknown": {"trial.duloxetine.weeks": None},
+    "gabapentin doses a day unknown": {"trial.gabapentin.doses_per_day": None},
+    "gabapentin weeks at the maximum unknown": {"trial.gabapentin.weeks_at_max": None},
+    "pregabalin 3 weeks": {"trial.pregabalin.dose": 300, "trial.pregabalin.weeks": 3,
+                           "trial.pregabalin.outcome": "no_benefit"},
+    "combination tried, effect unknown": {"combination.outcome": None},
+    "combination was SNRI + TCA": {"combination.agents": ["duloxetine", "tca"]},
+    "B12 near the cut-off": {"b12": None, "b12_level": 180},
+    "HbA1c 8.4% though called controlled": {"diabetes": "controlled", "hba1c": 8.4},
+    "HbA1c 7.5%, target not stated": {"diabetes": "unknown", "hba1c": 7.5},
+    "older, pregabalin with dizziness and falls": {"age": 77, "trial.pregabalin.dose": 300, "trial.pregabalin.weeks": 6,
+                                                   "trial.pregabalin.outcome": "no_benefit",
+                                                   "trial.pregabalin.adverse": ["dizziness", "falls"]},
+    "not known whether duloxetine was tried": {"trial.duloxetine.tried": "unknown", "trial.duloxetine.dose": None,
+                                               "trial.duloxetine.weeks": None, "trial.duloxetine.outcome": None},
     "gabapentin dose unknown": {"trial.gabapentin.dose": None},
     "duloxetine effect unknown": {"trial.duloxetine.outcome": "unknown"},
     "gabapentin above the renal maximum": {"crcl": 35},
-    "no gabapentinoid": {"trial.gabapentin.tried": "no", "trial.gabapentin.dose": None,
+    "no gabapentinoid": {"trial.gabapentin.tried": "no", "trial.gabapentin.dose": None, "trial.gabapentin.weeks": None,
+                         "trial.gabapentin.weeks_at_max": None, "trial.pregabalin.tried": "no",
                          "trial.gabapentin.doses_per_day": None, "trial.gabapentin.outcome": None},
     "only venlafaxine (seed silent)": {"trial.duloxetine.tried": "no", "trial.duloxetine.dose": None,
+                                       "trial.duloxetine.weeks": None,
                                        "trial.duloxetine.outcome": None, "trial.venlafaxine.dose": 225},
     # combination untried or unknown
     "combination not tried": {"combination": "no"},
@@ -110,8 +134,10 @@ OPEN_RUNGS = {
     "paraprotein found": {"paraprotein": "abnormal"},
     "renal function unknown on a gabapentinoid": {"crcl": None},
     # red flags
-    "red flags unchecked": {"red_flags": "unknown"},
-    **{f"red flag {flag}": {"red_flags": [flag]} for flag in KNOWLEDGE.red_flags},
+    "red flags unchecked": {f"flag.{flag}": "unknown" for flag in KNOWLEDGE.red_flags},
+    "one red flag not asked": {"flag.areflexia": None},
+    "red flags unchecked (legacy answer)": {"red_flags": "unknown", **{f"flag.{flag}": None for flag in KNOWLEDGE.red_flags}},
+    **{f"red flag {flag}": {f"flag.{flag}": "yes"} for flag in KNOWLEDGE.red_flags},
     # the drug itself may be the problem
     "elderly, fatigue on gabapentin": {"age": 80, "weakness_fatigue": "yes"},
     "elderly on gabapentin, fatigue not asked": {"age": 80},
@@ -158,7 +184,7 @@ def test_underdosed_trial_is_never_adequate(agent, dose, outcome):
 @pytest.mark.parametrize("weeks,at_max", [(3, 1), (5, 2), (8, 1), (2, 2)])
 def test_short_tca_is_never_adequate(weeks, at_max):
     got = codes({"trial.tca.weeks": weeks, "trial.tca.weeks_at_max": at_max, "trial.tca.outcome": "no_benefit"})
-    assert "TCA_TOO_SHORT" in got and "TRIAL_ADEQUATE" not in got and "EXPECTATIONS" not in got
+    assert "TRIAL_TOO_SHORT" in got and "TRIAL_ADEQUATE" not in got and "EXPECTATIONS" not in got
 
 
 def test_side_effects_are_tolerability_not_adequacy():
@@ -195,13 +221,17 @@ def _value_strategy(name: str, kind):
 
 
 SIMPLE = [n for n in SCHEMA if "\\" not in n]
-TRIAL_PARTS = ["tried", "dose", "doses_per_day", "weeks", "weeks_at_max", "outcome"]
-ALL_NAMES = SIMPLE + [f"trial.{a}.{p}" for a in KNOWLEDGE.agents for p in TRIAL_PARTS]
+TRIAL_PARTS = ["tried", "dose", "doses_per_day", "weeks", "weeks_at_max", "max_tolerated", "outcome", "current",
+               "adverse"]
+FLAG_NAMES = [f"flag.{flag}" for flag in KNOWLEDGE.red_flags]
+ALL_NAMES = SIMPLE + FLAG_NAMES + [f"trial.{a}.{p}" for a in KNOWLEDGE.agents for p in TRIAL_PARTS]
 
 
 def _kind(name: str):
     if name in SCHEMA:
         return SCHEMA[name]
+    if name.startswith("flag."):
+        return SCHEMA[r"flag\.\w+"]
     part = name.rsplit(".", 1)[1]
     return next(k for pattern, k in SCHEMA.items() if pattern.endswith(part))
 
@@ -233,7 +263,9 @@ def _check_principles(answers: dict) -> None:
     for f in ev.findings:
         if f.code in ("TRIAL_UNDERDOSED", "TRIAL_DETAILS_MISSING"):
             inadequate.add(_agent_key(f.params["agent"]))
-        elif f.code == "TCA_TOO_SHORT":
+        elif f.code == "TRIAL_TOO_SHORT":
+            inadequate.add(_agent_key(f.params["agent"]))
+        elif f.code == "TCA_NOT_MAX_TOLERATED":
             inadequate.add("tca")
         elif f.code == "TRIAL_NOT_DIVIDED":
             inadequate.add("gabapentin")
@@ -242,15 +274,20 @@ def _check_principles(answers: dict) -> None:
     # Step 4 only when every first-line trial given is adequate or stopped for side effects,
     # and no cause, red flag, combination or focal option is open.
     if "STEP4_REFERRAL" in got:
-        for agent in inadequate:
+        for agent in inadequate & set(FIRST_LINE):
             assert answers.get(f"trial.{agent}.outcome") == "side_effects", agent
         assert not got & {"RED_FLAGS_NEUROLOGY", "RED_FLAGS_UNKNOWN", "CIDP_IMMUNOTHERAPY", "RENAL_DOSE_EXCEEDED",
                           "ELDERLY_GABAPENTIN_WEAKNESS", "ELDERLY_GABAPENTIN_ASK", "RENAL_FUNCTION_UNKNOWN",
                           "CAUSE_DIABETES_UNCONTROLLED", "CAUSE_DIABETES_UNCHECKED", "CAUSE_B12_DEFICIENT",
                           "CAUSE_B12_UNCHECKED", "CAUSE_PARAPROTEIN", "CAUSE_PARAPROTEIN_UNCHECKED",
                           "GABAPENTINOID_NOT_TRIED", "ANTIDEPRESSANT_NOT_TRIED", "COMBINATION_NOT_TRIED",
-                          "COMBINATION_UNKNOWN", "FOCAL_CAPSAICIN8", "PAIN_PATTERN_UNKNOWN", "TRIAL_RESPONDING"}
-        assert answers.get("combination") == "yes"
+                          "COMBINATION_UNKNOWN", "FOCAL_CAPSAICIN8", "PAIN_PATTERN_UNKNOWN", "TRIAL_RESPONDING",
+                          "RED_FLAG_URGENT", "ELDERLY_DRUG_REVIEW", "HBA1C_TARGET_ASK", "B12_BORDERLINE",
+                          "CLASS_TRIAL_UNKNOWN", "STRONG_OPIOID_ON_BOARD", "TCA_NOT_MAX_TOLERATED"}
+        # Combination tried and failed - or not feasible (no gabapentinoid can be given).
+        assert answers.get("combination") == "yes" or "COMBINATION_NOT_FEASIBLE" in got
+        if answers.get("combination") == "yes":
+            assert answers.get("combination.outcome") in ("no_benefit", "partial", "waned", "side_effects")
         if answers.get("pain_pattern") == "focal":
             trials = {f["id"]: f for f in ev.base.values() if f["kind"] == "trial"}
             assert trials.get("trial.capsaicin8", {}).get("tried") == "yes"
@@ -269,15 +306,16 @@ def test_principles_hold_near_the_refractory_patient(answers):
 
 
 # -- sources -------------------------------------------------------------------------------------------------
+SAYS_NO_SOURCE = ("no numbered source", "not a numbered source", "clinical judgement")
+
+
 def test_every_finding_declares_a_source_that_exists():
-    labels = {spec["sources"][0] for spec in KNOWLEDGE.thresholds.values() if isinstance(spec, dict) and "sources" in spec}
-    labels |= {band["sources"][0] for bands in KNOWLEDGE.thresholds["renal"].values() for band in bands}
     for code, spec in KNOWLEDGE.findings.items():
-        assert spec["sources"], f"{code} has no source"
+        assert spec["sources"] or any(w in spec["text"] for w in SAYS_NO_SOURCE), f"{code} has no source"
         for source in spec["sources"]:
-            keys = labels if source == "{label}" else {source}
-            for key in keys:
-                assert key in KNOWLEDGE.sources, f"{code}: source {key!r} is not in rules/sources.toml"
+            if source.startswith("{"):
+                continue  # filled by the rule; checked on every concluded finding below
+            assert source in KNOWLEDGE.sources, f"{code}: source {source!r} is not in rules/sources.toml"
 
 
 def test_every_concluded_finding_cites_known_sources():
@@ -285,7 +323,7 @@ def test_every_concluded_finding_cites_known_sources():
     for code, kinds in EXAMPLES.items():
         for example in kinds["fires"]:
             for f in evaluate(facts_of(example)).findings:
-                assert f.sources, f.code
+                assert f.sources or any(w in f.text for w in SAYS_NO_SOURCE), f.code
                 assert set(f.sources) <= set(KNOWLEDGE.sources), (f.code, f.sources)
                 for source in f.sources:
                     assert f"[{source}" in f.text or f"{source}]" in f.text or f", {source}" in f.text, (f.code, source)
@@ -298,3 +336,25 @@ def test_findings_have_summary_step_and_severity():
         assert spec["severity"] in ("critical", "warning", "info"), code
         assert spec["step"] in KNOWLEDGE.steps, code
         assert 0 < len(spec["summary"]) < 140, code
+
+
+# -- order independence over random consults, every fact kind included -----------------------------------
+def _signature(evaluation) -> list[tuple]:
+    return sorted((f.code, json.dumps(f.params, sort_keys=True, default=str), f.text, tuple(f.sources))
+                  for f in evaluation.findings)
+
+
+@SLOW
+@given(consults, st.data())
+def test_findings_do_not_depend_on_fact_order(answers, data):
+    facts = engine_facts(answers, KNOWLEDGE)
+    shuffled = data.draw(st.permutations(facts), label="engine facts")
+    assert _signature(RULES.evaluate(shuffled)) == _signature(RULES.evaluate(facts))
+
+
+@SLOW
+@given(near_refractory, st.data())
+def test_findings_near_the_refractory_patient_do_not_depend_on_fact_order(answers, data):
+    facts = engine_facts(answers, KNOWLEDGE)
+    shuffled = data.draw(st.permutations(facts), label="engine facts")
+    assert _signature(RULES.evaluate(shuffled)) == _signature(RULES.evaluate(facts))

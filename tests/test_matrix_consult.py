@@ -39,7 +39,8 @@ async def test_two_clinicians_consult_in_an_encrypted_room(synapse, clinicians, 
     assert "<ol><li>Yes</li>" in welcome.formatted_body
     # Bob answers by number, Alice by free text.
     await turn(bob, "1", "Noted: gabapentin tried")
-    effect = await turn(alice, "gabapentin 1800 mg/d x 3 mo", "1. No benefit")
+    # (doses a day, weeks and weeks at the maximum given too: the intake asks for each [L4])
+    effect = await turn(alice, "gabapentin 600 mg tid x 3 mo incl 8 weeks at max", "1. No benefit")
     [menu] = [e for e in effect if "1. No benefit" in e.body]
     # Bob answers the effect question by reacting with 1️⃣ (an encrypted reaction).
     reaction = await bob.react(room, menu.event_id, KEYCAP_1)
@@ -77,7 +78,7 @@ async def test_two_clinicians_consult_in_an_encrypted_room(synapse, clinicians, 
                      "where t.direction = 'in' order by t.id")
     assert {r[0] for r in rows} == {room}
     assert [(r[1], r[2]) for r in rows] == [
-        (alice.user_id, "/start"), (bob.user_id, "gabapentin yes"), (alice.user_id, "gabapentin 1800 mg/d x 3 mo"),
+        (alice.user_id, "/start"), (bob.user_id, "gabapentin yes"), (alice.user_id, "gabapentin 600 mg tid x 3 mo incl 8 weeks at max"),
         (bob.user_id, "gabapentin no benefit"), (alice.user_id, "pregabalin no"),
         (bob.user_id, "duloxetine 60 mg daily for 8 weeks, no help"), (alice.user_id, "/summary"),
         (alice.user_id, "/ladder"), (bob.user_id, "/export")]

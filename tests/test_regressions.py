@@ -10,7 +10,7 @@ def test_engine_parse_error_204_on_exponent_floats():
     k = load_knowledge()
     ev = LadderRules(k).evaluate(engine_facts({"trial.gabapentin.dose": 0.00001, "trial.tca.weeks": 1e-7,
                                                "crcl": 1e-5 + 60}, k))
-    assert "TRIAL_UNDERDOSED" in ev.codes() and "TCA_TOO_SHORT" in ev.codes()
+    assert "TRIAL_UNDERDOSED" in ev.codes() and "TRIAL_TOO_SHORT" in ev.codes()
 
 
 def test_failed_turn_inside_a_channel_transaction_leaves_no_partial_writes(tmp_path, monkeypatch):

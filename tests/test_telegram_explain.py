@@ -21,9 +21,11 @@ from telegram_helpers import query, running_bot, tg_settings
 pytest_plugins = ["telegram_fixtures"]
 
 CHAT = 111
-FIRST = "gabapentin 1200 mg/day in divided doses, 3 months, no help"
-WORKED_UP = ("duloxetine 60 mg no benefit; never had a TCA; never tried pregabalin; combination tried; "
+FIRST = "gabapentin 400 mg tid, 3 months incl 8 weeks at max, no help"
+WORKED_UP = ("duloxetine 60 mg for 8 weeks no benefit; never had a TCA; never tried pregabalin; combination tried; "
              "diffuse pain in both feet; 58 yo; eGFR 80; no diabetes; b12 normal; spep normal; no red flags")
+COMBINATION_EFFECT = "no benefit"   # the intake asks the combination's effect, then the B12 level
+B12_LEVEL = "320"
 CORRECTION = "actually gabapentin was 2400 mg/day"
 TK = Toolkit.load(load_knowledge())
 
@@ -120,9 +122,11 @@ async def test_correction_how_and_undo_twice_on_telegram(standin: BotAPIStandIn,
         shown = texts(await say(standin, tg_db, FIRST))
         assert "gabapentin trial not adequate: 1200 of 2400 mg/day" in shown, shown
         picture_then = the_photo(standin, await say(standin, tg_db, "/ladder"))
-        shown = texts(await say(standin, tg_db, WORKED_UP))
+        await say(standin, tg_db, WORKED_UP)
+        await say(standin, tg_db, COMBINATION_EFFECT)
+        shown = texts(await say(standin, tg_db, B12_LEVEL))
         assert "Consult summary" in shown and "Under-dosed trial" in shown  # finished: the note follows
-        worked_up = turn_id(tg_db, WORKED_UP)
+        worked_up = turn_id(tg_db, B12_LEVEL)
         assert gabapentin(tg_db, "TRIAL_UNDERDOSED", worked_up)
 
         # The correction: what changed, and the under-dosed finding gone.
@@ -155,9 +159,11 @@ async def test_correction_how_and_undo_twice_on_telegram(standin: BotAPIStandIn,
         shown = texts(await say(standin, tg_db, f"/how {number}"))
         assert f'you wrote: "{CORRECTION}"' in shown and "rule trial_adequate" in shown, shown
 
-        # /undo twice: the findings of two answers earlier, and the same picture as then.
+        # /undo back to the first answer: its findings, and the same picture as then.
         shown = texts(await say(standin, tg_db, "/undo"))
         assert "Took back the last answer." in shown and "Restored: gabapentin 1200 mg/day" in shown, shown
+        for _ in (B12_LEVEL, COMBINATION_EFFECT):
+            await say(standin, tg_db, "/undo")
         shown = texts(await say(standin, tg_db, "/undo"))
         assert "Took back the last answer." in shown and "Taken back: pregabalin not tried" in shown, shown
         assert standin.buttons(standin.last_bot_message(CHAT))  # the intake's question is open again
@@ -173,7 +179,7 @@ async def test_correction_how_and_undo_twice_on_telegram(standin: BotAPIStandIn,
 
 async def test_export_ladder_and_how_button_after_the_correction(standin: BotAPIStandIn, tg_db):
     async with running_bot(tg_settings(standin, tg_db), Service, standin):
-        for text in ("/start", FIRST, WORKED_UP, CORRECTION):
+        for text in ("/start", FIRST, WORKED_UP, COMBINATION_EFFECT, B12_LEVEL, CORRECTION):
             await say(standin, tg_db, text)
 
         # /export: a Markdown document, a source number on every recommendation.

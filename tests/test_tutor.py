@@ -110,7 +110,7 @@ def test_a_session_of_three_cases_is_graded_scored_and_shown_by_stats(service, t
     # Stop: back to the consultation as it was; the tutoring answers never became its facts.
     out = shown(chat.send("/tutor stop"))
     assert "Back to consultation mode" in out
-    assert "Gabapentin: what was the effect?" in out                       # its open question again
+    assert "Gabapentin: how many weeks in total?" in out                   # its open question again
     out = shown(chat.send("/summary"))
     assert "gabapentin 1800 mg/day" in out
     assert "duloxetine 30" not in out and "TCA 8 weeks" not in out

@@ -1,6 +1,8 @@
 """Step 4, and only then: referral to a pain specialist or multidisciplinary centre [1] for spinal
-cord stimulation or high-frequency rTMS [2]; strong opioids only as a last resort [2]; CBT and
-physical therapy [1]; realistic expectations [7, 5].
+cord stimulation or high-frequency rTMS [2]; strong opioids only as a last resort [2], contested
+and specialist-led. CBT and physical therapy [1] and realistic goals [7, 5] as soon as an adequate
+trial has failed on any rung. A strong opioid already taken while earlier rungs are open is said
+so, with no escalation.
 
 Nothing past the ladder while any earlier rung is open (clinical notes, principle 1).
 """
@@ -9,6 +11,8 @@ from durable.lang import c, m, none, when_all
 from ..engine import any_of, consequent, phase
 
 STEP4_CODES = ("STEP4_REFERRAL", "STRONG_OPIOIDS_LAST_RESORT", "CBT_PHYSIO", "GOAL_FUNCTION")
+# An adequate trial that failed on efficacy establishes resistance on its rung.
+FAILED = ("no_benefit", "partial", "waned")
 
 
 def define(k):
@@ -29,11 +33,25 @@ def define(k):
         opened = ctx.derived_of("open")
         if not opened:
             return
-        rungs = sorted({d["fact"]["rung"] for d in opened})
+        named = {d["fact"]["trial"] for d in opened if "trial" in d["fact"]}
+        rungs = sorted({d["fact"]["rung"] for d in opened if d["fact"].get("class_of", "") not in named})
         ctx.finding_because("STEP4_NOT_YET", [d["fact"]["id"] for d in opened], open="; ".join(rungs))
 
-    @when_all(phase("conclude"), c.s << (m.kind == "status") & (m.ok == True) &
-              any_of("outcome", ("no_benefit", "partial")))
-    @consequent("realistic_expectations")
-    def realistic_expectations(ctx):
+    @when_all(phase("conclude"), c.t << (m.kind == "trial") & (m.cls == "opioid_strong") & (m.tried == "yes")
+              & (m.current != "no"))
+    @consequent("strong_opioid_already")
+    def strong_opioid_already(ctx):
+        opened = ctx.derived_of("open")
+        if not opened:
+            return  # Step 4 reached: STRONG_OPIOIDS_LAST_RESORT speaks for it
+        t = ctx.fact("t")
+        dose = f" {t['dose']:g} mg/day" if "dose" in t else ""
+        ctx.finding("STRONG_OPIOID_ON_BOARD", "t", agent=k.agent_label(t["agent"]), dose=dose)
+
+    @when_all(phase("conclude"), c.s << (m.kind == "status") & (m.ok == True) & (m.how == "adequate") &
+              any_of("outcome", FAILED))
+    @consequent("resistance_on_a_rung")
+    def resistance_on_a_rung(ctx):
         ctx.finding("EXPECTATIONS", "s")
+        ctx.finding("CBT_PHYSIO", "s")
+        ctx.finding("GOAL_FUNCTION", "s")

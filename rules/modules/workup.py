@@ -3,50 +3,152 @@
 Uncontrolled diabetes, vitamin B12 deficiency, monoclonal gammopathy and CIDP make neuropathy
 more refractory; CIDP needs immunotherapy rather than symptomatic treatment. While any is
 unchecked or present, the pain is not called treatment-resistant (clinical notes, principle 3).
+HbA1c is judged as [L8] says, a serum B12 level as [L9] says; a treated deficiency is not open.
+Red flags are judged one by one; an asymmetric pattern with a known focal cause is not a flag.
 """
-from durable.lang import c, m, when_all
+from durable.lang import c, m, none, when_all
 
 from ..engine import any_of, consequent, phase
 
-# fact kind -> {value: (finding code, open rung)}
-CAUSES = {
-    "diabetes": {"uncontrolled": ("CAUSE_DIABETES_UNCONTROLLED", "glycaemic control"),
-                 "unknown": ("CAUSE_DIABETES_UNCHECKED", "diabetes check")},
-    "b12": {"low": ("CAUSE_B12_DEFICIENT", "B12 replacement"),
-            "unknown": ("CAUSE_B12_UNCHECKED", "B12 check")},
-    "paraprotein": {"abnormal": ("CAUSE_PARAPROTEIN", "monoclonal gammopathy work-up"),
-                    "unknown": ("CAUSE_PARAPROTEIN_UNCHECKED", "monoclonal gammopathy screen")},
-}
 CIDP_FLAGS = ("cidp", "demyelinating")
+URGENT_FLAGS = ("rapid_course", "motor_deficit")
+KNOWN_FOCAL_CAUSES = ("postherpetic", "post_surgical", "entrapment", "post_traumatic")
+
+
+def _known_focal_cause():
+    return (m.kind == "focal_cause") & any_of("value", KNOWN_FOCAL_CAUSES)
 
 
 def define(k):
-    for kind, outcomes in CAUSES.items():
-        for value, (code, rung) in outcomes.items():
-            _cause_rule(kind, value, code, rung)
+    _glycaemia(k)
+    _b12(k)
+    _paraprotein()
+    _red_flags(k)
 
-    @when_all(phase("ladder"), c.f << (m.kind == "red_flag"))
-    @consequent("red_flag_present")
-    def red_flag_present(ctx):
-        flag = ctx.fact("f")["flag"]
-        ctx.finding("RED_FLAGS_NEUROLOGY", "f", flag=k.red_flags[flag])
-        ctx.derive("open", "f", rung="neurology review of red flags")
 
-    @when_all(phase("ladder"), c.f << (m.kind == "red_flag") & any_of("flag", CIDP_FLAGS))
-    @consequent("cidp_features")
-    def cidp_features(ctx):
-        ctx.finding("CIDP_IMMUNOTHERAPY", "f", flag=k.red_flags[ctx.fact("f")["flag"]])
+def _open(ctx, code, rung, *matched, **params):
+    ctx.finding(code, *matched, **params)
+    ctx.derive("open", *matched, rung=rung)
 
-    @when_all(phase("ladder"), c.f << (m.kind == "red_flags") & (m.status == "unknown"))
-    @consequent("red_flags_unchecked")
-    def red_flags_unchecked(ctx):
-        ctx.finding("RED_FLAGS_UNKNOWN", "f")
-        ctx.derive("open", "f", rung="red-flag check")
+
+def _hba1c_words(k, value):
+    h = k.thresholds["hba1c"]
+    return f"HbA1c {value:g}% ({(value - h['mmol_offset']) * h['mmol_factor']:.0f} mmol/mol)"
+
+
+def _glycaemia(k):
+    h = k.thresholds["hba1c"]
+
+    @when_all(phase("ladder"), c.f << (m.kind == "diabetes") & (m.value == "uncontrolled"))
+    @consequent("diabetes_uncontrolled")
+    def diabetes_uncontrolled(ctx):
+        _open(ctx, "CAUSE_DIABETES_UNCONTROLLED", "glycaemic control", "f", hba1c="", srcs="")
+
+    # At or above 8% diabetes is not controlled [L8], whatever the answer to "controlled?".
+    @when_all(phase("ladder"), c.h << (m.kind == "hba1c") & (m.value >= h["uncontrolled_from"]),
+              c.f << (m.kind == "diabetes") & (m.value != "uncontrolled"))
+    @consequent("hba1c_uncontrolled")
+    def hba1c_uncontrolled(ctx):
+        words = _hba1c_words(k, ctx.fact("h")["value"])
+        _open(ctx, "CAUSE_DIABETES_UNCONTROLLED", "glycaemic control", "h", "f",
+              hba1c=f" {words}: at or above {h['uncontrolled_from']:g}% diabetes is not controlled [L8].", srcs="L8")
+
+    # 7-8%: whether that is this patient's own target decides; the answer sets controlled/uncontrolled.
+    @when_all(phase("ladder"),
+              c.h << (m.kind == "hba1c") & (m.value >= h["target_from"]) & (m.value < h["uncontrolled_from"]),
+              c.f << (m.kind == "diabetes") & (m.value == "unknown"))
+    @consequent("hba1c_target_ask")
+    def hba1c_target_ask(ctx):
+        _open(ctx, "HBA1C_TARGET_ASK", "glycaemic target", "h", "f", hba1c=_hba1c_words(k, ctx.fact("h")["value"]))
+
+    @when_all(phase("ladder"), c.f << (m.kind == "diabetes") & (m.value == "unknown"), none(m.kind == "hba1c"))
+    @consequent("diabetes_unknown")
+    def diabetes_unknown(ctx):
+        _open(ctx, "CAUSE_DIABETES_UNCHECKED", "diabetes check", "f")
+
+
+def _b12_words(k, value):
+    return f"B12 {value:g} pmol/L ({value / k.thresholds['b12']['pmol_per_pg']:.0f} pg/mL)"
+
+
+def _b12(k):
+    b = k.thresholds["b12"]
+    not_treated = (m.kind == "b12") & (m.value != "treated")
+
+    @when_all(phase("ladder"), c.f << (m.kind == "b12") & (m.value == "low"))
+    @consequent("b12_low")
+    def b12_low(ctx):
+        _open(ctx, "CAUSE_B12_DEFICIENT", "B12 replacement", "f", level="", srcs="")
+
+    @when_all(phase("ladder"), c.l << (m.kind == "b12_level") & (m.value < b["deficient_below"]),
+              c.f << not_treated & (m.value != "low"))
+    @consequent("b12_level_deficient")
+    def b12_level_deficient(ctx):
+        words = _b12_words(k, ctx.fact("l")["value"])
+        _open(ctx, "CAUSE_B12_DEFICIENT", "B12 replacement", "l", "f",
+              level=f" {words}: below {b['deficient_below']} pmol/L supports deficiency [L9].", srcs="L9")
+
+    @when_all(phase("ladder"),
+              c.l << (m.kind == "b12_level") & (m.value >= b["deficient_below"]) & (m.value < b["borderline_below"]),
+              c.f << not_treated & (m.value != "low"))
+    @consequent("b12_level_borderline")
+    def b12_level_borderline(ctx):
+        _open(ctx, "B12_BORDERLINE", "B12 near the cut-off (MMA or holotranscobalamin)", "l", "f",
+              level=_b12_words(k, ctx.fact("l")["value"]))
+
+    @when_all(phase("ladder"), c.f << (m.kind == "b12") & (m.value == "unknown"), none(m.kind == "b12_level"))
+    @consequent("b12_unknown")
+    def b12_unknown(ctx):
+        _open(ctx, "CAUSE_B12_UNCHECKED", "B12 check", "f")
+
+
+def _paraprotein():
+    for value, code, rung in (("abnormal", "CAUSE_PARAPROTEIN", "monoclonal gammopathy work-up"),
+                              ("unknown", "CAUSE_PARAPROTEIN_UNCHECKED", "monoclonal gammopathy screen")):
+        _cause_rule("paraprotein", value, code, rung)
 
 
 def _cause_rule(kind, value, code, rung):
     @when_all(phase("ladder"), c.f << (m.kind == kind) & (m.value == value))
     @consequent(f"{kind}_{value}")
     def cause(ctx):
-        ctx.finding(code, "f")
-        ctx.derive("open", "f", rung=rung)
+        _open(ctx, code, rung, "f")
+
+
+def _red_flags(k):
+    shown = k.red_flags
+    yes = (m.kind == "red_flag") & (m.value == "yes")
+
+    @when_all(phase("ladder"), c.f << yes & any_of("flag", URGENT_FLAGS))
+    @consequent("red_flag_urgent")
+    def red_flag_urgent(ctx):
+        _open(ctx, "RED_FLAG_URGENT", "urgent neurology review", "f", flag=shown[ctx.fact("f")["flag"]])
+
+    @when_all(phase("ladder"), c.f << yes & (m.flag != "asymmetric"))
+    @consequent("red_flag_present")
+    def red_flag_present(ctx):
+        _open(ctx, "RED_FLAGS_NEUROLOGY", "neurology review of red flags", "f", flag=shown[ctx.fact("f")["flag"]])
+
+    # Post-herpetic, post-surgical, entrapment and post-traumatic pain are asymmetric by nature.
+    @when_all(phase("ladder"), c.f << yes & (m.flag == "asymmetric"), none(_known_focal_cause()))
+    @consequent("red_flag_asymmetric")
+    def red_flag_asymmetric(ctx):
+        _open(ctx, "RED_FLAGS_NEUROLOGY", "neurology review of red flags", "f", flag=shown["asymmetric"])
+
+    @when_all(phase("ladder"), c.f << yes & any_of("flag", CIDP_FLAGS))
+    @consequent("cidp_features")
+    def cidp_features(ctx):
+        ctx.finding("CIDP_IMMUNOTHERAPY", "f", flag=shown[ctx.fact("f")["flag"]])
+
+    # Every flag not yet checked, listed in one finding; an asymmetric pattern with a known focal
+    # cause is no flag, so it is not asked about either.
+    @when_all(phase("ladder"), c.f << (m.kind == "red_flags") & (m.unknown != ""))
+    @consequent("red_flags_unchecked")
+    def red_flags_unchecked(ctx):
+        unknown = ctx.fact("f")["unknown"].split(",")
+        if any(f["value"] in KNOWN_FOCAL_CAUSES for f in ctx.base("focal_cause")):
+            unknown = [flag for flag in unknown if flag != "asymmetric"]
+        if not unknown:
+            return
+        ctx.finding("RED_FLAGS_UNKNOWN", "f", flags="; ".join(k.red_flag_names[flag] for flag in unknown))
+        ctx.derive("open", "f", rung="red-flag check")

@@ -1,0 +1,35 @@
+"""Helpers for consequents that advise starting or raising a drug: the renal-aware target words and
+the older patient's caution [L6]. Read from facts already concluded, so no rule of their own."""
+from __future__ import annotations
+
+CAUTION_CLASSES = ("tca", "snri", "gabapentinoid")
+
+
+def target(ctx, agent: str) -> dict:
+    return next((d["fact"] for d in ctx.derived_of("target") if d["fact"]["agent"] == agent), {})
+
+
+def avoid(ctx, agent: str) -> str:
+    """Why `agent` is to be avoided here ("" when it is not)."""
+    return "; ".join(d["fact"]["why"] for d in ctx.derived_of("avoid") if d["fact"]["agent"] == agent)
+
+
+def older_caution(ctx, classes) -> tuple[str, str]:
+    """The [L6] caution on starting or raising a TCA, SNRI or gabapentinoid at 65+: (text, sources)."""
+    older = ctx.derived_of("older")
+    classes = [c for c in classes if c in CAUTION_CLASSES]
+    if not older or not classes:
+        return "", ""
+    k = ctx.k
+    age = older[0]["fact"]["years"]
+    falls = next((f["value"] for f in ctx.base("falls")), "unknown")
+    parts = []
+    if "tca" in classes:
+        parts.append(k.phrases["older_tca"].format(age=age))
+    if falls == "yes":
+        parts.append(k.phrases["older_falls"])
+    elif falls != "no":
+        parts.append(k.phrases["older_falls_ask"].format(age=age))
+    if not parts:
+        return "", ""
+    return " " + " ".join(parts), "L6"
