@@ -25,7 +25,7 @@ def test_readme_acceptance_consultation(tmp_path):
     assert "[1]" in text
     summary = text[text.index("Consult summary"):]
     assert summary.splitlines()[1].startswith("Next step: ")  # the first screen leads with the next step
-    assert "Still unknown (" in summary and "- renal function" in text
+    assert "Still unknown (" in summary and "- creatinine clearance" in text
     assert "\x1b[" not in text, "plain text when stdin is not a terminal"
     assert "Traceback" not in out.stderr
 

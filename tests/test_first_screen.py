@@ -17,7 +17,7 @@ KNOWLEDGE = load_knowledge()
 RULES = LadderRules(KNOWLEDGE)
 SEVERITY = {s: i for i, s in enumerate(ranking()["severity"])}
 
-WORKED_UP = ("duloxetine 60 mg x 8 weeks no benefit; never had a TCA; combination tried; diffuse pain in both feet; "
+WORKED_UP = ("duloxetine 60 mg x 8 weeks no benefit; gabapentin 2 weeks at max; never had a TCA; combination tried; diffuse pain in both feet; "
              "58 yo; eGFR 80; no diabetes; b12 normal; spep normal; no red flags")
 
 
@@ -34,7 +34,9 @@ def consult(service, chat: str = "fs") -> Consult:
 def test_findings_rank_by_severity_then_actions_before_status(case_id):
     ev = RULES.evaluate(engine_facts(CASES[case_id]["facts"], KNOWLEDGE))
     order = {code: i for i, code in enumerate(KNOWLEDGE.findings)}
-    keys = [(SEVERITY[f.severity], not is_action(f.code, KNOWLEDGE), order[f.code]) for f in ev.findings]
+    asks = set(ranking()["asks"])
+    keys = [(SEVERITY[f.severity], not is_action(f.code, KNOWLEDGE), f.code in asks, order[f.code])
+            for f in ev.findings]
     assert keys == sorted(keys), [f.code for f in ev.findings]
 
 
@@ -141,19 +143,21 @@ def test_reaching_step4_is_named_and_shown_whole(service):
 
 
 def test_only_the_open_rungs_changed_is_an_update_not_a_milestone(service):
-    said(service, "gabapentin 1200 mg/day in 3 doses for 3 months, no help; duloxetine 30 mg x 8 weeks no help")
+    said(service, "gabapentin 1200 mg/day in 3 doses for 3 months, 2 weeks at max, no help; "
+                  "duloxetine 30 mg x 8 weeks no help")
     reply = said(service, "actually duloxetine was 60 mg")
     assert "Step 4" not in reply.replace("Step 4: specialist", "") or "Updated:" in reply
     assert "Step 4 reached" not in reply and "No longer Step 4" not in reply
     assert "- Not yet Step 4" not in reply
-    assert "Updated:\n~ ℹ Spinal cord stimulation, rTMS and strong opioids are not the next step yet" in reply
+    assert "Updated:\n~ ℹ Spinal cord stimulation, rTMS and strong opioids" in reply and "not next yet" in reply
 
 
 def test_a_changed_finding_is_shown_whole_not_cut_at_its_first_sentence(service):
     said(service, "gabapentin 2400 mg/day in 3 doses for 3 months, no help; duloxetine 60 mg x 8 weeks no help; "
                   "combination tried")
     reply = said(service, "actually no combination")
-    assert KNOWLEDGE.findings["COMBINATION_NOT_TRIED"]["text"] in reply  # e.g. ... with additive benefit [3, 2]
+    [card] = [f for f in consult(service).evaluate().findings if f.code == "COMBINATION_NOT_TRIED"]
+    assert card.text in reply  # whole, e.g. ... with additive benefit [3, 2] and the caution after it
 
 
 def test_the_turn_that_ends_the_intake_shows_the_next_step_once(service):

@@ -43,7 +43,7 @@ def case_consult(service, case_id: str) -> Consult:
 def test_scs_not_yet_says_why_with_the_open_rungs_and_sources(service):
     text = asked(service, ["scs"], UNDERDOSED)
     assert text.startswith("Spinal cord stimulation (SCS): not yet.")
-    assert "Step 4 comes after first-line trials alone and in combination have failed [1]" in text
+    assert "Step 4 follows failed first-line trials alone and in combination [1]" in text
     open_rungs = re.search(r"Open: (.*)\.", text).group(1)
     assert "adequate duloxetine trial" in open_rungs and "combination therapy" in open_rungs
     assert "Next step: " in text  # what to do instead
@@ -142,7 +142,7 @@ def test_combination_before_any_antidepressant_trial_is_not_yet(service):
 
 def test_two_options_asked_at_once_share_their_reason_once(service):
     text = asked(service, ["scs", "rtms"], UNDERDOSED)
-    assert text.count("Step 4 comes after first-line trials") == 1
+    assert text.count("Step 4 follows failed first-line trials") == 1
     assert "High-frequency rTMS of the motor cortex: not yet." in text and "given above" in text
 
 
@@ -164,14 +164,14 @@ def test_every_key_the_parser_gives_has_an_answer(service):
 
 
 def test_every_option_rests_on_findings_the_ruleset_has():
-    """Entries may name findings the ruleset is growing into (they never match until concluded), but
-    every option that is not seed-silent rests on at least one finding that exists, and every name
-    is spelled as a finding code."""
+    """Every finding an option names exists (a renamed code would silently never match again), and
+    every option that is not seed-silent rests on at least one of them."""
     for key, spec in options()["options"].items():
         named = [c for group in ("next", "not_yet", "done", "cautions") for c in spec.get(group, [])]
         named += [c for w in spec.get("when", []) for c in w.get("unless", [])]
         named += list(spec.get("verdict_by_code", {}))
         assert all(re.fullmatch(r"[A-Z][A-Z0-9_]+", c) for c in named), key
+        assert set(named) <= set(KNOWLEDGE.findings), (key, sorted(set(named) - set(KNOWLEDGE.findings)))
         if "silent" not in spec:
             assert set(spec.get("next", []) + spec.get("not_yet", [])) & set(KNOWLEDGE.findings), key
 

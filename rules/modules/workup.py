@@ -26,6 +26,11 @@ def define(k):
     _red_flags(k)
 
 
+def _flag_seen(ctx, flag):
+    ctx.derive("open", "f", rung="urgent neurology review" if flag in URGENT_FLAGS else "neurology review of red flags")
+    ctx.derive("flag_seen", "f", flag=flag)
+
+
 def _open(ctx, code, rung, *matched, **params):
     ctx.finding(code, *matched, **params)
     ctx.derive("open", *matched, rung=rung)
@@ -119,26 +124,33 @@ def _red_flags(k):
     shown = k.red_flags
     yes = (m.kind == "red_flag") & (m.value == "yes")
 
-    @when_all(phase("ladder"), c.f << yes & any_of("flag", URGENT_FLAGS))
-    @consequent("red_flag_urgent")
-    def red_flag_urgent(ctx):
-        _open(ctx, "RED_FLAG_URGENT", "urgent neurology review", "f", flag=shown[ctx.fact("f")["flag"]])
-
+    # Each flag present opens the ladder's neurology rung; the findings are concluded once, each
+    # listing its flags, so five flags make one card, not five (the first screen has room for it).
     @when_all(phase("ladder"), c.f << yes & (m.flag != "asymmetric"))
     @consequent("red_flag_present")
     def red_flag_present(ctx):
-        _open(ctx, "RED_FLAGS_NEUROLOGY", "neurology review of red flags", "f", flag=shown[ctx.fact("f")["flag"]])
+        _flag_seen(ctx, ctx.fact("f")["flag"])
 
     # Post-herpetic, post-surgical, entrapment and post-traumatic pain are asymmetric by nature.
     @when_all(phase("ladder"), c.f << yes & (m.flag == "asymmetric"), none(_known_focal_cause()))
     @consequent("red_flag_asymmetric")
     def red_flag_asymmetric(ctx):
-        _open(ctx, "RED_FLAGS_NEUROLOGY", "neurology review of red flags", "f", flag=shown["asymmetric"])
+        _flag_seen(ctx, "asymmetric")
 
-    @when_all(phase("ladder"), c.f << yes & any_of("flag", CIDP_FLAGS))
-    @consequent("cidp_features")
-    def cidp_features(ctx):
-        ctx.finding("CIDP_IMMUNOTHERAPY", "f", flag=shown[ctx.fact("f")["flag"]])
+    @when_all(phase("conclude"))
+    @consequent("red_flag_findings")
+    def red_flag_findings(ctx):
+        seen = ctx.derived_of("flag_seen")
+        if not seen:
+            return
+        for code, wanted in (("RED_FLAG_URGENT", URGENT_FLAGS), ("RED_FLAGS_NEUROLOGY", None),
+                             ("CIDP_IMMUNOTHERAPY", CIDP_FLAGS)):
+            order = list(k.red_flags)  # the flags in one order, however the facts came in
+            group = sorted((d for d in seen if wanted is None or d["fact"]["flag"] in wanted),
+                           key=lambda d: order.index(d["fact"]["flag"]))
+            if group:
+                flags = [k.red_flag_names[d["fact"]["flag"]] for d in group]
+                ctx.finding_because(code, [fid for d in group for fid in d["from"]], flag="; ".join(flags))
 
     # Every flag not yet checked, listed in one finding; an asymmetric pattern with a known focal
     # cause is no flag, so it is not asked about either.
