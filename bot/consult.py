@@ -18,7 +18,7 @@ from ..rules.facts import FactError, check, engine_facts
 from .intake import Intake, Question
 from .parse import Parsed, Parser
 from .render import Renderer
-from . import explain, ladder, note
+from . import explain, ladder, note, short_answer
 from .reply import Attachment, Choice, Reply
 from .store import Store
 
@@ -98,9 +98,9 @@ class Consult:
     def answer(self, text: str, author: str | None, turn_id: int) -> Reply:
         reply = Reply()
         q = self.current_question()
-        parsed = self.tk.parser.parse(text)
-        if not parsed.facts and not parsed.ambiguous and q is not None:  # "capsaicin": ask, never guess
-            parsed = self._as_answer_to(q, text, parsed)
+        parsed = short_answer.read_turn(self.tk.parser, self.tk.knowledge, q, text)
+        if parsed.queries and not parsed.facts:
+            return self._queries(parsed, turn_id)
         if parsed.answer == "skip" and q is not None:
             return self.skip(turn_id)
 
@@ -110,54 +110,6 @@ class Consult:
         if conflicts:
             return self._ask_conflict(conflicts, accepted, reply)
         return self._apply(accepted, rejected, parsed, before, turn_id, reply, text)
-
-    def _as_answer_to(self, q: Question, text: str, parsed: Parsed) -> Parsed:
-        """A short reply ("yes", "600 tid", "normal", "35") read as the answer to question q."""
-        if parsed.answer in ("unknown", "skip") and q.answer in ("dose", "number", "weeks", "outcome"):
-            # "unknown" to a detail question leaves that detail unknown: read with the subject
-            # ("gabapentin unknown") it would re-answer whether the drug was tried at all.
-            if parsed.answer == "unknown" and q.answer == "outcome":
-                return Parsed(facts={q.slot: "unknown"})
-            return Parsed(answer="skip")
-        if q.answer in ("number", "weeks"):
-            bare = text.strip().lower().replace(",", ".")
-            for unit in ("weeks", "week", "wks", "wk", "w", "ml/min", "years", "yrs", "y"):
-                bare = bare.removesuffix(unit).strip()
-            try:
-                value = float(bare)
-            except ValueError:
-                value = None
-            if value is not None:
-                value = int(value) if value.is_integer() else value
-                if q.answer == "number":
-                    lo, hi = self.tk.knowledge.thresholds["sanity"][q.slot]
-                    if lo <= value <= hi:
-                        return Parsed(facts={q.slot: value})
-                    return Parsed(questioned=[f"{q.slot}:{text.strip()}"])
-                limit = self.tk.knowledge.thresholds["sanity"]["weeks"][1]
-                if 0 < value <= limit:
-                    return Parsed(facts={q.slot: value})
-                return Parsed(questioned=[f"{q.slot}:{text.strip()}"])
-            if q.answer == "weeks":
-                retry = self.tk.parser.parse(f"{q.subject} for {text}")
-                got = [v for k, v in retry.facts.items() if k.endswith(".weeks")]
-                if got:
-                    return Parsed(facts={q.slot: got[0]})
-        if parsed.names_a_class:  # "no other SNRI" answers nothing about the drug asked
-            return parsed
-        retry = self.tk.parser.parse(f"{q.subject} {text}")
-        # The subject alone ("gabapentin") reads as "tried" (or "present"): a reply that adds
-        # nothing to what the subject alone says ("x&y<z>...") is not an answer - unless it is a
-        # plain yes.
-        alone = self.tk.parser.parse(q.subject).facts
-        added = {k: v for k, v in retry.facts.items() if alone.get(k) != v}
-        if added or retry.questioned or (retry.facts and parsed.answer == "yes"):
-            return retry
-        if parsed.answer == "unknown" and q.answer in ("choice", "yesno", "outcome", "flags"):
-            return Parsed(facts={q.slot: "unknown"})
-        if parsed.answer == "unknown":
-            return Parsed(answer="skip")
-        return parsed
 
     def _checked(self, facts: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         accepted, rejected = {}, []
@@ -209,7 +161,12 @@ class Consult:
         self._facts_changed()
         if fresh:
             self.state["changes"].append({"turn": turn_id})
-            reply.add("Noted: ", "b").line("; ".join(self.tk.render.describe(fresh)))
+            # a short reply says which question it answered: "Noted (gabapentin dose): 1800 mg/day"
+            noted = f"Noted ({parsed.answered}): " if parsed.answered else "Noted: "
+            reply.add(noted, "b").line("; ".join(self.tk.render.describe(fresh)))
+        if parsed.truncated:
+            total, read, tail = parsed.truncated
+            reply.line(self.tk.parser.lx.messages["truncated"].format(total=total, read=read, tail=tail.strip()[:30]), "i")
         for typed, name in parsed.respelled:
             reply.line(f'(Read "{typed}" as {name}.)', "i")
         for bad in parsed.questioned:
@@ -220,7 +177,12 @@ class Consult:
             spec = self.tk.knowledge.ambiguous[key]
             reply.line(spec["question"], "b")
             reply.choices.extend(Choice(label, value) for label, value in spec["choices"])
-        if not (fresh or parsed.questioned or parsed.ambiguous or rejected):
+        for ask in parsed.clarify:   # the reader was not sure: it asks, it stored no guess
+            reply.line(ask.question, "b")
+            reply.choices.extend(Choice(label, value) for label, value in ask.choices)
+        if parsed.queries:
+            self._list_queries(parsed, reply)
+        if not (fresh or parsed.questioned or parsed.ambiguous or parsed.clarify or rejected):
             if accepted:
                 reply.line("Already noted - nothing new in that.")
             else:
@@ -230,11 +192,25 @@ class Consult:
             self._report_changes(reply, changed, prev, now_ev)
         else:
             self._report_new(reply, prev, now_ev, set(fresh))
-        if parsed.ambiguous:
+        if parsed.ambiguous or parsed.clarify:
             self.store.add_findings(self.id, turn_id, [f.to_dict() for f in now_ev.findings])
             self.save()
             return reply
         return self._continue(reply, turn_id, now_ev)
+
+    # -- questions the clinician asks ("can she have SCS?") ---------------------------------------
+    def _queries(self, parsed: Parsed, turn_id: int) -> Reply:
+        """A message that asks about options and states no fact. HOOK: the merge connects this
+        to Consult.answer_query(parsed.queries) (the ruleset's status of each option); until
+        then it lists the options recognised, and the open question is asked again."""
+        reply = Reply()
+        self._list_queries(parsed, reply)
+        return self._continue(reply, turn_id)
+
+    def _list_queries(self, parsed: Parsed, reply: Reply) -> None:
+        msgs = self.tk.parser.lx.messages
+        labels = [msgs["query_labels"].get(k, k) for k in parsed.queries]
+        reply.line(msgs["queries"].format(options=", ".join(labels)))
 
     def _questioned_text(self, item: str) -> str:
         name, _, value = item.partition(":")
@@ -242,7 +218,7 @@ class Consult:
             _, agent, attr = name.split(".", 2)
             what = f"{self.tk.knowledge.agent_label(agent)} {attr.replace('_', ' ')}"
         else:
-            what = {"age": "age", "crcl": "CrCl/eGFR"}.get(name, name)
+            what = {"age": "age", "crcl": "CrCl", "egfr": "eGFR", "hba1c": "HbA1c", "b12_level": "B12"}.get(name, name)
         return f"Please check: {what} {value} is outside the plausible range, so I have not stored it."
 
     def _report_changes(self, reply: Reply, changed, prev: Evaluation, now: Evaluation) -> None:

@@ -21,6 +21,21 @@ class Question:
     choices: list[tuple[str, str]] = field(default_factory=list)
     relevant_if: dict[str, list[str]] = field(default_factory=dict)
     relevant_if_finding: str | None = None
+    also_filled_by: list[str] = field(default_factory=list)
+
+    def filled(self, answers: dict[str, Any]) -> bool:
+        """A ".*" slot is filled by any fact under it ("flag.*": one red flag answered)."""
+        if any(name in answers for name in self.also_filled_by):
+            return True
+        if self.slot.endswith(".*"):
+            return any(name.startswith(self.slot[:-1]) for name in answers)
+        return self.slot in answers
+
+    def value(self, answers: dict[str, Any]) -> Any:
+        if self.slot.endswith(".*"):
+            values = {v for n, v in answers.items() if n.startswith(self.slot[:-1])}
+            return values.pop() if len(values) == 1 else None
+        return answers.get(self.slot)
 
     def relevant(self, answers: dict[str, Any], finding_codes: set[str]) -> bool:
         for name, allowed in self.relevant_if.items():
@@ -44,12 +59,13 @@ class Intake:
             self.questions.append(Question(
                 id=q["id"], slot=q["slot"], answer=q["answer"], ask=q["ask"], label=q["label"], why=q["why"],
                 sources=q["sources"], subject=q["subject"], choices=[tuple(c) for c in choices],
-                relevant_if=q.get("relevant_if", {}), relevant_if_finding=q.get("relevant_if_finding")))
+                relevant_if=q.get("relevant_if", {}), relevant_if_finding=q.get("relevant_if_finding"),
+                also_filled_by=q.get("also_filled_by", [])))
         self.by_id = {q.id: q for q in self.questions}
 
     def open_questions(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> list[Question]:
         """Relevant questions whose fact is still missing (skipped ones included: still unknown)."""
-        return [q for q in self.questions if q.slot not in answers and q.relevant(answers, finding_codes)]
+        return [q for q in self.questions if not q.filled(answers) and q.relevant(answers, finding_codes)]
 
     def next_question(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> Question | None:
         for q in self.open_questions(answers, skipped, finding_codes):
@@ -60,5 +76,5 @@ class Intake:
     def unknowns(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> list[Question]:
         """Everything still unknown: open questions, and answers given as 'unknown'."""
         out = self.open_questions(answers, skipped, finding_codes)
-        out += [q for q in self.questions if answers.get(q.slot) == "unknown" and q.relevant(answers, finding_codes)]
+        out += [q for q in self.questions if q.value(answers) == "unknown" and q.relevant(answers, finding_codes)]
         return sorted(set(out), key=self.questions.index)

@@ -11,7 +11,7 @@ from neuroladder.bot.service import Service
 from neuroladder.bot.store import Store
 
 WORKED_UP = ("duloxetine 60 mg no benefit; never had a TCA; combination tried; diffuse pain in both feet; "
-             "58 yo; eGFR 80; no diabetes; b12 normal; spep normal; no red flags")
+             "58 yo; CrCl 80; no diabetes; b12 normal; spep normal; no red flags")
 
 
 @pytest.fixture

@@ -161,29 +161,34 @@ def test_drug_with_a_bare_answer():
 # -- other topics ------------------------------------------------------------------------------------------------
 TOPICS = [
     ("78 years old", {"age": 78}), ("78 yo", {"age": 78}), ("62F", {"age": 62}), ("aged 70", {"age": 70}),
-    ("eGFR 35", {"crcl": 35}), ("CrCl 25 ml/min", {"crcl": 25}), ("egfr >90", {"crcl": 90}),
+    ("eGFR 35", {"egfr": 35}), ("CrCl 25 ml/min", {"crcl": 25}), ("egfr >90", {"egfr": 90}),
+    ("creatinine clearance 35", {"crcl": 35}),
     ("pain in both feet", {"pain_pattern": "diffuse"}), ("stocking distribution", {"pain_pattern": "diffuse"}),
-    ("PHN", {"pain_pattern": "focal"}), ("focal", {"pain_pattern": "focal"}),
+    ("PHN", {"pain_pattern": "focal", "focal_cause": "postherpetic"}), ("focal", {"pain_pattern": "focal"}),
     ("pain pattern not sure", {"pain_pattern": "unknown"}),
     ("HbA1c high", {"diabetes": "uncontrolled"}), ("well controlled diabetes", {"diabetes": "controlled"}),
     ("non-diabetic", {"diabetes": "no"}), ("diabetes not checked", {"diabetes": "unknown"}),
     ("B12 low", {"b12": "low"}), ("b12 wnl", {"b12": "normal"}), ("b12 not checked", {"b12": "unknown"}),
     ("MGUS", {"paraprotein": "abnormal"}), ("spep normal", {"paraprotein": "normal"}),
     ("electrophoresis pending", {"paraprotein": "unknown"}),
-    ("no red flags", {"red_flags": []}), ("red flags unknown", {"red_flags": "unknown"}),
-    ("areflexia and proximal weakness", {"red_flags": ["areflexia", "proximal_weakness"]}),
-    ("NCS demyelinating", {"red_flags": ["demyelinating"]}), ("suspected CIDP", {"red_flags": ["cidp"]}),
+    ("no red flags", {f"flag.{f}": "no" for f in KNOWLEDGE.red_flags}),
+    ("red flags unknown", {f"flag.{f}": "unknown" for f in KNOWLEDGE.red_flags}),
+    ("areflexia and proximal weakness", {"flag.areflexia": "yes", "flag.proximal_weakness": "yes"}),
+    ("NCS demyelinating", {"flag.demyelinating": "yes"}), ("suspected CIDP", {"flag.cidp": "yes"}),
+    ("new R foot drop", {"flag.motor_deficit": "yes"}), ("slowly progressive", {}),
     ("fatigue", {"weakness_fatigue": "yes"}), ("no weakness", {"weakness_fatigue": "no"}),
     ("combination tried", {"combination": "yes"}), ("never together", {"combination": "no"}),
     ("no SNRI", {D + "tried": "no", "trial.venlafaxine.tried": "no"}),
     ("never had a gabapentinoid", {G + "tried": "no", P + "tried": "no"}),
     ("no other SNRI", {}),  # implies one was tried: says nothing storable
     ("tried an SNRI", {}),  # which one? nothing stored
-    ("combination not tried", {"combination": "no"}), ("combination tried, no benefit", {"combination": "yes"}),
+    ("combination not tried", {"combination": "no"}),
+    ("combination tried, no benefit", {"combination": "yes", "combination.outcome": "no_benefit"}),
     # topics beside drugs hide only their own words: the drug is still read, and not negated
-    ("combo of pregabalin + duloxetine tried", {"combination": "yes", P + "tried": "yes", D + "tried": "yes"}),
+    ("combo of pregabalin + duloxetine tried", {"combination": "yes", "combination.agents": ["duloxetine", "pregabalin"],
+                                               P + "tried": "yes", D + "tried": "yes"}),
     ("no weakness on gabapentin 600 tid", {"weakness_fatigue": "no", G + "tried": "yes", G + "dose": 1800,
-                                           G + "doses_per_day": 3}),
+                                           G + "doses_per_day": 3, G + "current": "yes"}),
 ]
 
 
@@ -194,7 +199,7 @@ def test_topics(text, expected):
 
 def test_a_whole_message():
     got = parse("gabapentin 300 mg tid for 3 months, no help; duloxetine 30; never had a TCA; "
-                "pain in both feet; 78 years old; eGFR 35")
+                "pain in both feet; 78 years old; CrCl 35")
     assert got.facts == {
         G + "tried": "yes", G + "dose": 900, G + "doses_per_day": 3, G + "weeks": 13.0, G + "outcome": "no_benefit",
         D + "tried": "yes", D + "dose": 30, T + "tried": "no", "pain_pattern": "diffuse", "age": 78, "crcl": 35}
@@ -213,7 +218,7 @@ IMPLAUSIBLE = [
     ("gabapentin 1.2", G + "dose"),  # 1.2 g typed without its unit: asked, not stored as 1.2 mg
     ("gabapentin 50,000 mg/day", G + "dose"), ("gabapentin 20 g/day", G + "dose"),
     ("gabapentin -300 mg", G + "dose"), ("duloxetine 600 mg", D + "dose"), ("pregabalin 0 mg", P + "dose"),
-    ("age 400", "age"), ("age -5", "age"), ("400 years old", "age"), ("egfr -10", "crcl"), ("crcl 900", "crcl"),
+    ("age 400", "age"), ("age -5", "age"), ("400 years old", "age"), ("egfr -10", "egfr"), ("crcl 900", "crcl"),
     ("amitriptyline for 5000 weeks", T + "weeks"),
 ]
 

@@ -23,7 +23,7 @@ pytest_plugins = ["telegram_fixtures"]
 CHAT = 111
 FIRST = "gabapentin 1200 mg/day in divided doses, 3 months, no help"
 WORKED_UP = ("duloxetine 60 mg no benefit; never had a TCA; never tried pregabalin; combination tried; "
-             "diffuse pain in both feet; 58 yo; eGFR 80; no diabetes; b12 normal; spep normal; no red flags")
+             "diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; spep normal; no red flags")
 CORRECTION = "actually gabapentin was 2400 mg/day"
 TK = Toolkit.load(load_knowledge())
 
