@@ -47,7 +47,7 @@ class Parsed:
     respelled: list[tuple[str, str]] = field(default_factory=list)  # ("gabapentn", "gabapentin")
     clarify: list[Clarify] = field(default_factory=list)    # asked instead of guessed
     queries: list[str] = field(default_factory=list)        # options the clinician asked about
-    truncated: tuple[int, int, str] | None = None           # (total chars, chars read, start of the rest)
+    truncated: tuple[int, int, str] | None = None           # (total chars, chars read, the last words read)
     answered: str | None = None                             # the open question a short reply answered
 
     def __bool__(self) -> bool:
@@ -88,7 +88,7 @@ class Parser:
         out = Parsed()
         text = normalise(raw)
         if len(text) > MAX_CHARS:
-            out.truncated = (len(text), MAX_CHARS, raw[MAX_CHARS:MAX_CHARS + 40])
+            out.truncated = (len(text), MAX_CHARS, raw[MAX_CHARS - 30:MAX_CHARS])   # where reading stopped
             text = text[:MAX_CHARS]
         text = self._thousands(text)
         text = self._respell(text, out)

@@ -56,11 +56,16 @@ class Service:
                inbox_id: int | None = None) -> list[Reply]:
         """Process one message (free text, a command such as /summary, or a choice's value)."""
         guarded = privacy.guard(text)  # identifiers redacted before anything is stored or parsed
+        notice = guarded.warning
+        if guarded.truncated:   # a message past the bound: say what was not read
+            cut = self.tk.parser.lx.messages["truncated"].format(
+                total=len(text), read=privacy.MAX_CHARS, tail=guarded.text[-30:].strip())   # the redacted part only
+            notice = f"{notice}\n{cut}" if notice else cut
         text = guarded.text.strip()
         chat_id = str(chat_id)
         try:
             with self.store.transaction():
-                return [self._handle(channel, chat_id, text, author, inbox_id, guarded.warning)]
+                return [self._handle(channel, chat_id, text, author, inbox_id, notice)]
         except Exception:
             log.exception("message handling failed (channel=%s)", channel)
             with self.store.transaction():

@@ -258,3 +258,115 @@ def test_misspelt_drug_names_are_read_and_said(text, typed, name, expected):
 def test_other_words_are_never_respelled(text):
     assert parse(text).respelled == []
 
+
+
+# -- scope: negation over lists, outcomes beside their drug, terminations (bot/context.py) -----------------
+SCOPE = [
+    ("no weakness or fatigue", {"weakness_fatigue": "no"}),
+    ("no foot drop, areflexia or proximal weakness",
+     {"flag.motor_deficit": "no", "flag.areflexia": "no", "flag.proximal_weakness": "no"}),
+    ("never tried gaba or dulox", {G + "tried": "no", D + "tried": "no"}),
+    ("gaba or dulox not tried", {G + "tried": "no", D + "tried": "no"}),
+    ("no gaba, dulox 60 no help", {G + "tried": "no", D + "tried": "yes", D + "dose": 60, D + "outcome": "no_benefit"}),
+    ("gaba 300 tds no help, dulox 60 helped", {G + "tried": "yes", G + "dose": 900, G + "doses_per_day": 3,
+                                              G + "outcome": "no_benefit", D + "tried": "yes", D + "dose": 60,
+                                              D + "outcome": "good"}),
+    ("no help from gabapentin", {G + "tried": "yes", G + "outcome": "no_benefit"}),
+    ("no mgus, b12 low", {"paraprotein": "normal", "b12": "low"}),
+    ("T2DM, HbA1c 11.2%, poorly controlled", {"diabetes": "uncontrolled", "hba1c": 11.2}),
+    ("qutenza not tried, gaba 900 tds", {"trial.capsaicin8.tried": "no", G + "tried": "yes", G + "dose": 2700,
+                                         G + "doses_per_day": 3}),
+]
+
+
+@pytest.mark.parametrize("text,expected", SCOPE, ids=[t for t, _ in SCOPE])
+def test_scope(text, expected):
+    assert parse(text).facts == expected
+
+
+# -- outcomes and status of a trial -------------------------------------------------------------------------
+TRIAL_STATUS = [
+    ("gabapentin 2400 mg/day in 3 doses for 3 months, hasn't helped", G + "outcome", "no_benefit"),
+    ("gaba 800 tds x4 mo nil", G + "outcome", "no_benefit"),
+    ("dulox 60 didn't touch it", D + "outcome", "no_benefit"),
+    ("nortrip 25 nocte not much better", T + "outcome", "no_benefit"),
+    ("lyrica 150 bd helped at first then stopped working", P + "outcome", "waned"),
+    ("on gaba, v drowsy + confused", G + "adverse", ["confusion", "drowsiness"]),
+    ("on gaba, v drowsy + confused", G + "current", "yes"),
+    ("pregabalin 75 bd, stopped due to dizziness", P + "outcome", "side_effects"),
+    ("pregabalin 75 bd, stopped due to dizziness", P + "current", "no"),
+    ("gaba 400 tds, no side effects", G + "adverse", []),
+    ("gaba 600 tds x 8 wks, max tolerated", G + "max_tolerated", "yes"),
+    ("gaba 100 nocte, never titrated", G + "max_tolerated", "no"),
+    ("ami 50 nocte 4 wks incl 2 wks @max", T + "weeks", 4),
+    ("ami 50 nocte 4 wks incl 2 wks @max", T + "weeks_at_max", 2),
+    ("gaba 300 tds 6 wks -> 600 tds 6 wks", G + "weeks", 12),
+    ("gaba 300 tds 6 wks -> 600 tds 6 wks", G + "dose", 1800),
+    ("ami 25 x 2 m", T + "weeks", 8.7),
+]
+
+
+@pytest.mark.parametrize("text,name,value", TRIAL_STATUS, ids=[f"{t}->{n}" for t, n, _ in TRIAL_STATUS])
+def test_trial_outcome_and_status(text, name, value):
+    assert parse(text).facts.get(name) == value, parse(text).facts
+
+
+def test_a_side_effect_alone_is_not_stopping_the_drug():
+    got = parse("on gaba, v drowsy + confused").facts
+    assert G + "outcome" not in got
+
+
+# -- numbers with units and subjects ----------------------------------------------------------------------
+UNITS = [
+    ("a1c 86", {"hba1c": 10.0}), ("hba1c 64 mmol/mol", {"hba1c": 8.0}), ("HbA1c 7.2%", {"hba1c": 7.2}),
+    ("b12 250 pmol/L", {"b12_level": 250}), ("b12 180 pg/ml", {"b12_level": 133}),
+    ("b12 low, replaced, now normal", {"b12": "treated"}), ("no b12 deficiency", {"b12": "normal"}),
+    ("eGFR 35", {"egfr": 35}), ("CrCl 35", {"crcl": 35}), ("ami 25 x 2 m", {T + "tried": "yes", T + "dose": 25,
+                                                                               T + "weeks": 8.7}),
+]
+
+
+@pytest.mark.parametrize("text,expected", UNITS, ids=[t for t, _ in UNITS])
+def test_numbers_with_units(text, expected):
+    assert parse(text).facts == expected
+
+
+@pytest.mark.parametrize("text", ["b12 250", "hba1c 17"])
+def test_a_number_whose_unit_is_unclear_is_asked(text):
+    got = parse(text)
+    assert not got.facts and len(got.clarify) == 1 and len(got.clarify[0].choices) == 2
+
+
+def test_two_outcomes_for_one_drug_are_asked():
+    got = parse("gaba 600 tds helped, no help")
+    assert not any(n.endswith(".outcome") for n in got.facts) and got.clarify
+
+
+# -- questions, plans and history: nothing stored ------------------------------------------------------------
+QUERIES = [
+    ("can I add tramadol?", ["weak_opioid"]), ("so can she have SCS or not?", ["scs"]), ("more oxy?", ["strong_opioid"]),
+    ("what about rTMS?", ["rtms"]), ("is it time for a pain clinic?", ["referral"]),
+    ("considering combination with ami", ["combination", "tca"]), ("strong opioids next?", ["strong_opioid"]),
+]
+
+
+@pytest.mark.parametrize("text,keys", QUERIES, ids=[t for t, _ in QUERIES])
+def test_questions_store_nothing_and_name_the_options(text, keys):
+    got = parse(text)
+    assert got.facts == {} and got.queries == keys
+
+
+@pytest.mark.parametrize("text", ["hx AMI 2019", "PMH: AMI", "AMI 2012, stents", "hx AMI 2019 so avoiding TCAs"])
+def test_history_is_not_a_drug(text):
+    assert parse(text).facts == {}
+
+
+# -- red flags one by one -------------------------------------------------------------------------------------
+def test_red_flags_one_by_one():
+    assert parse("rapidly worsening over 3 weeks, new R foot drop").facts == {
+        "flag.rapid_course": "yes", "flag.motor_deficit": "yes"}
+    assert parse("slowly progressive").facts == {}
+    assert parse("PHN, asymmetric").facts == {"pain_pattern": "focal", "focal_cause": "postherpetic",
+                                             "flag.asymmetric": "yes"}
+    got = parse("no red flags apart from asymmetry").facts
+    assert got["flag.asymmetric"] == "yes" and got["flag.cidp"] == "no"
