@@ -129,14 +129,14 @@ class Scope:
             termination=phrase_re(neg["terminations"]),
         )
 
-    def negated_before(self, text: str, start: int, skip=()) -> tuple[bool, bool]:
+    def negated_before(self, text: str, start: int, ends: dict[int, int] | None = None) -> tuple[bool, bool]:
         """Is the concept at `start` in the forward scope of a negation? -> (negated, through a list).
 
         Walks back over fillers to a trigger; over a joiner only to another member of the list
-        (a concept in `skip`), and from there on. Anything else ends the walk: a word, a BLOCK, a
-        hard break, a comma that is not between two members of a list."""
+        (`ends`: end -> start of the concepts that may be members), and from there on. Anything
+        else ends the walk: a word, a BLOCK, a hard break, a comma not between two members."""
         pos, through = start, False
-        ends = {e: s for s, e in skip}
+        ends = ends or {}
         for _ in range(12):
             head = text[max(0, pos - 60):pos]
             fill = self.filler.search(head)

@@ -39,9 +39,7 @@ class Topic:
     def __init__(self, name: str, spec: dict):
         self.name = name
         self.fact = spec["fact"]
-        self.subject = phrase_re(spec.get("subject", []))
-        self.values = [(v, phrase_re(ws)) for v, ws in spec.get("values", {}).items() if ws]
-        self.phrases = [(v, phrase_re(ps)) for v, ps in spec.get("phrases", {}).items() if ps]
+        self.subject = phrase_re(spec.get("subject", []))   # (value words and phrases: Lexicon's PhraseMaps)
         self.negated = spec.get("negated", {})
         self.present = spec.get("present")
         self.absent = spec.get("absent")     # the value of the bare subject negated ("diabetes: no")

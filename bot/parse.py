@@ -14,6 +14,7 @@ words up to the clause where the next drug starts (dose, frequency, duration, ou
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 import unicodedata
@@ -191,8 +192,9 @@ class Parser:
             return text
         for mt in list(self.lx.collisions.finditer(text)):
             before = text[max(0, mt.start() - 30):mt.start()]
-            if self.lx.history_before.search(before) or self.lx.year_after.match(text, mt.end()):
-                text = mask(text, mt.start(), mt.end())
+            year = self.lx.year_after.match(text, mt.end())
+            if self.lx.history_before.search(before) or year:
+                text = mask(text, mt.start(), year.end() if year else mt.end())   # the year is not a dose
         return text
 
     # -- numbers with a subject: age, renal function, HbA1c, B12 ------------------------------------
@@ -264,28 +266,38 @@ class Parser:
         if self.lx.red_flags_subject:
             found += [_Concept(m.start(), m.end(), "red_flags", None, kind="red_flags")
                       for m in self.lx.red_flags_subject.finditer(text)]
-        found.sort(key=lambda c: (c.start, -(c.end - c.start)))
+        # Where two overlap the longer stands; two red flags may share words ("rapidly progressive
+        # weakness"): both stand. Longest first, checked against the kept ones that start nearby.
         kept: list[_Concept] = []
+        kept_starts: list[int] = []
         for c in sorted(found, key=lambda c: -(c.end - c.start)):
-            # two red flags may share words ("rapidly progressive weakness"): both stand
-            if not any(c.start < k.end and k.start < c.end and not (c.kind == k.kind == "flag" and c.fact != k.fact)
-                       for k in kept):
-                kept.append(c)
-        return sorted(kept, key=lambda c: c.start)
+            i = bisect.bisect_left(kept_starts, c.start - 120)
+            clash = False
+            while i < len(kept) and kept[i].start < c.end:
+                k = kept[i]
+                if c.start < k.end and k.start < c.end and not (c.kind == k.kind == "flag" and c.fact != k.fact):
+                    clash = True
+                    break
+                i += 1
+            if not clash:
+                j = bisect.bisect_left(kept_starts, c.start)
+                kept.insert(j, c)
+                kept_starts.insert(j, c.start)
+        return kept
 
     def _topics(self, text: str, out: Parsed) -> tuple[str, list[int]]:
         if self.lx.flag_pseudo:   # "slowly progressive" is the usual course, not a red flag
             for mt in list(self.lx.flag_pseudo.finditer(text)):
                 text = mask(text, mt.start(), mt.end())
         concepts = self._concepts(text)
-        spans = [(c.start, c.end) for c in concepts]
+        ends = {c.end: c.start for c in concepts}
         values = self._value_hits(text, concepts)
+        starts = [c.start for c in concepts]
         got: dict[str, list[tuple[str, _Concept]]] = {}
         combined_at: list[int] = []
         for c in concepts:
-            value, hit = self._value_of(text, c, values, concepts)
-            lists = [(s, e) for s, e in spans if (s, e) != (c.start, c.end)]
-            negated, through = self.lx.scope.negated_before(text, c.start, lists)
+            value, hit = self._value_of(text, c, values, concepts, starts)
+            negated, through = self.lx.scope.negated_before(text, c.start, ends)
             if hit is None and self.lx.scope.negated_after(text, c.end):
                 negated = True
             if hit is not None:
@@ -319,20 +331,25 @@ class Parser:
     def _value_hits(self, text: str, concepts: list[_Concept]) -> list[tuple[int, int, str, str]]:
         """(start, end, fact, value) of every value word outside the concepts themselves."""
         hits = [(s, e, fact, value) for s, e, meanings in self.lx.value_words.finditer(text) for fact, value in meanings]
-        inside = [(c.start, c.end) for c in concepts]
-        hits = [h for h in hits if not any(s <= h[0] < e for s, e in inside)]
-        # "poorly controlled" is one value, not also "controlled"
-        return [h for h in hits if not any(o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0])
-                                           for o in hits)]
+        starts = [c.start for c in concepts]
+        out = []
+        for h in hits:   # not inside a concept (concepts are sorted and do not overlap but for flags)
+            i = bisect.bisect_right(starts, h[0]) - 1
+            if i >= 0 and concepts[i].start <= h[0] < concepts[i].end:
+                continue
+            out.append(h)
+        return out
 
-    def _value_of(self, text: str, c: _Concept, hits, concepts) -> tuple[str | None, tuple[int, int] | None]:
+    def _value_of(self, text: str, c: _Concept, hits, concepts, starts) -> tuple[str | None, tuple[int, int] | None]:
         """A concept's value: its own (a phrase), else the value word of its fact nearest to it in
         scope (the same clause, no other concept or drug between); where the topic ranks its
         values ("b12 low, replaced" = treated), the highest ranked in scope."""
         if c.value is not None and not (c.topic is not None and c.topic.priority):
             return c.value, None
         found = [] if c.value is None else [(0, c.value, None)]
-        for s, e, fact, value in hits:
+        lo = bisect.bisect_left(hits, (c.start - 90,))
+        hi = bisect.bisect_right(hits, (c.end + 61,))
+        for s, e, fact, value in hits[lo:hi]:   # a value sits within 60 characters of its subject
             if fact != c.fact:
                 continue
             gap = text[c.end:s] if s >= c.end else text[e:c.start]
@@ -342,7 +359,7 @@ class Parser:
                 continue
             if s < c.start and "," in gap:   # a value before its subject sits next to it ("normal b12")
                 continue
-            if self.lx.drug_re.search(gap) or self._other_concept_between(concepts, c, s, e):
+            if self.lx.drug_re.search(gap) or self._other_concept_between(concepts, starts, c, s, e):
                 continue
             distance = (s - c.end) if s >= c.end else (c.start - e) + 0.5
             found.append((distance, value, (s, e)))
@@ -358,9 +375,14 @@ class Parser:
         return None, None
 
     @staticmethod
-    def _other_concept_between(concepts: list[_Concept], c: _Concept, s: int, e: int) -> bool:
+    def _other_concept_between(concepts: list[_Concept], starts: list[int], c: _Concept, s: int, e: int) -> bool:
         lo, hi = (c.end, s) if s >= c.end else (e, c.start)
-        return any(lo <= k.start and k.end <= hi and k.fact != c.fact for k in concepts)
+        i = bisect.bisect_left(starts, lo)
+        while i < len(concepts) and concepts[i].start < hi:
+            if concepts[i].end <= hi and concepts[i].fact != c.fact:
+                return True
+            i += 1
+        return False
 
     def _flip(self, c: _Concept, value: str) -> str | None:
         if c.kind in ("flag",):

@@ -19,7 +19,8 @@ WEEKS_ONLY = re.compile(r"\s*(-?\d+(?:[.,]\d+)?)\s*(?:weeks?|wks?|w)?\s*")
 # Words that may appear in any short reply without naming another subject.
 GLUE = re.compile(r"[\s,.;:!?()\-+/&x]+|\b(?:a|an|the|and|or|for|of|was|is|it|at|to|in|on|per|day|daily|total|mg|g|"
                   r"mcg|ug|max|dose|doses|divided|times|once|twice|then|about|approx|around|~|only|just|but|she|he|"
-                  r"pt|patient|had|has|tried|yes|no|not|never|none|nil|unknown|with|from|up)\b")
+                  r"pt|patient|had|has|tried|yes|no|not|never|none|nil|unknown|with|from|up|so|too|very|v|due|because|"
+                  r"after|since|still|now|ok|okay)\b")
 
 
 def read_turn(parser: Parser, knowledge: Knowledge, q: Question | None, text: str) -> Parsed:
@@ -76,9 +77,13 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
                 return Parsed(facts={q.slot: got[0]})
     if parsed.names_a_class:  # "no other SNRI" answers nothing about the drug asked
         return parsed
-    if not _fits(parser, q, text):
-        return parsed
     retry = parser.parse(f"{q.subject} {text}")
+    if not _fits(parser, q, text):
+        if parsed.facts or not any(name == q.slot for name in retry.facts) or q.answer != "dose":
+            return parsed
+        # "ldl 86" under the dose question: a number about something else? ask, store nothing
+        ask = parser.lx.clarify["reply_fit"].format(text=text.strip(), question=q.label)
+        return Parsed(clarify=[Clarify(ask, [(f"Yes: {q.label}", f"{q.subject} {text.strip()}")])])
     if retry.clarify:
         return retry
     # The subject alone ("gabapentin") reads as "tried" (or "present"): a reply that adds
@@ -121,11 +126,12 @@ def _fits(parser: Parser, q: Question, text: str) -> bool:
 
 
 def _strip_known(parser: Parser, low: str) -> str:
+    """The reply without the words a trial's details are made of (doses, frequencies, durations,
+    outcomes, side effects, status): what is left names something else."""
     lx = parser.lx
-    for rx in (lx.frequency_re, lx.divided_re, lx.duration_re, lx.times_re):
+    for rx in (lx.frequency_re, lx.divided_re, lx.duration_re, lx.times_re, lx.outcomes.rx, lx.adverse.rx,
+               lx.no_adverse, lx.stopped, lx.current_after, lx.max_yes, lx.max_no, lx.at_max_re):
         if rx:
             low = rx.sub(" ", low)
-    if lx.outcomes.rx:
-        low = lx.outcomes.rx.sub(" ", low)
     low = re.sub(r"-?\d+(?:[.,]\d+)?", " ", low)
     return low

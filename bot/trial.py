@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 # "co-codamol 30/500" is a tablet's strength, "butrans 10 patch" / "25 mcg/h" a patch's rate:
 # neither is a daily dose in mg.
 STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r|our)?\b|\s*(?:mcg|ug)?\s*patch")
+# "since 2019" is a date, not a dose
+YEAR = re.compile(r"(?:19|20)\d\d")
+SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
 
 
@@ -76,10 +79,10 @@ def read_trials(p: "Parser", text: str, out: "Parsed") -> None:
         prefix_start = max([prev_end] + breaks)
         items.append((agent, mt, text[prefix_start:mt.start()], segment))
         prev_end = end
-    spans = [(mt.start(), mt.end()) for _, mt, _, _ in items]
+    ends = {mt.end(): mt.start() for _, mt, _, _ in items}   # the drugs a list may hold
     results: list[dict[str, Any]] = []
     for agent, mt, prefix, segment in items:
-        results.append(_trial(p, agent, text, mt, prefix, segment, spans, out))
+        results.append(_trial(p, agent, text, mt, prefix, segment, ends, out))
     # The members of a list share what is said of the whole list: a backward negation or outcome
     # after its last member ("gaba or dulox not tried", "gaba, dulox and ami - none helped"), an
     # outcome before its first ("failed gaba and lyrica").
@@ -113,7 +116,7 @@ def read_trials(p: "Parser", text: str, out: "Parsed") -> None:
             out.facts[name] = value
 
 
-def _trial(p: "Parser", agent: str, text: str, mt: re.Match, prefix: str, segment: str, spans, out: "Parsed") -> dict:
+def _trial(p: "Parser", agent: str, text: str, mt: re.Match, prefix: str, segment: str, ends, out: "Parsed") -> dict:
     from .parse import Clarify
     lx = p.lx
     label = p.k.agent_label(agent)
@@ -175,8 +178,7 @@ def _trial(p: "Parser", agent: str, text: str, mt: re.Match, prefix: str, segmen
         facts["_from"] = source
     has_details = has_details or bool(facts.keys() - {"current"})
     # negation: forward from a trigger before it (over a list of drugs), or backward right after it
-    others = [s for s in spans if s != (mt.start(), mt.end())]
-    negated, through = lx.scope.negated_before(text, mt.start(), others)
+    negated, through = lx.scope.negated_before(text, mt.start(), ends)
     if negated and re.search(r"\bno\s+(?:help|benefit|relief|response|effect)\b", prefix):
         negated = False
     after = lx.scope.negated_after(text, mt.end())
@@ -259,7 +261,8 @@ def _details(p: "Parser", agent: str, seg: str, out: "Parsed", facts: dict) -> d
     # dose: the first number left, or the one a dose was raised to ("30 -> 60")
     doses = [dm for dm in lx.dose_re.finditer(seg)
              if not (seg[dm.end():dm.end() + 1] == "%" or seg[dm.start() - 1:dm.start()] in "%"
-                     or STRENGTH_OR_RATE.match(seg, dm.end()) or seg[dm.start() - 1:dm.start()] == "/")]
+                     or STRENGTH_OR_RATE.match(seg, dm.end()) or seg[dm.start() - 1:dm.start()] == "/"
+                     or (YEAR.fullmatch(dm.group("n")) and SINCE.search(seg[:dm.start()])))]
     raised = [dm for dm in doses[1:] if re.search(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped)\s*$",
                                                   seg[:dm.start()])]
     for dm in raised[-1:] or doses[:1]:

@@ -25,9 +25,14 @@ KIND_LIST = ["tried", "dose", "doses_per_day", "weeks", "weeks_at_max", "max_tol
              "adverse", "flag", "egfr", "crcl", "hba1c", "b12", "b12_level", "falls", "hepatic", "combination",
              "combination.agents", "combination.weeks", "combination.outcome", "diabetes", "paraprotein",
              "pain_pattern", "focal_cause", "weakness_fatigue", "age"]
-# Measured 0.96+ overall (bench/README.md); floors a little under, so that a regression fails.
-RECALL_FLOOR = {"all": 0.95, "tried": 0.97, "outcome": 0.92, "dose": 0.97, "flag": 0.95}
-PRECISION_FLOOR = {"all": 0.97, "tried": 0.97, "outcome": 0.95, "dose": 0.97, "flag": 0.97}
+# Measured (bench/README.md): recall 1.00 and precision 1.00 overall, outcome recall 0.98, b12
+# 0.97. Floors a little under, so that a regression fails; every other kind with 5+ facts: 0.95.
+RECALL_FLOOR = {"all": 0.98, "tried": 0.98, "outcome": 0.95, "dose": 0.98, "weeks": 0.97, "flag": 0.98,
+                "b12": 0.93, "current": 0.95, "adverse": 0.95}
+PRECISION_FLOOR = {"all": 0.98, "tried": 0.98, "outcome": 0.97, "dose": 0.98, "weeks": 0.97, "flag": 0.98,
+                   "b12": 0.95, "current": 0.95, "adverse": 0.95}
+DEFAULT_FLOOR = 0.95
+HOLDOUT = score.read_all(score.load(score.CORPUS / "holdout"))
 
 
 def test_the_corpus_is_big_enough_and_covers_every_fact_kind():
@@ -40,6 +45,13 @@ def test_the_corpus_is_big_enough_and_covers_every_fact_kind():
 
 def test_no_inversions():
     assert REPORT.inversions == [], "\n".join(f"{n}: expected {w}, stored {g}: {t!r}" for t, n, w, g in REPORT.inversions)
+
+
+def test_no_inversions_on_the_held_out_messages():
+    """tests/language/holdout: written after the reader was frozen (its first score is in
+    bench/README.md); the reader is not tuned to it, but it must never invert it either."""
+    assert len(HOLDOUT.results) >= 50
+    assert HOLDOUT.inversions == [], HOLDOUT.inversions
 
 
 @pytest.mark.parametrize("row", range(1, 17))
@@ -58,16 +70,20 @@ def _totals():
     return {**REPORT.kinds, "all": total}
 
 
-@pytest.mark.parametrize("kind", sorted(RECALL_FLOOR))
+@pytest.mark.parametrize("kind", ["all", *KIND_LIST])
 def test_recall_floor(kind):
     k = _totals()[kind]
-    assert k.found / k.expected >= RECALL_FLOOR[kind], score.table(REPORT)
+    if k.expected < 5 and kind not in RECALL_FLOOR:
+        pytest.skip("too few facts of this kind for a floor")
+    assert k.found / k.expected >= RECALL_FLOOR.get(kind, DEFAULT_FLOOR), score.table(REPORT)
 
 
-@pytest.mark.parametrize("kind", sorted(PRECISION_FLOOR))
+@pytest.mark.parametrize("kind", ["all", *KIND_LIST])
 def test_precision_floor(kind):
     k = _totals()[kind]
-    assert (k.stored - k.wrong) / k.stored >= PRECISION_FLOOR[kind], score.table(REPORT)
+    if k.stored < 5 and kind not in PRECISION_FLOOR:
+        pytest.skip("too few facts of this kind for a floor")
+    assert (k.stored - k.wrong) / k.stored >= PRECISION_FLOOR.get(kind, DEFAULT_FLOOR), score.table(REPORT)
 
 
 def test_questions_store_nothing():
