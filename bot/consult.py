@@ -21,7 +21,7 @@ from ..rules.ranking import next_step
 from .intake import Intake, Question
 from .parse import Parsed, Parser
 from .render import Renderer
-from . import changes, explain, first_screen, ladder, note
+from . import changes, explain, first_screen, ladder, note, short_answer
 from .reply import Attachment, Choice, Reply
 from .store import Store
 
@@ -103,14 +103,9 @@ class Consult:
     def answer(self, text: str, author: str | None, turn_id: int) -> Reply:
         reply = Reply()
         q = self.current_question()
-        own = q.value_of(text) if q is not None else None
-        # A question's own choice (pressed or typed) is its answer: never re-read as free text.
-        if own is not None:
-            parsed = Parsed(facts=dict(own) if isinstance(own, dict) else {q.slot: own})
-        else:
-            parsed = self.tk.parser.parse(text)
-        if not parsed.facts and not parsed.ambiguous and q is not None:  # "capsaicin": ask, never guess
-            parsed = self._as_answer_to(q, text, parsed)
+        parsed = short_answer.read_turn(self.tk.parser, self.tk.knowledge, q, text)
+        if parsed.queries and not parsed.facts:
+            return self._queries(parsed, turn_id)
         if parsed.answer == "skip" and q is not None:
             return self.skip(turn_id)
 
@@ -120,63 +115,6 @@ class Consult:
         if conflicts:
             return self._ask_conflict(conflicts, accepted, reply)
         return self._apply(accepted, rejected, parsed, before, turn_id, reply, text)
-
-    def _as_answer_to(self, q: Question, text: str, parsed: Parsed) -> Parsed:
-        """A short reply ("yes", "600 tid", "normal", "35") read as the answer to question q."""
-        if parsed.answer == "no" and q.answer in ("dose", "number", "weeks"):
-            # "none" to "how many weeks at the highest dose?" is not "the drug was not tried": read
-            # with the subject it would store the opposite of what was meant. Left unknown.
-            return Parsed(answer="skip")
-        if parsed.answer in ("unknown", "skip") and q.answer in ("dose", "number", "weeks", "outcome"):
-            # "unknown" to a detail question leaves that detail unknown: read with the subject
-            # ("gabapentin unknown") it would re-answer whether the drug was tried at all.
-            if parsed.answer == "unknown" and q.answer == "outcome":
-                return Parsed(facts={q.slot: "unknown"})
-            return Parsed(answer="skip")
-        if q.answer == "yesno" and not q.slot.endswith(".tried") and parsed.answer in ("yes", "no", "unknown"):
-            return Parsed(facts={q.slot: parsed.answer})   # a flag, falls, weakness: the slot itself
-        if q.answer in ("number", "weeks"):
-            bare = text.strip().lower().replace(",", ".")
-            for unit in ("weeks", "week", "wks", "wk", "w", "ml/min", "years", "yrs", "y"):
-                bare = bare.removesuffix(unit).strip()
-            try:
-                value = float(bare)
-            except ValueError:
-                value = None
-            if value is not None:
-                value = int(value) if value.is_integer() else value
-                if q.answer == "number":
-                    sanity = self.tk.knowledge.thresholds["sanity"]
-                    lo, hi = sanity.get(q.slot) or sanity[q.slot.rsplit(".", 1)[-1]]
-                    if lo <= value <= hi:
-                        return Parsed(facts={q.slot: value})
-                    return Parsed(questioned=[f"{q.slot}:{text.strip()}"])
-                limit = self.tk.knowledge.thresholds["sanity"]["weeks"][1]
-                if 0 < value <= limit:
-                    return Parsed(facts={q.slot: value})
-                return Parsed(questioned=[f"{q.slot}:{text.strip()}"])
-            if q.answer == "weeks":
-                retry = self.tk.parser.parse(f"{q.subject} for {text}")
-                got = [v for k, v in retry.facts.items() if k.endswith(".weeks")]
-                if got:
-                    # "no benefit after 3 months": the duration asked, and the rest said with it
-                    rest = {k: v for k, v in retry.facts.items() if not k.endswith((".weeks", ".weeks_at_max"))}
-                    return Parsed(facts={**rest, q.slot: got[0]})
-        if parsed.names_a_class:  # "no other SNRI" answers nothing about the drug asked
-            return parsed
-        retry = self.tk.parser.parse(f"{q.subject} {text}")
-        # The subject alone ("gabapentin") reads as "tried" (or "present"): a reply that adds
-        # nothing to what the subject alone says ("x&y<z>...") is not an answer - unless it is a
-        # plain yes.
-        alone = self.tk.parser.parse(q.subject).facts
-        added = {k: v for k, v in retry.facts.items() if alone.get(k) != v}
-        if added or retry.questioned or (retry.facts and parsed.answer == "yes"):
-            return retry
-        if parsed.answer == "unknown" and q.answer in ("choice", "yesno", "outcome", "flags"):
-            return Parsed(facts={q.slot: "unknown"})
-        if parsed.answer == "unknown":
-            return Parsed(answer="skip")
-        return parsed
 
     def _checked(self, facts: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         accepted, rejected = {}, []
@@ -228,7 +166,12 @@ class Consult:
         self._facts_changed()
         if fresh:
             self.state["changes"].append({"turn": turn_id})
-            reply.add("Noted: ", "b").line("; ".join(self.tk.render.describe(fresh)))
+            # a short reply says which question it answered: "Noted (gabapentin dose): 1800 mg/day"
+            noted = f"Noted ({parsed.answered}): " if parsed.answered else "Noted: "
+            reply.add(noted, "b").line("; ".join(self.tk.render.describe(fresh)))
+        if parsed.truncated:
+            total, read, tail = parsed.truncated
+            reply.line(self.tk.parser.lx.messages["truncated"].format(total=total, read=read, tail=tail.strip()[:30]), "i")
         for typed, name in parsed.respelled:
             reply.line(f'(Read "{typed}" as {name}.)', "i")
         for bad in parsed.questioned:
@@ -239,7 +182,10 @@ class Consult:
             spec = self.tk.knowledge.ambiguous[key]
             reply.line(spec["question"], "b")
             reply.choices.extend(Choice(label, value) for label, value in spec["choices"])
-        if not (fresh or parsed.questioned or parsed.ambiguous or rejected):
+        for ask in parsed.clarify:   # the reader was not sure: it asks, it stored no guess
+            reply.line(ask.question, "b")
+            reply.choices.extend(Choice(label, value) for label, value in ask.choices)
+        if not (fresh or parsed.questioned or parsed.ambiguous or parsed.clarify or rejected):
             if accepted:
                 reply.line("Already noted - nothing new in that.")
             else:
@@ -250,19 +196,35 @@ class Consult:
             self._report_changes(reply, changed, prev, now_ev, lead=lead)
         else:
             self._report_new(reply, prev, now_ev, set(fresh), lead=lead)
-        if parsed.ambiguous:
+        if parsed.queries:  # "... - can I add tramadol?": answered on the facts just noted
+            reply.extend(self.answer_query(parsed.queries, lead=False))
+        if parsed.ambiguous or parsed.clarify:
             self.store.add_findings(self.id, turn_id, [f.to_dict() for f in now_ev.findings], self.tk.version)
             self.save()
             return reply
         return self._continue(reply, turn_id, now_ev)
 
+    # -- questions the clinician asks ("can she have SCS?") ---------------------------------------
+    def _queries(self, parsed: Parsed, turn_id: int) -> Reply:
+        """A message that asks about options and states no fact ("can she have SCS?", "more oxy?"):
+        the ruleset's status of each option, then the open question again."""
+        reply = self.answer_query(parsed.queries)
+        q = self.current_question()
+        if q is not None:
+            self.tk.render.question(q, reply)
+        self.store.add_findings(self.id, turn_id, [f.to_dict() for f in self.evaluate().findings], self.tk.version)
+        self.save()
+        return reply
+
     def _questioned_text(self, item: str) -> str:
         name, _, value = item.partition(":")
+        if name == "number":
+            return f"Please check: {value} is not a number I can read, so I have not stored anything from it."
         if name.startswith("trial."):
             _, agent, attr = name.split(".", 2)
             what = f"{self.tk.knowledge.agent_label(agent)} {attr.replace('_', ' ')}"
         else:
-            what = {"age": "age", "crcl": "CrCl/eGFR"}.get(name, name)
+            what = {"age": "age", "crcl": "CrCl", "egfr": "eGFR", "hba1c": "HbA1c", "b12_level": "B12"}.get(name, name)
         return f"Please check: {what} {value} is outside the plausible range, so I have not stored it."
 
     def _report_changes(self, reply: Reply, changed, prev: Evaluation, now: Evaluation, *, lead: bool = True) -> None:
@@ -361,7 +323,7 @@ class Consult:
         answers = self.answers()
         return first_screen.unknowns(self.unknowns(answers, self.evaluate(answers)), self.tk.render)
 
-    def answer_query(self, keys: list[str]) -> Reply:
+    def answer_query(self, keys: list[str], lead: bool = True) -> Reply:
         """A clinician's question about options ("can she have SCS?", "more oxy?"): for each, whether
         it is the next step, not yet (and why), or where the seed is silent - from this consult's
         findings, with their sources - then the single next step. Facts are not changed."""
@@ -384,7 +346,7 @@ class Consult:
             if numbers:
                 reply.line("How: " + ", ".join(f"/how {n}" for n in numbers), "i")
             covered |= {f.key for f in status.findings}
-        step = next_step(ev.findings, k)
+        step = next_step(ev.findings, k) if lead else None
         if step is not None and step.key not in covered:
             self.tk.render.next_step(reply, step, ev.findings.index(step) + 1, whole=False)
         return reply

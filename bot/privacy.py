@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-MAX_CHARS = 8192  # Telegram's limit is 4096; Matrix allows far more. The parser reads 4096.
+MAX_CHARS = 20_000  # Telegram's limit is 4096; Matrix allows far more. The parser reads all of it; the reply says what was cut.
 WARNING = ("This message looked like it held patient identifiers ({kinds}). I stored it with those parts "
            "removed and read only the clinical facts. Please leave names, dates of birth, contact details "
            "and record numbers out: NeuroLadder needs none of them.")

@@ -63,6 +63,11 @@ class Service:
         `private`: the chat is the author's one-to-one chat with the bot (exports go only there).
         `origin`: the channel's key of the message this is (or, with `edit`, the one it edits)."""
         guarded = privacy.guard(text)  # identifiers redacted before anything is stored or parsed
+        notice = guarded.warning
+        if guarded.truncated:   # a message past the bound: say what was not read
+            cut = self.tk.parser.lx.messages["truncated"].format(
+                total=len(text), read=privacy.MAX_CHARS, tail=guarded.text[-30:].strip())   # the redacted part only
+            notice = f"{notice}\n{cut}" if notice else cut
         text = guarded.text.strip()
         chat_id = str(chat_id)
         try:
@@ -71,7 +76,7 @@ class Service:
                     refused = self._edit_of_closed(channel, chat_id, text, author, inbox_id, origin)
                     if refused is not None:
                         return [refused]
-                return [self._handle(channel, chat_id, text, author, inbox_id, guarded.warning, private, origin)]
+                return [self._handle(channel, chat_id, text, author, inbox_id, notice, private, origin)]
         except Exception:
             log.exception("message handling failed (channel=%s)", channel)
             with self.store.transaction():

@@ -17,8 +17,9 @@ KNOWLEDGE = load_knowledge()
 RULES = LadderRules(KNOWLEDGE)
 SEVERITY = {s: i for i, s in enumerate(ranking()["severity"])}
 
-WORKED_UP = ("duloxetine 60 mg x 8 weeks no benefit; gabapentin 2 weeks at max; never had a TCA; combination tried; diffuse pain in both feet; "
-             "58 yo; eGFR 80; no diabetes; b12 normal; spep normal; no red flags")
+WORKED_UP = ("duloxetine 60 mg x 8 weeks no benefit; gabapentin 2 weeks at max; never had a TCA; never tried pregabalin; "
+             "combination tried, no benefit; diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; "
+             "spep normal; no red flags")
 
 
 def said(service, text: str, chat: str = "fs") -> str:

@@ -79,8 +79,8 @@ def messages() -> st.SearchStrategy[str]:
                           st.characters(categories=["Cc", "Cf", "Zl", "Zp"])), max_size=40),  # controls
         st.text(st.characters(max_codepoint=0x1F), max_size=20),                    # control characters
         st.sampled_from(["", " ", "\n\n", "\t", "\u200b", "\ufeff", "\x00", "\ud800", "\udfff x"]),
-        st.builds(lambda s, n: (s * n)[:n], st.text(min_size=1, max_size=12),     # 4,096 and past it
-                  st.sampled_from([4095, 4096, 4097, 9000])),
+        st.builds(lambda s, n: (s * n)[:n], st.text(min_size=1, max_size=12),     # 4,096 and past it,
+                  st.sampled_from([4095, 4096, 4097, 9000, 19999, 20001, 30000])),  # and the 20,000 bound
         st.builds(lambda c, n: (c + " ") * n, clinical(), st.integers(1, 60)),     # long clinical text
         st.sampled_from(INJECTIONS),
         st.builds(lambda a, b: f"{a} {b}", st.sampled_from(INJECTIONS), clinical()),
@@ -105,6 +105,20 @@ def test_parser_never_raises_and_only_yields_valid_facts(text):
         check(name, value, KNOWLEDGE)  # raises FactError for a value the store would refuse
         if isinstance(value, float):
             assert math.isfinite(value), (name, value)
+    for ask in parsed.clarify:   # every button is a message the reader reads without asking again
+        assert ask.question and ask.choices
+        for _, value in ask.choices:
+            again = PARSER.parse(value)
+            assert again.facts and not again.clarify, (text, value, again)
+    if parsed.queries:           # a question stores nothing of what it asks about
+        assert all(isinstance(k, str) for k in parsed.queries)
+
+
+def test_a_message_past_the_bound_is_cut_and_says_where():
+    parsed = PARSER.parse("gabapentin 600 tid. " + "y " * 15_000 + "crcl 35")
+    assert parsed.facts["trial.gabapentin.dose"] == 1800 and "crcl" not in parsed.facts
+    total, read, tail = parsed.truncated
+    assert total > read == 20_000 and tail.strip()
 
 
 # -- whole consultations on a real file ---------------------------------------------------------------------

@@ -161,29 +161,34 @@ def test_drug_with_a_bare_answer():
 # -- other topics ------------------------------------------------------------------------------------------------
 TOPICS = [
     ("78 years old", {"age": 78}), ("78 yo", {"age": 78}), ("62F", {"age": 62}), ("aged 70", {"age": 70}),
-    ("eGFR 35", {"crcl": 35}), ("CrCl 25 ml/min", {"crcl": 25}), ("egfr >90", {"crcl": 90}),
+    ("eGFR 35", {"egfr": 35}), ("CrCl 25 ml/min", {"crcl": 25}), ("egfr >90", {"egfr": 90}),
+    ("creatinine clearance 35", {"crcl": 35}),
     ("pain in both feet", {"pain_pattern": "diffuse"}), ("stocking distribution", {"pain_pattern": "diffuse"}),
-    ("PHN", {"pain_pattern": "focal"}), ("focal", {"pain_pattern": "focal"}),
+    ("PHN", {"pain_pattern": "focal", "focal_cause": "postherpetic"}), ("focal", {"pain_pattern": "focal"}),
     ("pain pattern not sure", {"pain_pattern": "unknown"}),
     ("HbA1c high", {"diabetes": "uncontrolled"}), ("well controlled diabetes", {"diabetes": "controlled"}),
     ("non-diabetic", {"diabetes": "no"}), ("diabetes not checked", {"diabetes": "unknown"}),
     ("B12 low", {"b12": "low"}), ("b12 wnl", {"b12": "normal"}), ("b12 not checked", {"b12": "unknown"}),
     ("MGUS", {"paraprotein": "abnormal"}), ("spep normal", {"paraprotein": "normal"}),
     ("electrophoresis pending", {"paraprotein": "unknown"}),
-    ("no red flags", {"red_flags": []}), ("red flags unknown", {"red_flags": "unknown"}),
-    ("areflexia and proximal weakness", {"red_flags": ["areflexia", "proximal_weakness"]}),
-    ("NCS demyelinating", {"red_flags": ["demyelinating"]}), ("suspected CIDP", {"red_flags": ["cidp"]}),
+    ("no red flags", {f"flag.{f}": "no" for f in KNOWLEDGE.red_flags}),
+    ("red flags unknown", {f"flag.{f}": "unknown" for f in KNOWLEDGE.red_flags}),
+    ("areflexia and proximal weakness", {"flag.areflexia": "yes", "flag.proximal_weakness": "yes"}),
+    ("NCS demyelinating", {"flag.demyelinating": "yes"}), ("suspected CIDP", {"flag.cidp": "yes"}),
+    ("new R foot drop", {"flag.motor_deficit": "yes"}), ("slowly progressive", {}),
     ("fatigue", {"weakness_fatigue": "yes"}), ("no weakness", {"weakness_fatigue": "no"}),
     ("combination tried", {"combination": "yes"}), ("never together", {"combination": "no"}),
     ("no SNRI", {D + "tried": "no", "trial.venlafaxine.tried": "no"}),
     ("never had a gabapentinoid", {G + "tried": "no", P + "tried": "no"}),
     ("no other SNRI", {}),  # implies one was tried: says nothing storable
     ("tried an SNRI", {}),  # which one? nothing stored
-    ("combination not tried", {"combination": "no"}), ("combination tried, no benefit", {"combination": "yes"}),
+    ("combination not tried", {"combination": "no"}),
+    ("combination tried, no benefit", {"combination": "yes", "combination.outcome": "no_benefit"}),
     # topics beside drugs hide only their own words: the drug is still read, and not negated
-    ("combo of pregabalin + duloxetine tried", {"combination": "yes", P + "tried": "yes", D + "tried": "yes"}),
+    ("combo of pregabalin + duloxetine tried", {"combination": "yes", "combination.agents": ["duloxetine", "pregabalin"],
+                                               P + "tried": "yes", D + "tried": "yes"}),
     ("no weakness on gabapentin 600 tid", {"weakness_fatigue": "no", G + "tried": "yes", G + "dose": 1800,
-                                           G + "doses_per_day": 3}),
+                                           G + "doses_per_day": 3, G + "current": "yes"}),
 ]
 
 
@@ -194,7 +199,7 @@ def test_topics(text, expected):
 
 def test_a_whole_message():
     got = parse("gabapentin 300 mg tid for 3 months, no help; duloxetine 30; never had a TCA; "
-                "pain in both feet; 78 years old; eGFR 35")
+                "pain in both feet; 78 years old; CrCl 35")
     assert got.facts == {
         G + "tried": "yes", G + "dose": 900, G + "doses_per_day": 3, G + "weeks": 13.0, G + "outcome": "no_benefit",
         D + "tried": "yes", D + "dose": 30, T + "tried": "no", "pain_pattern": "diffuse", "age": 78, "crcl": 35}
@@ -213,7 +218,7 @@ IMPLAUSIBLE = [
     ("gabapentin 1.2", G + "dose"),  # 1.2 g typed without its unit: asked, not stored as 1.2 mg
     ("gabapentin 50,000 mg/day", G + "dose"), ("gabapentin 20 g/day", G + "dose"),
     ("gabapentin -300 mg", G + "dose"), ("duloxetine 600 mg", D + "dose"), ("pregabalin 0 mg", P + "dose"),
-    ("age 400", "age"), ("age -5", "age"), ("400 years old", "age"), ("egfr -10", "crcl"), ("crcl 900", "crcl"),
+    ("age 400", "age"), ("age -5", "age"), ("400 years old", "age"), ("egfr -10", "egfr"), ("crcl 900", "crcl"),
     ("amitriptyline for 5000 weeks", T + "weeks"),
 ]
 
@@ -253,3 +258,115 @@ def test_misspelt_drug_names_are_read_and_said(text, typed, name, expected):
 def test_other_words_are_never_respelled(text):
     assert parse(text).respelled == []
 
+
+
+# -- scope: negation over lists, outcomes beside their drug, terminations (bot/context.py) -----------------
+SCOPE = [
+    ("no weakness or fatigue", {"weakness_fatigue": "no"}),
+    ("no foot drop, areflexia or proximal weakness",
+     {"flag.motor_deficit": "no", "flag.areflexia": "no", "flag.proximal_weakness": "no"}),
+    ("never tried gaba or dulox", {G + "tried": "no", D + "tried": "no"}),
+    ("gaba or dulox not tried", {G + "tried": "no", D + "tried": "no"}),
+    ("no gaba, dulox 60 no help", {G + "tried": "no", D + "tried": "yes", D + "dose": 60, D + "outcome": "no_benefit"}),
+    ("gaba 300 tds no help, dulox 60 helped", {G + "tried": "yes", G + "dose": 900, G + "doses_per_day": 3,
+                                              G + "outcome": "no_benefit", D + "tried": "yes", D + "dose": 60,
+                                              D + "outcome": "good"}),
+    ("no help from gabapentin", {G + "tried": "yes", G + "outcome": "no_benefit"}),
+    ("no mgus, b12 low", {"paraprotein": "normal", "b12": "low"}),
+    ("T2DM, HbA1c 11.2%, poorly controlled", {"diabetes": "uncontrolled", "hba1c": 11.2}),
+    ("qutenza not tried, gaba 900 tds", {"trial.capsaicin8.tried": "no", G + "tried": "yes", G + "dose": 2700,
+                                         G + "doses_per_day": 3}),
+]
+
+
+@pytest.mark.parametrize("text,expected", SCOPE, ids=[t for t, _ in SCOPE])
+def test_scope(text, expected):
+    assert parse(text).facts == expected
+
+
+# -- outcomes and status of a trial -------------------------------------------------------------------------
+TRIAL_STATUS = [
+    ("gabapentin 2400 mg/day in 3 doses for 3 months, hasn't helped", G + "outcome", "no_benefit"),
+    ("gaba 800 tds x4 mo nil", G + "outcome", "no_benefit"),
+    ("dulox 60 didn't touch it", D + "outcome", "no_benefit"),
+    ("nortrip 25 nocte not much better", T + "outcome", "no_benefit"),
+    ("lyrica 150 bd helped at first then stopped working", P + "outcome", "waned"),
+    ("on gaba, v drowsy + confused", G + "adverse", ["confusion", "drowsiness"]),
+    ("on gaba, v drowsy + confused", G + "current", "yes"),
+    ("pregabalin 75 bd, stopped due to dizziness", P + "outcome", "side_effects"),
+    ("pregabalin 75 bd, stopped due to dizziness", P + "current", "no"),
+    ("gaba 400 tds, no side effects", G + "adverse", []),
+    ("gaba 600 tds x 8 wks, max tolerated", G + "max_tolerated", "yes"),
+    ("gaba 100 nocte, never titrated", G + "max_tolerated", "no"),
+    ("ami 50 nocte 4 wks incl 2 wks @max", T + "weeks", 4),
+    ("ami 50 nocte 4 wks incl 2 wks @max", T + "weeks_at_max", 2),
+    ("gaba 300 tds 6 wks -> 600 tds 6 wks", G + "weeks", 12),
+    ("gaba 300 tds 6 wks -> 600 tds 6 wks", G + "dose", 1800),
+    ("ami 25 x 2 m", T + "weeks", 8.7),
+]
+
+
+@pytest.mark.parametrize("text,name,value", TRIAL_STATUS, ids=[f"{t}->{n}" for t, n, _ in TRIAL_STATUS])
+def test_trial_outcome_and_status(text, name, value):
+    assert parse(text).facts.get(name) == value, parse(text).facts
+
+
+def test_a_side_effect_alone_is_not_stopping_the_drug():
+    got = parse("on gaba, v drowsy + confused").facts
+    assert G + "outcome" not in got
+
+
+# -- numbers with units and subjects ----------------------------------------------------------------------
+UNITS = [
+    ("a1c 86", {"hba1c": 10.0}), ("hba1c 64 mmol/mol", {"hba1c": 8.0}), ("HbA1c 7.2%", {"hba1c": 7.2}),
+    ("b12 250 pmol/L", {"b12_level": 250}), ("b12 180 pg/ml", {"b12_level": 133}),
+    ("b12 low, replaced, now normal", {"b12": "treated"}), ("no b12 deficiency", {"b12": "normal"}),
+    ("eGFR 35", {"egfr": 35}), ("CrCl 35", {"crcl": 35}), ("ami 25 x 2 m", {T + "tried": "yes", T + "dose": 25,
+                                                                               T + "weeks": 8.7}),
+]
+
+
+@pytest.mark.parametrize("text,expected", UNITS, ids=[t for t, _ in UNITS])
+def test_numbers_with_units(text, expected):
+    assert parse(text).facts == expected
+
+
+@pytest.mark.parametrize("text", ["b12 250", "hba1c 17"])
+def test_a_number_whose_unit_is_unclear_is_asked(text):
+    got = parse(text)
+    assert not got.facts and len(got.clarify) == 1 and len(got.clarify[0].choices) == 2
+
+
+def test_two_outcomes_for_one_drug_are_asked():
+    got = parse("gaba 600 tds helped, no help")
+    assert not any(n.endswith(".outcome") for n in got.facts) and got.clarify
+
+
+# -- questions, plans and history: nothing stored ------------------------------------------------------------
+QUERIES = [
+    ("can I add tramadol?", ["weak_opioid"]), ("so can she have SCS or not?", ["scs"]), ("more oxy?", ["strong_opioid"]),
+    ("what about rTMS?", ["rtms"]), ("is it time for a pain clinic?", ["referral"]),
+    ("considering combination with ami", ["combination", "tca"]), ("strong opioids next?", ["strong_opioid"]),
+]
+
+
+@pytest.mark.parametrize("text,keys", QUERIES, ids=[t for t, _ in QUERIES])
+def test_questions_store_nothing_and_name_the_options(text, keys):
+    got = parse(text)
+    assert got.facts == {} and got.queries == keys
+
+
+@pytest.mark.parametrize("text", ["hx AMI 2019", "PMH: AMI", "AMI 2012, stents", "hx AMI 2019 so avoiding TCAs"])
+def test_history_is_not_a_drug(text):
+    assert parse(text).facts == {}
+
+
+# -- red flags one by one -------------------------------------------------------------------------------------
+def test_red_flags_one_by_one():
+    assert parse("rapidly worsening over 3 weeks, new R foot drop").facts == {
+        "flag.rapid_course": "yes", "flag.motor_deficit": "yes"}
+    assert parse("slowly progressive").facts == {}
+    assert parse("PHN, asymmetric").facts == {"pain_pattern": "focal", "focal_cause": "postherpetic",
+                                             "flag.asymmetric": "yes"}
+    got = parse("no red flags apart from asymmetry").facts
+    assert got["flag.asymmetric"] == "yes" and got["flag.cidp"] == "no"

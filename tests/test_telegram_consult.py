@@ -132,8 +132,8 @@ async def test_team_consult_in_a_group_records_who_answered(standin: BotAPIStand
         standin.send_text(team, f"@{BOT_USERNAME} no benefit after 3 months", user_id=502)
         q = await next_bot_message(standin, team, q["message_id"] + 1)
         asked = standin.send_text(team, "/summary", user_id=501)
-        # a long summary may come as several messages: read them all (up to the disclaimer)
-        await standin.until(lambda: any("Do not enter names" in m.get("text", "")
+        # a long summary may come as several messages: read them all (up to its closing line)
+        await standin.until(lambda: any("does not replace it" in m.get("text", "")
                                         for m in standin.bot_messages(team) if m["message_id"] > asked["message_id"]))
         summary = {"text": "\n".join(m.get("text", "") for m in standin.bot_messages(team)
                                      if m["message_id"] > asked["message_id"])}

@@ -54,7 +54,8 @@ def define(k):
     def elderly_drug_review(ctx):
         age = ctx.fact("o")["years"]
         said = {f["kind"]: f["value"] for f in ctx.base("weakness_fatigue") + ctx.base("falls")}
-        falls = said.get("falls") == "yes"
+        history = said.get("falls") == "yes"
+        falls = history        # any fall, told as history or as a drug's side effect: the [L6] caution
         parts, classes, ids = [], set(), []
         for t in ctx.base("trial"):
             if not (t["tried"] == "yes" and t["outcome"] != "side_effects" and t["current"] != "no"
@@ -66,7 +67,7 @@ def define(k):
             if said.get("weakness_fatigue") == "yes" and t["agent"] != "gabapentin" and "weakness_fatigue" not in effects:
                 effects.append("weakness_fatigue")
             shown = [k.adverse_effects[e] for e in sorted(effects)]
-            if falls and "falls" not in effects:
+            if history and "falls" not in effects:  # the same for every drug, whatever the order
                 shown.append("a history of falls")
             if shown:
                 parts.append(f"{label(t['agent'])} ({', '.join(shown)})")

@@ -1,0 +1,290 @@
+"""Drug mentions -> trial facts: dose, frequency, duration, outcome, status, side effects.
+
+Each drug mention owns the words after it up to the clause where the next drug starts (its
+segment), and the words just before it in its own clause (its prefix: "no help from gaba",
+"on gaba"). Outcomes are modifiers of the drug they sit beside, never free-floating words.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from .context import BLOCK, CLAUSE_BREAK, mask
+from .lexicon import NUMBER, Lexicon
+
+if TYPE_CHECKING:
+    from .parse import Parsed, Parser
+
+# "co-codamol 30/500" is a tablet's strength, "butrans 10 patch" / "25 mcg/h" a patch's rate:
+# neither is a daily dose in mg.
+STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r|our)?\b|\s*(?:mcg|ug)?\s*patch")
+# "since 2019" is a date, not a dose
+YEAR = re.compile(r"(?:19|20)\d\d")
+SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
+LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
+
+
+def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, int]]]:
+    """The outcome a segment states, and the spans that say it. "?" when two outcomes compete.
+
+    A good/partial phrase right after a negator is no benefit ("hasn't helped"); an outcome that
+    helped and then stopped is `waned`; a side effect alone is not an outcome."""
+    kept = [(s, e, outcomes[0]) for s, e, outcomes in lx.outcomes.finditer(segment)]
+    read: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for s, e, outcome in kept:
+        if outcome in ("good", "partial") and lx.outcome_negators:
+            neg = lx.outcome_negators.search(segment[max(0, s - 25):s])
+            if neg:
+                outcome = "no_benefit"
+                s = max(0, s - 25) + neg.start()
+        read.append(outcome)
+        spans.append((s, e))
+    kinds = list(dict.fromkeys(read))
+    if not kinds:
+        return None, spans
+    if "waned" in kinds:
+        return "waned", spans
+    if "side_effects" in kinds:
+        return "side_effects", spans
+    if len(kinds) > 1 and "unknown" in kinds:
+        kinds.remove("unknown")
+    if set(kinds) == {"good", "partial"}:
+        return "partial", spans
+    if len(kinds) == 1:
+        return kinds[0], spans
+    first, last = read[0], read[-1]
+    if first in ("good", "partial") and last == "no_benefit" and lx.sequence and lx.sequence.search(segment):
+        return "waned", spans    # "helped, then no benefit"
+    return "?", spans
+
+
+def read_trials(p: "Parser", text: str, out: "Parsed") -> None:
+    lx = p.lx
+    mentions = list(lx.drug_re.finditer(text))
+    items = []
+    prev_end = 0
+    for i, mt in enumerate(mentions):
+        agent = lx.drug_names[mt.group()]
+        end = len(text)
+        if i + 1 < len(mentions):
+            nxt = mentions[i + 1]
+            breaks = [b.end() for b in CLAUSE_BREAK.finditer(text, mt.end(), nxt.start())]
+            end = breaks[-1] if breaks else nxt.start()
+        segment = text[mt.end():end]
+        if i + 1 < len(mentions) and lx.drug_names[mentions[i + 1].group()] == agent \
+                and not segment.strip(" ,;/+&-()\x00"):
+            continue  # "gabapentin (neurontin)": one mention
+        breaks = [b.end() for b in CLAUSE_BREAK.finditer(text, prev_end, mt.start())]
+        prefix_start = max([prev_end] + breaks)
+        items.append((agent, mt, text[prefix_start:mt.start()], segment))
+        prev_end = end
+    ends = {mt.end(): mt.start() for _, mt, _, _ in items}   # the drugs a list may hold
+    results: list[dict[str, Any]] = []
+    for agent, mt, prefix, segment in items:
+        results.append(_trial(p, agent, text, mt, prefix, segment, ends, out))
+    # The members of a list share what is said of the whole list: a backward negation or outcome
+    # after its last member ("gaba or dulox not tried", "gaba, dulox and ami - none helped"), an
+    # outcome before its first ("failed gaba and lyrica").
+    for i in range(len(items) - 2, -1, -1):
+        segment = items[i][3]
+        nxt = results[i + 1]
+        if not (LIST_ONLY.match(segment.replace(BLOCK, " ")) and results[i].get("_bare")):
+            continue
+        if results[i].get("tried") == "no":   # "no gaba, dulox 60 no help": gaba stays not tried
+            continue
+        if nxt.get("_after_neg"):
+            results[i] = {"tried": "no", "_after_neg": True, "_bare": True}
+        elif nxt.get("_from") == "segment" and "outcome" not in results[i]:
+            results[i] = {"tried": "yes", "outcome": nxt["outcome"], "_from": "segment", "_bare": True}
+    for i in range(1, len(items)):
+        if LIST_ONLY.match(items[i - 1][3].replace(BLOCK, " ")) and results[i].get("_bare") \
+                and results[i].get("tried") == "yes" \
+                and results[i - 1].get("_from") == "prefix" and "outcome" not in results[i]:
+            results[i] = {"tried": "yes", "outcome": results[i - 1]["outcome"], "_from": "prefix", "_bare": True}
+    for (agent, *_), facts in zip(items, results):
+        for key in ("_bare", "_after_neg", "_from"):
+            facts.pop(key, None)
+        clarify = facts.pop("_clarify", None)
+        if clarify:
+            out.clarify.append(clarify)
+            continue
+        for key, value in facts.items():
+            name = f"trial.{agent}.{key}"
+            if key == "adverse" and isinstance(out.facts.get(name), list):
+                value = sorted(set(out.facts[name]) | set(value))
+            out.facts[name] = value
+
+
+def _trial(p: "Parser", agent: str, text: str, mt: re.Match, prefix: str, segment: str, ends, out: "Parsed") -> dict:
+    from .parse import Clarify
+    lx = p.lx
+    label = p.k.agent_label(agent)
+    name = p.k.agents[agent]["names"][0]    # button values are messages the reader reads back
+    facts: dict[str, Any] = {}
+    seg = segment
+    # outcomes first: their words ("didn't touch it", "no help") must not read as negation or numbers
+    outcome, spans_o = outcome_of(lx, seg)
+    for s, e in spans_o:
+        seg = mask(seg, s, e)
+    pre_outcome, pre_spans = outcome_of(lx, prefix)
+    masked_prefix = prefix
+    for s, e in pre_spans:
+        masked_prefix = mask(masked_prefix, s, e)
+    source = "segment" if outcome is not None else None
+    if outcome is None and pre_outcome is not None:
+        outcome, source = pre_outcome, "prefix"
+    elif pre_outcome not in (None, outcome) and outcome is not None:
+        outcome = "?"
+    details = _details(p, agent, seg, out, facts)
+    seg = details.pop("_seg")
+    has_details = bool(facts) or outcome is not None
+    # status: still taking it, stopped, side effects, maximum tolerated
+    current = None
+    if lx.current_before and lx.current_before.search(masked_prefix):
+        current = "yes"
+    if lx.current_after and lx.current_after.search(seg):
+        current = "yes"
+    stopped = bool(lx.stopped and lx.stopped.search(seg)) or bool(
+        lx.stopped_before and lx.stopped_before.search(masked_prefix)
+        and not re.search(r"(?:^|\s)on\s*$", masked_prefix.strip() + " ") or re.search(r"\b(?:was|previously|no longer)\s+on\s*$", masked_prefix))
+    if stopped:
+        current = "no"
+    adverse = sorted({keys[0] for s, e, keys in lx.adverse.finditer(seg) if not lx.scope.negated_before(seg, s)[0]})
+    if lx.no_adverse and lx.no_adverse.search(segment):
+        adverse = []
+        facts["adverse"] = []
+    elif adverse:
+        facts["adverse"] = adverse
+    if outcome is None and adverse and current == "no":
+        outcome = "side_effects"           # stopped, and a side effect named: stopped for it
+    if outcome == "side_effects" and current is None:
+        current = "no"
+    if current:
+        facts["current"] = current
+    if lx.max_yes and lx.max_yes.search(segment):
+        facts["max_tolerated"] = "yes"
+    elif lx.max_no and lx.max_no.search(segment):
+        facts["max_tolerated"] = "no"
+    # a negation word standing alone after the trial's details is its outcome ("x4 mo nil")
+    if outcome is None and (facts.keys() - {"current"}) and lx.bare_negative.search(seg):
+        outcome = "no_benefit"
+        has_details = True
+    if outcome == "?":
+        return {"_clarify": Clarify(lx.clarify["outcome"].format(drug=label),
+                                    [(lab, f"{name} {val}") for lab, val in _outcome_choices(p)])}
+    if outcome:
+        facts["outcome"] = outcome
+        facts["_from"] = source
+    has_details = has_details or bool(facts.keys() - {"current"})
+    # negation: forward from a trigger before it (over a list of drugs), or backward right after it
+    negated, through = lx.scope.negated_before(text, mt.start(), ends)
+    if negated and re.search(r"\bno\s+(?:help|benefit|relief|response|effect)\b", prefix):
+        negated = False
+    after = lx.scope.negated_after(text, mt.end())
+    if lx.answers["skip"] and lx.answers["skip"].match(segment.strip()) and not has_details:
+        return {}   # "pregabalin skip": nothing said about it
+    if (negated or after) and not has_details:
+        return {"tried": "no", "_after_neg": bool(after), "_bare": True}
+    if negated and has_details and not through:
+        return {"_clarify": Clarify(lx.clarify["tried"].format(drug=label),
+                                    [(f"{label} tried", f"{name} tried"), (f"{label} not tried", f"{name} not tried")])}
+    answer = lx.answers["unknown"].search(segment[:20]) if lx.answers["unknown"] else None
+    facts["tried"] = "unknown" if (answer and not has_details) else "yes"
+    if not (facts.keys() - {"tried", "outcome", "_from"}) and not answer:
+        facts["_bare"] = True
+    return facts
+
+
+def _outcome_choices(p: "Parser") -> list[tuple[str, str]]:
+    return [tuple(choice) for choice in p.lx.clarify["outcome_choices"]]
+
+
+def _details(p: "Parser", agent: str, seg: str, out: "Parsed", facts: dict) -> dict:
+    """Dose, doses per day, weeks and weeks at the maximum from a drug's segment."""
+    lx = p.lx
+    prefix = f"trial.{agent}."
+    # durations: the first is the total; one after "incl"/"with" is part of it, never added;
+    # one followed by "at max" is the weeks at the highest dose; "then" adds a further stretch
+    total = None
+    last_end = 0
+    for am in list(lx.at_max_re.finditer(seg)):
+        after = re.match(r"(?:\s*(?:tolerated|tolerable|dose))*\s*(?:for|x)?\s*", seg[am.end():])
+        dm = lx.duration_re.match(seg, am.end() + after.end())
+        if dm:
+            facts["weeks_at_max"] = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
+            seg = mask(seg, dm.start(), dm.end(), " ")
+    for dm in list(lx.duration_re.finditer(seg)):
+        weeks = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
+        at_max = lx.at_max_re.match(seg, dm.end())
+        before = seg[last_end:dm.start()]
+        if at_max:
+            facts["weeks_at_max"] = weeks
+            seg = mask(seg, dm.start(), at_max.end(), " ")
+        elif total is not None and lx.part_of.search(before):
+            seg = mask(seg, dm.start(), dm.end(), " ")
+        elif total is not None and lx.sequence and lx.sequence.search(before):
+            total = round(total + weeks, 1)
+            seg = mask(seg, dm.start(), dm.end(), " ")
+        elif total is None:
+            total = weeks
+            seg = mask(seg, dm.start(), dm.end(), " ")
+        else:
+            total = max(total, weeks)
+            seg = mask(seg, dm.start(), dm.end(), " ")
+        last_end = dm.end()
+    # "2 at max" with no unit: weeks
+    for am in list(lx.at_max_re.finditer(seg)):
+        num = re.search(rf"({NUMBER})\s*$", seg[:am.start()])
+        if num and "weeks_at_max" not in facts:
+            facts["weeks_at_max"] = _num(num.group(1))
+            seg = mask(seg, num.start(), am.end(), " ")
+    if total is not None:
+        facts["weeks"] = total
+    # frequency: "tid", "twice a day", "x3/day", "3x daily"
+    per_day = None
+    divided = False   # "1800 mg in 3 doses": the number is the daily total, not one dose
+    if lx.divided_re:
+        vm = lx.divided_re.search(seg)
+        if vm:
+            per_day, divided = lx.divided[vm.group()], True
+            seg = mask(seg, vm.start(), vm.end(), " ")
+    if per_day is None and lx.frequency_re:
+        fm = lx.frequency_re.search(seg)
+        if fm:
+            per_day = lx.frequency[fm.group()]
+            seg = mask(seg, fm.start(), fm.end(), " ")
+    tm = None if divided else lx.times_re.search(seg)
+    if tm:
+        per_day = int(tm.group("a") or tm.group("b"))
+        seg = mask(seg, tm.start(), tm.end(), " ")
+    # dose: the first number left, or the one a dose was raised to ("30 -> 60")
+    doses = [dm for dm in lx.dose_re.finditer(seg)
+             if not (seg[dm.end():dm.end() + 1] == "%" or seg[dm.start() - 1:dm.start()] in "%"
+                     or STRENGTH_OR_RATE.match(seg, dm.end()) or seg[dm.start() - 1:dm.start()] == "/"
+                     or (YEAR.fullmatch(dm.group("n")) and SINCE.search(seg[:dm.start()])))]
+    raised = [dm for dm in doses[1:] if re.search(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped)\s*$",
+                                                  seg[:dm.start()])]
+    for dm in raised[-1:] or doses[:1]:
+        amount = _num(dm.group("n")) * lx.units.get(dm.group("u") or "mg", 1)
+        daily = amount if (dm.group("per") or divided) else amount * (per_day or 1)
+        daily = round(daily, 3)
+        spec = p.k.agents[agent]
+        if not spec.get("implausible_below_mg_day", 0) <= daily <= spec["implausible_above_mg_day"] or daily <= 0:
+            out.questioned.append(f"{prefix}dose:{dm.group('n')}{dm.group('u') or ''}")
+        else:
+            facts["dose"] = int(daily) if float(daily).is_integer() else daily
+            if per_day and not dm.group("per"):
+                facts["doses_per_day"] = per_day
+    if per_day and "doses_per_day" not in facts and "dose" in facts:
+        facts["doses_per_day"] = per_day
+    weeks_limit = p.sanity["weeks"][1]
+    for key in ("weeks", "weeks_at_max"):
+        if key in facts and not (0 < facts[key] <= weeks_limit):
+            out.questioned.append(f"{prefix}{key}:{facts.pop(key)}")
+    return {"_seg": seg}
+
+
+def _num(s: str) -> float:
+    v = float(s.replace(",", "."))
+    return int(v) if v.is_integer() else v
