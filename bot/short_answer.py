@@ -98,7 +98,7 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
     # The subject alone ("gabapentin") reads as "tried" (or "present"): a reply that adds
     # nothing to what the subject alone says ("x&y<z>...") is not an answer - unless it is a
     # plain yes.
-    alone = parser.parse(q.subject).facts
+    alone = _alone(parser, q.subject)
     added = {k: v for k, v in retry.facts.items() if alone.get(k) != v}
     if added or retry.questioned or (retry.facts and parsed.answer == "yes"):
         return retry
@@ -109,6 +109,17 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
     if parsed.answer == "unknown":
         return Parsed(answer="skip")
     return parsed
+
+
+_subjects: dict[tuple[int, str], dict] = {}
+
+
+def _alone(parser: Parser, subject: str) -> dict:
+    """What a question's subject alone reads as ("gabapentin": tried), once per process."""
+    key = (id(parser), subject)
+    if key not in _subjects:
+        _subjects[key] = dict(parser.parse(subject).facts)
+    return _subjects[key]
 
 
 def _fits(parser: Parser, q: Question, text: str) -> bool:
