@@ -57,6 +57,8 @@ class Renderer:
             if t.get("tried") in ("no", "unknown"):
                 bits.append(self._show("tried", t["tried"]))
             for attr in ("dose", "doses_per_day", "weeks", "weeks_at_max", "max_tolerated", "outcome", "current"):
+                if attr == "current" and t.get(attr) == "no" and t.get("outcome") == "side_effects":
+                    continue  # "stopped for side effects" says it already
                 if attr in t:
                     bits.append(self._show(attr, t[attr]))
             if "adverse" in t:
