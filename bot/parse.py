@@ -246,9 +246,7 @@ class Parser:
         elif unit in self.lx.hba1c_units["percent"] or n < spec["percent_below"]:
             value = n
         else:   # a bare number between the two: % or mmol/mol? ask
-            c = self.lx.clarify
-            out.clarify.append(Clarify(c["hba1c_unit"].format(n=n), [(lab.format(n=n), val.format(n=n))
-                                                                    for lab, val in c["hba1c_choices"]]))
+            self._ask_unit("hba1c", n, out)
             return
         if self._in_range("hba1c", value, mt.group("n"), out):
             out.facts["hba1c"] = value
@@ -260,12 +258,16 @@ class Parser:
         elif unit in self.lx.b12_units["pg"]:
             value = round(n * self.k.thresholds["b12"]["pmol_per_pg"])  # [L9]
         else:   # a bare B12 number: pmol/L and pg/mL both occur - ask which
-            c = self.lx.clarify
-            out.clarify.append(Clarify(c["b12_unit"].format(n=n), [(lab.format(n=n), val.format(n=n))
-                                                                  for lab, val in c["b12_choices"]]))
+            self._ask_unit("b12", n, out)
             return
         if self._in_range("b12_level", value, mt.group("n"), out):
             out.facts["b12_level"] = value
+
+    def _ask_unit(self, kind: str, n: float, out: Parsed) -> None:
+        """A value whose unit decides what it means: one question, a button per unit."""
+        c = self.lx.clarify
+        out.clarify.append(Clarify(c[f"{kind}_unit"].format(n=n),
+                                   [(lab.format(n=n), val.format(n=n)) for lab, val in c[f"{kind}_choices"]]))
 
     # -- topics: work-up, pain pattern, red flags, falls, liver, combination ---------------------------
     def _concepts(self, text: str) -> list[_Concept]:
