@@ -52,7 +52,7 @@ async def test_two_clinicians_consult_in_an_encrypted_room(synapse, clinicians, 
 
     summary = _bodies(await turn(alice, "/summary", "Consult summary"))
     assert "gabapentin 1800 mg/day" in summary and "duloxetine 60 mg/day" in summary
-    assert re.search(r"\((Before escalating|Step \d)[^)]*\)", summary), summary  # the guideline step
+    assert re.search(r"\((Safety|Before escalating|First line|Second line|Step \d)[^)]*\)", summary), summary  # the step
     assert re.search(r"\[\d+(, \d+)*\]", summary), summary  # the numbered sources
     # Bob saw the same conversation (the bot shared its keys with both clinicians).
     await until(lambda: "Consult summary" in _bodies(bob.from_user(room, bot.user_id)), 30, "bob to see it")
