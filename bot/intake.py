@@ -84,26 +84,34 @@ class Intake:
 
     def open_questions(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> list[Question]:
         """Relevant questions whose fact is still missing (skipped ones included: still unknown)."""
-        return [q for q in self.questions if q.slot not in answers and q.relevant(answers, finding_codes)
-                and self._reached(q, answers, skipped)]
+        return list(self._open(answers, skipped, finding_codes))
 
-    def _reached(self, q: Question, answers: dict[str, Any], skipped: set[str]) -> bool:
+    def _open(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]):
+        begun: dict[str, bool] = {}  # per call: has the facts of question X begun? (asked once, not per flag)
+        for q in self.questions:
+            if q.slot not in answers and q.relevant(answers, finding_codes) and self._reached(q, answers, skipped,
+                                                                                              begun):
+                yield q
+
+    def _reached(self, q: Question, answers: dict[str, Any], skipped: set[str], begun: dict[str, bool]) -> bool:
         """One question per red flag only after "Check one by one" (the first question skipped), or
         once any flag was answered: until then the one first question stands for them all."""
         if not q.after:
             return True
-        first = self.by_id[q.after]
-        return q.after in skipped or any(n.startswith(first.unless_answered) for n in answers)
+        if q.after in skipped:
+            return True
+        if q.after not in begun:
+            prefixes = self.by_id[q.after].unless_answered
+            begun[q.after] = any(n.startswith(prefixes) for n in answers)
+        return begun[q.after]
 
     def next_question(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> Question | None:
-        for q in self.open_questions(answers, skipped, finding_codes):
-            if q.id not in skipped:
-                return q
-        return None
+        return next((q for q in self._open(answers, skipped, finding_codes) if q.id not in skipped), None)
 
     def unknowns(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> list[Question]:
         """Everything still unknown: open questions, and answers given as 'unknown'."""
         out = self.open_questions(answers, skipped, finding_codes)
+        begun: dict[str, bool] = {}
         out += [q for q in self.questions if answers.get(q.slot) == "unknown" and q.relevant(answers, finding_codes)
-                and self._reached(q, answers, skipped)]
+                and self._reached(q, answers, skipped, begun)]
         return sorted(set(out), key=self.questions.index)
