@@ -20,13 +20,13 @@ WARNING = ("This message looked like it held patient identifiers ({kinds}). I st
            "removed and read only the clinical facts. Please leave names, dates of birth, contact details "
            "and record numbers out: NeuroLadder needs none of them.")
 
-_UNIT_AFTER = r"(?!\s*(?:mg|mcg|µg|ug|g\b|gm|ml|iu|units?|%|/|x\b|weeks?|wks?|months?|mo\b|days?|years?|yrs?))"
+_UNIT_AFTER = r"(?!\s{0,3}(?:mg|mcg|µg|ug|g\b|gm|ml|iu|units?|%|/|x\b|weeks?|wks?|months?|mo\b|days?|years?|yrs?))"
 _MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
            r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
-_ID_WORDS = (r"(?:mrn|m\.r\.n\.?|nhs(?:\s*(?:no\.?|number|#))?|chi(?:\s*(?:no\.?|number))?"
-             r"|hosp(?:ital|\.)?\s*(?:no\.?|number|num|#|id)|record\s*(?:no\.?|number|id)|patient\s*(?:no\.?|number|id)"
-             r"|pt\s*(?:no\.?|id|#)|case\s*(?:no\.?|number)|unit\s*(?:no\.?|number)|urn|pid|ssn|social\s+security(?:\s*(?:no\.?|number))?"
-             r"|medicare(?:\s*(?:no\.?|number))?|insurance\s*(?:no\.?|number|id))")
+_ID_WORDS = (r"(?:mrn|m\.r\.n\.?|nhs(?:\s{0,3}(?:no\.?|number|#))?|chi(?:\s{0,3}(?:no\.?|number))?"
+             r"|hosp(?:ital|\.)?\s{0,3}(?:no\.?|number|num|#|id)|record\s{0,3}(?:no\.?|number|id)|patient\s{0,3}(?:no\.?|number|id)"
+             r"|pt\s{0,3}(?:no\.?|id|#)|case\s{0,3}(?:no\.?|number)|unit\s{0,3}(?:no\.?|number)|urn|pid|ssn|social\s{1,3}security(?:\s{0,3}(?:no\.?|number))?"
+             r"|medicare(?:\s{0,3}(?:no\.?|number))?|insurance\s{0,3}(?:no\.?|number|id))")
 # words that end a name typed after "name:" ("name: john smith gabapentin 300" keeps the drug)
 _NAME_STOP_WORDS = {"aged", "age", "dob", "born", "is", "has", "had", "with", "on", "tried", "male", "female", "man",
                     "woman", "yo", "years", "y", "pain", "and", "but", "no", "not", "never", "mrn", "nhs", "tel", "phone",
