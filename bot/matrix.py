@@ -69,9 +69,8 @@ REFUSE_UNENCRYPTED = (
 REFUSE_STRANGER = (
     "A message here came from someone who is not on NeuroLadder's allowlist: I answer only the clinicians "
     "on it, and I have neither read nor kept that message. Ask the team's administrator to add them.")
-STRANGER_NOTICE_EVERY = 600.0
+STRANGER_NOTICE_EVERY = 600.0  # seconds between two such notices in one room
 COMMAND_RE = re.compile(r"^/(\w+)(?:@\S+)?(?:\s+(.*))?$", re.S)
-PRUNE_EVERY = 3600.0  # seconds between two prunings of handled inbox/outbox rows  # seconds between two such notices in one room
 UNDECRYPTABLE = ("I could not decrypt your last message (I have no key for it). "
                  "Please send it again.")
 FAILED = "Sorry, something went wrong on my side and I could not process that message. Please try again."
@@ -97,8 +96,7 @@ class MatrixBot:
         self.trust: DeviceTrust | None = None  # set by login()
         self._stranger_notices: dict[str, float] = {}  # room -> when last told (the stranger's id is never kept)
         self.rate = UserRateLimit.from_env()
-        self.traffic_days = retention.traffic_days_from_env()
-        self._pruned_at = 0.0
+        self.prune_traffic = retention.TrafficPruning()
         state.ensure_tables(store)
         self.txn_prefix = self._txn_prefix()
 
@@ -174,7 +172,7 @@ class MatrixBot:
         delay = 1.0
         while True:
             try:
-                self._prune_traffic()
+                self.prune_traffic(self.store)
                 token = await self.sync_once(token, first)
                 first = False
                 delay = 1.0
@@ -322,13 +320,6 @@ class MatrixBot:
         state.mark_refused(self.store, room_id)
         self.store.count_refusal(CHANNEL)
         self.store.outbox_add(CHANNEL, room_id, Reply().add(REFUSE_UNENCRYPTED).to_json(), inbox_id=None)
-
-    def _prune_traffic(self) -> None:
-        """Handled inbox/outbox rows older than the window go (at start, then hourly)."""
-        if self._pruned_at and time.monotonic() - self._pruned_at < PRUNE_EVERY:
-            return
-        self._pruned_at = time.monotonic()
-        retention.prune_traffic(self.store, self.traffic_days)
 
     def _one_to_one(self, room_id: str) -> bool:
         """A direct chat: the bot and one other member (exports go only to such a room)."""

@@ -11,8 +11,10 @@ deleted text does not linger in free pages of the file or in its WAL.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -151,6 +153,27 @@ def prune_traffic(store: Store, older_than_days: float, at: datetime | None = No
         counts["outbox"] = store.conn.execute(
             "delete from outbox where sent_at is not null and sent_at < ?", [limit]).rowcount
     return counts
+
+
+class TrafficPruning:
+    """Prune handled traffic at start, then at most once an hour: what every channel calls on its
+    receive path (a time check, so the call is cheap when nothing is due)."""
+
+    EVERY = 3600.0
+
+    def __init__(self, days: float | None = None, clock=time.monotonic):
+        self.days = traffic_days_from_env() if days is None else days
+        self.clock = clock
+        self.last: float | None = None
+
+    def __call__(self, store: Store) -> None:
+        if self.last is not None and self.clock() - self.last < self.EVERY:
+            return
+        self.last = self.clock()
+        counts = prune_traffic(store, self.days)
+        if any(counts.values()):
+            logging.getLogger(__name__).info("pruned %d inbox and %d outbox row(s) older than %g days",
+                                             counts["inbox"], counts["outbox"], self.days)
 
 
 def _row(row: dict) -> dict:

@@ -59,7 +59,6 @@ log = logging.getLogger("neuroladder.telegram")
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 CHUNK_LIMIT = 3900  # below Telegram's 4096, with room for the "chosen" line added on a press
 TYPING_EVERY = 4.0  # seconds; Telegram shows "typing…" for about 5 s
-PRUNE_EVERY = 3600.0  # seconds between two prunings of handled inbox/outbox rows
 REFUSAL_EVERY = 600.0  # seconds between two refusals to the same chat
 REFUSAL = ("Sorry, this bot serves an approved clinical team only. "
            "Ask its administrator to add your Telegram id {user_id}.")
@@ -142,8 +141,7 @@ class TelegramChannel:
         # entry follow it (the allowlist names the old id).
         self.moves: dict[int, int] = {int(old): int(new) for old, new in store.chat_moves(CHANNEL).items()}
         self.rate = UserRateLimit.from_env()
-        self.traffic_days = retention.traffic_days_from_env()
-        self._pruned_at = 0.0
+        self.prune_traffic = retention.TrafficPruning()
 
     @property
     def bot(self):
@@ -191,17 +189,7 @@ class TelegramChannel:
         unsent = {int(r["chat_id"]) for r in self.store.outbox_pending(CHANNEL)}
         for chat_id in unsent | set(self.queues):
             self._ensure_worker(chat_id)
-        self._prune_traffic()
-
-    def _prune_traffic(self) -> None:
-        """Handled inbox/outbox rows older than the window go (at start, then hourly)."""
-        if time.monotonic() - self._pruned_at < PRUNE_EVERY and self._pruned_at:
-            return
-        self._pruned_at = time.monotonic()
-        counts = retention.prune_traffic(self.store, self.traffic_days)
-        if any(counts.values()):
-            log.info("pruned %d inbox and %d outbox row(s) older than %g days", counts["inbox"], counts["outbox"],
-                     self.traffic_days)
+        self.prune_traffic(self.store)
 
     async def run(self) -> None:
         """Start, poll until stopped, then finish the work in hand and shut down."""
@@ -273,7 +261,7 @@ class TelegramChannel:
 
     def receive(self, updates: list[Update]) -> None:
         """Commit a batch of updates to the inbox (one transaction), then wake the chats' workers."""
-        self._prune_traffic()
+        self.prune_traffic(self.store)
         me = self.bot.bot
         new_rows: list[dict] = []
         refuse: list[tuple[Update, int, int | None]] = []
@@ -339,16 +327,12 @@ class TelegramChannel:
             await self._best_effort(self.bot.send_message(chat_id, text))
 
     async def _refuse(self, update: Update, chat_id: int, user_id: int | None) -> None:
-        text = REFUSAL.format(user_id=user_id if user_id is not None else "(unknown)")
-        if update.callback_query is not None:
-            await self._best_effort(self.bot.answer_callback_query(update.callback_query.id, text=text,
-                                                                   show_alert=True))
-            return
-        last = self.last_refusal.get(chat_id)
-        if last is not None and time.monotonic() - last < REFUSAL_EVERY:
-            return
-        self.last_refusal[chat_id] = time.monotonic()
-        await self._best_effort(self.bot.send_message(chat_id, text))
+        if update.callback_query is None:  # a press is always answered; a chat is told once in a while
+            last = self.last_refusal.get(chat_id)
+            if last is not None and time.monotonic() - last < REFUSAL_EVERY:
+                return
+            self.last_refusal[chat_id] = time.monotonic()
+        await self._tell(update, chat_id, REFUSAL.format(user_id=user_id if user_id is not None else "(unknown)"))
 
     # -- one worker per chat -------------------------------------------------------------------
     def _ensure_worker(self, chat_id: int) -> None:
