@@ -11,9 +11,9 @@ import sqlite3
 
 import pytest
 
-from neuroladder.bot import store as store_mod
+from neuroladder.bot.storage import store as store_mod
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import MIGRATIONS, Store
+from neuroladder.bot.storage.store import MIGRATIONS, Store
 
 V1_SCHEMA = """
 CREATE TABLE "migrations" ("name" TEXT PRIMARY KEY, "applied_at" TEXT);
@@ -153,7 +153,7 @@ def test_a_failing_migration_leaves_the_file_as_it_was(v1_file, monkeypatch):
 
 
 def test_db_check_reports_a_sound_file(v1_file, capsys):
-    from neuroladder.bot.cli import main
+    from neuroladder.bot.cli.main import main
 
     assert main(["db", "check", "--db", str(v1_file)]) == 0
     out = capsys.readouterr().out.strip()
@@ -161,7 +161,7 @@ def test_db_check_reports_a_sound_file(v1_file, capsys):
 
 
 def test_db_check_reports_a_damaged_file_without_a_traceback(tmp_path, capsys):
-    from neuroladder.bot.cli import main
+    from neuroladder.bot.cli.main import main
 
     path = tmp_path / "damaged.db"
     store = Store(path)
