@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Iterable
 from .data import Knowledge, read_toml
 
 if TYPE_CHECKING:
-    from .engine import Finding
+    from .evaluation import Finding
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ trials are not known is asked about, never taken as "not tried" (clinical notes,
 """
 from durable.lang import c, m, none, when_all
 
-from ..engine import any_of, consequent, phase
+from ..dsl import any_of, consequent, phase
 from .advice import avoid, older_caution, target
 
 REQUIREMENTS = {

@@ -2,7 +2,7 @@
 dosing [4, L1, L2]; duloxetine to avoid [L7]; a gabapentinoid together with an opioid [L5]."""
 from durable.lang import c, m, when_all
 
-from ..engine import any_of, consequent, phase
+from ..dsl import any_of, consequent, phase
 from .advice import avoid
 
 OPIOIDS = ("opioid_weak", "opioid_strong", "opioid")

@@ -4,7 +4,7 @@ toxin A [2]. Capsaicin cream is not the patch [L3]. When no gabapentinoid can be
 combination is not feasible: said so, and it does not hold back Step 4 (the specialist decides)."""
 from durable.lang import c, m, none, when_all
 
-from ..engine import any_of, consequent, phase
+from ..dsl import any_of, consequent, phase
 from .advice import older_caution
 
 STARTED = ("gabapentinoid", "snri", "tca")  # the combination starts or raises one of these

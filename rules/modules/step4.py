@@ -8,7 +8,7 @@ Nothing past the ladder while any earlier rung is open (clinical notes, principl
 """
 from durable.lang import c, m, none, when_all
 
-from ..engine import any_of, consequent, phase
+from ..dsl import any_of, consequent, phase
 
 STEP4_CODES = ("STEP4_REFERRAL", "STRONG_OPIOIDS_LAST_RESORT", "CBT_PHYSIO", "GOAL_FUNCTION")
 # An adequate trial that failed on efficacy establishes resistance on its rung.

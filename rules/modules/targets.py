@@ -8,7 +8,7 @@ target:   the adequate dose: the seed's (or the clinical notes') target, or the 
 """
 from durable.lang import c, m, none, when_all
 
-from ..engine import consequent, phase
+from ..dsl import consequent, phase
 
 DPD_WORDS = {"1": "once daily", "2": "in 2 doses a day", "3": "in 3 doses a day"}
 

@@ -9,7 +9,7 @@ status: a first-line trial with no problem is adequate; one stopped for side eff
 """
 from durable.lang import c, m, none, when_all
 
-from ..engine import any_of, consequent, phase
+from ..dsl import any_of, consequent, phase
 from .advice import avoid, older_caution
 
 FIRST_LINE = ("gabapentinoid", "snri", "tca")

@@ -8,7 +8,7 @@ Red flags are judged one by one; an asymmetric pattern with a known focal cause 
 """
 from durable.lang import c, m, none, when_all
 
-from ..engine import any_of, consequent, phase
+from ..dsl import any_of, consequent, phase
 
 CIDP_FLAGS = ("cidp", "demyelinating")
 URGENT_FLAGS = ("rapid_course", "motor_deficit")

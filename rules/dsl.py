@@ -1,0 +1,124 @@
+"""What the rule modules write rules with: phase gates, `any_of`, and `consequent`, which gives a
+rule's body a `Ctx` to conclude findings and derive facts.
+
+The rule modules import this and durable_rules' condition language (`c`, `m`, `none`,
+`when_all`), never rules/engine.py: the engine imports the modules, not the other way round.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any, Callable
+
+from durable import lang
+
+from .data import Knowledge
+from .evaluation import Finding
+
+PHASES = ("classify", "target", "assess", "status", "ladder", "conclude")
+
+
+class Collector:
+    """What one evaluation concludes, filled by the consequents that fire in it."""
+
+    def __init__(self, knowledge: Knowledge, base: list[dict]):
+        self.k = knowledge
+        self.findings: dict[tuple, Finding] = {}
+        self.derived: dict[str, dict] = {}
+        self.errors: list[str] = []
+        self.base_ids: list[str] = [f["id"] for f in base]
+        self.base: list[dict] = base
+        self.counter = itertools.count(1)
+
+
+class Match:
+    """One firing as the engine hands it over: the session, the matched facts by name, and a way
+    to assert a derived fact into the same session."""
+
+    __slots__ = ("collector", "facts", "assert_fact")
+
+    def __init__(self, collector: Collector, facts: dict[str, dict], assert_fact: Callable[[dict], None]):
+        self.collector = collector
+        self.facts = facts
+        self.assert_fact = assert_fact
+
+
+class Ctx:
+    """What a rule's consequent sees: the matched facts, and ways to conclude."""
+
+    def __init__(self, match: Match, rule: str):
+        self._match = match
+        self._col = match.collector
+        self.rule = rule
+        self.k = self._col.k
+
+    def fact(self, name: str) -> dict:
+        return dict(self._match.facts[name])
+
+    def finding(self, code: str, *matched: str, **params: Any) -> None:
+        self.finding_because(code, [self._match.facts[n]["id"] for n in matched], **params)
+
+    def finding_because(self, code: str, ids: list[str], **params: Any) -> None:
+        """A finding resting on facts given by id: for rules whose `none(...)` matched nothing, the
+        facts that closed every alternative are what the conclusion rests on."""
+        spec = self.k.findings[code]
+        text = spec["text"].format(**params, th=self.k.thresholds)  # {th[...]}: numbers from thresholds.toml
+        # A source entry may be a parameter holding several labels ("L1, 4") or none ("").
+        sources = list(dict.fromkeys(part.strip() for s in spec["sources"] for part in s.format(**params).split(",")
+                                     if part.strip()))
+        key = (code, json.dumps(params, sort_keys=True, default=str))
+        if key in self._col.findings:
+            old = self._col.findings[key]
+            old.facts = sorted(set(old.facts) | set(ids))
+            return
+        self._col.findings[key] = Finding(code, spec["severity"], spec["step"], text, sources,
+                                          self.rule, ids, params)
+
+    def base_ids(self) -> list[str]:
+        """Ids of every fact the consult asserted (not derived, not phases)."""
+        return list(self._col.base_ids)
+
+    def base(self, kind: str) -> list[dict]:
+        """The consult's own facts of one kind (read in a consequent, never matched: no callback)."""
+        return [f for f in self._col.base if f["kind"] == kind]
+
+    def derived_of(self, kind: str) -> list[dict]:
+        """Derived facts of one kind concluded so far in this evaluation."""
+        return [d for d in self._col.derived.values() if d["fact"]["kind"] == kind]
+
+    def derive(self, kind: str, *matched: str, **fields: Any) -> None:
+        fid = f"{kind}#{next(self._col.counter)}"
+        fact = {"kind": kind, "id": fid, **fields}
+        self._col.derived[fid] = {"fact": fact, "rule": self.rule, "from": [self._match.facts[n]["id"] for n in matched]}
+        self._match.assert_fact(fact)
+
+
+def consequent(rule_name: str) -> Callable[[Callable[[Ctx], None]], Callable]:
+    """Wrap a rule body: give it a Ctx, and catch what it raises so the evaluation can re-raise it."""
+
+    def wrap(body: Callable[[Ctx], None]) -> Callable:
+        def action(match: Match) -> None:
+            try:
+                body(Ctx(match, rule_name))
+            except Exception as exc:  # the engine would swallow it; re-raised after the run
+                match.collector.errors.append(f"{rule_name}: {exc!r}")
+
+        action.__name__ = rule_name
+        return action
+
+    return wrap
+
+
+def any_of(field: str, values) -> Any:
+    """The condition "fact.field is one of values" (durable_rules has no `in`)."""
+    values = list(values)
+    cond = getattr(lang.m, field) == values[0]
+    for value in values[1:]:
+        cond = cond | (getattr(lang.m, field) == value)
+    return cond
+
+
+def phase(name: str):
+    """The condition that gates a rule on one evaluation phase."""
+    assert name in PHASES, name
+    return lang.c.phase << ((lang.m.kind == "phase") & (lang.m.name == name))
