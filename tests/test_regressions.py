@@ -34,3 +34,16 @@ def test_failed_turn_inside_a_channel_transaction_leaves_no_partial_writes(tmp_p
     assert store.db.execute("select count(*) from facts").fetchone()[0] == 0
     ins = store.db.execute("select count(*) from turns where direction = 'in' and text like 'gabapentin%'").fetchone()
     assert ins[0] == 1
+
+
+def test_a_matched_fact_named_s_is_the_fact_not_the_engine_session():
+    # durable's own closure answers `c.s` with the session's state, so "An adequate trial has failed:
+    # offer CBT" rested on a fact id like "sid-e14" that no /how could unfold; it rests on the
+    # failed trial's status.
+    k = load_knowledge()
+    ev = LadderRules(k).evaluate(engine_facts({
+        "trial.duloxetine.tried": "yes", "trial.duloxetine.dose": 60, "trial.duloxetine.weeks": 8,
+        "trial.duloxetine.weeks_at_max": 4, "trial.duloxetine.outcome": "no_benefit"}, k))
+    cbt = next(f for f in ev.findings if f.code == "CBT_PHYSIO")
+    assert cbt.facts and all(fid in ev.derived or fid in ev.base for fid in cbt.facts)
+    assert ev.base_facts_behind(cbt) == ["trial.duloxetine"]
