@@ -80,15 +80,17 @@ class Reply:
         chunk is well formed.
         """
         chunks: list[str] = []
-        current = ""
+        current, current_len = "", 0
         for style, text in self.parts:
             opening, closing = STYLES[style]
             for piece in _split_text(text, limit - len(opening) - len(closing) - 16):
                 rendered = f"{opening}{html.escape(piece, quote=False)}{closing}"
-                if utf16_len(current) + utf16_len(rendered) > limit and current.strip():
+                rendered_len = utf16_len(rendered)
+                if current_len + rendered_len > limit and current.strip():
                     chunks.append(current.strip("\n"))
-                    current = ""
+                    current, current_len = "", 0
                 current += rendered
+                current_len += rendered_len
         if current.strip():
             chunks.append(current.strip("\n"))
         return chunks or [""]
@@ -118,11 +120,13 @@ class Reply:
 
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _split_text(text: str, size: int) -> list[str]:
     """Cut raw text into pieces whose escaped form stays under `size` UTF-16 code units."""
+    if utf16_len(html.escape(text, quote=False)) <= size:  # nearly every run: no cut, no walk per character
+        return [text]
     pieces: list[str] = []
     start, used, last_break = 0, 0, -1
     for i, ch in enumerate(text):
