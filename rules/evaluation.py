@@ -25,6 +25,14 @@ class Finding:
             cached = self.__dict__["_key"] = (self.code, json.dumps(self.params, sort_keys=True, default=str))
         return cached
 
+    def row(self) -> tuple:
+        """The findings table's columns of this finding (bot/storage/store.py), encoded once."""
+        cached = self.__dict__.get("_row")
+        if cached is None:
+            cached = self.__dict__["_row"] = (self.code, self.severity, self.step, json.dumps(self.sources),
+                                              self.rule, self.text)
+        return cached
+
     def to_dict(self) -> dict:
         return {"code": self.code, "severity": self.severity, "step": self.step, "text": self.text,
                 "sources": self.sources, "rule": self.rule, "facts": self.facts, "params": self.params}

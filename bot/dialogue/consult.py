@@ -77,6 +77,16 @@ class Consult:
     def _facts_changed(self) -> None:
         self._answers = None
 
+    def _facts_set(self, fresh: dict[str, Any]) -> None:
+        """The live facts after `store.set_fact` of each of `fresh`, in order, without reading them
+        back: as the store lists them (by row id), a replaced value moves to the end. Values go
+        through JSON as they do in the store, so both readings are the same."""
+        if self._answers is None:
+            return
+        for name, value in fresh.items():
+            self._answers.pop(name, None)
+            self._answers[name] = json.loads(json.dumps(value))
+
     def evaluate(self, answers: dict[str, Any] | None = None) -> Evaluation:
         """Findings are a pure function of the answers: the last turn's evaluation is reused
         (each turn needs the findings before and after it; this halves the engine's work)."""
@@ -168,7 +178,7 @@ class Consult:
         fresh = {n: v for n, v in accepted.items() if before.get(n) != v}
         for name, value in fresh.items():
             self.store.set_fact(self.id, name, value, turn_id)
-        self._facts_changed()
+        self._facts_set(fresh)
         if fresh:
             self.state["changes"].append({"turn": turn_id})
             # a short reply says which question it answered: "Noted (gabapentin dose): 1800 mg/day"
@@ -204,7 +214,7 @@ class Consult:
         if parsed.queries:  # "... - can I add tramadol?": answered on the facts just noted
             reply.extend(self.answer_query(parsed.queries, lead=False))
         if parsed.ambiguous or parsed.clarify:
-            self.store.add_findings(self.id, turn_id, [f.to_dict() for f in now_ev.findings], self.tk.version)
+            self.store.add_findings(self.id, turn_id, now_ev.findings, self.tk.version)
             self.save()
             return reply
         return self._continue(reply, turn_id, now_ev)
@@ -217,7 +227,7 @@ class Consult:
         q = self.current_question()
         if q is not None:
             self.tk.render.question(q, reply)
-        self.store.add_findings(self.id, turn_id, [f.to_dict() for f in self.evaluate().findings], self.tk.version)
+        self.store.add_findings(self.id, turn_id, self.evaluate().findings, self.tk.version)
         self.save()
         return reply
 
@@ -302,7 +312,7 @@ class Consult:
     def _continue(self, reply: Reply, turn_id: int, ev: Evaluation | None = None) -> Reply:
         answers = self.answers()
         ev = ev or self.evaluate(answers)
-        self.store.add_findings(self.id, turn_id, [f.to_dict() for f in ev.findings], self.tk.version)
+        self.store.add_findings(self.id, turn_id, ev.findings, self.tk.version)
         q = self.next_question(answers, ev)
         self.state["current"] = q.id if q else None
         if q:

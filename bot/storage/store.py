@@ -226,6 +226,13 @@ class Store:
         self.db["audit"].insert({"at": now(), "action": action, "detail": json.dumps(detail)})
 
     # -- consults ----------------------------------------------------------------------------
+    def _rows(self, sql: str, args: list) -> list[dict]:
+        """Rows as dicts by plain SQL: sqlite-utils' rows_where() lists the tables and views first,
+        on every call (the outbox is read before every send)."""
+        cur = self.conn.execute(sql, args)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+
     def open_consult(self, channel: str, chat_id: str) -> dict | None:
         cur = self.conn.execute("select * from consults where channel = ? and chat_id = ? and status = 'open' "
                                 "order by id desc limit 1", [channel, chat_id])
@@ -293,14 +300,18 @@ class Store:
                                     {"asserted_at": now()})
 
     # -- findings ------------------------------------------------------------------------------
-    def add_findings(self, consult_id: int, turn_id: int, findings: list[dict], version: str | None = None) -> None:
-        """`version`: the ruleset and clinical data that concluded them (rules/provenance.py)."""
+    def add_findings(self, consult_id: int, turn_id: int, findings: list, version: str | None = None) -> None:
+        """`findings`: dicts, or objects with a `row()` of (code, severity, step, sources as JSON, rule,
+        text), computed once per evaluation rather than once per turn. `version`: the ruleset and
+        clinical data that concluded them (rules/provenance.py)."""
         at = now()
+        rows = [f.row() if hasattr(f, "row") else
+                (f["code"], f["severity"], f["step"], json.dumps(f["sources"]), f["rule"], f["text"])
+                for f in findings]
         self.conn.executemany(
             "insert into findings (consult_id, turn_id, code, severity, step, sources, rule, text, created_at, "
             "ruleset_version) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(consult_id, turn_id, f["code"], f["severity"], f["step"], json.dumps(f["sources"]), f["rule"],
-              f["text"], at, version) for f in findings])
+            [(consult_id, turn_id, *row, at, version) for row in rows])
 
     def finding_versions(self, consult_id: int) -> list[str]:
         """The versions that produced this consult's findings, oldest first."""
@@ -343,7 +354,7 @@ class Store:
         return dict(zip([d[0] for d in cur.description], row)) if row else None
 
     def inbox_pending(self, channel: str) -> list[dict]:
-        return list(self.db["inbox"].rows_where("channel = ? and done_at is null", [channel], order_by="id"))
+        return self._rows("select * from inbox where channel = ? and done_at is null order by id", [channel])
 
     # inbox_done, outbox_add, outbox_sent: plain SQL on the hot path (sqlite-utils' update() and
     # insert() inspect the table on every call; bench/e2e.py measured it).
@@ -359,7 +370,7 @@ class Store:
         where, args = "channel = ? and sent_at is null", [channel]
         if chat_id is not None:
             where, args = where + " and chat_id = ?", args + [str(chat_id)]
-        return [dict(r, reply=json.loads(r["reply"])) for r in self.db["outbox"].rows_where(where, args, order_by="id")]
+        return [dict(r, reply=json.loads(r["reply"])) for r in self._rows(f"select * from outbox where {where} order by id", args)]
 
     def outbox_sent(self, outbox_id: int) -> None:
         # Once delivered, a file (an exported transcript, the ladder picture) is not kept: the
