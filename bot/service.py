@@ -13,6 +13,7 @@ import re
 
 from neuroladder.rules.data import Knowledge, load_knowledge
 from neuroladder.bot.text import privacy
+from neuroladder.bot.dialogue import admin
 from neuroladder.bot.storage import retention
 from neuroladder.bot.dialogue.consult import Consult, Toolkit
 from neuroladder.bot.views.reply import Reply
@@ -122,9 +123,9 @@ class Service:
             if fresh:
                 reply.line(self.tk.render.texts["disclaimer"], "i")
             reply.extend(consult.answer(text, author, turn_id))
-        elif cmd in retention.ADMIN_COMMANDS:
-            reply = retention.admin_command(self.store, cmd, arg, author, self.admins, keep=consult.id,
-                                            private=private)
+        elif cmd in admin.ADMIN_COMMANDS:
+            reply = admin.admin_command(self.store, cmd, arg, author, self.admins, keep=consult.id,
+                                        private=private)
         else:
             reply = self._command(consult, cmd, arg, turn_id, fresh)
         if notice:
