@@ -71,8 +71,9 @@ class Ctx:
             old = self._col.findings[key]
             old.facts = sorted(set(old.facts) | set(ids))
             return
-        self._col.findings[key] = Finding(code, spec["severity"], spec["step"], text, sources,
-                                          self.rule, ids, params)
+        finding = Finding(code, spec["severity"], spec["step"], text, sources, self.rule, ids, params)
+        finding.__dict__["_key"] = key  # Finding.key, already encoded here
+        self._col.findings[key] = finding
 
     def base_ids(self) -> list[str]:
         """Ids of every fact the consult asserted (not derived, not phases)."""

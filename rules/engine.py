@@ -40,10 +40,14 @@ class RuleError(RuntimeError):
     """A consequent raised: a broken rule must fail loudly, never give silently less advice."""
 
 
-def _engine_safe(fact: dict) -> dict:
-    """The engine's JSON parser rejects exponent notation (1e-05) with ERR_PARSE_OBJECT (204):
-    keep every float in plain decimal range."""
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in fact.items()}
+def _engine_fact(fact: dict, sid: str) -> dict:
+    """A consult fact as the engine gets it. The engine's JSON parser rejects exponent notation
+    (1e-05) with ERR_PARSE_OBJECT (204): every float is kept in plain decimal range. `src` (the
+    answers a fact came from) is read in Python from the evaluation's base facts and no rule
+    matches it: the engine is spared parsing and storing it."""
+    out = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in fact.items() if k != "src"}
+    out["sid"] = sid
+    return out
 
 
 class LadderRules:
@@ -92,7 +96,7 @@ class LadderRules:
 
         try:
             if facts:  # one batch: each engine call costs a JSON round trip
-                batch = [{**_engine_safe(fact), "sid": sid} for fact in facts]
+                batch = [_engine_fact(fact, sid) for fact in facts]
                 self._fire(self._result(core.assert_facts(self._handle, _encode(batch)), batch), col, assert_derived)
             for name in PHASES:
                 fact = {"sid": sid, "kind": "phase", "name": name, "id": f"phase:{name}"}
