@@ -71,7 +71,7 @@ class Consult:
     def answers(self) -> dict[str, Any]:
         """The live facts as name -> value (read once per turn; writes call _facts_changed)."""
         if self._answers is None:
-            self._answers = {f["name"]: f["value"] for f in self.store.live_facts(self.id)}
+            self._answers = self.store.live_answers(self.id)
         return dict(self._answers)
 
     def _facts_changed(self) -> None:

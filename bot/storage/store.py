@@ -161,6 +161,12 @@ class Store:
     def live_facts(self, consult_id: int) -> list[dict]:
         return self._facts("consult_id = ? and retracted_at is null", [consult_id])
 
+    def live_answers(self, consult_id: int) -> dict[str, Any]:
+        """The live facts as name -> value, in the order of `live_facts` (read on every turn)."""
+        rows = self.conn.execute("select name, value from facts where consult_id = ? and retracted_at is null "
+                                 "order by id", [consult_id]).fetchall()
+        return {name: json.loads(value) for name, value in rows}
+
     def _facts(self, where: str, args: list) -> list[dict]:
         cur = self.conn.execute(f"select * from facts where {where} order by id", args)
         cols = [d[0] for d in cur.description]
