@@ -36,6 +36,10 @@ __all__ = ["Evaluation", "Finding", "LadderRules", "PHASES", "RuleError"]
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # as durable encodes; built once
 
 
+# The phase facts as JSON, built once (phase names are plain words): only the session id varies.
+_PHASE_JSON = [(name, f'{{"sid": "%s", "kind": "phase", "name": "{name}", "id": "phase:{name}"}}') for name in PHASES]
+
+
 class RuleError(RuntimeError):
     """A consequent raised: a broken rule must fail loudly, never give silently less advice."""
 
@@ -98,9 +102,9 @@ class LadderRules:
             if facts:  # one batch: each engine call costs a JSON round trip
                 batch = [_engine_fact(fact, sid) for fact in facts]
                 self._fire(self._result(core.assert_facts(self._handle, _encode(batch)), batch), col, assert_derived)
-            for name in PHASES:
-                fact = {"sid": sid, "kind": "phase", "name": name, "id": f"phase:{name}"}
-                self._fire(self._result(core.assert_fact(self._handle, _encode(fact)), fact), col, assert_derived)
+            for name, encoded in _PHASE_JSON:
+                fact = encoded % sid
+                self._fire(self._result(core.assert_fact(self._handle, fact), fact), col, assert_derived)
         finally:
             try:
                 core.delete_state(self._handle, sid)
