@@ -66,6 +66,7 @@ class Consult:
         self.state.setdefault("skipped", [])
         self.state.setdefault("changes", [])
         self._answers: dict[str, Any] | None = None
+        self._next_memo: tuple | None = None
 
     # -- facts and findings --------------------------------------------------------------------
     def answers(self) -> dict[str, Any]:
@@ -101,7 +102,14 @@ class Consult:
         return cached
 
     def next_question(self, answers: dict[str, Any], ev: Evaluation) -> Question | None:
-        return self.tk.intake.next_question(answers, set(self.state["skipped"]), ev.codes())
+        """A turn asks this twice (will the intake end? then: what to ask): searched once."""
+        skipped = set(self.state["skipped"])
+        memo = self._next_memo
+        if memo is not None and memo[0] is ev and memo[1] == skipped and memo[2] == answers:
+            return memo[3]
+        q = self.tk.intake.next_question(answers, skipped, ev.codes())
+        self._next_memo = (ev, skipped, dict(answers), q)
+        return q
 
     def unknowns(self, answers: dict[str, Any], ev: Evaluation) -> list[Question]:
         """What the intake still lacks (skipped and 'unknown' answers included)."""
