@@ -79,3 +79,27 @@ def test_a_broken_engine_is_one_line_not_a_traceback(monkeypatch, capsys):
     assert cli.main(["chat"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "PyEval_CallObject" in err and "3.13+" in err and "README" in err
+
+
+def test_a_rule_that_raises_fails_the_evaluation_instead_of_giving_less_advice(monkeypatch):
+    from neuroladder.rules import dsl
+    from neuroladder.rules.data import load_knowledge
+    from neuroladder.rules.engine import LadderRules, RuleError
+    from neuroladder.rules.facts import engine_facts
+
+    k = load_knowledge()
+    rules = LadderRules(k)
+    facts = engine_facts({"trial.gabapentin.dose": 900}, k)
+    assert "TRIAL_UNDERDOSED" in rules.evaluate(facts).codes()
+    real = dsl.Ctx.finding_because
+
+    def broken(self, code, ids, **params):
+        if code == "TRIAL_UNDERDOSED":
+            raise KeyError("a parameter the finding's text needs")
+        return real(self, code, ids, **params)
+
+    monkeypatch.setattr(dsl.Ctx, "finding_because", broken)
+    with pytest.raises(RuleError, match="KeyError"):
+        rules.evaluate(facts)
+    monkeypatch.undo()
+    assert "TRIAL_UNDERDOSED" in rules.evaluate(facts).codes()  # the next evaluation starts clean
