@@ -37,7 +37,7 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode  # as durable encodes; bui
 
 
 # The phase facts as JSON, built once (phase names are plain words): only the session id varies.
-_PHASE_JSON = [(name, f'{{"sid": "%s", "kind": "phase", "name": "{name}", "id": "phase:{name}"}}') for name in PHASES]
+_PHASE_JSON = [f'{{"sid": "%s", "kind": "phase", "name": "{name}", "id": "phase:{name}"}}' for name in PHASES]
 
 
 class RuleError(RuntimeError):
@@ -57,7 +57,7 @@ def _engine_fact(fact: dict, sid: str) -> dict:
 class LadderRules:
     """A registered durable_rules ruleset built from the knowledge files (thresholds, findings)."""
 
-    _registered: dict[str, "LadderRules"] = {}
+    _registered: dict[str, LadderRules] = {}
 
     def __new__(cls, knowledge: Knowledge | None = None):
         knowledge = knowledge or load_knowledge()
@@ -102,7 +102,7 @@ class LadderRules:
             if facts:  # one batch: each engine call costs a JSON round trip
                 batch = [_engine_fact(fact, sid) for fact in facts]
                 self._fire(self._result(core.assert_facts(self._handle, _encode(batch)), batch), col, assert_derived)
-            for name, encoded in _PHASE_JSON:
+            for encoded in _PHASE_JSON:
                 fact = encoded % sid
                 self._fire(self._result(core.assert_fact(self._handle, fact), fact), col, assert_derived)
         finally:
