@@ -135,9 +135,15 @@ class LadderRules:
         state, message = started[0], json.loads(started[1])
         while True:
             rule, matched = next(iter(message.items()))  # one firing per message, as durable reads it
-            self._actions[rule](Match(col, matched, assert_derived))
-            core.update_state(self._handle, state)
-            following = core.complete_and_start_action(self._handle, state_handle)
+            try:
+                self._actions[rule](Match(col, matched, assert_derived))
+                core.update_state(self._handle, state)
+                following = core.complete_and_start_action(self._handle, state_handle)
+            except BaseException:
+                # As durable's host does: an action left open must be abandoned before its session
+                # is deleted (deleting a session with an action in flight corrupts the C heap).
+                core.abandon_action(self._handle, state_handle)
+                raise
             if not following:
                 return
             message = json.loads(following)
