@@ -15,6 +15,13 @@ How a message travels, and why nothing is lost on a crash:
 3. The worker then sends the chat's unsent outbox rows and marks each one sent. Unsent rows
    left by a crash are sent at start-up, and unprocessed inbox rows are processed then too.
 
+One chat call per answered turn: the reply, as a new message (a typed answer must get a new
+message to be seen on a phone, and so does a press, for the team to see the next question
+arrive). Older questions keep their buttons; a press on them is refused by `live_reply` and
+answered with a toast. A press is always answered with answerCallbackQuery (Telegram requires
+it; it puts nothing into the chat and is not counted in a group's budget). No "typing" notice:
+the reply follows within milliseconds.
+
 Users outside the allowlists get one short refusal; nothing of theirs is stored (a refusal
 counter is). Flood limits: python-telegram-bot's AIORateLimiter, which also retries a 429
 after its retry_after.
@@ -38,7 +45,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
                       ReplyParameters, Update)
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
@@ -57,13 +64,13 @@ from .telegram_webhook import WebhookServer
 log = logging.getLogger("neuroladder.telegram")
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-CHUNK_LIMIT = 3900  # below Telegram's 4096, with room for the "chosen" line added on a press
-TYPING_EVERY = 4.0  # seconds; Telegram shows "typing…" for about 5 s
+CHUNK_LIMIT = 3900  # below Telegram's 4096
 REFUSAL_EVERY = 600.0  # seconds between two refusals to the same chat
 REFUSAL = ("Sorry, this bot serves an approved clinical team only. "
            "Ask its administrator to add your Telegram id {user_id}.")
 UNSUPPORTED = "Please type your answer as text (or use the buttons)."
 STALE_PRESS = "That question was already answered."
+CHOSEN = "✅ {label}"  # the toast that confirms a press to the member who pressed
 FAILED = ("Sorry, something went wrong while handling that message and it was not recorded. "
           "Please send it again.")
 
@@ -129,8 +136,6 @@ class TelegramChannel:
         self.app = application or build_application(cfg)
         self.queues: dict[int, deque] = {}
         self.workers: dict[int, asyncio.Task] = {}
-        self.keyboards: dict[int, int] = {}  # chat -> id of the message whose buttons are shown
-        self.last_typing: dict[int, float] = {}
         self.last_refusal: dict[int, float] = {}
         self.stopping = asyncio.Event()
         self.stopped = asyncio.Event()
@@ -376,11 +381,6 @@ class TelegramChannel:
                 with self.store.transaction():
                     self.store.inbox_done(inbox_id)
                 return
-        typed_answer = event.kind == "text" and not event.is_command
-        if event.is_command:
-            # Commands (/summary, /ladder, /export) are the slow turns; a free-text answer is
-            # handled in about a millisecond, before a "typing" notice could even show.
-            await self._typing(event.chat_id)
         if event.kind == "unsupported":
             with self.store.transaction():
                 self.store.outbox_add(CHANNEL, str(event.chat_id), Reply().add(UNSUPPORTED).to_json(), inbox_id)
@@ -396,8 +396,6 @@ class TelegramChannel:
                 for reply in replies:
                     self.store.outbox_add(CHANNEL, str(event.chat_id), reply.to_json(), inbox_id)
                 self.store.inbox_done(inbox_id)
-            if typed_answer:  # after the turn, so the edit does not delay the reply
-                await self._retire_keyboard(event.chat_id)
         except Exception:
             log.exception("handling a message failed; the user was asked to send it again")
             with self.store.transaction():
@@ -409,37 +407,13 @@ class TelegramChannel:
         reply = None if event.outbox_id is None else live_reply(self.store.db, event.chat_id, event.outbox_id,
                                                                 inbox_id)
         if reply is None or not 0 <= (event.index or 0) < len(reply.choices):
-            self._forget_keyboard(event.chat_id, event.message_id)
             await self._best_effort(self.bot.answer_callback_query(event.query_id, text=STALE_PRESS))
-            await self._best_effort(self.bot.edit_message_reply_markup(event.chat_id, event.message_id,
-                                                                       reply_markup=None))
             return None
         choice = reply.choices[event.index]
-        await self._best_effort(self.bot.answer_callback_query(event.query_id))
-        if choice.aside:
-            return choice.value  # "Why?", "How?" and the like: the question stays open, its buttons stay
-        self._forget_keyboard(event.chat_id, event.message_id)
-        shown = reply.html_chunks(CHUNK_LIMIT)[-1] if reply.plain() else ""
-        chosen = f"{shown}\n\n✅ <b>{html.escape(choice.label, quote=False)}</b>".strip()
-        await self._best_effort(self.bot.edit_message_text(chosen, event.chat_id, event.message_id,
-                                                           parse_mode=ParseMode.HTML, reply_markup=None))
+        # "Why?", "How?" and the like do not answer: the question stays open, no toast
+        toast = None if choice.aside else CHOSEN.format(label=choice.label)[:200]
+        await self._best_effort(self.bot.answer_callback_query(event.query_id, text=toast))
         return choice.value
-
-    def _forget_keyboard(self, chat_id: int, message_id: int | None) -> None:
-        if self.keyboards.get(chat_id) == message_id:
-            del self.keyboards[chat_id]
-
-    async def _retire_keyboard(self, chat_id: int) -> None:
-        """A typed answer makes the open question's buttons obsolete: remove them."""
-        message_id = self.keyboards.pop(chat_id, None)
-        if message_id is not None:
-            await self._best_effort(self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None))
-
-    async def _typing(self, chat_id: int) -> None:
-        now = time.monotonic()
-        if now - self.last_typing.get(chat_id, -TYPING_EVERY) >= TYPING_EVERY:
-            self.last_typing[chat_id] = now
-            await self._best_effort(self.bot.send_chat_action(chat_id, ChatAction.TYPING))
 
     # -- sending -------------------------------------------------------------------------------
     async def _flush_outbox(self, chat_id: int) -> None:
@@ -489,17 +463,14 @@ class TelegramChannel:
             if group and origin.kind == "text" and origin.message_id and (i == 0 or isinstance(markup, ForceReply)):
                 reply_to = ReplyParameters(message_id=origin.message_id, allow_sending_without_reply=True)
             try:
-                message = await self.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
-                                                      reply_markup=markup, reply_parameters=reply_to)
+                await self.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
+                                            reply_markup=markup, reply_parameters=reply_to)
             except BadRequest as exc:
                 if "parse" not in str(exc).lower() and "entit" not in str(exc).lower():
                     raise
                 log.warning("Telegram refused a reply's HTML (%s); sending it as plain text", exc)
-                message = await self.bot.send_message(chat_id, html_to_text(chunk), reply_markup=markup,
-                                                      reply_parameters=reply_to)
-            if isinstance(markup, InlineKeyboardMarkup):
-                await self._retire_keyboard(chat_id)
-                self.keyboards[chat_id] = message.message_id
+                await self.bot.send_message(chat_id, html_to_text(chunk), reply_markup=markup,
+                                            reply_parameters=reply_to)
         for attachment in reply.attachments:
             file = InputFile(attachment.data, filename=attachment.filename)
             if attachment.mime == "image/png":
