@@ -168,7 +168,7 @@ def _patch_pool(value: str) -> None:
 
 def _patch_notyping(value: str) -> None:
     """No sendChatAction("typing") before each reply."""
-    from neuroladder.bot import telegram as tg
+    from neuroladder.bot.channels.telegram import app as tg
 
     async def no_typing(self, chat_id: int) -> None:
         return None
@@ -178,7 +178,7 @@ def _patch_notyping(value: str) -> None:
 def _patch_noretire(value: str) -> None:
     """A typed answer no longer edits the previous question's buttons away (stale presses are still
     recognised and answered "already answered" by the channel)."""
-    from neuroladder.bot import telegram as tg
+    from neuroladder.bot.channels.telegram import app as tg
 
     async def forget_only(self, chat_id: int) -> None:
         self.keyboards.pop(chat_id, None)
@@ -213,10 +213,10 @@ def _patch_sendlimit(value: str) -> None:
 
 
 def _patch_gated(value: str) -> None:
-    """Proposal A (now in bot/telegram.py) with another gate size: at most `value` Bot API calls
+    """Proposal A (now in bot/channels/telegram/app.py) with another gate size: at most `value` Bot API calls
     inside httpx at once, with a pool of the same size."""
     from telegram.ext import AIORateLimiter, ApplicationBuilder
-    from neuroladder.bot import telegram as tg
+    from neuroladder.bot.channels.telegram import app as tg
 
     def build_application(cfg):
         limiter = AIORateLimiter(overall_max_rate=cfg.overall_rate, overall_time_period=1,
@@ -243,7 +243,7 @@ def boot(kind: str, argv: list[str]) -> int:
             continue
         PATCHES[name](value)
     if kind == "neuroladder":
-        from neuroladder.bot.cli import main as cli_main
+        from neuroladder.bot.cli.main import main as cli_main
         return cli_main(argv)
     import runpy
     sys.argv = [str(ROOT / "bench" / "echo_bot.py"), *argv]
@@ -257,7 +257,7 @@ def command(kind: str, tmp: Path, profile: Path | None, patches: str, tag: str) 
     if profile is None and not patches:  # the real thing, as an operator starts it
         if kind == "neuroladder":
             script = Path(sys.executable).with_name("neuroladder")
-            entry = [str(script)] if script.exists() else [sys.executable, "-m", "neuroladder.bot.cli"]
+            entry = [str(script)] if script.exists() else [sys.executable, "-m", "neuroladder.bot.cli.main"]
             return entry + bot_args
         return [sys.executable, str(ROOT / "bench" / "echo_bot.py")]
     py = [sys.executable]

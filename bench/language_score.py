@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
-from neuroladder.bot.intake import Intake
-from neuroladder.bot.parse import Parser
-from neuroladder.bot.short_answer import read_turn
+from neuroladder.bot.dialogue.intake import Intake
+from neuroladder.bot.text.parse import Parser
+from neuroladder.bot.text.short_answer import read_turn
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.facts import FactError, check
 

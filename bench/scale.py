@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 
 def rss_mb() -> float:
@@ -33,7 +33,7 @@ def startup_seconds(tmp: Path) -> float:
     best = float("inf")
     for i in range(5):
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "neuroladder.bot.cli", "chat", "--db", str(tmp / f"s{i}.db")],
+        proc = subprocess.Popen([sys.executable, "-m", "neuroladder.bot.cli.main", "chat", "--db", str(tmp / f"s{i}.db")],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         proc.stdout.readline()  # the first line of the first reply
         best = min(best, time.perf_counter() - start)

@@ -17,12 +17,12 @@ from collections import defaultdict
 from importlib import resources
 from pathlib import Path
 
-from neuroladder.bot import consult as consult_mod
-from neuroladder.bot import parse as parse_mod
-from neuroladder.bot import store as store_mod
-from neuroladder.bot.reply import Reply
+from neuroladder.bot.dialogue import consult as consult_mod
+from neuroladder.bot.text import parse as parse_mod
+from neuroladder.bot.storage import store as store_mod
+from neuroladder.bot.views.reply import Reply
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 from neuroladder.rules import engine as engine_mod
 
 FOLLOW_UPS = ["no benefit", "yes", "no", "35", "normal", "no red flags", "/summary", "unknown",

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import re
 
-from ..rules.data import Knowledge, load_knowledge
-from . import privacy, retention
-from .consult import Consult, Toolkit
-from .reply import Reply
-from .store import Store
-from .tutor import Tutor  # issue 6: tutor mode
+from neuroladder.rules.data import Knowledge, load_knowledge
+from neuroladder.bot.text import privacy
+from neuroladder.bot.dialogue import admin
+from neuroladder.bot.storage import retention
+from neuroladder.bot.dialogue.consult import Consult, Toolkit
+from neuroladder.bot.views.reply import Reply
+from neuroladder.bot.storage.store import Store
+from neuroladder.bot.tutor.mode import Tutor
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ class Service:
         # author ids allowed /purge and /exportconsult (default: $NEUROLADDER_ADMINS)
         self.admins = retention.admins_from_env() if admins is None else frozenset(str(a) for a in admins)
         self.tk = Toolkit.load(knowledge or load_knowledge())
-        self.tutor = Tutor(store, self.tk)  # issue 6 (tests may give it another cases folder)
+        self.tutor = Tutor(store, self.tk)  # tests may give it another cases folder
 
     @staticmethod
     def commands() -> list[tuple[str, str]]:
@@ -107,7 +109,7 @@ class Service:
         cmd = match.group("cmd").lower() if match else None
         arg = (match.group("arg") or "").strip() if match else ""
         row = self.store.open_consult(channel, chat_id)
-        if self.tutor.routes(row, cmd):  # issue 6: /tutor, and every message of a chat in tutor mode
+        if self.tutor.routes(row, cmd):  # /tutor, and every message of a chat in tutor mode
             return self.tutor.handle(channel, chat_id, row, text, cmd, arg, author, inbox_id, notice=notice)
         fresh = row is None or cmd in ("start", "restart")
         if fresh:
@@ -121,9 +123,9 @@ class Service:
             if fresh:
                 reply.line(self.tk.render.texts["disclaimer"], "i")
             reply.extend(consult.answer(text, author, turn_id))
-        elif cmd in retention.ADMIN_COMMANDS:
-            reply = retention.admin_command(self.store, cmd, arg, author, self.admins, keep=consult.id,
-                                            private=private)
+        elif cmd in admin.ADMIN_COMMANDS:
+            reply = admin.admin_command(self.store, cmd, arg, author, self.admins, keep=consult.id,
+                                        private=private)
         else:
             reply = self._command(consult, cmd, arg, turn_id, fresh)
         if notice:

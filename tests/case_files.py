@@ -4,7 +4,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 
-from neuroladder.bot.consult import Consult
+from neuroladder.bot.dialogue.consult import Consult
 from neuroladder.bot.service import ERROR_TEXT, Service
 
 CHANNEL = "test"

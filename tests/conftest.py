@@ -6,7 +6,7 @@ import os
 import pytest
 
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 
 @pytest.fixture

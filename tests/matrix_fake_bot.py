@@ -11,8 +11,8 @@ import asyncio
 import base64
 import sys
 
-from neuroladder.bot import matrix
-from neuroladder.bot.reply import Attachment, Choice, Reply
+from neuroladder.bot.channels.matrix import app as matrix
+from neuroladder.bot.views.reply import Attachment, Choice, Reply
 
 # A 1x1 PNG.
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==")

@@ -163,7 +163,7 @@ def bot_command() -> list[str]:
     script = Path(sys.executable).parent / "neuroladder"
     if script.exists():
         return [str(script), "matrix"]
-    return [sys.executable, "-m", "neuroladder.bot.cli", "matrix"]
+    return [sys.executable, "-m", "neuroladder.bot.cli.main", "matrix"]
 
 
 class BotProcess:

@@ -7,8 +7,8 @@ consultations are tested with the real Service (test_telegram_consult.py).
 """
 from __future__ import annotations
 
-from neuroladder.bot.reply import Attachment, Choice, Reply
-from neuroladder.bot.store import Store
+from neuroladder.bot.views.reply import Attachment, Choice, Reply
+from neuroladder.bot.storage.store import Store
 
 QUESTIONS = [
     ("Question one?", [Choice("Yes", "yes"), Choice("No", "no"), Choice("Not sure", "unknown")]),

@@ -8,8 +8,8 @@ import sqlite3
 
 from botapi_standin import BotAPIStandIn
 from neuroladder.bot.settings import TelegramSettings
-from neuroladder.bot.store import Store
-from neuroladder.bot.telegram import TelegramChannel
+from neuroladder.bot.storage.store import Store
+from neuroladder.bot.channels.telegram.app import TelegramChannel
 
 
 def tg_settings(api: BotAPIStandIn, db_path: str, **overrides) -> TelegramSettings:

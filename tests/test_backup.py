@@ -7,12 +7,12 @@ import threading
 
 import pytest
 
-from neuroladder.bot import crypto
-from neuroladder.bot.backup import BackupError, backup, restore
-from neuroladder.bot.cli import main
-from neuroladder.bot.instance import InstanceLock
+from neuroladder.bot.storage import crypto
+from neuroladder.bot.storage.backup import BackupError, backup, restore
+from neuroladder.bot.cli.main import main
+from neuroladder.bot.storage.instance import InstanceLock
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 
 def consult_count(path, key=None) -> int:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from neuroladder.bot.cases import case_files, check_cases, default_cases_dir
-from neuroladder.bot.cli import main
+from neuroladder.bot.tutor.cases import case_files, check_cases, default_cases_dir
+from neuroladder.bot.cli.main import main
 
 FIXTURES = Path(__file__).parent / "tutor_cases"
 

@@ -5,7 +5,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BOT = sorted((ROOT / "bot").glob("*.py"))
+BOT = sorted((ROOT / "bot").rglob("*.py"))
 
 
 def _bot_code() -> dict[Path, str]:
@@ -23,7 +23,7 @@ def test_no_drug_names_in_bot_code():
     names = {n for spec in drugs.values() for n in spec["names"] if len(n) > 4} | set(drugs)
     for path, code in _bot_code().items():
         for name in names:
-            assert not re.search(rf"\b{re.escape(name)}\b", code), f"{name!r} in {path.name}"
+            assert not re.search(rf"\b{re.escape(name)}\b", code), f"{name!r} in {path.relative_to(ROOT)}"
 
 
 def test_no_thresholds_in_bot_code():

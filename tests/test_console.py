@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-NEUROLADDER = [sys.executable, "-m", "neuroladder.bot.cli"]
+NEUROLADDER = [sys.executable, "-m", "neuroladder.bot.cli.main"]
 
 
 def chat(tmp_path: Path, lines: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 METADATA = json.loads((ROOT / "datasette" / "metadata.json").read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_command_in_help_and_readme(tmp_path):
-    from neuroladder.bot.store import Store
+    from neuroladder.bot.storage.store import Store
 
     service = Service(Store(tmp_path / "d.db"))
     [help_reply] = service.handle("test", "docs", "/help")

@@ -11,10 +11,11 @@ import sys
 
 import pytest
 
-from neuroladder.bot import crypto, retention
-from neuroladder.bot.cli import main
+from neuroladder.bot.storage import crypto
+from neuroladder.bot.storage import retention
+from neuroladder.bot.cli.main import main
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 KEY = "correct horse battery staple"
 WORDS = ["gabapentin", "duloxetine", "amitriptyline", "grandmother", "sciatica", "Neurontin"]

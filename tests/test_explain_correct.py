@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from neuroladder.bot.console import ConsoleChat
+from neuroladder.bot.channels.console import ConsoleChat
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 FIRST = "gabapentin 400 mg tid, 3 months incl 8 weeks at max, no help"
 WORKED_UP = ("duloxetine 60 mg for 8 weeks no benefit; never had a TCA; never tried pregabalin; combination tried; "
@@ -31,7 +31,7 @@ def text_of(replies) -> str:
 
 def consult_of(chat):
     row = chat.service.store.open_consult("console", chat.chat_id)
-    from neuroladder.bot.consult import Consult
+    from neuroladder.bot.dialogue.consult import Consult
     return Consult(chat.service.tk, chat.service.store, row)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 
 def mode(path: Path) -> int:
@@ -51,7 +51,7 @@ def test_cli_export_writes_an_owner_only_file(tmp_path):
     consult = store.db["consults"].rows.__next__()["id"]
     store.close()
     out = tmp_path / "consult.json"
-    run = subprocess.run([sys.executable, "-m", "neuroladder.bot.cli", "export", "--db", str(db), "--consult",
+    run = subprocess.run([sys.executable, "-m", "neuroladder.bot.cli.main", "export", "--db", str(db), "--consult",
                           str(consult), "-o", str(out)], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert mode(out) == 0o600 and "duloxetine" in out.read_text()
@@ -59,7 +59,7 @@ def test_cli_export_writes_an_owner_only_file(tmp_path):
 
 def test_console_attachments_are_owner_only_in_the_out_folder(tmp_path):
     db, out = tmp_path / "log.db", tmp_path / "files"
-    run = subprocess.run([sys.executable, "-m", "neuroladder.bot.cli", "chat", "--db", str(db), "--out", str(out)],
+    run = subprocess.run([sys.executable, "-m", "neuroladder.bot.cli.main", "chat", "--db", str(db), "--out", str(out)],
                          input="gabapentin 600 tid x 3 mo, no help\n/export\n/ladder\n", capture_output=True,
                          text=True, cwd=tmp_path, timeout=120)
     assert run.returncode == 0, run.stderr
@@ -71,7 +71,7 @@ def test_console_attachments_are_owner_only_in_the_out_folder(tmp_path):
 
 def test_encrypt_and_decrypt_keep_the_log_owner_only(tmp_path):
     pytest.importorskip("sqlcipher3")
-    from neuroladder.bot import crypto
+    from neuroladder.bot.storage import crypto
 
     path = tmp_path / "log.db"
     Store(path).close()

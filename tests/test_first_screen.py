@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from case_files import CASES, CHANNEL, replay
-from neuroladder.bot.consult import Consult
-from neuroladder.bot.first_screen import LIMIT
+from neuroladder.bot.dialogue.consult import Consult
+from neuroladder.bot.views.first_screen import LIMIT
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.engine import Finding, LadderRules
 from neuroladder.rules.facts import engine_facts
@@ -103,7 +103,7 @@ def test_a_long_consult_still_fits_and_the_rest_is_behind_the_buttons(service):
 def test_the_budget_holds_even_for_a_tiny_screen(service):
     said(service, "gabapentin 300 mg tid x 4 months, no help; duloxetine 30; pain in both feet; 78 yo; eGFR 35")
     c = consult(service)
-    from neuroladder.bot.first_screen import first_screen
+    from neuroladder.bot.views.first_screen import first_screen
 
     answers = c.answers()
     ev = c.evaluate(answers)
@@ -171,7 +171,7 @@ def test_the_turn_that_ends_the_intake_shows_the_next_step_once(service):
 
 
 def test_strong_opioids_are_never_reduced_to_a_one_line_summary(service):
-    from neuroladder.bot.reply import Reply
+    from neuroladder.bot.views.reply import Reply
 
     ev = RULES.evaluate(engine_facts(CASES["14_refractory_diffuse"]["facts"], KNOWLEDGE))
     [opioids] = [f for f in ev.findings if f.code == "STRONG_OPIOIDS_LAST_RESORT"]
@@ -181,7 +181,7 @@ def test_strong_opioids_are_never_reduced_to_a_one_line_summary(service):
 
 
 def test_a_card_about_another_drug_is_not_an_update_of_this_one():
-    from neuroladder.bot.changes import delta
+    from neuroladder.bot.dialogue.changes import delta
 
     def underdosed(agent, dose):
         return Finding("TRIAL_UNDERDOSED", "warning", "first_line", f"{agent} {dose}", ["1"], "r", [],

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from neuroladder.bot.parse import Parser
+from neuroladder.bot.text.parse import Parser
 from neuroladder.bot.service import ERROR_TEXT, Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.facts import check
 
@@ -263,7 +263,7 @@ def test_kill_9_mid_conversation_leaves_a_sound_log(tmp_path):
 
     path = tmp_path / "killed.db"
     script = Path(sys.executable).with_name("neuroladder")
-    cmd = ([str(script)] if script.exists() else [sys.executable, "-m", "neuroladder.bot.cli"]) + [
+    cmd = ([str(script)] if script.exists() else [sys.executable, "-m", "neuroladder.bot.cli.main"]) + [
         "chat", "--db", str(path)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEUROLADDER_")}
     lines = ["gabapentin 300 mg tid x 3 mo, no help", "no", "duloxetine 60 mg 8 weeks partial", "/undo",

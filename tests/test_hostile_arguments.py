@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from neuroladder.bot.service import ERROR_TEXT, Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_chat_commands_answer_hostile_arguments_plainly(service, command, caplog
 ])
 def test_cli_hostile_arguments_are_one_line_and_exit_2(tmp_path, service, args):
     db = tmp_path / "log.db"
-    run = subprocess.run([sys.executable, "-m", "neuroladder.bot.cli", *args, "--db", str(db)],
+    run = subprocess.run([sys.executable, "-m", "neuroladder.bot.cli.main", *args, "--db", str(db)],
                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert run.returncode == 2, (run.returncode, run.stderr)
     assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr

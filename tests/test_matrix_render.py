@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from neuroladder.bot.matrix import ConfigError, parse_allowed, settings_from
-from neuroladder.bot.matrix_render import (
+from neuroladder.bot.channels.matrix.app import ConfigError, parse_allowed, settings_from
+from neuroladder.bot.channels.matrix.render import (
     MAX_HTML, choice_by_number, file_content, keycap_number, png_size, resolve_text, text_contents)
-from neuroladder.bot.reply import Choice, Reply
+from neuroladder.bot.views.reply import Choice, Reply
 
 CHOICES = [Choice("Yes", "gabapentin yes"), Choice("No", "gabapentin no"), Choice("Why?", "/why")]
 

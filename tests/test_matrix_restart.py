@@ -8,9 +8,9 @@ import re
 from collections import Counter
 
 from matrix_helpers import until
-from neuroladder.bot.matrix import FAILED
-from neuroladder.bot.matrix_render import text_contents
-from neuroladder.bot.reply import Reply
+from neuroladder.bot.channels.matrix.app import FAILED
+from neuroladder.bot.channels.matrix.render import text_contents
+from neuroladder.bot.views.reply import Reply
 
 pytest_plugins = ["matrix_fixtures"]
 

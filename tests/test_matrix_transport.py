@@ -15,7 +15,7 @@ from nio.crypto.attachments import decrypt_attachment
 
 from matrix_fake_bot import PNG
 from matrix_helpers import bot_command, until
-from neuroladder.bot.matrix import FAILED, UNDECRYPTABLE
+from neuroladder.bot.channels.matrix.app import FAILED, UNDECRYPTABLE
 
 pytest_plugins = ["matrix_fixtures"]
 

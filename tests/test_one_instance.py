@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from botapi_standin import BotAPIStandIn
-from neuroladder.bot.instance import AlreadyRunning, InstanceLock, held_by_another
-from neuroladder.bot.telegram import StartupError
+from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock, held_by_another
+from neuroladder.bot.channels.telegram.app import StartupError
 from telegram_fake_service import FakeService
 from telegram_helpers import running_bot, tg_settings
 
@@ -40,7 +40,7 @@ def test_the_lock_names_the_holder_and_frees_on_release(tmp_path):
 
 def run_cmd(db: Path) -> list[str]:
     script = Path(sys.executable).with_name("neuroladder")
-    return ([str(script)] if script.exists() else [sys.executable, "-m", "neuroladder.bot.cli"]) + [
+    return ([str(script)] if script.exists() else [sys.executable, "-m", "neuroladder.bot.cli.main"]) + [
         "run", "--db", str(db), "--poll-timeout", "1"]
 
 

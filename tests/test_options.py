@@ -9,7 +9,7 @@ import re
 import pytest
 
 from case_files import CASES, CHANNEL, replay
-from neuroladder.bot.consult import Consult
+from neuroladder.bot.dialogue.consult import Consult
 from neuroladder.rules import options as options_mod
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.engine import LadderRules

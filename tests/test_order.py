@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from case_files import CASES
-from neuroladder.bot.consult import Consult, Toolkit
-from neuroladder.bot.store import Store
+from neuroladder.bot.dialogue.consult import Consult, Toolkit
+from neuroladder.bot.storage.store import Store
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.facts import engine_facts
 

@@ -1,4 +1,4 @@
-"""Free text -> facts (bot/parse.py with conversations/lexicon.toml and rules/drugs.toml), table-driven.
+"""Free text -> facts (bot/text/parse.py with conversations/lexicon.toml and rules/drugs.toml), table-driven.
 
 Each row: what a clinician types, and exactly the facts the parser must read from it. Implausible
 values are questioned, never stored.
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from neuroladder.bot.parse import Parser
+from neuroladder.bot.text.parse import Parser
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.facts import check
 
@@ -260,7 +260,7 @@ def test_other_words_are_never_respelled(text):
 
 
 
-# -- scope: negation over lists, outcomes beside their drug, terminations (bot/context.py) -----------------
+# -- scope: negation over lists, outcomes beside their drug, terminations (bot/text/context.py) -----------------
 SCOPE = [
     ("no weakness or fatigue", {"weakness_fatigue": "no"}),
     ("no foot drop, areflexia or proximal weakness",

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from neuroladder.bot.privacy import guard
+from neuroladder.bot.text.privacy import guard
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 EMAIL, PHONE, DOB = "jane.doe@example.org", "07700 900123", "12/03/1954"
 IDENTIFIED = f"Jane's email {EMAIL}, phone {PHONE}, DOB {DOB}: gabapentin 300 mg tid x 3 mo, no help"
@@ -139,7 +139,7 @@ def test_the_bot_token_never_reaches_a_log_line_or_the_database(tmp_path):
     user = 5001
     db = tmp_path / "bot.db"
     script = Path(sys.executable).with_name("neuroladder")
-    cmd = ([str(script)] if script.exists() else [sys.executable, "-m", "neuroladder.bot.cli"]) + [
+    cmd = ([str(script)] if script.exists() else [sys.executable, "-m", "neuroladder.bot.cli.main"]) + [
         "run", "--db", str(db), "--poll-timeout", "1"]
     with BotAPIStandIn(token=token) as api, open(tmp_path / "bot.log", "wb") as log:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEUROLADDER_"))}
@@ -262,7 +262,7 @@ def test_every_identifier_pattern_is_bounded():
     bounded, the cost of a message is linear in its length (bench figures, not a timed test)."""
     import re as regex
 
-    from neuroladder.bot.privacy import PATTERNS
+    from neuroladder.bot.text.privacy import PATTERNS
 
     for label, rx in PATTERNS:
         source = regex.sub(r"\\.", "", rx.pattern)          # escaped characters
@@ -282,7 +282,7 @@ def test_hostile_input_is_guarded_and_keeps_no_identifier_shape(hostile):
 
 def test_the_patterns_run_once_per_message(monkeypatch):
     """The inbox stores the guarded text and the service guards what it reads back: one pass."""
-    from neuroladder.bot import privacy
+    from neuroladder.bot.text import privacy
 
     calls = []
     real = privacy.redact

@@ -3,7 +3,7 @@ names it), replies that do not fit, questions the clinician asks, clarifying que
 buttons, and long messages - through the real Service and SQLite."""
 from __future__ import annotations
 
-from neuroladder.bot import privacy
+from neuroladder.bot.text import privacy
 
 
 def send(service, text, chat="c1"):

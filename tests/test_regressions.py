@@ -16,9 +16,9 @@ def test_engine_parse_error_204_on_exponent_floats():
 def test_failed_turn_inside_a_channel_transaction_leaves_no_partial_writes(tmp_path, monkeypatch):
     # Reported by the Telegram channel: Service.handle catches its own error inside the channel's
     # inbox transaction; without savepoints the failed turn's facts stayed, with two "in" turns.
-    from neuroladder.bot import consult
+    from neuroladder.bot.dialogue import consult
     from neuroladder.bot.service import ERROR_TEXT, Service
-    from neuroladder.bot.store import Store
+    from neuroladder.bot.storage.store import Store
 
     store = Store(tmp_path / "sp.db")
     service = Service(store)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from botapi_standin import parse_html, utf16_len
-from neuroladder.bot.reply import Reply
+from neuroladder.bot.views.reply import Reply
 
-LIMIT = 3900  # bot/telegram.py CHUNK_LIMIT
+LIMIT = 3900  # bot/channels/telegram/app.py CHUNK_LIMIT
 
 
 @pytest.mark.parametrize("body", [

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from neuroladder.bot import retention
-from neuroladder.bot.cli import main
+from neuroladder.bot.storage import retention
+from neuroladder.bot.cli.main import main
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 OLD_WORDS = "lighthousekeeper"  # appears only in the old consult's turns
 

@@ -1,6 +1,6 @@
 """Any number of consultations can be open at once: the engine's 1024-session limit never surfaces."""
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 
 def test_two_thousand_open_consultations(tmp_path):

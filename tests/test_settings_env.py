@@ -9,13 +9,13 @@ import sys
 
 import pytest
 
-from neuroladder.bot import crypto
-from neuroladder.bot.cli import main
+from neuroladder.bot.storage import crypto
+from neuroladder.bot.cli.main import main
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 KEY = "correct horse battery staple"
-CLI = [sys.executable, "-m", "neuroladder.bot.cli"]
+CLI = [sys.executable, "-m", "neuroladder.bot.cli.main"]
 CONSULT = "gabapentin 300 mg tid x 4 months, no help\n/summary\n"
 COMMANDS = [["chat"], ["run"], ["matrix"], ["purge", "--older-than", "30"], ["export", "--consult", "1"],
             ["db", "check"], ["db", "encrypt"], ["db", "decrypt"], ["cases", "check"]]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from case_files import CASES
-from neuroladder.bot.cases import check_cases, default_cases_dir
-from neuroladder.bot.intake import Intake
-from neuroladder.bot.ladder import ladder_model
-from neuroladder.bot.render import Renderer
-from neuroladder.bot.tutor_questions import build_question
+from neuroladder.bot.tutor.cases import check_cases, default_cases_dir
+from neuroladder.bot.dialogue.intake import Intake
+from neuroladder.bot.views.ladder import ladder_model
+from neuroladder.bot.views.render import Renderer
+from neuroladder.bot.tutor.questions import build_question
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.engine import LadderRules
 from neuroladder.rules.facts import engine_facts

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from botapi_standin import BotAPIStandIn, parse_html
-from neuroladder.bot.reply import Reply
+from neuroladder.bot.views.reply import Reply
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 
 CHATS = list(range(2001, 2021))  # 20 clinicians in private chats
 MESSAGES = ["/start", "gabapentin 600 mg tid for 3 months, no help", "No", "duloxetine 60 mg for 3 months no help",
@@ -32,7 +32,7 @@ SCRIPT = Path(sys.executable).with_name("neuroladder")
 
 
 def bot_command(db: str) -> list[str]:
-    entry = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "neuroladder.bot.cli"]
+    entry = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "neuroladder.bot.cli.main"]
     return entry + ["run", "--db", db, "--poll-timeout", "1"]
 
 

@@ -11,10 +11,10 @@ import re
 import struct
 
 from botapi_standin import BotAPIStandIn
-from neuroladder.bot import consult as consult_mod
-from neuroladder.bot.consult import Consult, Toolkit
+from neuroladder.bot.dialogue import consult as consult_mod
+from neuroladder.bot.dialogue.consult import Consult, Toolkit
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 from neuroladder.rules.data import load_knowledge
 from telegram_helpers import query, running_bot, tg_settings
 

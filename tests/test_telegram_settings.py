@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from botapi_standin import TOKEN, BotAPIStandIn
-from neuroladder.bot import settings, telegram
+from neuroladder.bot import settings
+from neuroladder.bot.channels.telegram import app as telegram
 
 pytest_plugins = ["telegram_fixtures"]
 
@@ -87,7 +88,7 @@ def test_token_rejected_by_telegram_is_one_line_without_the_token(standin: BotAP
     wrong = "987654321:AAWrongTokenWrongTokenWrongToken_xyz"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEUROLADDER_"))}
     env.update(TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_BASE_URL=standin.base_url)
-    proc = subprocess.run([sys.executable, "-m", "neuroladder.bot.telegram", "--open", "--db", "x.db"],
+    proc = subprocess.run([sys.executable, "-m", "neuroladder.bot.channels.telegram.app", "--open", "--db", "x.db"],
                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "Telegram rejected TELEGRAM_BOT_TOKEN" in proc.stderr

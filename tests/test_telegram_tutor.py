@@ -12,7 +12,7 @@ from pathlib import Path
 
 from botapi_standin import BotAPIStandIn
 from neuroladder.bot.service import Service
-from neuroladder.bot.tutor import Tutor
+from neuroladder.bot.tutor.mode import Tutor
 from neuroladder.rules.data import load_knowledge
 from telegram_helpers import query, running_bot, tg_settings
 

@@ -11,10 +11,10 @@ pytest_plugins = ["telegram_fixtures"]
 from datetime import datetime, timedelta, timezone
 
 from botapi_standin import BotAPIStandIn
-from neuroladder.bot import retention
-from neuroladder.bot.ratelimit import UserRateLimit
+from neuroladder.bot.storage import retention
+from neuroladder.bot.channels.ratelimit import UserRateLimit
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
+from neuroladder.bot.storage.store import Store
 from telegram_helpers import query, running_bot, tg_settings
 
 

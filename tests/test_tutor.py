@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from neuroladder.bot.cases import case_files, default_cases_dir, load_cases
-from neuroladder.bot.console import ConsoleChat, render
+from neuroladder.bot.tutor.cases import case_files, default_cases_dir, load_cases
+from neuroladder.bot.channels.console import ConsoleChat, render
 from neuroladder.bot.service import Service
-from neuroladder.bot.store import Store
-from neuroladder.bot.tutor import Tutor
+from neuroladder.bot.storage.store import Store
+from neuroladder.bot.tutor.mode import Tutor
 from neuroladder.rules.data import load_knowledge
 
 CASES = Path(__file__).parent / "tutor_cases"

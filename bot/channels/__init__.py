@@ -1,0 +1,1 @@
+"""Transports: the terminal, Telegram and Matrix. Receive, render, send; no clinical words."""

@@ -1,0 +1,1 @@
+"""The Matrix channel: end-to-end encrypted rooms, device trust, rendering."""

@@ -1,0 +1,1 @@
+"""The Telegram channel: polling or webhook, the crash-safe inbox, rendering."""

@@ -1,0 +1,1 @@
+"""`neuroladder` and its subcommands: a thin layer over the functions the tests call."""

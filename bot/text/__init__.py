@@ -1,0 +1,1 @@
+"""Reading what clinicians type: scope, trials, the lexicon, short answers, the identifier guard."""

@@ -1,0 +1,149 @@
+"""The reader's words (conversations/lexicon.toml, rules/drugs.toml), compiled once per process."""
+from __future__ import annotations
+
+import re
+
+from neuroladder.rules.data import Knowledge, read_toml
+from .context import Scope, Tail, phrase_re
+
+CONVERSATIONS = "neuroladder.conversations"
+NUMBER = r"-?\d+(?:[.,]\d+)?"
+
+
+def _by_length(words) -> str:
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
+class PhraseMap:
+    """Many phrase lists in one pattern: `finditer` yields (start, end, [what each list says])."""
+
+    def __init__(self, entries):
+        self.meaning: dict[str, list] = {}
+        for phrase, what in entries:
+            self.meaning.setdefault(phrase.lower(), []).append(what)
+        self.rx = phrase_re(self.meaning)
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None):
+        if self.rx is None:
+            return
+        for mt in self.rx.finditer(text, pos, len(text) if endpos is None else endpos):
+            yield mt.start(), mt.end(), self.meaning[mt.group()]
+
+    def search(self, text: str) -> bool:
+        return bool(self.rx and self.rx.search(text))
+
+
+class Topic:
+    """A topic fact: subject words, value words, standalone phrases, and what negation does."""
+
+    def __init__(self, name: str, spec: dict):
+        self.name = name
+        self.fact = spec["fact"]
+        self.subject = phrase_re(spec.get("subject", []))   # (value words and phrases: Lexicon's PhraseMaps)
+        self.negated = spec.get("negated", {})
+        self.present = spec.get("present")
+        self.absent = spec.get("absent")     # the value of the bare subject negated ("diabetes: no")
+        self.priority = spec.get("priority", [])
+        self.combine = spec.get("combine")
+        self.implies = spec.get("implies", {})
+
+
+class Lexicon:
+    def __init__(self, knowledge: Knowledge):
+        self.k = knowledge
+        lex = read_toml(CONVERSATIONS, "lexicon.toml")
+        self.raw = lex
+        self.scope = Scope.from_lexicon(lex)
+        self.frequency = {k.lower(): v for k, v in lex["frequency"].items()}
+        self.frequency_re = phrase_re(self.frequency)
+        self.units = lex["units"]
+        self.divided = {k.lower(): v for k, v in lex.get("divided_doses", {}).items()}
+        self.divided_re = phrase_re(self.divided)
+        self.duration_units = lex["duration_units"]
+        self.at_max_re = re.compile(r"\s*(?:" + _by_length(lex["at_max"]["phrases"]) + r")(?![\w%])")
+        self.outcomes = PhraseMap((p, o) for o, ps in lex["outcomes"].items() for p in ps)
+        self.outcome_negators = Tail(lex["outcome_negators"]["words"])
+        self.bare_negative = re.compile(r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"])
+                                        + r")\s*(?:[,;.!\n)]|$)")
+        self.adverse = PhraseMap((w, key) for key, ws in lex["adverse"].items() for w in ws)
+        status = lex["trial_status"]
+        self.no_adverse = phrase_re(status["no_adverse"])
+        self.current_before = Tail(status["current_before"])
+        self.current_after = phrase_re(status["current_after"])
+        self.stopped = phrase_re(status["stopped"])
+        self.stopped_before = Tail(status["stopped_before"])
+        self.max_yes = phrase_re(status["max_tolerated_yes"])
+        self.max_no = phrase_re(status["max_tolerated_no"])
+        self.part_of = Tail(status["part_of"])
+        self.sequence = phrase_re(status["sequence"])
+        self.answers = {a: phrase_re(ps) for a, ps in lex["answers"].items()}
+        self.answer_words = {p.lower(): a for a, ps in lex["answers"].items() for p in ps}
+        self.number_res = {name: [re.compile(p) for p in lex[name]["patterns"]]
+                           for name in ("age", "crcl", "egfr", "hba1c", "b12_level")}
+        self.hba1c_units = lex["hba1c"]
+        self.b12_units = lex["b12_level"]
+        self.topics = [Topic(name, spec) for name, spec in lex["topics"].items()]
+        rf = lex["red_flags"]
+        self.red_flags_subject = phrase_re(rf["subject"])
+        # every topic's subject words and phrases: (topic, its value or None for a subject)
+        self.topic_words = PhraseMap(
+            [(p, (t, v)) for t, spec in zip(self.topics, lex["topics"].values())
+             for v, ps in spec.get("phrases", {}).items() for p in ps]
+            + [(w, (t, None)) for t, spec in zip(self.topics, lex["topics"].values()) for w in spec.get("subject", [])])
+        # every topic's value words: (fact, value)
+        self.value_words = PhraseMap(
+            [(w, (spec["fact"], v)) for spec in lex["topics"].values() for v, ws in spec.get("values", {}).items()
+             for w in ws] + [(w, ("red_flags", v)) for v, ws in rf["values"].items() for w in ws])
+        phrases = dict(lex["red_flag_phrases"])
+        self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
+        self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
+        self.class_words = {cls: phrase_re(words) for cls, words in lex.get("class_words", {}).items()}
+        q = lex["queries"]
+        self.query_starts = re.compile(r"^[\s\x00,]*(?:" + _by_length(q["starts"]) + r")(?![\w])")
+        self.query_weak_starts = re.compile(r"^[\s\x00,]*(?:" + _by_length(q["weak_starts"]) + r")(?![\w])")
+        self.query_inside = phrase_re(q["inside"])
+        self.hypothetical = phrase_re(q["hypothetical"])
+        self.not_given = phrase_re(q.get("not_given", []))
+        self.query_options = PhraseMap((w, key) for key, ws in q["options"].items() for w in ws)
+        self.query_classes = q["classes"]
+        self.query_agents = q["agents"]
+        hist = lex["history"]
+        self.history_before = Tail(hist["triggers"], trailing=r"[\s:,]*")
+        self.collisions = phrase_re(hist["collisions"])
+        self.year_after = re.compile(r"\s*(?:in\s+)?" + hist["year"] + r"\b")
+        self.clarify = lex["clarify"]
+        self.messages = lex["messages"]
+        names = {}
+        for agent, spec in knowledge.agents.items():
+            for name in spec["names"]:
+                names[name.lower()] = agent
+        self.drug_names = names
+        self.drug_re = phrase_re(names)
+        spelling = lex.get("spelling", {})
+        self.spell_min_length = spelling.get("min_length", 6)
+        self.spell_min_similarity = spelling.get("min_similarity", 1.0)
+        self.not_drugs = set(spelling.get("not_drugs", [])) - set(names)
+        self.spell_targets = sorted({n for n in list(names) + list(knowledge.ambiguous)
+                                     if n.isalpha() and len(n) >= self.spell_min_length})
+        self.spell_cache: dict[str, str | None] = {}
+        self.ambiguous_re = {key: re.compile(rf"(?<![\w%]){re.escape(key)}(?![\w%])") for key in knowledge.ambiguous}
+        self.duration_re = re.compile(rf"(?P<n>{NUMBER})\s*(?P<u>" + _by_length(self.duration_units) + r")(?![a-z])")
+        units = _by_length(self.units)
+        self.thousands_space = re.compile(rf"(?<![\d.,])\d{{1,3}}(?: \d{{3}})+(?=\s*(?:{units})\b)")
+        self.dose_re = re.compile(
+            rf"(?P<n>{NUMBER})\s*(?P<u>{units})?\b(?P<per>\s*(?:/\s*(?:d|day|24h)|per\s+day|a\s+day|/day"
+            r"|daily\s+total|total\s+daily|total))?")
+        self.times_re = re.compile(r"(?:\bx\s*(?P<a>[1-4])\b(?!\s*(?:" + _by_length(self.duration_units)
+                                   + r")(?![a-z]))(?:\s*/\s*d(?:ay)?|\s*(?:a|per)\s*day|\s*daily)?"
+                                   r"|\b(?P<b>[1-4])\s*x\s*(?:/\s*d(?:ay)?|(?:a|per)\s*day|daily|\b))")
+
+
+_lexicons: dict[int, Lexicon] = {}
+
+
+def lexicon(knowledge: Knowledge) -> Lexicon:
+    """One compiled lexicon per knowledge object (compiling the patterns is the slow part)."""
+    key = id(knowledge)
+    if key not in _lexicons:
+        _lexicons[key] = Lexicon(knowledge)
+    return _lexicons[key]

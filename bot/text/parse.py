@@ -1,0 +1,508 @@
+"""Free text -> facts. "gabapentin 300 mg tid x 3 mo, no help; duloxetine 30; never had a TCA; 78 yo; CrCl 35"
+
+Lexicons are data (conversations/lexicon.toml, rules/drugs.toml); this module only knows how
+clinicians write: numbers with units and frequencies, durations, a subject near its value, and
+the scope of modifiers (bot/text/context.py: negation, history, questions, terminations). Values
+outside the plausible ranges in the rules' data are questioned, never stored; where the text
+leaves a reading open, a clarifying question is returned instead of a guess.
+
+How it reads a message, each step masking what it has read so later steps never re-read it:
+questions and plans (nothing stored; the options asked about are noted), history abbreviations
+that collide with drug names, numbers with a subject (age, CrCl, eGFR, HbA1c, B12), topics
+(work-up, red flags, pain pattern, falls, liver, combination), then each drug mention with the
+words up to the clause where the next drug starts (dose, frequency, duration, outcome, status).
+"""
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from neuroladder.rules.data import Knowledge, load_knowledge
+from .context import BLOCK, HARD_BREAK_RE, mask, sentences
+from .lexicon import CONVERSATIONS, Lexicon, lexicon  # noqa: F401  (CONVERSATIONS: imported from here by other modules)
+from .trial import outcome_of, read_trials
+
+THOUSANDS_COMMA = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)")
+# Exponent and hex notation: never a clinician's number, and read in part ("1e309" -> 309) it
+# would store a dose or an age no one typed.
+MALFORMED_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,40}(?:[.,]\d{1,40})?e[+-]?\d{1,40}|0x[0-9a-f]{1,40})(?![\w.])")
+# A hostile or pasted message is read up to this many characters; the reply says what was cut.
+MAX_CHARS = 20_000
+
+
+@dataclass
+class Clarify:
+    """One short question, and buttons whose values are messages the reader reads unambiguously."""
+    question: str
+    choices: list[tuple[str, str]]
+
+
+@dataclass
+class Parsed:
+    facts: dict[str, Any] = field(default_factory=dict)
+    questioned: list[str] = field(default_factory=list)     # implausible values, not stored
+    ambiguous: list[str] = field(default_factory=list)      # keys of rules/drugs.toml [ambiguous]
+    answer: str | None = None                               # a bare yes/no/unknown/skip
+    names_a_class: bool = False                             # "no other SNRI": about a class, not one drug
+    respelled: list[tuple[str, str]] = field(default_factory=list)  # ("gabapentn", "gabapentin")
+    clarify: list[Clarify] = field(default_factory=list)    # asked instead of guessed
+    queries: list[str] = field(default_factory=list)        # options the clinician asked about
+    truncated: tuple[int, int, str] | None = None           # (total chars, chars read, the last words read)
+    answered: str | None = None                             # the open question a short reply answered
+
+    def __bool__(self) -> bool:
+        return bool(self.facts or self.questioned or self.ambiguous or self.clarify or self.queries)
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    text = text.replace("×", " x ").replace("–", "-").replace("—", "-").replace("’", "'").replace("→", "->")
+    return text.lower()
+
+
+def _num(s: str) -> float:
+    v = float(s.replace(",", "."))
+    return int(v) if v.is_integer() else v
+
+
+@dataclass
+class _Concept:
+    start: int
+    end: int
+    fact: str                  # the fact it fills (a topic fact or flag.<key>)
+    value: str | None          # its own value (a phrase), or None for a bare subject
+    topic: Any = None
+    kind: str = "topic"        # topic / flag / red_flags
+
+
+class Parser:
+    def __init__(self, knowledge: Knowledge | None = None):
+        self.k = knowledge or load_knowledge()
+        self.lx: Lexicon = lexicon(self.k)
+        self.sanity = self.k.thresholds["sanity"]
+        self.units = self.k.thresholds.get("units", {})
+
+    # -- entry point ------------------------------------------------------------------------------
+    def parse(self, raw: str) -> Parsed:
+        out = Parsed()
+        text = normalise(raw)
+        if len(text) > MAX_CHARS:
+            out.truncated = (len(text), MAX_CHARS, raw[MAX_CHARS - 30:MAX_CHARS])   # where reading stopped
+            text = text[:MAX_CHARS]
+        text = self._thousands(text)
+        text = self._malformed(text, out)
+        text = self._respell(text, out)
+        text = self._questions(text, out)
+        text = self._history(text)
+        text = self._numbers(text, out)
+        text, combined_at = self._topics(text, out)
+        text = self._combination(text, combined_at, out)
+        text = self._ambiguous(text, out)
+        text = self._classes(text, out)
+        self._drugs(text, out)
+        if not out:
+            out.answer = self.bare_answer(text)
+        return out
+
+    def _thousands(self, text: str) -> str:
+        """'1,200 mg' and '50 000 mg/day' are one number (thousands separators), never 1.2 or 50."""
+        text = THOUSANDS_COMMA.sub(lambda mt: mt.group().replace(",", ""), text)
+        return self.lx.thousands_space.sub(lambda mt: mt.group().replace(" ", ""), text)
+
+    def _malformed(self, text: str, out: Parsed) -> str:
+        """'1e309', '1e-9', '0x960': numbers no clinician writes. Each is questioned and hidden, so
+        no part of it ('309', '960') is read as a dose, an age or a clearance."""
+        def question(mt: re.Match) -> str:
+            out.questioned.append(f"number:{mt.group()}")
+            return " " * len(mt.group())
+        return MALFORMED_NUMBER.sub(question, text)
+
+    def bare_answer(self, text: str) -> str | None:
+        """yes / no / unknown / skip when that is all the message says."""
+        cleaned = re.sub(r"[^\w?/' ]+", " ", normalise(text)).strip()
+        return self.lx.answer_words.get(cleaned)
+
+    # -- misspelt drug names ----------------------------------------------------------------------
+    def _respell(self, text: str, out: Parsed) -> str:
+        """Replace a word that is a near miss of a drug name ("duloxatine") with that name."""
+        def fix(mt: re.Match) -> str:
+            word = mt.group()
+            if word in self.lx.drug_names or word in self.lx.not_drugs or word in self.lx.spell_targets:
+                return word
+            if word not in self.lx.spell_cache:  # words recur: difflib is the costly part
+                best = difflib.get_close_matches(word, self.lx.spell_targets, n=1, cutoff=self.lx.spell_min_similarity)
+                near = best[0] if best and not (best[0] in word and len(word) - len(best[0]) >= 3) else None
+                if len(self.lx.spell_cache) > 20000:  # bounded: hostile input must not grow it forever
+                    self.lx.spell_cache.clear()
+                self.lx.spell_cache[word] = near  # ("desvenlafaxine" is not venlafaxine)
+            near = self.lx.spell_cache[word]
+            if near is None:
+                return word
+            out.respelled.append((word, near))
+            return near
+
+        return re.sub(rf"(?<![\w%])[a-z]{{{self.lx.spell_min_length},}}(?![\w%])", fix, text)
+
+    # -- questions and plans: nothing stored, the options asked about are noted ---------------------
+    def _questions(self, text: str, out: Parsed) -> str:
+        for start, end in sentences(text):
+            sentence = text[start:end]
+            hypo = self.lx.hypothetical.search(sentence) if self.lx.hypothetical else None
+            avoid = self.lx.not_given.search(sentence) if self.lx.not_given else None
+            if avoid and not self._is_question(sentence):   # "avoiding TCAs": not given, nothing asked
+                stop = self.lx.scope.termination.search(sentence, avoid.end()) if self.lx.scope.termination else None
+                text = mask(text, start + avoid.start(), start + stop.start() if stop else end)
+                continue
+            if self._is_question(sentence):
+                begin = start
+            elif hypo:
+                begin = start + hypo.start()
+                stop = self.lx.scope.termination.search(sentence, hypo.end()) if self.lx.scope.termination else None
+                end = start + stop.start() if stop else end
+            else:
+                continue
+            self._query_options(text[begin:end], out)
+            text = mask(text, begin, end)
+        return text
+
+    def _is_question(self, sentence: str) -> bool:
+        body = sentence.rstrip(" \x00;.!\n")
+        if self.lx.query_starts.search(sentence) or (self.lx.query_inside and self.lx.query_inside.search(sentence)):
+            return True
+        if not body.endswith("?"):
+            return False
+        if self.lx.query_weak_starts.search(sentence):
+            return True
+        # "tramadol?" alone may be "not sure": a question only when it names an option and no number
+        words = re.findall(r"[a-z0-9%]+", body)
+        named = self.lx.query_options.search(body) or bool(self.lx.drug_re.search(body))
+        return named and bool(words) and not re.search(r"\d", body)
+
+    def _query_options(self, span: str, out: Parsed) -> None:
+        found: list[str] = []
+        for start, end, keys in list(self.lx.query_options.finditer(span)):
+            found += keys
+            span = mask(span, start, end)   # "strong opioids" is one option, not also "opioids"
+        for mt in self.lx.drug_re.finditer(span):
+            agent = self.lx.drug_names[mt.group()]
+            found += self.lx.query_agents.get(agent) or self.lx.query_classes.get(self.k.agents[agent]["class"], [])
+        for cls, rx in self.lx.class_words.items():
+            if rx and rx.search(span):
+                found += self.lx.query_classes.get(cls, [])
+        for key in found:
+            if key not in out.queries:
+                out.queries.append(key)
+
+    # -- history abbreviations that collide with drug names ("hx AMI 2019") -------------------------
+    def _history(self, text: str) -> str:
+        if not self.lx.collisions:
+            return text
+        for mt in list(self.lx.collisions.finditer(text)):
+            before = text[max(0, mt.start() - 30):mt.start()]
+            year = self.lx.year_after.match(text, mt.end())
+            if self.lx.history_before.search(before) or year:
+                text = mask(text, mt.start(), year.end() if year else mt.end())   # the year is not a dose
+        return text
+
+    # -- numbers with a subject: age, renal function, HbA1c, B12 ------------------------------------
+    def _numbers(self, text: str, out: Parsed) -> str:
+        for name in ("age", "crcl", "egfr"):
+            for rx in self.lx.number_res[name]:
+                for mt in list(rx.finditer(text)):
+                    value = _num(mt.group("n"))
+                    lo, hi = self.sanity["age" if name == "age" else "crcl"]
+                    if lo <= value <= hi:
+                        out.facts[name] = int(value) if name == "age" else value
+                    else:
+                        out.questioned.append(f"{name}:{mt.group('n')}")
+                    text = mask(text, mt.start(), mt.end())
+        for rx in self.lx.number_res["hba1c"]:
+            for mt in list(rx.finditer(text)):
+                self._hba1c(mt, out)
+                text = mask(text, mt.start("n"), mt.end(), " ")   # the subject stays: "HbA1c 11.2%, poorly controlled"
+        for rx in self.lx.number_res["b12_level"]:
+            for mt in list(rx.finditer(text)):
+                self._b12_level(mt, out)
+                text = mask(text, mt.start("n"), mt.end(), " ")
+        return text
+
+    def _in_range(self, name: str, value: float, typed: str, out: Parsed) -> bool:
+        lo, hi = self.sanity[name]
+        if lo <= value <= hi:
+            return True
+        out.questioned.append(f"{name}:{typed}")
+        return False
+
+    def _hba1c(self, mt: re.Match, out: Parsed) -> None:
+        spec, n, unit = self.units["hba1c"], _num(mt.group("n")), mt.group("u")
+        if unit in self.lx.hba1c_units["mmol"] or (unit is None and n >= spec["mmol_from"]):
+            conv = self.k.thresholds["hba1c"]  # [L8]: mmol/mol = (% - offset) x factor
+            value = round(n / conv["mmol_factor"] + conv["mmol_offset"], 1)
+        elif unit in self.lx.hba1c_units["percent"] or n < spec["percent_below"]:
+            value = n
+        else:   # a bare number between the two: % or mmol/mol? ask
+            self._ask_unit("hba1c", n, out)
+            return
+        if self._in_range("hba1c", value, mt.group("n"), out):
+            out.facts["hba1c"] = value
+
+    def _b12_level(self, mt: re.Match, out: Parsed) -> None:
+        n, unit = _num(mt.group("n")), mt.group("u")
+        if unit in self.lx.b12_units["pmol"]:
+            value = n
+        elif unit in self.lx.b12_units["pg"]:
+            value = round(n * self.k.thresholds["b12"]["pmol_per_pg"])  # [L9]
+        else:   # a bare B12 number: pmol/L and pg/mL both occur - ask which
+            self._ask_unit("b12", n, out)
+            return
+        if self._in_range("b12_level", value, mt.group("n"), out):
+            out.facts["b12_level"] = value
+
+    def _ask_unit(self, kind: str, n: float, out: Parsed) -> None:
+        """A value whose unit decides what it means: one question, a button per unit."""
+        c = self.lx.clarify
+        out.clarify.append(Clarify(c[f"{kind}_unit"].format(n=n),
+                                   [(lab.format(n=n), val.format(n=n)) for lab, val in c[f"{kind}_choices"]]))
+
+    # -- topics: work-up, pain pattern, red flags, falls, liver, combination ---------------------------
+    def _concepts(self, text: str) -> list[_Concept]:
+        """Every topic mention, longest first where two overlap."""
+        found: list[_Concept] = []
+        for start, end, meanings in self.lx.topic_words.finditer(text):
+            found += [_Concept(start, end, topic.fact, value, topic) for topic, value in meanings]
+        for flag, rx in self.lx.flags:
+            if rx:
+                found += [_Concept(m.start(), m.end(), f"flag.{flag}", "yes", kind="flag") for m in rx.finditer(text)]
+        if self.lx.red_flags_subject:
+            found += [_Concept(m.start(), m.end(), "red_flags", None, kind="red_flags")
+                      for m in self.lx.red_flags_subject.finditer(text)]
+        # Where two overlap the longer stands; two red flags may share words ("rapidly progressive
+        # weakness"): both stand. Longest first, checked against the kept ones that start nearby.
+        kept: list[_Concept] = []
+        kept_starts: list[int] = []
+        for c in sorted(found, key=lambda c: -(c.end - c.start)):
+            i = bisect.bisect_left(kept_starts, c.start - 120)
+            clash = False
+            while i < len(kept) and kept[i].start < c.end:
+                k = kept[i]
+                if c.start < k.end and k.start < c.end and not (c.kind == k.kind == "flag" and c.fact != k.fact):
+                    clash = True
+                    break
+                i += 1
+            if not clash:
+                j = bisect.bisect_left(kept_starts, c.start)
+                kept.insert(j, c)
+                kept_starts.insert(j, c.start)
+        return kept
+
+    def _topics(self, text: str, out: Parsed) -> tuple[str, list[int]]:
+        if self.lx.flag_pseudo:   # "slowly progressive" is the usual course, not a red flag
+            for mt in list(self.lx.flag_pseudo.finditer(text)):
+                text = mask(text, mt.start(), mt.end())
+        concepts = self._concepts(text)
+        ends = {c.end: c.start for c in concepts}
+        values = self._value_hits(text, concepts)
+        starts = [c.start for c in concepts]
+        got: dict[str, list[tuple[str, _Concept]]] = {}
+        combined_at: list[int] = []
+        for c in concepts:
+            value, hit = self._value_of(text, c, values, concepts, starts)
+            negated, through = self.lx.scope.negated_before(text, c.start, ends)
+            if hit is None and self.lx.scope.negated_after(text, c.end):
+                negated = True
+            if hit is not None:
+                if through or hit[0] < c.start:
+                    # a concept with its own value is outside a list's negation ("no mgus, b12
+                    # low"); a value word before it may be the negation itself ("no paraprotein")
+                    negated = False
+                if hit[0] > c.end:
+                    vneg, _ = self.lx.scope.negated_before(text, hit[0])
+                    negated = negated != vneg
+            if c.kind == "red_flags":   # "no red flags", "red flags: none", "red flags unknown"
+                value = value if hit is not None and not (negated and hit[0] > c.end) else ("no" if negated else None)
+                negated = False
+            if value is None and negated and c.topic is not None and c.topic.absent:
+                value, negated = c.topic.absent, False     # "diabetes: no", "no paraprotein"
+            if value is None:
+                continue
+            if negated:
+                flipped = self._flip(c, value)
+                if flipped is None:
+                    continue
+                value = flipped
+            got.setdefault(c.fact, []).append((value, c))
+            if c.fact == "combination" and value == "yes":
+                combined_at.append(c.start)
+            for s, e in ([(c.start, c.end)] + ([hit] if hit else [])):
+                text = mask(text, s, e)
+        self._resolve(got, out)
+        return text, combined_at
+
+    def _value_hits(self, text: str, concepts: list[_Concept]) -> list[tuple[int, int, str, str]]:
+        """(start, end, fact, value) of every value word outside the concepts themselves."""
+        hits = [(s, e, fact, value) for s, e, meanings in self.lx.value_words.finditer(text) for fact, value in meanings]
+        starts = [c.start for c in concepts]
+        out = []
+        for h in hits:   # not inside a concept (concepts are sorted and do not overlap but for flags)
+            i = bisect.bisect_right(starts, h[0]) - 1
+            if i >= 0 and concepts[i].start <= h[0] < concepts[i].end:
+                continue
+            out.append(h)
+        return out
+
+    def _value_of(self, text: str, c: _Concept, hits, concepts, starts) -> tuple[str | None, tuple[int, int] | None]:
+        """A concept's value: its own (a phrase), else the value word of its fact nearest to it in
+        scope (the same clause, no other concept or drug between); where the topic ranks its
+        values ("b12 low, replaced" = treated), the highest ranked in scope."""
+        if c.value is not None and not (c.topic is not None and c.topic.priority):
+            return c.value, None
+        found = [] if c.value is None else [(0, c.value, None)]
+        lo = bisect.bisect_left(hits, (c.start - 90,))
+        hi = bisect.bisect_right(hits, (c.end + 61,))
+        for s, e, fact, value in hits[lo:hi]:   # a value sits within 60 characters of its subject
+            if fact != c.fact:
+                continue
+            gap = text[c.end:s] if s >= c.end else text[e:c.start]
+            if HARD_BREAK_RE.search(gap) or BLOCK in gap or len(gap) > 60:
+                continue
+            if self.lx.scope.termination and self.lx.scope.termination.search(gap):
+                continue
+            if s < c.start and "," in gap:   # a value before its subject sits next to it ("normal b12")
+                continue
+            if self.lx.drug_re.search(gap) or self._other_concept_between(concepts, starts, c, s, e):
+                continue
+            distance = (s - c.end) if s >= c.end else (c.start - e) + 0.5
+            found.append((distance, value, (s, e)))
+        if found:
+            topic = c.topic
+            if topic is not None and topic.priority and len({f[1] for f in found}) > 1:
+                found.sort(key=lambda f: topic.priority.index(f[1]) if f[1] in topic.priority else 99)
+            else:
+                found.sort(key=lambda f: f[0])
+            return found[0][1], found[0][2]
+        if c.kind == "topic" and c.topic is not None:
+            return c.topic.present, None
+        return None, None
+
+    @staticmethod
+    def _other_concept_between(concepts: list[_Concept], starts: list[int], c: _Concept, s: int, e: int) -> bool:
+        lo, hi = (c.end, s) if s >= c.end else (e, c.start)
+        i = bisect.bisect_left(starts, lo)
+        while i < len(concepts) and concepts[i].start < hi:
+            if concepts[i].end <= hi and concepts[i].fact != c.fact:
+                return True
+            i += 1
+        return False
+
+    def _flip(self, c: _Concept, value: str) -> str | None:
+        if c.kind in ("flag",):
+            return {"yes": "no"}.get(value)
+        if c.kind == "red_flags":
+            return None
+        flipped = c.topic.negated.get(value) if c.topic else None
+        return flipped or None
+
+    def _resolve(self, got: dict[str, list[tuple[str, _Concept]]], out: Parsed) -> None:
+        every = None
+        for fact, pairs in got.items():
+            vals = list(dict.fromkeys(v for v, _ in pairs))
+            topic = pairs[0][1].topic
+            if fact == "red_flags":
+                if len(vals) == 1:
+                    every = vals[0]
+                continue
+            if topic is not None and topic.combine == "any_yes" and "yes" in vals:
+                vals = ["yes"]
+            if topic is not None and topic.priority and len(vals) > 1:
+                vals = sorted(vals, key=lambda v: topic.priority.index(v) if v in topic.priority else 99)[:1]
+            if len(vals) > 1:
+                self._ask_topic(fact, topic, vals, out)
+                continue
+            out.facts[fact] = vals[0]
+            for name, value in (topic.implies.items() if topic is not None else ()):
+                out.facts.setdefault(name, value)
+        if every is not None:
+            for flag in self.k.red_flags:
+                out.facts.setdefault(f"flag.{flag}", every)
+
+    def _ask_topic(self, fact: str, topic, vals: list[str], out: Parsed) -> None:
+        c = self.lx.clarify
+        label = c["topic_labels"].get(fact, fact.replace("flag.", "").replace("_", " "))
+        subject = fact.replace("_", " ") if not fact.startswith("flag.") else fact[5:].replace("_", " ")
+        out.clarify.append(Clarify(c["topic"].format(label=label, a=vals[0].replace("_", " "), b=vals[1].replace("_", " ")),
+                                   [(v.replace("_", " "), f"{subject} {v.replace('_', ' ')}") for v in vals[:3]]))
+
+    # -- combination: "gaba + dulox together x 3 mo, no help" ------------------------------------------
+    def _combination(self, text: str, combined_at: list[int], out: Parsed) -> str:
+        """The drugs, duration and outcome of the sentence that says they were given together."""
+        for start, end in sentences(text):
+            anchors = [a for a in combined_at if start <= a < end]
+            if not anchors:
+                continue
+            sentence = text[start:end]
+            agents = sorted({self.lx.drug_names[m.group()] for m in self.lx.drug_re.finditer(sentence)})
+            if len(agents) >= 2:
+                out.facts["combination.agents"] = agents
+            at = anchors[0]
+            seg = text[at:end]
+            dm = self.lx.duration_re.search(seg)
+            if dm:
+                weeks = round(_num(dm.group("n")) * self.lx.duration_units[dm.group("u")], 1)
+                if 0 < weeks <= self.sanity["weeks"][1]:
+                    out.facts["combination.weeks"] = weeks
+                text = mask(text, at + dm.start(), at + dm.end())
+            outcome, spans = outcome_of(self.lx, text[at:end])
+            if outcome == "?":
+                continue
+            stop = self.lx.stopped.search(text, at, end) if self.lx.stopped else None
+            felt = [(s, e) for s, e, _ in self.lx.adverse.finditer(text, at, end)]
+            if outcome is None and stop and felt:   # "together, stopped - too sedated"
+                outcome = "side_effects"
+                spans = [(s - at, e - at) for s, e in [(stop.start(), stop.end()), *felt]]
+            bare = self.lx.bare_negative.search(text, at, end)
+            if outcome is None and bare and dm:      # "dual therapy x 6 wks, nil"
+                outcome, spans = "no_benefit", [(bare.start() - at, bare.end() - at)]
+            if outcome:
+                out.facts["combination.outcome"] = outcome
+            for s, e in spans:
+                text = mask(text, at + s, at + e)
+            if outcome:   # the outcome is the combination's; a bare "no" after it is not the drug's
+                tail = self.lx.bare_negative.search(text, at, end)
+                if tail:
+                    text = mask(text, tail.start(), tail.end())
+        return text
+
+    # -- ambiguous names ("capsaicin": patch or cream?) -------------------------------------------------
+    def _ambiguous(self, text: str, out: Parsed) -> str:
+        for key, rx in self.lx.ambiguous_re.items():
+            for mt in list(rx.finditer(text)):
+                inside_name = any(n.start() <= mt.start() and n.end() >= mt.end() and n.group() != key
+                                  for n in self.lx.drug_re.finditer(text))
+                if not inside_name:
+                    out.ambiguous.append(key)
+                    text = mask(text, mt.start(), mt.end())
+        return text
+
+    # -- class words ("no SNRI") ---------------------------------------------------------------
+    def _classes(self, text: str, out: Parsed) -> str:
+        for cls, rx in self.lx.class_words.items():
+            for mt in list(rx.finditer(text)) if rx else []:
+                out.names_a_class = True
+                other = re.search(r"\b(?:other|another|more|further)\s+(?:\w+\s+)?$", text[:mt.start()])
+                negated, _ = self.lx.scope.negated_before(text, mt.start())
+                negated = negated or bool(self.lx.scope.negated_after(text, mt.end()))   # "opioid naive"
+                if negated and cls in self.k.classes and not other:
+                    for agent, spec in self.k.agents.items():
+                        if spec["class"] == cls:
+                            out.facts.setdefault(f"trial.{agent}.tried", "no")
+                text = mask(text, mt.start(), mt.end())
+        return text
+
+    # -- drugs ------------------------------------------------------------------------------------------
+    def _drugs(self, text: str, out: Parsed) -> None:
+        read_trials(self, text, out)

@@ -1,0 +1,161 @@
+"""A short reply read as the answer to the open question ("yes", "600 tid", "normal", "35").
+
+A reply is taken as the answer only when it fits the question: a number for a number, a dose
+for a dose, yes/no/unknown or the drug's details for a yes/no question about a drug. A reply
+that names something else ("a1c 86" while the TCA question is open) is free text, never a TCA
+dose; one that fits nothing is asked about. The answer carries the question it answered, so the
+echo can say so ("Noted (gabapentin dose): 1800 mg/day").
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import re
+
+from neuroladder.rules.data import Knowledge
+from .parse import Clarify, Parsed, Parser
+
+if TYPE_CHECKING:  # the intake's questions are shown and read here, not decided: no import at run time
+    from neuroladder.bot.dialogue.intake import Question
+
+NUMBER_ONLY = re.compile(r"\s*[<>~=]?\s*(-?\d+(?:[.,]\d+)?)\s*(?:ml/min(?:/1\.73\s*m2)?|mls?/min|ml|years?|yrs?|y|yo)?\s*")
+WEEKS_ONLY = re.compile(r"\s*(-?\d+(?:[.,]\d+)?)\s*(?:weeks?|wks?|w)?\s*")
+# Words that may appear in any short reply without naming another subject.
+GLUE = re.compile(r"[\s,.;:!?()\-+/&x]+|\b(?:a|an|the|and|or|for|of|was|is|it|at|to|in|on|per|day|daily|total|mg|g|"
+                  r"mcg|ug|max|dose|doses|divided|times|once|twice|then|about|approx|around|~|only|just|but|she|he|"
+                  r"pt|patient|had|has|tried|yes|no|not|never|none|nil|unknown|with|from|up|so|too|very|v|due|because|"
+                  r"after|since|still|now|ok|okay)\b")
+
+
+def read_turn(parser: Parser, knowledge: Knowledge, q: Question | None, text: str) -> Parsed:
+    """A message as the consult reads it: the open question's own choice (pressed or typed) is its
+    answer, never re-read as free text; then free text; a short reply that states nothing by
+    itself is read as the answer to the open question q, when it fits q."""
+    own = q.value_of(text) if q is not None else None
+    if own is not None:
+        return Parsed(facts=dict(own) if isinstance(own, dict) else {q.slot: own}, answered=q.label)
+    parsed = parser.parse(text)
+    if parsed.queries and not parsed.facts:
+        return parsed
+    if not (parsed.facts or parsed.ambiguous or parsed.clarify or parsed.questioned) and q is not None:
+        # ("capsaicin": ask, never guess; "1e309": questioned, never an answer to anything)
+        parsed = read(parser, knowledge, q, text, parsed)
+    return parsed
+
+
+def read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: Parsed) -> Parsed:
+    """The reply as the answer to q, or `parsed` unchanged when it does not fit q."""
+    got = _read(parser, knowledge, q, text, parsed)
+    if got is not parsed and (got.facts or got.questioned):
+        got.answered = q.label
+    return got
+
+
+def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: Parsed) -> Parsed:
+    sanity = knowledge.thresholds["sanity"]
+    if parsed.answer == "no" and q.answer in ("dose", "number", "weeks"):
+        # "none" to "how many weeks at the highest dose?" is not "the drug was not tried": read
+        # with the subject it would store the opposite of what was meant. Left unknown.
+        return Parsed(answer="skip")
+    if q.answer == "yesno" and not q.slot.endswith(".tried") and parsed.answer in ("yes", "no", "unknown"):
+        return Parsed(facts={q.slot: parsed.answer})   # a red flag, falls, weakness: the slot itself
+    if parsed.answer in ("unknown", "skip") and q.answer in ("dose", "number", "weeks", "outcome"):
+        # "unknown" to a detail question leaves that detail unknown: read with the subject
+        # ("gabapentin unknown") it would re-answer whether the drug was tried at all.
+        if parsed.answer == "unknown" and q.answer == "outcome":
+            return Parsed(facts={q.slot: "unknown"})
+        return Parsed(answer="skip")
+    if parsed.answer == "no" and q.answer == "outcome":
+        tried = q.slot.rsplit(".", 1)[0] + ".tried"
+        return Parsed(facts={q.slot: "no_benefit", tried: "yes"})   # "what was the effect?" - "nil"
+    if q.answer in ("number", "weeks"):
+        mt = (NUMBER_ONLY if q.answer == "number" else WEEKS_ONLY).fullmatch(text.lower())
+        if mt:
+            value = float(mt.group(1).replace(",", "."))
+            value = int(value) if value.is_integer() else value
+            if q.answer == "number":
+                lo, hi = sanity.get(q.slot) or sanity[q.slot.rsplit(".", 1)[-1]]  # trial.x.doses_per_day
+                if not lo <= value <= hi:
+                    return Parsed(questioned=[f"{q.slot}:{text.strip()}"])
+                return Parsed(facts={q.slot: value})
+            if 0 < value <= sanity["weeks"][1]:
+                return Parsed(facts={q.slot: value})
+            return Parsed(questioned=[f"{q.slot}:{text.strip()}"])
+        if q.answer == "weeks":
+            retry = parser.parse(f"{q.subject} for {text}")
+            got = [v for k, v in retry.facts.items() if k.endswith(".weeks")]
+            if got and _fits(parser, q, text):
+                # "no benefit after 3 months": the duration asked, and the rest said with it
+                rest = {k: v for k, v in retry.facts.items() if not k.endswith((".weeks", ".weeks_at_max"))}
+                return Parsed(facts={**rest, q.slot: got[0]})
+    if parsed.names_a_class:  # "no other SNRI" answers nothing about the drug asked
+        return parsed
+    retry = parser.parse(f"{q.subject} {text}")
+    if not _fits(parser, q, text):
+        if parsed.facts or not any(name == q.slot for name in retry.facts) or q.answer != "dose":
+            return parsed
+        # "ldl 86" under the dose question: a number about something else? ask, store nothing
+        ask = parser.lx.clarify["reply_fit"].format(text=text.strip(), question=q.label)
+        return Parsed(clarify=[Clarify(ask, [(f"Yes: {q.label}", f"{q.subject} {text.strip()}")])])
+    if retry.clarify:
+        return retry
+    # The subject alone ("gabapentin") reads as "tried" (or "present"): a reply that adds
+    # nothing to what the subject alone says ("x&y<z>...") is not an answer - unless it is a
+    # plain yes.
+    alone = _alone(parser, q.subject)
+    added = {k: v for k, v in retry.facts.items() if alone.get(k) != v}
+    if added or retry.questioned or (retry.facts and parsed.answer == "yes"):
+        return retry
+    if parsed.answer == "unknown" and q.answer in ("choice", "yesno", "outcome", "flags"):
+        if q.answer == "flags":
+            return parser.parse("red flags unknown")
+        return Parsed(facts={q.slot: "unknown"})
+    if parsed.answer == "unknown":
+        return Parsed(answer="skip")
+    return parsed
+
+
+_subjects: dict[tuple[int, str], dict] = {}
+
+
+def _alone(parser: Parser, subject: str) -> dict:
+    """What a question's subject alone reads as ("gabapentin": tried), once per process."""
+    key = (id(parser), subject)
+    if key not in _subjects:
+        _subjects[key] = dict(parser.parse(subject).facts)
+    return _subjects[key]
+
+
+def _fits(parser: Parser, q: Question, text: str) -> bool:
+    """Does the reply say nothing but what an answer to q may say? A drug, a topic or a number
+    with another subject named in it means it is about something else."""
+    lx = parser.lx
+    low = text.lower()
+    if lx.drug_re.search(low):
+        names = {lx.drug_names[m.group()] for m in lx.drug_re.finditer(low)}
+        subject = {lx.drug_names.get(q.subject)}
+        if names - subject:
+            return False
+    for topic in lx.topics:
+        if topic.subject and topic.subject.search(low) and not (topic.subject.search(q.subject)
+                                                                or topic.fact == q.slot):
+            return False
+    for rxs in lx.number_res.values():
+        if any(rx.search(low) for rx in rxs):
+            return False
+    if q.answer == "dose":
+        rest = GLUE.sub(" ", _strip_known(parser, low))
+        return bool(re.search(r"\d", low)) and not re.search(r"[a-z]{2,}", rest)
+    return True
+
+
+def _strip_known(parser: Parser, low: str) -> str:
+    """The reply without the words a trial's details are made of (doses, frequencies, durations,
+    outcomes, side effects, status): what is left names something else."""
+    lx = parser.lx
+    for rx in (lx.frequency_re, lx.divided_re, lx.duration_re, lx.times_re, lx.outcomes.rx, lx.adverse.rx,
+               lx.no_adverse, lx.stopped, lx.current_after, lx.max_yes, lx.max_no, lx.at_max_re):
+        if rx:
+            low = rx.sub(" ", low)
+    low = re.sub(r"-?\d+(?:[.,]\d+)?", " ", low)
+    return low

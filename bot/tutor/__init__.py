@@ -1,0 +1,1 @@
+"""Tutor mode: cases, graded questions from the ruleset."""
