@@ -72,7 +72,7 @@ REFUSAL = ("Sorry, this bot serves an approved clinical team only. "
            "Ask its administrator to add your Telegram id {user_id}.")
 UNSUPPORTED = "Please type your answer as text (or use the buttons)."
 STALE_PRESS = "That question was already answered."
-CHOSEN = "✅ {label}"  # the toast that confirms a press to the member who pressed
+CHOSEN = "You pressed: {label}"  # a toast to the member who pressed: what was registered
 FAILED = ("Sorry, something went wrong while handling that message and it was not recorded. "
           "Please send it again.")
 
