@@ -10,8 +10,9 @@ answerCallbackQuery Telegram requires for every press is counted apart: it goes 
 from __future__ import annotations
 
 from botapi_standin import BOT_USERNAME, BotAPIStandIn
-from neuroladder.bot.service import Service
 from telegram_helpers import running_bot, tg_settings
+
+from neuroladder.bot.service import Service
 
 pytest_plugins = ["telegram_fixtures"]
 
