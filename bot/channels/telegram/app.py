@@ -55,6 +55,7 @@ from neuroladder.bot.storage import retention
 from neuroladder.bot.text import privacy
 from neuroladder.bot import settings as settings_mod
 from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
+from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker
 from neuroladder.bot.channels.ratelimit import UserRateLimit
 from neuroladder.bot.views.reply import Reply
 from neuroladder.bot.settings import SettingsError, TelegramSettings
@@ -157,7 +158,7 @@ class TelegramChannel:
     # -- life cycle ----------------------------------------------------------------------------
     async def start(self) -> None:
         """Connect (getMe), register the command menu, resume what a crash left behind."""
-        delay = 1.0
+        backoff = Backoff()
         while True:
             try:
                 await self.app.initialize()
@@ -168,12 +169,8 @@ class TelegramChannel:
             except NetworkError as exc:
                 if self.stopping.is_set():
                     raise StartupError("stopped before Telegram could be reached") from None
-                log.warning("cannot reach the Bot API yet (%s); retrying in %.0f s", exc, delay)
-                try:
-                    await asyncio.wait_for(self.stopping.wait(), delay)
-                except asyncio.TimeoutError:
-                    pass
-                delay = min(delay * 2, 30.0)
+                log.warning("cannot reach the Bot API yet (%s); retrying in %.0f s", exc, backoff.delay)
+                await backoff.wait(stop=self.stopping)
         me = self.bot.bot
         log.info("connected as bot id %s", me.id)
         if self.cfg.webhook_url:
@@ -236,12 +233,12 @@ class TelegramChannel:
     # -- receiving -----------------------------------------------------------------------------
     async def _poll(self) -> None:
         offset: int | None = None
-        delay = 1.0
+        backoff = Backoff()
         while not self.stopping.is_set():
             try:
                 updates = await self.bot.get_updates(offset=offset, timeout=self.cfg.poll_timeout,
                                                      allowed_updates=ALLOWED_UPDATES)
-                delay = 1.0
+                backoff.reset()
             except InvalidToken:
                 raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized)") from None
             except Conflict:
@@ -250,19 +247,18 @@ class TelegramChannel:
                 raise StartupError("another instance is polling this bot (Telegram answered 409 Conflict); "
                                    "stop it, or use one token per instance") from None
             except (TelegramError, RetryAfter) as exc:
-                wait = _seconds(exc.retry_after) if isinstance(exc, RetryAfter) else delay
+                wait = _seconds(exc.retry_after) if isinstance(exc, RetryAfter) else backoff.delay
                 log.warning("getUpdates failed (%s); retrying in %.0f s", exc, wait)
-                await asyncio.sleep(wait)
-                delay = min(delay * 2, 30.0)
+                await backoff.wait(wait)
                 continue
             if not updates:
                 continue
             try:
                 self.receive(updates)
             except Exception:  # not stored, so not acknowledged: Telegram delivers them again
-                log.exception("could not store %d update(s); fetching them again in %.0f s", len(updates), delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                log.exception("could not store %d update(s); fetching them again in %.0f s", len(updates),
+                              backoff.delay)
+                await backoff.wait()
                 continue
             offset = updates[-1].update_id + 1  # the next call acknowledges what is now stored
 
@@ -350,22 +346,14 @@ class TelegramChannel:
 
     async def _worker(self, chat_id: int) -> None:
         queue = self.queues.setdefault(chat_id, deque())
-        delay = 1.0
+
+        async def process(row: dict) -> None:
+            await self._process(row)
+            queue.popleft()
+
         try:
-            while True:
-                try:
-                    await self._flush_outbox(self._current(chat_id))  # replies a crash left unsent go first
-                    if not queue:
-                        break
-                    await self._process(queue[0])
-                    queue.popleft()
-                    delay = 1.0
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # e.g. the database is locked: keep the order, try the same row again
-                    log.exception("a chat's message could not be handled; retrying in %.0f s", delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 60.0)
+            await chat_worker(lambda: self._flush_outbox(self._current(chat_id)),
+                              lambda: queue[0] if queue else None, process)
         finally:
             if self.workers.get(chat_id) is asyncio.current_task():
                 del self.workers[chat_id]
@@ -381,29 +369,14 @@ class TelegramChannel:
         if event.kind == "button":
             text = await self._resolve_press(event, inbox_id)
             if text is None:
-                with self.store.transaction():
-                    self.store.inbox_done(inbox_id)
+                answer_without_turn(self.store, CHANNEL, str(event.chat_id), inbox_id)
                 return
         if event.kind == "unsupported":
-            with self.store.transaction():
-                self.store.outbox_add(CHANNEL, str(event.chat_id), Reply().add(UNSUPPORTED).to_json(), inbox_id)
-                self.store.inbox_done(inbox_id)
+            answer_without_turn(self.store, CHANNEL, str(event.chat_id), inbox_id, UNSUPPORTED)
             return
-        try:
-            with self.store.transaction():
-                replies = self.service.handle(CHANNEL, str(event.chat_id), text,
-                                              author=None if event.author is None else str(event.author),
-                                              inbox_id=inbox_id,
-                                              private=event.chat_type == "private",
-                                              origin=event.origin, edit=event.edit)
-                for reply in replies:
-                    self.store.outbox_add(CHANNEL, str(event.chat_id), reply.to_json(), inbox_id)
-                self.store.inbox_done(inbox_id)
-        except Exception:
-            log.exception("handling a message failed; the user was asked to send it again")
-            with self.store.transaction():
-                self.store.outbox_add(CHANNEL, str(event.chat_id), Reply().add(FAILED).to_json(), inbox_id)
-                self.store.inbox_done(inbox_id)
+        answer_turn(self.store, self.service, CHANNEL, str(event.chat_id), text, inbox_id, FAILED,
+                    author=None if event.author is None else str(event.author),
+                    private=event.chat_type == "private", origin=event.origin, edit=event.edit)
 
     async def _resolve_press(self, event: Inbound, inbox_id: int) -> str | None:
         """The value of the pressed choice, or None for a stale or unknown button."""
@@ -427,7 +400,7 @@ class TelegramChannel:
 
     async def _send_row(self, chat_id: int, row: dict, last_of_turn: bool) -> None:
         """Send one stored reply (retrying network errors), then mark it sent."""
-        delay = 1.0
+        backoff = Backoff()
         while True:
             try:
                 await self._send_reply(chat_id, row, last_of_turn)
@@ -441,9 +414,8 @@ class TelegramChannel:
                 log.warning("a reply could not be delivered and was dropped: %s", exc)
                 break
             except NetworkError as exc:
-                log.warning("sending failed (%s); retrying in %.0f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                log.warning("sending failed (%s); retrying in %.0f s", exc, backoff.delay)
+                await backoff.wait()
         self.store.outbox_sent(row["id"])
 
     async def _send_reply(self, chat_id: int, row: dict, last_of_turn: bool) -> None:
