@@ -66,6 +66,10 @@ async def test_private_intake_costs_one_call_per_turn(standin: BotAPIStandIn, tg
         per_turn = await intake(standin, 111, [111], 16)
         presses = len(standin.callback_answers)
     assert per_turn == [["sendMessage"]] * 16
+    # on the phone: each press confirmed to the presser, nothing rewritten above, the answer noted below
+    shown = standin.phone_view(111)
+    assert "pressed [Yes] under #2 -> toast 'You pressed: Yes'\n#3   bot: Noted: gabapentin tried" in shown, shown
+    assert "(edited)" not in shown
     assert presses >= 5, "the intake was answered by buttons too"
     assert len(standin.calls_of("answerCallbackQuery")) == presses  # one per press, never more
     assert standin.errors() == []
