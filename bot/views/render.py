@@ -20,7 +20,9 @@ def _num(value: Any) -> str:
 class Renderer:
     def __init__(self, knowledge: Knowledge):
         self.k = knowledge
-        self.display = read_toml(CONVERSATIONS, "intake.toml")["display"]
+        intake = read_toml(CONVERSATIONS, "intake.toml")
+        self.display = intake["display"]
+        self.range_names = intake["range_names"]
         self.texts = read_toml(CONVERSATIONS, "texts.toml")
 
     # -- facts ------------------------------------------------------------------------------
@@ -92,6 +94,18 @@ class Renderer:
                 if flag in flags:
                     out.append(f"{self.k.red_flags[flag]}: {self._show('flag', flags[flag])}")
         return out
+
+    def questioned(self, item: str) -> str:
+        """A value the reader would not store ("crcl:900"), and why."""
+        name, _, value = item.partition(":")
+        if name == "number":
+            return f"Please check: {value} is not a number I can read, so I have not stored anything from it."
+        if name.startswith("trial."):
+            _, agent, attr = name.split(".", 2)
+            what = f"{self.k.agent_label(agent)} {attr.replace('_', ' ')}"
+        else:
+            what = self.range_names.get(name, name)
+        return f"Please check: {what} {value} is outside the plausible range, so I have not stored it."
 
     def _adverse(self, effects: list[str]) -> str:
         if not effects:
