@@ -14,7 +14,7 @@ import re
 from neuroladder.rules.data import Knowledge, load_knowledge
 from neuroladder.bot.text import privacy
 from neuroladder.bot.storage import retention
-from neuroladder.bot.dialogue.commands import Call, Commands, Mode
+from neuroladder.bot.dialogue.commands import Call, Commands, Message, Mode
 from neuroladder.bot.dialogue.consult import Consult, Toolkit
 from neuroladder.bot.views.reply import Reply
 from neuroladder.bot.storage.store import Store
@@ -98,7 +98,7 @@ class Service:
         row = self.store.open_consult(channel, chat_id)
         mode = next((m for m in self.modes() if m.routes(row, cmd)), None)
         if mode is not None:  # /tutor, and every message of a chat in tutor mode
-            return mode.handle(channel, chat_id, row, text, cmd, arg, author, inbox_id, notice=notice)
+            return mode.handle(row, Message(channel, chat_id, text, cmd, arg, author, inbox_id, notice))
         command = self.registry.get(cmd)
         fresh = row is None or (command is not None and command.opens_consult)
         if fresh:

@@ -34,13 +34,26 @@ class Call:
 Handler = Callable[[Call], Reply]
 
 
+@dataclass(frozen=True)
+class Message:
+    """A message as a mode receives it: already redacted, its command (if any) split off."""
+
+    channel: str
+    chat_id: str
+    text: str
+    cmd: str | None
+    arg: str
+    author: str | None
+    inbox_id: int | None
+    notice: str | None = None       # the privacy guard's warning, shown before the reply
+
+
 class Mode(Protocol):
     """A registered mode: it takes a chat's messages while the chat is in it (the tutor)."""
 
     def routes(self, row: dict | None, cmd: str | None) -> bool: ...
 
-    def handle(self, channel: str, chat_id: str, row: dict | None, text: str, cmd: str | None, arg: str,
-               author: str | None, inbox_id: int | None = None, *, notice: str | None = None) -> Reply: ...
+    def handle(self, row: dict | None, msg: Message) -> Reply: ...
 
 
 @dataclass(frozen=True)
