@@ -70,7 +70,7 @@ def test_an_unsupported_interpreter_gets_one_line_naming_the_versions_that_work(
 
 
 def test_a_broken_engine_is_one_line_not_a_traceback(monkeypatch, capsys):
-    from neuroladder.bot.cli.main import main as cli
+    from neuroladder.bot.cli import main as cli
 
     def broken():
         raise ImportError("durable_rules_engine.cpython-313-x86_64-linux-gnu.so: undefined symbol: PyEval_CallObject")

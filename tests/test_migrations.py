@@ -189,3 +189,18 @@ def test_findings_rows_record_the_version_that_produced_them(v1_file):
     assert rows[0] == (1, None)
     assert {v for _, v in rows[1:]} == {service.tk.version} and len(service.tk.version) == 12
     store.close()
+
+
+def test_matrix_tables_come_from_a_migration_and_survive_an_older_matrix_log(tmp_path):
+    """m008: a fresh log has the Matrix channel's tables; a log where an older `neuroladder matrix`
+    created them itself keeps its sync position (no event is synced twice or skipped)."""
+    fresh = Store(tmp_path / "fresh.db")
+    assert {"matrix_sync", "matrix_sent", "matrix_rooms", "matrix_devices"} <= set(fresh.db.table_names())
+    conn = sqlite3.connect(tmp_path / "older.db")
+    conn.executescript(V1_SCHEMA)
+    conn.execute("CREATE TABLE [matrix_sync] ([key] TEXT PRIMARY KEY, [value] TEXT)")
+    conn.execute("INSERT INTO matrix_sync VALUES ('next_batch', 's72_older')")
+    conn.commit()
+    conn.close()
+    from neuroladder.bot.storage.matrix import MatrixState
+    assert MatrixState(Store(tmp_path / "older.db")).sync_token() == "s72_older"

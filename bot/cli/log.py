@@ -82,16 +82,6 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def integrity(store: Store) -> list[str]:
-    """Problems found by integrity_check and foreign_key_check (empty when the file is sound)."""
-    try:
-        problems = [r[0] for r in store.conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
-        problems += [f"foreign key: {tuple(r)}" for r in store.conn.execute("PRAGMA foreign_key_check").fetchall()]
-    except Exception as exc:  # "database disk image is malformed" (sqlite3's or SQLCipher's class)
-        problems = [str(exc)]
-    return problems
-
-
 def run_db(args: argparse.Namespace) -> int:
     path = _path(args)
     if args.db_command == "check":
@@ -103,8 +93,8 @@ def run_db(args: argparse.Namespace) -> int:
             print(f"{path}: DAMAGED ({exc})")
             return 1
         try:
-            problems = integrity(store)
-            version = [r["name"] for r in store.db["migrations"].rows_where(order_by="rowid")]
+            problems = store.integrity_problems()
+            version = store.applied_migrations()
         finally:
             store.close()
         for p in problems:

@@ -12,10 +12,10 @@ from typing import Callable, Protocol
 
 from neuroladder.rules.data import read_toml
 from neuroladder.bot.text.parse import CONVERSATIONS
-from neuroladder.bot.storage import retention
 from neuroladder.bot.storage.store import Store
 from neuroladder.bot.views import explain, first_screen, ladder, note
 from neuroladder.bot.views.reply import Attachment, Reply
+from .admin import export_consult_command, purge_command
 from .consult import Consult
 
 
@@ -171,32 +171,6 @@ def resolve(call: Call) -> Reply:
     return call.consult.resolve_conflict(call.arg.lower(), call.turn_id)
 
 
-def purge(call: Call) -> Reply:
-    arg = call.arg.strip()
-    try:
-        days = float(arg)
-        retention.cutoff(days)
-    except (ValueError, retention.RetentionError):
-        return Reply().line(f"Usage: /purge DAYS - deletes every consult with no activity for DAYS days, "
-                            f"0 to {retention.MAX_DAYS} (e.g. /purge 365).")
-    counts = retention.purge(call.consult.store, days, by=str(call.author), keep=call.consult.id)
-    return Reply().line(f"Purged {counts['consults']} consult(s) older than {arg} day(s) "
-                        f"({counts.get('turns', 0)} turns). Logged to the audit table.")
-
-
-def export_consult(call: Call) -> Reply:
-    arg = call.arg.strip()
-    if not (arg.isascii() and arg.isdigit()):
-        return Reply().line("Usage: /exportconsult ID - one consult as a JSON file.")
-    try:
-        text = retention.export_consult(call.consult.store, int(arg), by=str(call.author))
-    except retention.RetentionError as exc:
-        return Reply().line(f"Not exported: {exc}.")
-    reply = Reply().line(f"Consult {arg} as JSON (export logged to the audit table).")
-    reply.attachments.append(Attachment(f"consult-{arg}.json", "application/json", text.encode("utf-8")))
-    return reply
-
-
 # name -> (handler, what the command may do beyond the words in commands.toml)
 HANDLERS: dict[str, tuple[Handler | None, dict]] = {
     "start": (start, {"opens_consult": True}),
@@ -215,8 +189,8 @@ HANDLERS: dict[str, tuple[Handler | None, dict]] = {
     "restart": (start, {"opens_consult": True}),
     "help": (help_, {}),
     "resolve": (resolve, {}),
-    "purge": (purge, {"admin": True}),
-    "exportconsult": (export_consult, {"admin": True}),
+    "purge": (purge_command, {"admin": True}),
+    "exportconsult": (export_consult_command, {"admin": True}),
 }
 
 

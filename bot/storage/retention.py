@@ -1,7 +1,7 @@
 """Retention and export: delete whole consults past an age; write one consult as JSON.
 
 `purge` and `export_consult` are what `neuroladder purge` / `neuroladder export` and the
-admin-only chat commands `/purge DAYS` and `/exportconsult ID` (bot/dialogue/commands.py) call. Both write an `audit` row.
+admin-only chat commands `/purge DAYS` and `/exportconsult ID` call. Both write an `audit` row.
 
 A purge deletes a consult with every row that belongs to it: any table with a `consult_id`
 column (turns, facts, findings, and whatever later features add), plus inbox and outbox rows

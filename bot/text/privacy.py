@@ -209,7 +209,7 @@ PAYLOAD_TEXT_KEYS = ("text", "body")  # Telegram's Inbound.text, a Matrix event'
 
 
 def redact_payload(payload: dict) -> dict:
-    """A channel's inbox payload with its message text guarded (what `Store.inbox_add` stores)."""
+    """A channel's inbox payload with its message text guarded: what a channel hands to `Store.inbox_add`."""
     if not isinstance(payload, dict) or not any(isinstance(payload.get(k), str) for k in PAYLOAD_TEXT_KEYS):
         return payload
     return {k: guard(v).text if k in PAYLOAD_TEXT_KEYS and isinstance(v, str) else v for k, v in payload.items()}

@@ -8,11 +8,15 @@ echo can say so ("Noted (gabapentin dose): 1800 mg/day").
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import re
 
 from neuroladder.rules.data import Knowledge
-from neuroladder.bot.dialogue.intake import Question
 from .parse import Clarify, Parsed, Parser
+
+if TYPE_CHECKING:  # the intake's questions are shown and read here, not decided: no import at run time
+    from neuroladder.bot.dialogue.intake import Question
 
 NUMBER_ONLY = re.compile(r"\s*[<>~=]?\s*(-?\d+(?:[.,]\d+)?)\s*(?:ml/min(?:/1\.73\s*m2)?|mls?/min|ml|years?|yrs?|y|yo)?\s*")
 WEEKS_ONLY = re.compile(r"\s*(-?\d+(?:[.,]\d+)?)\s*(?:weeks?|wks?|w)?\s*")

@@ -119,14 +119,16 @@ class Tutor:
         if self._open_round(state):
             self.scores.finish_round(state["round"], "abandoned")
         self.store.save_state(row["id"], state)
-        self.store.db["consults"].update(row["id"], {"status": "closed", "updated_at": now()})
+        self.store.set_consult_status(row["id"], "closed")
         row["status"] = "closed"
         reply = Reply().line(self.texts["stopped"], "b")
         resume = state.get("resume")
-        if resume is not None and self.store.db["consults"].count_where("id = ?", [resume]):
-            self.store.db["consults"].update(resume, {"status": "open", "updated_at": now()})
+        resumed = self.store.consult(resume) if resume is not None else None
+        if resumed is not None:
+            self.store.set_consult_status(resume, "open")
+            resumed["status"] = "open"
             reply.line(self.texts["resumed"])
-            question = Consult(self.tk, self.store, self.store.db["consults"].get(resume)).current_question()
+            question = Consult(self.tk, self.store, resumed).current_question()
             if question is not None:
                 self.tk.render.question(question, reply)
         else:

@@ -5,12 +5,14 @@ long, pushes the next step off the first screen.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuroladder.rules.engine import Evaluation
 from neuroladder.rules.ranking import next_step
-from neuroladder.bot.dialogue.intake import Question
 from .reply import Choice, Reply
+
+if TYPE_CHECKING:  # the intake's questions are shown and read here, not decided: no import at run time
+    from neuroladder.bot.dialogue.intake import Question
 
 LIMIT = 1000       # one phone screen, in visible characters
 MORE_ROOM = 30     # kept free for the "+N more" pointer while findings are added

@@ -1,14 +1,16 @@
 """Facts, findings and the consult note as channel-neutral replies (wording comes from data)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from neuroladder.rules.data import Knowledge, read_toml
 from neuroladder.rules.engine import Finding
 from neuroladder.rules.ranking import always_whole
-from neuroladder.bot.dialogue.intake import Question
 from neuroladder.bot.text.parse import CONVERSATIONS
 from .reply import Choice, Reply
+
+if TYPE_CHECKING:  # the intake's questions are shown and read here, not decided: no import at run time
+    from neuroladder.bot.dialogue.intake import Question
 
 SEVERITY_MARK = {"critical": "‼", "warning": "⚠", "info": "ℹ"}
 

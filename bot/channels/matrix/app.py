@@ -36,17 +36,17 @@ from typing import Any
 
 from neuroladder.bot.storage import crypto
 from neuroladder.bot.storage import retention
-from . import state
+from neuroladder.bot.text import privacy
 from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
 from .render import choice_by_number, file_content, keycap_number, resolve_text, text_contents
 from .settings import ConfigError, Settings, parse_allowed, settings_from  # noqa: F401 (re-exported)
 from .trust import TRUST_COMMANDS, DeviceTrust
 from neuroladder.bot.channels.ratelimit import UserRateLimit
-from neuroladder.bot.views.reply import Reply
+from neuroladder.bot.views.reply import Choice, Reply
+from neuroladder.bot.storage.matrix import CHANNEL, MatrixState
 from neuroladder.bot.storage.store import Store
 
 log = logging.getLogger("neuroladder.matrix")
-CHANNEL = state.CHANNEL
 DEVICE_NAME = "NeuroLadder bot"
 
 
@@ -98,18 +98,17 @@ class MatrixBot:
         self._stranger_notices: dict[str, float] = {}  # room -> when last told (the stranger's id is never kept)
         self.rate = UserRateLimit.from_env()
         self.prune_traffic = retention.TrafficPruning()
-        state.ensure_tables(store)
-        self.txn_prefix = self._txn_prefix()
+        self.state = MatrixState(store)
+        self.txn_prefix = self.state.txn_prefix()
 
-    def _txn_prefix(self) -> str:
-        # Transaction ids must not repeat across databases that share one device.
-        row = self.store.db.execute("select value from matrix_sync where key = 'txn_prefix'").fetchone()
-        if row:
-            return row[0]
-        prefix = "nl" + secrets.token_hex(4)
-        with self.store.transaction():
-            self.store.db.execute("insert into matrix_sync (key, value) values ('txn_prefix', ?)", [prefix])
-        return prefix
+    def _current_choices(self, room_id: str) -> list[Choice]:
+        """The choices of the last reply with choices in the bot's latest answer in this room."""
+        choices: list[Choice] = []
+        for stored in self.state.latest_replies(room_id):
+            reply = Reply.from_json(stored)
+            if reply.choices:
+                choices = reply.choices
+        return choices
 
     # -- login -------------------------------------------------------------------------------
     async def login(self) -> None:
@@ -154,7 +153,7 @@ class MatrixBot:
         device_file.write_text(json.dumps({"user_id": s.user_id, "device_id": client.device_id}))
         if client.should_upload_keys:
             await client.keys_upload()
-        self.trust = DeviceTrust(self.store, client, self.settings.allowed_users)
+        self.trust = DeviceTrust(self.state, self.store, client, self.settings.allowed_users)
         log.info("logged in as %s (device %s)", s.user_id, client.device_id)
 
     async def close(self) -> None:
@@ -168,7 +167,7 @@ class MatrixBot:
     # -- the sync loop -------------------------------------------------------------------------
     async def run(self) -> None:
         """Sync forever (until cancelled)."""
-        token = state.sync_token(self.store)
+        token = self.state.sync_token()
         first = True
         delay = 1.0
         while True:
@@ -205,7 +204,7 @@ class MatrixBot:
         with self.store.transaction():
             for room_id, event in items:
                 self._ingest(room_id, event)
-            state.save_sync_token(self.store, resp.next_batch)
+            self.state.save_sync_token(resp.next_batch)
         self.kick()
         return resp.next_batch
 
@@ -313,12 +312,12 @@ class MatrixBot:
                     return
             payload = {"kind": "text", "sender": event.sender, "body": body, "origin": origin,
                        "edit": origin != event.event_id}
-        self.store.inbox_add(CHANNEL, event.event_id, room_id, payload)
+        self.store.inbox_add(CHANNEL, event.event_id, room_id, privacy.redact_payload(payload))
 
     def _refuse(self, room_id: str) -> None:
-        if self.settings.allow_unencrypted or state.refused(self.store, room_id):
+        if self.settings.allow_unencrypted or self.state.refused(room_id):
             return
-        state.mark_refused(self.store, room_id)
+        self.state.mark_refused(room_id)
         self.store.count_refusal(CHANNEL)
         self.store.outbox_add(CHANNEL, room_id, Reply().add(REFUSE_UNENCRYPTED).to_json(), inbox_id=None)
 
@@ -338,7 +337,7 @@ class MatrixBot:
     # -- per-room workers ------------------------------------------------------------------------
     def kick(self) -> None:
         """Start a worker for every room with unsent replies or unanswered messages."""
-        for room_id in state.rooms_with_work(self.store):
+        for room_id in self.state.rooms_with_work():
             task = self.workers.get(room_id)
             if task is None or task.done():
                 self.workers[room_id] = asyncio.create_task(self._room_worker(room_id))
@@ -348,7 +347,7 @@ class MatrixBot:
         while True:
             try:
                 await self._flush(room_id)
-                rows = state.room_pending(self.store, room_id)
+                rows = self.state.room_pending(room_id)
                 if not rows:
                     return
                 await self._process(rows[0])
@@ -387,9 +386,9 @@ class MatrixBot:
             else:
                 return None, UNDECRYPTABLE
         if kind == "text":
-            return resolve_text(payload["body"], state.current_choices(self.store, room_id)), None
+            return resolve_text(payload["body"], self._current_choices(room_id)), None
         if kind == "reaction":
-            choices = state.sent_choices(self.store, payload["reacts_to"]) or []
+            choices = [Choice(label, value) for label, value in self.state.sent_choices(payload["reacts_to"]) or []]
             return choice_by_number(keycap_number(payload["key"]), choices), None
         return None, None
 
@@ -480,7 +479,7 @@ class MatrixBot:
                 with self.store.transaction():
                     self.store.outbox_add(CHANNEL, room_id, Reply().add(notice).to_json(), inbox_id=None)
         reply = Reply.from_json(row["reply"])
-        in_reply_to = state.update_key_of(self.store, row["inbox_id"])
+        in_reply_to = self.state.update_key_of(row["inbox_id"])
         choice_event = None
         contents = text_contents(reply, in_reply_to)
         for i, content in enumerate(contents):
@@ -494,7 +493,7 @@ class MatrixBot:
             await self._send(room_id, content, f"{self.txn_prefix}-{row['id']}-a{j}")
         with self.store.transaction():
             if choice_event:
-                state.record_sent(self.store, choice_event, room_id, row["id"], reply.choices)
+                self.state.record_sent(choice_event, room_id, row["id"], [(c.label, c.value) for c in reply.choices])
             self.store.outbox_sent(row["id"])
 
     async def _send(self, room_id: str, content: dict, txn_id: str) -> str:

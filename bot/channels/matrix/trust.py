@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuroladder.bot.storage.store import Store, now
+from neuroladder.bot.storage.matrix import MatrixState
+from neuroladder.bot.storage.store import Store
 
 HELD_BACK = ("A new device of {user} ({device}) is not yet trusted, so my replies are held back from it. "
              "If it is theirs, an admin can approve it with /trust {device}.")
@@ -19,15 +20,11 @@ TRUST_COMMANDS = ("devices", "trust")
 
 
 class DeviceTrust:
-    def __init__(self, store: Store, client: Any, allowed: frozenset[str]):
+    def __init__(self, state: MatrixState, store: Store, client: Any, allowed: frozenset[str]):
+        self.state = state
         self.store = store
         self.client = client
         self.allowed = allowed
-
-    def _pins(self, user_id: str) -> dict[str, dict]:
-        cur = self.store.conn.execute("select * from matrix_devices where user_id = ?", [user_id])
-        cols = [d[0] for d in cur.description]
-        return {row[1]: dict(zip(cols, row)) for row in cur.fetchall()}
 
     def apply(self, room_id: str) -> list[str]:
         """Before sending into `room_id`: share keys only with trusted devices of allowed members.
@@ -46,25 +43,20 @@ class DeviceTrust:
                 for device in devices:
                     changed |= self._block(device)
                 continue
-            pins = self._pins(user_id)
+            pins = self.state.pins(user_id)
             first_use = not pins
             for device in devices:
                 pin = pins.get(device.id)
                 if pin is None or pin["ed25519"] != device.ed25519:  # new, or the same id with new keys
-                    trusted = 1 if first_use else 0
-                    self.store.conn.execute(
-                        "insert or replace into matrix_devices (user_id, device_id, ed25519, trusted, first_seen, "
-                        "decided_by, decided_at, announced) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [user_id, device.id, device.ed25519, trusted, now(), "first use" if trusted else None,
-                         now() if trusted else None, 0])
+                    trusted = first_use
+                    self.state.pin(user_id, device.id, device.ed25519, trusted)
                     pin = {"trusted": trusted, "announced": 0}
                 if pin["trusted"]:
                     changed |= self._allow(device)
                 else:
                     changed |= self._block(device)
                     if not pin["announced"]:
-                        self.store.conn.execute("update matrix_devices set announced = 1 where user_id = ? and "
-                                                "device_id = ?", [user_id, device.id])
+                        self.state.mark_announced(user_id, device.id)
                         notices.append(HELD_BACK.format(user=user_id, device=device.id))
         if changed:  # a key already shared with a device now blocked (or one now allowed): new key
             client.olm.rotate_outbound_group_session(room_id)
@@ -88,9 +80,7 @@ class DeviceTrust:
     # -- admin commands (channel-level: they are about this transport, not the consult) -------
     def command(self, cmd: str, arg: str, author: str | None) -> str:
         if cmd == "devices":
-            rows = self.store.conn.execute(
-                "select user_id, device_id, trusted, decided_by from matrix_devices order by user_id, first_seen"
-            ).fetchall()
+            rows = self.state.devices()
             if not rows:
                 return "No devices seen yet."
             lines = ["Devices of allowed users (replies are encrypted only to trusted ones):"]
@@ -99,9 +89,7 @@ class DeviceTrust:
                 lines.append(f"{user_id} {device_id}: {state}")
             return "\n".join(lines)
         device_id = arg.strip()
-        updated = self.store.conn.execute(
-            "update matrix_devices set trusted = 1, decided_by = ?, decided_at = ? where device_id = ?",
-            [str(author), now(), device_id]).rowcount if device_id else 0
+        updated = self.state.trust(device_id, str(author)) if device_id else False
         if not updated:
             return "Usage: /trust DEVICE - a device id from /devices."
         self.store.audit("trust_device", {"device": device_id, "by": author})

@@ -45,6 +45,7 @@ from telegram.request import HTTPXRequest
 
 from neuroladder.bot.storage import crypto
 from neuroladder.bot.storage import retention
+from neuroladder.bot.text import privacy
 from neuroladder.bot import settings as settings_mod
 from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
 from neuroladder.bot.channels.ratelimit import UserRateLimit
@@ -288,10 +289,11 @@ class TelegramChannel:
                     if notice:
                         self._spawn(self._tell(update, chat_id, notice))
                     continue
-                inbox_id = self.store.inbox_add(CHANNEL, update_key(update), str(chat_id), event.to_payload())
+                payload = privacy.redact_payload(event.to_payload())  # identifiers never reach the log
+                inbox_id = self.store.inbox_add(CHANNEL, update_key(update), str(chat_id), payload)
                 if inbox_id is None:
                     continue  # re-delivered: stored (and maybe processed) before
-                new_rows.append({"id": inbox_id, "chat_id": str(chat_id), "payload": event.to_payload()})
+                new_rows.append({"id": inbox_id, "chat_id": str(chat_id), "payload": payload})
         for row in new_rows:
             chat_id = int(row["chat_id"])
             self.queues.setdefault(chat_id, deque()).append(row)
