@@ -1,5 +1,6 @@
 """The engine's derived facts (what an adequate trial needs, a trial's problem, its status...) in
 the words /how shows for them: each kind is the ruleset's own vocabulary, so it is named here."""
+
 from __future__ import annotations
 
 from typing import Any

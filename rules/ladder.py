@@ -4,6 +4,7 @@ findings, so the picture (/ladder) and the note's table say what the findings sa
 Which problem makes a trial "not adequate", "details missing" or "not judged", which trial a rung
 shows, and each state's words and colour are data (rules/ladder.toml); this module applies them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ class Rung:
     label: str
     state: str
     detail: str = ""
-    reached: float | None = None     # dose (mg/day) or weeks reached
-    needed: float | None = None      # what an adequate trial needs, same unit
+    reached: float | None = None  # dose (mg/day) or weeks reached
+    needed: float | None = None  # what an adequate trial needs, same unit
     unit: str = ""
 
 
@@ -88,7 +89,8 @@ def ladder_model(ev: Evaluation, knowledge: Knowledge) -> list[Rung]:
             states = [(agent, *_agent_state(ev, agent, knowledge)) for agent in spec["agents"]]
             # The rung shows its best trial: an adequate one over an inadequate one over none.
             agent, state, detail, reached, needed, unit = min(
-                states, key=lambda s: best_first.index(s[1]) if s[1] in best_first else len(best_first))
+                states, key=lambda s: best_first.index(s[1]) if s[1] in best_first else len(best_first)
+            )
             if detail:
                 detail = f"{knowledge.agent_label(agent)} {detail}"
             rung = Rung(spec["id"], spec["step"], spec["label"], pitfall or state, detail, reached, needed, unit)

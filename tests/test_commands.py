@@ -1,15 +1,16 @@
 """One command table: /help, the Telegram menu and the dispatch all come from it."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
-
 from botapi_standin import BotAPIStandIn
+from telegram_helpers import running_bot, tg_settings
+
 from neuroladder.bot.dialogue.commands import HANDLERS, Commands
 from neuroladder.bot.service import Service
 from neuroladder.bot.storage.store import Store
-from telegram_helpers import running_bot, tg_settings
 
 pytest_plugins = ["telegram_fixtures"]
 
@@ -22,15 +23,18 @@ async def test_help_and_the_telegram_menu_list_the_same_commands_as_the_registry
     registry = Commands()
     async with running_bot(tg_settings(standin, tg_db), Service, standin):
         sent = standin.send_text(111, "/help")
-        await standin.until(lambda: [m for m in standin.bot_messages(111) if m["message_id"] > sent["message_id"]],
-                            20, "the answer to /help")
+        await standin.until(
+            lambda: [m for m in standin.bot_messages(111) if m["message_id"] > sent["message_id"]],
+            20,
+            "the answer to /help",
+        )
     help_text = standin.bot_messages(111)[-1]["text"]
     menu = [(c["command"], c["description"]) for c in standin.commands]
     listed = [c.name for c in registry.listed()]
     assert [name for name, _ in menu] == listed
     assert help_commands(help_text) == listed
     assert menu == [(c.name, c.menu) for c in registry.listed()]
-    for command in registry.listed():   # each /help line is the registry's own
+    for command in registry.listed():  # each /help line is the registry's own
         assert f"/{command.name} - {command.help}" in help_text
     assert standin.errors() == []
 

@@ -1,4 +1,5 @@
 """The ladder picture and the note's table say what the findings say about each trial."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,13 +33,13 @@ def test_a_trial_with_missing_details_is_drawn_as_the_findings_say(service):
 
     ev = Consult(service.tk, service.store, service.store.open_consult("test", "l1")).evaluate()
     codes = ev.codes()
-    assert "TRIAL_DETAILS_MISSING" in codes                      # the findings: cannot be judged
+    assert "TRIAL_DETAILS_MISSING" in codes  # the findings: cannot be judged
     assert not codes & {"TRIAL_UNDERDOSED", "TRIAL_TOO_SHORT", "TRIAL_NOT_DIVIDED", "TRIAL_ADEQUATE"}
     rung = next(r for r in ladder_model(ev, K) if r.id == "gabapentinoid")
     words = state_words(rung.state, K)
     assert "cannot be judged" in K.findings["TRIAL_DETAILS_MISSING"]["summary"] and "cannot be judged" in words
-    assert "not adequate" not in words                             # the picture said "not adequate" before
-    assert state_colour(rung.state, K) != state_colour("inadequate", K)   # nor drew it in its orange
+    assert "not adequate" not in words  # the picture said "not adequate" before
+    assert state_colour(rung.state, K) != state_colour("inadequate", K)  # nor drew it in its orange
     row = next(line for line in _note(service).splitlines() if line.startswith("| Gabapentinoid"))
     assert "cannot be judged" in row and "not adequate" not in row
 

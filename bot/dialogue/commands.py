@@ -5,16 +5,19 @@ run it, and its handler. `/help`, the Telegram menu (`Service.commands`) and the
 A handler gets the consult and the command's argument and returns the reply. A mode (the tutor)
 is a registered command too: while a chat is in it, the mode gets its messages instead.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
-from neuroladder.rules.data import read_toml
-from neuroladder.bot.text.parse import CONVERSATIONS
 from neuroladder.bot.storage.store import Store
+from neuroladder.bot.text.parse import CONVERSATIONS
 from neuroladder.bot.views import explain, first_screen, ladder, note
 from neuroladder.bot.views.reply import Attachment, Reply
+from neuroladder.rules.data import read_toml
+
 from .admin import export_consult_command, purge_command
 from .consult import Consult
 
@@ -27,8 +30,8 @@ class Call:
     arg: str
     turn_id: int
     author: str | None
-    private: bool           # the author's one-to-one chat with the bot
-    registry: "Commands"
+    private: bool  # the author's one-to-one chat with the bot
+    registry: Commands
 
 
 Handler = Callable[[Call], Reply]
@@ -45,7 +48,7 @@ class Message:
     arg: str
     author: str | None
     inbox_id: int | None
-    notice: str | None = None       # the privacy guard's warning, shown before the reply
+    notice: str | None = None  # the privacy guard's warning, shown before the reply
 
 
 class Mode(Protocol):
@@ -59,13 +62,13 @@ class Mode(Protocol):
 @dataclass(frozen=True)
 class Command:
     name: str
-    menu: str                       # the Telegram menu's line
-    help: str                       # the /help line ("" when not listed)
-    run: Handler | None             # None: a mode's entry, routed before any handler
-    listed: bool = True             # in the menu and /help (buttons and administrators use the others)
-    admin: bool = False             # only the ids in NEUROLADDER_ADMINS
-    private_only: str = ""          # only in a private chat; the refusal otherwise
-    opens_consult: bool = False     # starts a new consultation before it runs
+    menu: str  # the Telegram menu's line
+    help: str  # the /help line ("" when not listed)
+    run: Handler | None  # None: a mode's entry, routed before any handler
+    listed: bool = True  # in the menu and /help (buttons and administrators use the others)
+    admin: bool = False  # only the ids in NEUROLADDER_ADMINS
+    private_only: str = ""  # only in a private chat; the refusal otherwise
+    opens_consult: bool = False  # starts a new consultation before it runs
 
 
 # -- handlers ---------------------------------------------------------------------------------------
@@ -104,8 +107,9 @@ def sources(call: Call) -> Reply:
 def why(call: Call) -> Reply:
     q = call.consult.current_question()
     if q is None:
-        return Reply().line("No question is open. /summary shows each recommendation with its step and source; "
-                            "/how explains one.")
+        return Reply().line(
+            "No question is open. /summary shows each recommendation with its step and source; /how explains one."
+        )
     return call.consult.tk.render.why(q)
 
 
@@ -150,8 +154,9 @@ def export(call: Call) -> Reply:
     answers = consult.answers()
     ev = consult.evaluate(answers)
     unknown = [q.label for q in consult.unknowns(answers, ev)]
-    text = note.consult_note(answers, ev, unknown, consult.tk.render, consult.tk.version,
-                             consult.store.finding_versions(consult.id))
+    text = note.consult_note(
+        answers, ev, unknown, consult.tk.render, consult.tk.version, consult.store.finding_versions(consult.id)
+    )
     reply = Reply().line("The consult note, ready to paste into a record (no identifiers).")
     reply.attachments.append(Attachment(f"neuroladder-note-{consult.id}.md", "text/markdown", text.encode("utf-8")))
     return reply
@@ -161,8 +166,10 @@ def ladder_picture(call: Call) -> Reply:
     consult = call.consult
     rungs = ladder.ladder_model(consult.evaluate(), consult.tk.knowledge)
     png = ladder.draw_png(rungs, consult.tk.knowledge)
-    reply = Reply().line("The ladder for this consult: green done, orange not adequate, yellow open, "
-                         "grey unknown, red blocked by a pitfall.")
+    reply = Reply().line(
+        "The ladder for this consult: green done, orange not adequate, yellow open, "
+        "grey unknown, red blocked by a pitfall."
+    )
     reply.attachments.append(Attachment(f"neuroladder-ladder-{consult.id}.png", "image/png", png))
     return reply
 
@@ -185,7 +192,7 @@ HANDLERS: dict[str, tuple[Handler | None, dict]] = {
     "ladder": (ladder_picture, {}),
     "export": (export, {}),
     "sources": (sources, {}),
-    "tutor": (None, {}),            # the tutor mode's entry
+    "tutor": (None, {}),  # the tutor mode's entry
     "restart": (start, {"opens_consult": True}),
     "help": (help_, {}),
     "resolve": (resolve, {}),
@@ -206,9 +213,15 @@ class Commands:
         self.by_name: dict[str, Command] = {}
         for spec in self.words["commands"]:
             run, powers = handlers[spec["name"]]
-            self.by_name[spec["name"]] = Command(spec["name"], spec["menu"], spec.get("help", ""), run,
-                                                 listed=spec.get("listed", True),
-                                                 private_only=spec.get("private_only", ""), **powers)
+            self.by_name[spec["name"]] = Command(
+                spec["name"],
+                spec["menu"],
+                spec.get("help", ""),
+                run,
+                listed=spec.get("listed", True),
+                private_only=spec.get("private_only", ""),
+                **powers,
+            )
 
     def get(self, name: str | None) -> Command | None:
         return self.by_name.get(name) if name else None
@@ -221,8 +234,11 @@ class Commands:
         return [(c.name, c.menu) for c in self.listed()]
 
     def help_text(self) -> str:
-        lines = [self.words["help_heading"], *(f"/{c.name} - {c.help}" for c in self.listed()),
-                 self.words["help_footer"]]
+        lines = [
+            self.words["help_heading"],
+            *(f"/{c.name} - {c.help}" for c in self.listed()),
+            self.words["help_footer"],
+        ]
         return "\n".join(lines)
 
     def run(self, name: str, call: Call, store: Store, admins: frozenset[str]) -> Reply:

@@ -1,6 +1,7 @@
 """What a clinician's message means for this consult, before anything is stored: the facts it
 states (each checked for type and range), the ones refused, and any that contradict an earlier
 answer (asked about, never settled silently)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,7 +32,11 @@ def contradictions(before: dict[str, Any], new: dict[str, Any], text: str) -> li
         return []
     out = []
     for name, value in new.items():
-        if name.endswith(".tried") and before.get(name) in ("yes", "no") and value in ("yes", "no") \
-                and before[name] != value:
+        if (
+            name.endswith(".tried")
+            and before.get(name) in ("yes", "no")
+            and value in ("yes", "no")
+            and before[name] != value
+        ):
             out.append((name, before[name], value))
     return out

@@ -1,14 +1,16 @@
 """What a turn changed in the advice, as the reply says it: after a correction, whole findings
 under "Now:", "Updated:" and "No longer:"; after new facts, the next step and the new warnings
 that rest on them. Either way the single next step leads, whole when it is new."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from neuroladder.rules.engine import Evaluation, Finding
-from neuroladder.rules.ranking import next_step
 from neuroladder.bot.views.render import Renderer
 from neuroladder.bot.views.reply import Reply
+from neuroladder.rules.engine import Evaluation, Finding
+from neuroladder.rules.ranking import next_step
+
 from . import changes
 
 
@@ -17,8 +19,9 @@ class ChangeReport:
         self.render = render
         self.k = render.k
 
-    def corrected(self, reply: Reply, changed: dict[str, tuple[Any, Any]], prev: Evaluation, now: Evaluation, *,
-                  lead: bool = True) -> None:
+    def corrected(
+        self, reply: Reply, changed: dict[str, tuple[Any, Any]], prev: Evaluation, now: Evaluation, *, lead: bool = True
+    ) -> None:
         """After a correction: what changed in the facts, then in the advice - whole findings,
         the next step first, and a milestone (Step 4 reached / no longer) only when it changed."""
         for name, (old, new) in changed.items():

@@ -4,6 +4,7 @@ Facts live in their own table; this is the dialogue's own position: the open que
 questions skipped, the answers that /undo can take back, whether the intake has finished, and a
 contradiction waiting for the clinician to settle.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,22 +25,29 @@ class Change:
 
 @dataclass
 class ConsultState:
-    current: str | None = None                      # the open question's id
+    current: str | None = None  # the open question's id
     skipped: list[str] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
-    finished: bool = False                          # the intake ran out of questions (summary shown)
-    conflict: dict[str, Any] | None = None          # facts held back until a contradiction is settled
+    finished: bool = False  # the intake ran out of questions (summary shown)
+    conflict: dict[str, Any] | None = None  # facts held back until a contradiction is settled
 
     @classmethod
-    def from_json(cls, raw: str | None) -> "ConsultState":
+    def from_json(cls, raw: str | None) -> ConsultState:
         data = json.loads(raw or "{}")
-        return cls(current=data.get("current"), skipped=list(data.get("skipped", [])),
-                   changes=[Change(c["turn"], c.get("skipped")) for c in data.get("changes", [])],
-                   finished=bool(data.get("finished")), conflict=(data.get("conflict") or {}).get("facts"))
+        return cls(
+            current=data.get("current"),
+            skipped=list(data.get("skipped", [])),
+            changes=[Change(c["turn"], c.get("skipped")) for c in data.get("changes", [])],
+            finished=bool(data.get("finished")),
+            conflict=(data.get("conflict") or {}).get("facts"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"skipped": self.skipped, "changes": [c.to_dict() for c in self.changes],
-                               "current": self.current}
+        out: dict[str, Any] = {
+            "skipped": self.skipped,
+            "changes": [c.to_dict() for c in self.changes],
+            "current": self.current,
+        }
         if self.finished:
             out["finished"] = True
         if self.conflict is not None:

@@ -1,12 +1,14 @@
 """The tutoring cases as the tutor uses them: read, checked and judged by the ruleset once per
 process for each cases folder and ruleset version, not on every message. (A case file edited
 while the bot runs is seen after a restart; `neuroladder cases check` reads the files afresh.)"""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from neuroladder.rules.engine import Evaluation, LadderRules
 from neuroladder.rules.data import Knowledge
+from neuroladder.rules.engine import Evaluation, LadderRules
+
 from .cases import Case, default_cases_dir, load_cases
 
 
@@ -17,7 +19,7 @@ class CaseBook:
         self.cases: list[Case] = load_cases(directory, knowledge)
         self.by_id = {c.id: c for c in self.cases}
         self._evaluations: dict[str, Evaluation] = {}
-        self.teachable: list[Case] | None = None   # the cases the tutor can ask about (set by it)
+        self.teachable: list[Case] | None = None  # the cases the tutor can ask about (set by it)
 
     def evaluation(self, case: Case) -> Evaluation:
         """What the ruleset concludes from the case's facts (a pure function of them: kept)."""

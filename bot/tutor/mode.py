@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from neuroladder.rules.engine import Evaluation, Finding
 from .cases import Case
@@ -26,7 +27,7 @@ from neuroladder.bot.dialogue.consult import Consult, Toolkit
 from neuroladder.bot.text.parse import CONVERSATIONS
 from neuroladder.rules.data import read_toml
 from neuroladder.bot.views.reply import Choice, Reply
-from neuroladder.bot.storage.store import Store, now
+from neuroladder.bot.storage.store import Store
 from .questions import Question, build_question, match, ranked_actions
 from neuroladder.bot.storage.scores import Scores
 

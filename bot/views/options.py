@@ -1,11 +1,13 @@
 """A clinician's question about options ("can she have SCS?", "more oxy?"): for each, whether it
 is the next step, not yet (and why), or where the seed is silent - from the consult's findings,
 with their sources - then the single next step. The judgement is the ruleset's (rules/options.py)."""
+
 from __future__ import annotations
 
 from neuroladder.rules.engine import Evaluation
 from neuroladder.rules.options import option_status
 from neuroladder.rules.ranking import next_step
+
 from .render import Renderer
 from .reply import Reply
 
