@@ -23,3 +23,17 @@ def test_readme_opens_with_the_two_setup_commands_ci_runs():
     first_block = re.search(r"```bash\n(.*?)```", readme, re.S).group(1)
     assert "bash scripts/dev run" in first_block and "bash scripts/dev test" in first_block
     assert "bash scripts/dev test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_map_names_every_module_once():
+    """A newcomer finds every module in the README's map, one line each, under its real path."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("## Where things are")
+    section = readme[start:readme.index("\n## ", start + 1)]
+    modules = sorted(p.relative_to(ROOT).as_posix() for top in ("bot", "rules") for p in (ROOT / top).rglob("*.py")
+                     if p.name not in ("__init__.py", "__main__.py"))
+    lines = [line for line in section.splitlines() if line.startswith("- `")]
+    named = [re.match(r"- `([^`]+)`", line).group(1) for line in lines]
+    assert sorted(n for n in named if n.endswith(".py")) == modules
+    for package in {str(Path(m).parent) for m in modules}:
+        assert f"`{package}/`" in section, f"{package}/ has no line saying what the layer is"

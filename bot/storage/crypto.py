@@ -151,23 +151,20 @@ def _convert(path: str, source_key: str | None, target_key: str) -> dict[str, in
 def encrypt_file(path: str | Path, key: str) -> dict[str, int]:
     """Encrypt a plain log in place with `key`. Returns the row count of each table (all kept).
     Stop the bot first: a process holding the old file open would keep writing to it."""
-    path = str(path)
-    if not key:
-        raise DatabaseKeyError(f"set {KEY_ENV} to the key to encrypt {path} with")
-    state = file_state(path)
-    if state != "plain":
-        raise DatabaseKeyError(f"{path} is {'missing or empty' if state == 'new' else 'already encrypted'}; "
-                               "nothing to encrypt")
-    return _convert(path, None, key)
+    return _convert_in_place(str(path), key, encrypt=True)
 
 
 def decrypt_file(path: str | Path, key: str) -> dict[str, int]:
     """Decrypt an encrypted log in place (the key is checked first). Returns the row counts."""
-    path = str(path)
+    return _convert_in_place(str(path), key, encrypt=False)
+
+
+def _convert_in_place(path: str, key: str, *, encrypt: bool) -> dict[str, int]:
     if not key:
-        raise DatabaseKeyError(f"set {KEY_ENV} to the key of {path} to decrypt it")
+        raise DatabaseKeyError(f"set {KEY_ENV} to the key to encrypt {path} with" if encrypt
+                               else f"set {KEY_ENV} to the key of {path} to decrypt it")
     state = file_state(path)
-    if state != "encrypted":
-        raise DatabaseKeyError(f"{path} is {'missing or empty' if state == 'new' else 'not encrypted'}; "
-                               "nothing to decrypt")
-    return _convert(path, key, "")
+    if state != ("plain" if encrypt else "encrypted"):
+        why = "missing or empty" if state == "new" else ("already encrypted" if encrypt else "not encrypted")
+        raise DatabaseKeyError(f"{path} is {why}; nothing to {'encrypt' if encrypt else 'decrypt'}")
+    return _convert(path, None, key) if encrypt else _convert(path, key, "")
