@@ -52,6 +52,7 @@ from telegram.request import HTTPXRequest
 
 from neuroladder.bot.storage import crypto
 from neuroladder.bot.storage import retention
+from neuroladder.bot.storage import telegram as telegram_log
 from neuroladder.bot.text import privacy
 from neuroladder.bot import settings as settings_mod
 from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
@@ -380,7 +381,7 @@ class TelegramChannel:
 
     async def _resolve_press(self, event: Inbound, inbox_id: int) -> str | None:
         """The value of the pressed choice, or None for a stale or unknown button."""
-        reply = None if event.outbox_id is None else live_reply(self.store.db, event.chat_id, event.outbox_id,
+        reply = None if event.outbox_id is None else live_reply(self.store, event.chat_id, event.outbox_id,
                                                                 inbox_id)
         if reply is None or not 0 <= (event.index or 0) < len(reply.choices):
             await self._best_effort(self.bot.answer_callback_query(event.query_id, text=STALE_PRESS))
@@ -456,8 +457,8 @@ class TelegramChannel:
     def _origin(self, inbox_id: int | None) -> Inbound | None:
         if inbox_id is None:
             return None
-        row = self.store.db.execute("select payload from inbox where id = ?", [inbox_id]).fetchone()
-        return Inbound.from_payload(row[0]) if row else None
+        payload = telegram_log.inbox_payload(self.store, inbox_id)
+        return Inbound.from_payload(payload) if payload else None
 
     # -- helpers -------------------------------------------------------------------------------
     async def _best_effort(self, coro) -> Any:
