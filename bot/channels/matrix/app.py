@@ -27,8 +27,6 @@ import json
 import logging
 import os
 import re
-import secrets
-import signal
 import sys
 import time
 from datetime import datetime, timezone
@@ -41,6 +39,7 @@ from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
 from .render import choice_by_number, file_content, keycap_number, resolve_text, text_contents
 from .settings import ConfigError, Settings, parse_allowed, settings_from  # noqa: F401 (re-exported)
 from .trust import TRUST_COMMANDS, DeviceTrust
+from neuroladder.bot.channels.exit_status import serve_until_stopped, stop_on_signals
 from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker
 from neuroladder.bot.channels.ratelimit import UserRateLimit
 from neuroladder.bot.views.reply import Choice, Reply
@@ -561,13 +560,7 @@ async def serve(settings: Settings, service_factory=None, store: Store | None = 
         raise ConfigError(str(exc)) from None
     store = store or Store(settings.db)
     bot = MatrixBot(settings, store, (service_factory or Service)(store))
-    loop = asyncio.get_running_loop()
-    main_task = asyncio.current_task()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, main_task.cancel)
-        except (NotImplementedError, RuntimeError):
-            pass
+    stop_on_signals(asyncio.current_task().cancel)
     try:
         await bot.login()
         await bot.run()
@@ -604,20 +597,12 @@ def main(args: argparse.Namespace) -> int:
     try:
         settings = settings_from(args)
         store = _open_store(settings.db)
-        asyncio.run(serve(settings, store=store))
     except ConfigError as exc:
         print(f"neuroladder matrix: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 0
-    except crypto.DatabaseOpenError as exc:  # a wrong or missing log key: one line, exit 2
-        print(f"neuroladder matrix: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:
-        log.debug("fatal error", exc_info=True)
-        print(f"neuroladder matrix: stopped by an unexpected error ({type(exc).__name__})", file=sys.stderr)
-        return 1
-    return 0
+    return serve_until_stopped("neuroladder matrix", lambda: serve(settings, store=store),
+                               secrets=(settings.access_token or "", settings.password or ""),
+                               one_line={ConfigError: 2, crypto.DatabaseOpenError: 2})
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ import html
 import logging
 import os
 import re
-import signal
 import sys
 import time
 from collections import deque
@@ -56,6 +55,7 @@ from neuroladder.bot.storage import telegram as telegram_log
 from neuroladder.bot.text import privacy
 from neuroladder.bot import settings as settings_mod
 from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
+from neuroladder.bot.channels.exit_status import serve_until_stopped, stop_on_signals
 from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker
 from neuroladder.bot.channels.ratelimit import UserRateLimit
 from neuroladder.bot.views.reply import Reply
@@ -522,12 +522,7 @@ async def serve(cfg: TelegramSettings, service_factory=make_service) -> int:
         raise
     try:
         channel = TelegramChannel(cfg, store, service_factory(store))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, channel.stop)
-            except (NotImplementedError, RuntimeError):
-                pass
+        stop_on_signals(channel.stop)
         if cfg.open_access:
             log.warning("--open: every Telegram user may consult this bot")
         await channel.run()
@@ -545,21 +540,8 @@ def main(args: argparse.Namespace, service_factory=make_service) -> int:
         print(f"neuroladder run: {exc}", file=sys.stderr)
         return 2
     settings_mod.setup_logging([cfg.token])
-    try:
-        return asyncio.run(serve(cfg, service_factory))
-    except StartupError as exc:
-        print(f"neuroladder run: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    except crypto.DatabaseOpenError as exc:  # a wrong or missing log key: one line, exit 2
-        print(f"neuroladder run: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # the details go to the log; the operator gets one line
-        log.debug("stopped by an unexpected error", exc_info=True)
-        print(f"neuroladder run: stopped by an unexpected error: {settings_mod.redact(repr(exc), [cfg.token])}",
-              file=sys.stderr)
-        return 1
+    return serve_until_stopped("neuroladder run", lambda: serve(cfg, service_factory), secrets=(cfg.token,),
+                               one_line={StartupError: 1, crypto.DatabaseOpenError: 2})
 
 
 if __name__ == "__main__":  # python -m neuroladder.bot.channels.telegram.app [options]
