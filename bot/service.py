@@ -13,8 +13,8 @@ import re
 
 from neuroladder.rules.data import Knowledge, load_knowledge
 from neuroladder.bot.text import privacy
-from neuroladder.bot.dialogue import admin
 from neuroladder.bot.storage import retention
+from neuroladder.bot.dialogue.commands import Call, Commands, Message, Mode
 from neuroladder.bot.dialogue.consult import Consult, Toolkit
 from neuroladder.bot.views.reply import Reply
 from neuroladder.bot.storage.store import Store
@@ -22,23 +22,6 @@ from neuroladder.bot.tutor.mode import Tutor
 
 log = logging.getLogger(__name__)
 
-COMMANDS: list[tuple[str, str]] = [
-    ("start", "Begin a new consultation"),
-    ("summary", "The next step and the findings on one screen"),
-    ("findings", "Every finding, ranked, with steps and sources"),
-    ("unknowns", "What is still unknown"),
-    ("why", "Why the current question matters"),
-    ("how", "How a recommendation was reached"),
-    ("undo", "Take back the last answer"),
-    ("edit", "Correct a fact"),
-    ("skip", "Skip the current question"),
-    ("ladder", "The ladder as a picture"),
-    ("export", "The consult note as a file"),
-    ("sources", "The numbered sources"),
-    ("tutor", "Practise on cases"),
-    ("restart", "Start again"),
-    ("help", "What I can do"),
-]
 COMMAND_RE = re.compile(r"^/(?P<cmd>[a-z_]+)(?:@\S+)?(?:\s+(?P<arg>.*))?$", re.S | re.I)
 EDIT_OF_CLOSED = ("That edit is to a message of an earlier consultation, which is closed, so I have not applied it "
                   "to the one open now. Type the correction here if it is meant for this patient.")
@@ -53,10 +36,14 @@ class Service:
         self.admins = retention.admins_from_env() if admins is None else frozenset(str(a) for a in admins)
         self.tk = Toolkit.load(knowledge or load_knowledge())
         self.tutor = Tutor(store, self.tk)  # tests may give it another cases folder
+        self.registry = Commands()
 
-    @staticmethod
-    def commands() -> list[tuple[str, str]]:
-        return list(COMMANDS)
+    def commands(self) -> list[tuple[str, str]]:
+        """(name, menu line) of every listed command: what Telegram's command menu shows."""
+        return self.registry.menu()
+
+    def modes(self) -> list[Mode]:
+        return [self.tutor]
 
     def handle(self, channel: str, chat_id: str, text: str, *, author: str | None = None,
                inbox_id: int | None = None, private: bool = False, origin: str | None = None,
@@ -109,9 +96,11 @@ class Service:
         cmd = match.group("cmd").lower() if match else None
         arg = (match.group("arg") or "").strip() if match else ""
         row = self.store.open_consult(channel, chat_id)
-        if self.tutor.routes(row, cmd):  # /tutor, and every message of a chat in tutor mode
-            return self.tutor.handle(channel, chat_id, row, text, cmd, arg, author, inbox_id, notice=notice)
-        fresh = row is None or cmd in ("start", "restart")
+        mode = next((m for m in self.modes() if m.routes(row, cmd)), None)
+        if mode is not None:  # /tutor, and every message of a chat in tutor mode
+            return mode.handle(row, Message(channel, chat_id, text, cmd, arg, author, inbox_id, notice))
+        command = self.registry.get(cmd)
+        fresh = row is None or (command is not None and command.opens_consult)
         if fresh:
             row = self._new(channel, chat_id)
         consult = Consult(self.tk, self.store, row)
@@ -123,46 +112,10 @@ class Service:
             if fresh:
                 reply.line(self.tk.render.texts["disclaimer"], "i")
             reply.extend(consult.answer(text, author, turn_id))
-        elif cmd in admin.ADMIN_COMMANDS:
-            reply = admin.admin_command(self.store, cmd, arg, author, self.admins, keep=consult.id,
-                                        private=private)
         else:
-            reply = self._command(consult, cmd, arg, turn_id, fresh)
+            call = Call(consult, arg, turn_id, author, private, self.registry)
+            reply = self.registry.run(cmd, call, self.store, self.admins)
         if notice:
             reply = Reply().line(notice, "b").line().extend(reply)
         self.store.add_turn(consult.id, "out", reply.plain(), None, inbox_id)
         return reply
-
-    def _command(self, consult: Consult, cmd: str, arg: str, turn_id: int, fresh: bool) -> Reply:
-        texts = self.tk.render.texts
-        if cmd in ("start", "restart"):
-            reply = Reply().line(texts["welcome"]).line().line(texts["disclaimer"], "i").line()
-            return reply.extend(consult.ask_next(turn_id))
-        if cmd == "help":
-            return Reply().line(texts["help"]).line(texts["disclaimer"], "i")
-        if cmd == "summary":
-            return consult.summary()
-        if cmd == "findings":
-            return consult.findings()
-        if cmd == "unknowns":
-            return consult.unknowns_reply()
-        if cmd == "sources":
-            return self.tk.render.sources()
-        if cmd == "why":
-            return consult.why()
-        if cmd == "undo":
-            return consult.undo(turn_id)
-        if cmd == "skip":
-            return consult.skip(turn_id)
-        if cmd == "how":
-            return consult.how(arg)
-        if cmd == "edit":
-            return consult.edit(arg, turn_id)
-        if cmd == "export":
-            return consult.export()
-        if cmd == "ladder":
-            return consult.ladder()
-        if cmd == "resolve":
-            return consult.resolve_conflict(arg.lower(), turn_id)
-        known = ", ".join(f"/{c}" for c, _ in COMMANDS)
-        return Reply().line(f"I do not know /{cmd}. Commands: {known}.")

@@ -34,6 +34,7 @@ class Knowledge:
     adverse_effects: dict[str, str]
     phrases: dict[str, str] = None   # sentences rules put into findings (findings.toml [phrases])
     red_flag_names: dict[str, str] = None   # the red flags in short, for lists
+    ladder: dict = None              # ladder.toml: trial problems -> states, the states' words and colours
 
     def fingerprint(self) -> dict:
         """What the registered ruleset depends on (a changed threshold is a new ruleset)."""
@@ -49,7 +50,7 @@ def load_knowledge(threshold_overrides: dict | None = None) -> Knowledge:
         return base
     return Knowledge(_merge(base.thresholds, threshold_overrides), base.findings, base.steps, base.sources,
                      base.agents, base.classes, base.ambiguous, base.red_flags, base.rungs,
-                     base.adverse_effects, base.phrases, base.red_flag_names)
+                     base.adverse_effects, base.phrases, base.red_flag_names, base.ladder)
 
 
 def _sources(table: dict) -> dict:
@@ -62,6 +63,7 @@ def _base_knowledge() -> Knowledge:
     pkg = __package__
     findings = read_toml(pkg, "findings.toml")
     drugs = read_toml(pkg, "drugs.toml")
+    ladder = read_toml(pkg, "ladder.toml")
     return Knowledge(
         thresholds=read_toml(pkg, "thresholds.toml"),
         findings=findings["findings"],
@@ -71,8 +73,9 @@ def _base_knowledge() -> Knowledge:
         classes=drugs["classes"],
         ambiguous=drugs.get("ambiguous", {}),
         red_flags=findings["red_flags"],
-        rungs=read_toml(pkg, "ladder.toml")["rungs"],
+        rungs=ladder["rungs"],
         adverse_effects=drugs["adverse_effects"],
         phrases={name: spec["text"] for name, spec in findings["phrases"].items()},
         red_flag_names=findings["red_flag_names"],
+        ladder={key: value for key, value in ladder.items() if key != "rungs"},
     )

@@ -54,6 +54,18 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+def other_units(name: str, value: Any, knowledge: Knowledge) -> dict[str, str]:
+    """HbA1c and B12 are shown in both units; the conversions are data (rules/thresholds.toml)."""
+    if not isinstance(value, (int, float)):
+        return {}
+    if name == "hba1c":
+        h = knowledge.thresholds["hba1c"]
+        return {"mmol_mol": f"{(value - h['mmol_offset']) * h['mmol_factor']:.0f}"}
+    if name == "b12_level":
+        return {"pg_ml": f"{value / knowledge.thresholds['b12']['pmol_per_pg']:.0f}"}
+    return {}
+
+
 class FactError(ValueError):
     """A value that does not fit its fact's declared type."""
 

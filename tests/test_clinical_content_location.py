@@ -45,3 +45,43 @@ def test_no_finding_text_in_bot_code():
         for spec in findings.values():
             fragment = spec["text"][:40].lower()
             assert fragment not in code, f"finding text in {path.name}"
+
+
+# -- what a fact or a trial's problem means is the ruleset's to say, not a view's ---------------------
+VIEWS = sorted((ROOT / "bot" / "views").glob("*.py"))
+
+
+def _ruleset_vocabulary() -> dict[str, set[str]]:
+    """The names the ruleset classifies by: the consult's fact names (rules/facts.py), the problems
+    and other facts its rules derive (rules/modules/), and the ladder's states (rules/ladder.toml)."""
+    from neuroladder.rules.facts import SCHEMA
+
+    modules = "\n".join(p.read_text() for p in (ROOT / "rules" / "modules").glob("*.py"))
+    states = set(tomllib.loads((ROOT / "rules" / "ladder.toml").read_text())["states"])
+    steps = set(tomllib.loads((ROOT / "rules" / "findings.toml").read_text())["steps"])
+    vocabulary = {
+        "fact name": {name for name in SCHEMA if re.fullmatch(r"[\w.]+", name)},
+        "problem kind": set(re.findall(r'type="(\w+)"', modules)),
+        "derived fact kind": set(re.findall(r'ctx\.derive\("(\w+)"', modules)),
+        "ladder state": states - {"unknown"},   # also an answer's value ("unknown"), which views show
+        "guideline step": steps,
+    }
+    assert {"dose", "duration", "divided", "renal_excess", "missing", "unverified"} <= vocabulary["problem kind"]
+    assert {"age", "crcl", "combination.agents", "red_flags"} <= vocabulary["fact name"]
+    return vocabulary
+
+
+def test_views_ask_the_ruleset_what_a_fact_or_problem_means():
+    """The ladder, the note, /how and the fact echo once kept their own lists of fact names and of
+    the problems that make a trial "not adequate" (and the note its own steps of pitfalls), and the
+    picture disagreed with the findings.
+    The lists live in rules/ (ladder.toml, ladder.py, derived.py, facts.py) and conversations/
+    (intake.toml [display_order]); a view that names one again fails here."""
+    vocabulary = _ruleset_vocabulary()
+    for path in VIEWS:
+        text = re.sub(r'"""[\s\S]*?"""', "", path.read_text())
+        text = re.sub(r"#.*", "", text)
+        for what, names in vocabulary.items():
+            for name in names:
+                assert not re.search(rf"""(["']){re.escape(name)}\1""", text), \
+                    f"{what} {name!r} in {path.relative_to(ROOT)}"

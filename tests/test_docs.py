@@ -13,7 +13,7 @@ def test_every_command_in_help_and_readme(tmp_path):
     service = Service(Store(tmp_path / "d.db"))
     [help_reply] = service.handle("test", "docs", "/help")
     readme = (ROOT / "README.md").read_text()
-    for command, _ in Service.commands():
+    for command, _ in service.commands():
         assert f"/{command}" in help_reply.plain(), command
         assert f"`/{command}" in readme, command
 

@@ -13,6 +13,7 @@ import struct
 from botapi_standin import BotAPIStandIn
 from neuroladder.bot.dialogue import consult as consult_mod
 from neuroladder.bot.dialogue.consult import Consult, Toolkit
+from neuroladder.bot.views.ladder import ladder_model
 from neuroladder.bot.service import Service
 from neuroladder.bot.storage.store import Store
 from neuroladder.rules.data import load_knowledge
@@ -102,7 +103,8 @@ def recomputed(db: str):
     try:
         row = store.open_consult("telegram", str(CHAT))
         consult = Consult(TK, store, row)
-        return consult.evaluate(), consult.ladder_model()
+        ev = consult.evaluate()
+        return ev, ladder_model(ev, TK.knowledge)
     finally:
         store.close()
 

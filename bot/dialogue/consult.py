@@ -15,24 +15,18 @@ from typing import Any
 from neuroladder.rules import provenance
 from neuroladder.rules.data import Knowledge
 from neuroladder.rules.engine import Evaluation, LadderRules
-from neuroladder.rules.facts import FactError, check, engine_facts
-from neuroladder.rules.options import option_status
-from neuroladder.rules.ranking import next_step
+from neuroladder.rules.facts import engine_facts
 from .intake import Intake, Question
 from neuroladder.bot.text.parse import Parsed, Parser
 from neuroladder.bot.views.render import Renderer
-from . import changes
-from neuroladder.bot.views import explain
 from neuroladder.bot.views import first_screen
-from neuroladder.bot.views import ladder
-from neuroladder.bot.views import note
+from neuroladder.bot.views.options import option_answers
 from neuroladder.bot.text import short_answer
-from neuroladder.bot.views.reply import Attachment, Choice, Reply
+from neuroladder.bot.views.reply import Choice, Reply
 from neuroladder.bot.storage.store import Store
-
-# A changed tried/not-tried answer is a contradiction to ask about, unless the clinician marks
-# it as a correction ("actually...", "no, ...").
-CORRECTION_WORDS = ("actually", "correction", "sorry", "i meant", "instead", "should be", "update", "change")
+from . import reading
+from .report import ChangeReport
+from .state import Change, ConsultState
 
 
 EVALUATION_CACHE = 4096
@@ -57,14 +51,17 @@ class Toolkit:
 
 
 class Consult:
+    """The dialogue's state machine: a turn's facts in, the findings recomputed, the reply and the
+    next question out. What a message means is `reading`'s; what changed in the advice is
+    `ChangeReport`'s; the commands that only show something are handlers in `commands`."""
+
     def __init__(self, tk: Toolkit, store: Store, row: dict):
         self.tk = tk
         self.store = store
         self.row = row
         self.id = row["id"]
-        self.state: dict[str, Any] = json.loads(row.get("state") or "{}")
-        self.state.setdefault("skipped", [])
-        self.state.setdefault("changes", [])
+        self.state = ConsultState.from_json(row.get("state"))
+        self.report = ChangeReport(tk.render)
         self._answers: dict[str, Any] | None = None
 
     # -- facts and findings --------------------------------------------------------------------
@@ -91,59 +88,37 @@ class Consult:
         return cached
 
     def next_question(self, answers: dict[str, Any], ev: Evaluation) -> Question | None:
-        return self.tk.intake.next_question(answers, set(self.state["skipped"]), ev.codes())
+        return self.tk.intake.next_question(answers, set(self.state.skipped), ev.codes())
 
     def unknowns(self, answers: dict[str, Any], ev: Evaluation) -> list[Question]:
         """What the intake still lacks (skipped and 'unknown' answers included)."""
-        return self.tk.intake.unknowns(answers, set(self.state["skipped"]), ev.codes())
+        return self.tk.intake.unknowns(answers, set(self.state.skipped), ev.codes())
 
     def current_question(self) -> Question | None:
-        qid = self.state.get("current")
+        qid = self.state.current
         return self.tk.intake.by_id.get(qid) if qid else None
 
     def save(self) -> None:
-        self.store.save_state(self.id, self.state)
+        self.store.save_state(self.id, self.state.to_dict())
 
     # -- a turn of free text ----------------------------------------------------------------------
     def answer(self, text: str, author: str | None, turn_id: int) -> Reply:
-        reply = Reply()
         q = self.current_question()
         parsed = short_answer.read_turn(self.tk.parser, self.tk.knowledge, q, text)
         if parsed.queries and not parsed.facts:
             return self._queries(parsed, turn_id)
         if parsed.answer == "skip" and q is not None:
             return self.skip(turn_id)
-
         before = self.answers()
-        accepted, rejected = self._checked(parsed.facts)
-        conflicts = self._conflicts(before, accepted, text)
+        accepted, rejected = reading.checked(parsed.facts, self.tk.knowledge)
+        conflicts = reading.contradictions(before, accepted, text)
         if conflicts:
-            return self._ask_conflict(conflicts, accepted, reply)
-        return self._apply(accepted, rejected, parsed, before, turn_id, reply, text)
+            return self._ask_conflict(conflicts, accepted)
+        return self._apply(accepted, rejected, parsed, before, turn_id, Reply())
 
-    def _checked(self, facts: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        accepted, rejected = {}, []
-        for name, value in facts.items():
-            try:
-                accepted[name] = check(name, value, self.tk.knowledge)
-            except FactError as exc:
-                rejected.append(str(exc))
-        return accepted, rejected
-
-    def _conflicts(self, before: dict[str, Any], new: dict[str, Any], text: str) -> list[tuple[str, Any, Any]]:
-        """'never tried duloxetine' then 'duloxetine 60 mg': ask, never resolve silently."""
-        lowered = text.lower().strip()
-        if lowered.startswith("no,") or any(word in lowered for word in CORRECTION_WORDS):
-            return []
-        out = []
-        for name, value in new.items():
-            if name.endswith(".tried") and before.get(name) in ("yes", "no") and value in ("yes", "no") \
-                    and before[name] != value:
-                out.append((name, before[name], value))
-        return out
-
-    def _ask_conflict(self, conflicts, accepted, reply: Reply) -> Reply:
-        self.state["conflict"] = {"facts": accepted}
+    def _ask_conflict(self, conflicts: list[tuple[str, Any, Any]], accepted: dict[str, Any]) -> Reply:
+        reply = Reply()
+        self.state.conflict = accepted
         for name, old, new in conflicts:
             agent = self.tk.knowledge.agent_label(name.split(".")[1])
             reply.line(f"That contradicts an earlier answer: {agent} was recorded as "
@@ -154,15 +129,16 @@ class Consult:
         return reply
 
     def resolve_conflict(self, choice: str, turn_id: int) -> Reply:
-        pending = self.state.pop("conflict", None)
+        pending, self.state.conflict = self.state.conflict, None
         if not pending:
             return Reply().line("There is no contradiction waiting to be resolved.")
         if choice != "new":
             return self._continue(Reply().line("Kept the earlier answer."), turn_id)
         before = self.answers()
-        return self._apply(pending["facts"], [], Parsed(), before, turn_id, Reply(), "")
+        return self._apply(pending, [], Parsed(), before, turn_id, Reply())
 
-    def _apply(self, accepted, rejected, parsed: Parsed, before, turn_id: int, reply: Reply, text: str) -> Reply:
+    def _apply(self, accepted: dict[str, Any], rejected: list[str], parsed: Parsed, before: dict[str, Any],
+               turn_id: int, reply: Reply) -> Reply:
         prev = self.evaluate(before)
         changed = {n: (before[n], v) for n, v in accepted.items() if n in before and before[n] != v}
         fresh = {n: v for n, v in accepted.items() if before.get(n) != v}
@@ -170,7 +146,7 @@ class Consult:
             self.store.set_fact(self.id, name, value, turn_id)
         self._facts_changed()
         if fresh:
-            self.state["changes"].append({"turn": turn_id})
+            self.state.changes.append(Change(turn_id))
             # a short reply says which question it answered: "Noted (gabapentin dose): 1800 mg/day"
             noted = f"Noted ({parsed.answered}): " if parsed.answered else "Noted: "
             reply.add(noted, "b").line("; ".join(self.tk.render.describe(fresh)))
@@ -180,7 +156,7 @@ class Consult:
         for typed, name in parsed.respelled:
             reply.line(f'(Read "{typed}" as {name}.)', "i")
         for bad in parsed.questioned:
-            reply.line(self._questioned_text(bad))
+            reply.line(self.tk.render.questioned(bad))
         for msg in rejected:
             reply.line(f"Not stored: {msg}.")
         for key in parsed.ambiguous:
@@ -198,9 +174,9 @@ class Consult:
         now_ev = self.evaluate()
         lead = bool(parsed.ambiguous) or not self._finishes(now_ev)
         if changed:
-            self._report_changes(reply, changed, prev, now_ev, lead=lead)
+            self.report.corrected(reply, changed, prev, now_ev, lead=lead)
         else:
-            self._report_new(reply, prev, now_ev, set(fresh), lead=lead)
+            self.report.added(reply, prev, now_ev, set(fresh), lead=lead)
         if parsed.queries:  # "... - can I add tramadol?": answered on the facts just noted
             reply.extend(self.answer_query(parsed.queries, lead=False))
         if parsed.ambiguous or parsed.clarify:
@@ -211,7 +187,7 @@ class Consult:
 
     # -- questions the clinician asks ("can she have SCS?") ---------------------------------------
     def _queries(self, parsed: Parsed, turn_id: int) -> Reply:
-        """A message that asks about options and states no fact ("can she have SCS?", "more oxy?"):
+        """A message that asks about options ("can she have SCS?", "more oxy?") and states no fact:
         the ruleset's status of each option, then the open question again."""
         reply = self.answer_query(parsed.queries)
         q = self.current_question()
@@ -221,79 +197,14 @@ class Consult:
         self.save()
         return reply
 
-    def _questioned_text(self, item: str) -> str:
-        name, _, value = item.partition(":")
-        if name == "number":
-            return f"Please check: {value} is not a number I can read, so I have not stored anything from it."
-        if name.startswith("trial."):
-            _, agent, attr = name.split(".", 2)
-            what = f"{self.tk.knowledge.agent_label(agent)} {attr.replace('_', ' ')}"
-        else:
-            what = {"age": "age", "crcl": "CrCl", "egfr": "eGFR", "hba1c": "HbA1c", "b12_level": "B12"}.get(name, name)
-        return f"Please check: {what} {value} is outside the plausible range, so I have not stored it."
+    def answer_query(self, keys: list[str], lead: bool = True) -> Reply:
+        """Each option asked about, judged on this consult's findings; facts are not changed."""
+        return option_answers(self.evaluate(), keys, self.tk.render, lead=lead)
 
-    def _report_changes(self, reply: Reply, changed, prev: Evaluation, now: Evaluation, *, lead: bool = True) -> None:
-        """After a correction: what changed in the facts, then in the advice - whole findings,
-        the next step first, and a milestone (Step 4 reached / no longer) only when it changed."""
-        for name, (old, new) in changed.items():
-            old_s = "; ".join(self.tk.render.describe({name: old}))
-            new_s = "; ".join(self.tk.render.describe({name: new}))
-            reply.line(f"Changed: {old_s} -> {new_s}.")
-        d = changes.delta(prev.findings, now.findings)
-        if not d.any():
-            reply.line("The advice is unchanged.", "i")
-            return
-        for text in d.milestones:
-            reply.line(text, "b")
-        step = self._lead_with_next_step(reply, prev, now, lead=lead)
-        added = [f for f in d.added if f is not step]
-        updated = [f for f in d.updated if f is not step]
-        if added:
-            reply.line("Now:", "b")
-            for f in added:
-                self.tk.render.finding_whole(reply, f, "+ ")
-        if updated:
-            reply.line("Updated:", "b")
-            for f in updated:
-                self.tk.render.finding_whole(reply, f, "~ ")
-        if d.gone:
-            reply.line("No longer:", "b")
-            for f in d.gone:
-                self.tk.render.finding_gone(reply, f)
-
-    def _report_new(self, reply: Reply, prev: Evaluation, now: Evaluation, fresh: set[str], *,
-                    lead: bool = True) -> None:
-        """After new facts: the next step first (whole when it is new), then new warnings that rest
-        on what was just said (a dose just typed is judged at once) and new critical findings,
-        whole. The full ranked list stays in /summary and /findings."""
-        old = {p.key for p in prev.findings}
-        shown = []
-        for f in now.findings:
-            if f.key in old or f.severity == "info":
-                continue
-            names = {n for fid in now.base_facts_behind(f) for n in now.base[fid].get("src", "").split(",")}
-            if f.severity == "critical" or names & fresh:
-                shown.append(f)
-        if not shown and changes.same_next_step(prev, now, self.tk.knowledge):
-            return
-        step = self._lead_with_next_step(reply, prev, now, lead=lead)
-        for f in shown:
-            if f is not step:
-                self.tk.render.finding_whole(reply, f)
-
-    def _lead_with_next_step(self, reply: Reply, prev: Evaluation, now: Evaluation, *, lead: bool):
-        """The single next step, whole when it is new. Returned when shown whole here or in the
-        summary that follows (`lead` False), so the caller does not show it twice."""
-        step = next_step(now.findings, self.tk.knowledge)
-        if step is None or not lead:
-            return step
-        is_new = step.key not in {f.key for f in prev.findings}
-        self.tk.render.next_step(reply, step, now.findings.index(step) + 1, whole=is_new)
-        return step if is_new else None
-
+    # -- where the dialogue goes next ---------------------------------------------------------------
     def _finishes(self, ev: Evaluation) -> bool:
         """Will this turn end the intake (so the summary, led by the next step, follows)?"""
-        return not self.state.get("finished") and self.next_question(self.answers(), ev) is None
+        return not self.state.finished and self.next_question(self.answers(), ev) is None
 
     def ask_next(self, turn_id: int) -> Reply:
         """The next open question (or the summary when none is left): how a consult starts."""
@@ -304,68 +215,33 @@ class Consult:
         ev = ev or self.evaluate(answers)
         self.store.add_findings(self.id, turn_id, [f.to_dict() for f in ev.findings], self.tk.version)
         q = self.next_question(answers, ev)
-        self.state["current"] = q.id if q else None
+        self.state.current = q.id if q else None
         if q:
             self.tk.render.question(q, reply)
-        elif not self.state.get("finished"):
-            self.state["finished"] = True
+        elif not self.state.finished:
+            self.state.finished = True
             reply.line(self.tk.render.texts["done"], "i")
             reply.extend(self.summary(ev, answers))
         self.save()
         return reply
 
-    # -- commands ---------------------------------------------------------------------------------
     def summary(self, ev: Evaluation | None = None, answers: dict[str, Any] | None = None) -> Reply:
         """One phone screen, led by the single next step; the rest behind its buttons."""
         answers = self.answers() if answers is None else answers
         ev = ev or self.evaluate(answers)
         return first_screen.first_screen(answers, ev, self.unknowns(answers, ev), self.tk.render)
 
-    def findings(self) -> Reply:
-        return first_screen.all_findings(self.evaluate(), self.tk.render)
-
-    def unknowns_reply(self) -> Reply:
-        answers = self.answers()
-        return first_screen.unknowns(self.unknowns(answers, self.evaluate(answers)), self.tk.render)
-
-    def answer_query(self, keys: list[str], lead: bool = True) -> Reply:
-        """A clinician's question about options ("can she have SCS?", "more oxy?"): for each, whether
-        it is the next step, not yet (and why), or where the seed is silent - from this consult's
-        findings, with their sources - then the single next step. Facts are not changed."""
-        ev = self.evaluate()
-        k = self.tk.knowledge
-        reply = Reply()
-        covered: set[tuple] = set()
-        said: set[str] = set()
-        for key in dict.fromkeys(keys):
-            status = option_status(key, ev, k)
-            reply.add(f"{status.label}: ", "b").line(f"{status.verdict_text}.")
-            repeated = [line for line in status.lines if line in said]
-            for line in status.lines:
-                if line not in said:
-                    reply.line(line)
-            if repeated:  # two options asked at once often share their reason
-                reply.line(self.tk.render.texts["as_above"], "i")
-            said.update(status.lines)
-            numbers = [ev.findings.index(f) + 1 for f in status.findings]
-            if numbers:
-                reply.line("How: " + ", ".join(f"/how {n}" for n in numbers), "i")
-            covered |= {f.key for f in status.findings}
-        step = next_step(ev.findings, k) if lead else None
-        if step is not None and step.key not in covered:
-            self.tk.render.next_step(reply, step, ev.findings.index(step) + 1, whole=False)
-        return reply
-
+    # -- taking answers back (/undo, /edit N, /skip) ---------------------------------------------------
     def undo(self, turn_id: int) -> Reply:
-        if not self.state["changes"]:
+        if not self.state.changes:
             return Reply().line("Nothing to undo.")
         before = self.answers()
         prev = self.evaluate(before)
-        change = self.state["changes"].pop()
-        if change.get("skipped"):
-            self.state["skipped"] = [q for q in self.state["skipped"] if q != change["skipped"]]
+        change = self.state.changes.pop()
+        if change.skipped:
+            self.state.skipped = [q for q in self.state.skipped if q != change.skipped]
         else:
-            self.store.undo_turn(self.id, change["turn"], turn_id)
+            self.store.undo_turn(self.id, change.turn, turn_id)
             self._facts_changed()
         reply = Reply().line("Took back the last answer.", "b")
         after = self.answers()
@@ -376,76 +252,28 @@ class Consult:
             reply.add("Taken back: ").line("; ".join(self.tk.render.describe(removed)))
         if restored:
             reply.add("Restored: ").line("; ".join(self.tk.render.describe(restored)))
-        self.state.pop("finished", None)
+        self.state.finished = False
         now = self.evaluate(after)
         if changed:
-            self._report_changes(reply, {}, prev, now, lead=not self._finishes(now))
+            self.report.corrected(reply, {}, prev, now, lead=not self._finishes(now))
         return self._continue(reply, turn_id, now)
 
-    # -- explain and correct (/how, /edit, /export, /ladder) -----------------------------------------
-    def how(self, arg: str) -> Reply:
-        ev = self.evaluate()
-        if not ev.findings:
-            return Reply().line("No recommendation yet.")
-        number = int(arg) if arg.strip().isdecimal() else 1
-        if not 1 <= number <= len(ev.findings):
-            return Reply().line(f"There are {len(ev.findings)} recommendations; try /how 1 to /how {len(ev.findings)}.")
-        return explain.how(self.store, self.id, ev, ev.findings[number - 1], number, self.tk.render)
-
-    def edit(self, arg: str, turn_id: int) -> Reply:
-        facts = self.store.live_facts(self.id)
-        if arg.strip().isdecimal() and 1 <= int(arg) <= len(facts):
-            row = facts[int(arg) - 1]
-            before = self.answers()
-            self.store.retract_fact(self.id, row["name"], turn_id)
-            self._facts_changed()
-            self.state["changes"].append({"turn": turn_id})
-            self.state.pop("finished", None)
-            reply = Reply().line(f"Removed: {'; '.join(self.tk.render.describe({row['name']: row['value']}))}.")
-            now = self.evaluate()
-            self._report_changes(reply, {}, self.evaluate(before), now, lead=not self._finishes(now))
-            return self._continue(reply, turn_id, now)
-        if not facts:
-            return Reply().line("No facts yet to correct.")
-        turns = {t["id"]: t["seq"] for t in self.store.turns(self.id)}
-        reply = Reply().line(self.tk.render.texts["edit_intro"], "b")
-        for i, row in enumerate(facts, 1):
-            said = "; ".join(self.tk.render.describe({row["name"]: row["value"]}))
-            reply.line(f"{i}. {said} (turn {turns.get(row['turn_id'], '?')})")
-        return reply
-
-    def export(self) -> Reply:
-        answers = self.answers()
-        ev = self.evaluate(answers)
-        unknown = [q.label for q in self.unknowns(answers, ev)]
-        text = note.consult_note(answers, ev, unknown, self.tk.render, self.tk.version,
-                                 self.store.finding_versions(self.id))
-        reply = Reply().line("The consult note, ready to paste into a record (no identifiers).")
-        reply.attachments.append(Attachment(f"neuroladder-note-{self.id}.md", "text/markdown", text.encode("utf-8")))
-        return reply
-
-    def ladder_model(self) -> list:
-        return ladder.ladder_model(self.evaluate(), self.tk.knowledge)
-
-    def ladder(self) -> Reply:
-        rungs = self.ladder_model()
-        png = ladder.draw_png(rungs, self.tk.knowledge)
-        reply = Reply().line("The ladder for this consult: green done, orange not adequate, yellow open, "
-                             "grey unknown, red blocked by a pitfall.")
-        reply.attachments.append(Attachment(f"neuroladder-ladder-{self.id}.png", "image/png", png))
-        return reply
-
-    def why(self) -> Reply:
-        q = self.current_question()
-        if q is None:
-            return Reply().line("No question is open. /summary shows each recommendation with its step and source; "
-                                "/how explains one.")
-        return self.tk.render.why(q)
+    def remove_fact(self, row: dict, turn_id: int) -> Reply:
+        """/edit N: the fact retracted, and what that changes in the advice."""
+        before = self.answers()
+        self.store.retract_fact(self.id, row["name"], turn_id)
+        self._facts_changed()
+        self.state.changes.append(Change(turn_id))
+        self.state.finished = False
+        reply = Reply().line(f"Removed: {'; '.join(self.tk.render.describe({row['name']: row['value']}))}.")
+        now = self.evaluate()
+        self.report.corrected(reply, {}, self.evaluate(before), now, lead=not self._finishes(now))
+        return self._continue(reply, turn_id, now)
 
     def skip(self, turn_id: int) -> Reply:
         q = self.current_question()
         if q is None:
             return Reply().line("No question is open.")
-        self.state["skipped"].append(q.id)
-        self.state["changes"].append({"turn": turn_id, "skipped": q.id})
+        self.state.skipped.append(q.id)
+        self.state.changes.append(Change(turn_id, q.id))
         return self._continue(Reply().line(f"Skipped: {q.label} (still listed as unknown).", "i"), turn_id)

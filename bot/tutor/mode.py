@@ -6,24 +6,28 @@ narrative and its facts in plain words, then "What next?" with options as choice
 accepted too (an option's number, its words, or the action's keywords from findings.toml).
 
 The answer is graded against what the ruleset concludes from the case's facts (see
-tutor_questions.py), and explained with the finding's own text, step and sources. Scores are per
-learner (tutor_scores.py); `/tutor stats` shows them. Replies are plain `Reply` parts and
+questions.py), and explained with the finding's own text, step and sources. Scores are per
+learner (storage/scores.py); `/tutor stats` shows them. Replies are plain `Reply` parts and
 choices, so every channel renders them. No clinical wording lives here: it comes from rules/ and
 conversations/.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from collections.abc import Callable
 
 from neuroladder.rules.engine import Evaluation, Finding
-from .cases import Case, default_cases_dir, load_cases
+from .cases import Case
+from .casebook import CaseBook, casebook
+from neuroladder.bot.dialogue.commands import Message
 from neuroladder.bot.dialogue.consult import Consult, Toolkit
 from neuroladder.bot.text.parse import CONVERSATIONS
 from neuroladder.rules.data import read_toml
 from neuroladder.bot.views.reply import Choice, Reply
-from neuroladder.bot.storage.store import Store, now
+from neuroladder.bot.storage.store import Store
 from .questions import Question, build_question, match, ranked_actions
 from neuroladder.bot.storage.scores import Scores
 
@@ -34,6 +38,19 @@ PASSTHROUGH = ("start", "restart", "help", "sources")
 ENTER = ("", "start", "next", "case")
 
 
+@dataclass
+class Turn:
+    """One message in tutor mode: where it came from, the tutor row and its state (saved after)."""
+
+    channel: str
+    chat_id: str
+    row: dict
+    state: dict
+    learner: str
+    text: str
+    rest: str = ""          # what follows a /tutor sub-command ("answer 3.2", "case a_duloxetine_30")
+
+
 class Tutor:
     def __init__(self, store: Store, tk: Toolkit, cases_dir: str | Path | None = None):
         self.store = store
@@ -42,59 +59,55 @@ class Tutor:
         self.cases_dir = Path(cases_dir) if cases_dir else None
         self.scores = Scores(store)
         self.texts = read_toml(CONVERSATIONS, "tutor.toml")
+        # /tutor's sub-commands ("" and "start" resume the open case or present one)
+        self.subcommands: dict[str, Callable[[Turn], Reply]] = {
+            "": self._resume, "start": self._resume, "next": self._present, "case": self._named_case,
+            "answer": self._pressed, "stop": self._stop}
 
-    # -- routing (called by Service._handle) ---------------------------------------------------
+    # -- routing (the Service asks every registered mode) ------------------------------------------
     @staticmethod
     def routes(row: dict | None, cmd: str | None) -> bool:
         """Does this message belong to the tutor? /tutor always; anything but a few commands in tutor mode."""
         return cmd == "tutor" or (row is not None and row.get("mode") == MODE and cmd not in PASSTHROUGH)
 
-    def handle(self, channel: str, chat_id: str, row: dict | None, text: str, cmd: str | None, arg: str,
-               author: str | None, inbox_id: int | None = None, *, notice: str | None = None) -> Reply:
-        learner = str(author) if author else "anonymous"
-        sub, _, rest = arg.strip().partition(" ")
+    def handle(self, row: dict | None, msg: Message) -> Reply:
+        sub, _, rest = msg.arg.strip().partition(" ")
         sub = sub.lower()
         in_tutor = row is not None and row.get("mode") == MODE
-        if cmd == "tutor" and not in_tutor and sub in ENTER:
-            row = self._enter(channel, chat_id, row)
+        if msg.cmd == "tutor" and not in_tutor and sub in ENTER:
+            row = self._enter(msg.channel, msg.chat_id, row)
             in_tutor = True
         if row is None:
-            row = self.store.new_consult(channel, chat_id, self.tk.rules.version)
-        self.store.add_turn(row["id"], "in", text, author, inbox_id)
-        state = json.loads(row.get("state") or "{}")
-
-        if cmd == "tutor" and sub == "stats":
-            reply = self.stats(channel, learner)
-        elif cmd == "tutor" and sub not in ENTER + ("stop", "answer"):
-            reply = Reply().line(self.texts["unknown_sub"])
-        elif not in_tutor:
-            reply = Reply().line(self.texts["not_in_tutor"])
-        elif cmd == "tutor" and sub == "stop":
-            reply = self._stop(row, state)
-        elif cmd == "tutor" and sub == "answer":
-            reply = self._pressed(channel, row, state, rest, learner, text)
-        elif cmd == "tutor" and sub == "next":
-            reply = self._present(channel, chat_id, row, state, learner)
-        elif cmd == "tutor" and sub == "case":
-            reply = self._present(channel, chat_id, row, state, learner, name=rest.strip())
-        elif cmd == "tutor" and sub in ("", "start"):
-            reply = self._show_case(state) if self._open_round(state) else \
-                self._present(channel, chat_id, row, state, learner)
-        elif cmd is not None:
-            reply = Reply().line(self.texts["in_tutor"])
-        else:
-            reply = self._free_text(channel, row, state, text, learner)
-
-        if state.pop("intro_pending", False):
+            row = self.store.new_consult(msg.channel, msg.chat_id, self.tk.rules.version)
+        self.store.add_turn(row["id"], "in", msg.text, msg.author, msg.inbox_id)
+        turn = Turn(msg.channel, msg.chat_id, row, json.loads(row.get("state") or "{}"),
+                    str(msg.author) if msg.author else "anonymous", msg.text, rest.strip())
+        reply = self._handler(msg.cmd, sub, in_tutor)(turn)
+        if turn.state.pop("intro_pending", False):
             reply = Reply().line(self.texts["intro"], "i").line().extend(reply)
-        if notice:  # the privacy guard's warning (identifiers redacted), as in a consultation
-            reply = Reply().line(notice, "b").line().extend(reply)
+        if msg.notice:  # the privacy guard's warning (identifiers redacted), as in a consultation
+            reply = Reply().line(msg.notice, "b").line().extend(reply)
         if row.get("mode") == MODE and row.get("status") == "open":
-            self.store.save_state(row["id"], state)
-        self.store.add_turn(row["id"], "out", reply.plain(), None, inbox_id)
+            self.store.save_state(row["id"], turn.state)
+        self.store.add_turn(row["id"], "out", reply.plain(), None, msg.inbox_id)
         return reply
 
-    # -- entering and leaving ------------------------------------------------------------------
+    def _handler(self, cmd: str | None, sub: str, in_tutor: bool) -> Callable[[Turn], Reply]:
+        if cmd == "tutor" and sub == "stats":       # scores can be seen from anywhere
+            return lambda turn: self.stats(turn.channel, turn.learner)
+        if cmd == "tutor" and sub not in self.subcommands:
+            return self._saying("unknown_sub")
+        if not in_tutor:
+            return self._saying("not_in_tutor")
+        if cmd == "tutor":
+            return self.subcommands[sub]
+        if cmd is not None:                         # another command while practising
+            return self._saying("in_tutor")
+        return self._free_text
+
+    def _saying(self, key: str) -> Callable[[Turn], Reply]:
+        return lambda turn: Reply().line(self.texts[key])
+
     def _enter(self, channel: str, chat_id: str, row: dict | None) -> dict:
         resume = row["id"] if row is not None and row.get("status") == "open" else None
         tutor_row = self.store.new_consult(channel, chat_id, self.tk.rules.version, mode=MODE)
@@ -102,7 +115,8 @@ class Tutor:
         self.store.save_state(tutor_row["id"], json.loads(tutor_row["state"]))
         return tutor_row
 
-    def _stop(self, row: dict, state: dict) -> Reply:
+    def _stop(self, turn: Turn) -> Reply:
+        row, state = turn.row, turn.state
         if self._open_round(state):
             self.scores.finish_round(state["round"], "abandoned")
         self.store.save_state(row["id"], state)
@@ -123,25 +137,39 @@ class Tutor:
         return reply
 
     # -- cases and questions ---------------------------------------------------------------------
+    def book(self) -> CaseBook:
+        return casebook(self.cases_dir, self.tk.rules, self.k,
+                        self.tk.version or f"{self.tk.rules.version}:{id(self.k)}")
+
     def cases(self) -> list[Case]:
-        return load_cases(self.cases_dir or default_cases_dir(), self.k)
+        return self.book().cases
 
     def _evaluate(self, case: Case) -> Evaluation:
-        return case.evaluate(self.tk.rules, self.k)
+        return self.book().evaluation(case)
 
     def question_for(self, case: Case, seed: str) -> Question | None:
         return build_question(self._evaluate(case), self.k, seed=seed, size=int(self.texts["options"]),
                               lure_steps=tuple(self.texts.get("lure_steps", ())))
 
     def _teachable(self) -> list[Case]:
-        return [c for c in self.cases() if self.question_for(c, c.id) is not None]
+        book = self.book()
+        if book.teachable is None:
+            book.teachable = [c for c in book.cases if self.question_for(c, c.id) is not None]
+        return book.teachable
 
     @staticmethod
     def _open_round(state: dict) -> bool:
         return bool(state.get("round")) and not state.get("finished")
 
-    def _present(self, channel: str, chat_id: str, row: dict, state: dict, learner: str,
-                 name: str | None = None) -> Reply:
+    def _resume(self, turn: Turn) -> Reply:
+        """/tutor: the open case again, or a new one."""
+        return self._show_case(turn.state) if self._open_round(turn.state) else self._present(turn)
+
+    def _named_case(self, turn: Turn) -> Reply:
+        return self._present(turn, name=turn.rest)
+
+    def _present(self, turn: Turn, name: str | None = None) -> Reply:
+        channel, state, learner = turn.channel, turn.state, turn.learner
         reply = Reply()
         cases = self._teachable()
         if not cases:
@@ -162,7 +190,7 @@ class Tutor:
                 fresh = cases
             done = self.scores.cases_done(channel, learner)
             case = next((c for c in fresh if c.id not in done), fresh[0])
-        round_id = self.scores.new_round(channel, chat_id, row["id"], case.id, case.title, self.tk.rules.version)
+        round_id = self.scores.new_round(channel, turn.chat_id, turn.row["id"], case.id, case.title, self.tk.rules.version)
         q = self.question_for(case, seed=f"{case.id}:{round_id}")
         self.scores.set_question(round_id, q.answer, q.options, q.concluded)
         if case.id not in state.setdefault("seen", []):
@@ -173,7 +201,7 @@ class Tutor:
         return reply.extend(self._show_case(state, case))
 
     def _case(self, state: dict) -> Case | None:
-        return next((c for c in self.cases() if c.id == state.get("case")), None)
+        return self.book().by_id.get(state.get("case"))
 
     def _show_case(self, state: dict, case: Case | None = None) -> Reply:
         case = case or self._case(state)
@@ -203,8 +231,10 @@ class Tutor:
         return Question(state["answer"], state["options"], state["concluded"])
 
     # -- answers ------------------------------------------------------------------------------
-    def _pressed(self, channel: str, row: dict, state: dict, rest: str, learner: str, text: str) -> Reply:
-        round_s, _, number = rest.strip().partition(".")
+    def _pressed(self, turn: Turn) -> Reply:
+        """A button: "/tutor answer ROUND.N" (a button of an earlier round is stale)."""
+        state = turn.state
+        round_s, _, number = turn.rest.partition(".")
         if not self._open_round(state) or round_s != str(state["round"]):
             reply = Reply().line(self.texts["stale"], "i")
             return reply.extend(self._show_case(state)) if self._open_round(state) else \
@@ -212,9 +242,11 @@ class Tutor:
         code, _ = match(number, self._question(state), self.k)
         if code is None:
             return Reply().line(self.texts["not_matched"].format(count=len(state["options"])))
-        return self._grade(channel, state, code, text, learner)
+        return self._grade(turn, code)
 
-    def _free_text(self, channel: str, row: dict, state: dict, text: str, learner: str) -> Reply:
+    def _free_text(self, turn: Turn) -> Reply:
+        """A typed answer: an option's number, its words, or the action's keywords."""
+        state, text = turn.state, turn.text
         if not self._open_round(state):
             return Reply().line(self.texts["no_open_case"])
         code, tied = match(text, self._question(state), self.k)
@@ -223,17 +255,17 @@ class Tutor:
             return Reply().line(self.texts["ambiguous"].format(options=shown))
         if code is None:
             return Reply().line(self.texts["not_matched"].format(count=len(state["options"])))
-        return self._grade(channel, state, code, text, learner)
+        return self._grade(turn, code)
 
-    def _grade(self, channel: str, state: dict, code: str, text: str, learner: str) -> Reply:
-        t = self.texts
+    def _grade(self, turn: Turn, code: str) -> Reply:
+        t, state = self.texts, turn.state
         if code in state["wrong"]:  # the same wrong answer again costs no try
             reply = Reply().line(t["already_tried"].format(option=self._label(code)), "i")
             return self._options(reply, state)
         case = self._case(state)
         ev = self._evaluate(case) if case is not None else None
         right = code == state["answer"]
-        self.scores.add_attempt(state["round"], channel, learner, code, text, right)
+        self.scores.add_attempt(state["round"], turn.channel, turn.learner, code, turn.text, right)
         state["tries"] += 1
         reply = Reply()
         if right:

@@ -6,31 +6,10 @@ turn they came from.
 """
 from __future__ import annotations
 
-from typing import Any
-
+from neuroladder.rules.derived import describe_derived
 from neuroladder.rules.engine import Evaluation, Finding
 from .reply import Reply
 from neuroladder.bot.storage.store import Store
-
-
-def describe_derived(fact: dict[str, Any]) -> str:
-    kind = fact["kind"]
-    if kind == "target":
-        return f"what an adequate {fact['agent']} trial needs: {fact['requirement']} [{fact['label']}]"
-    if kind == "problem":
-        what = f" ({fact['what']})" if "what" in fact else ""
-        return f"{fact['agent']} trial problem: {fact['type']}{what}"
-    if kind == "avoid":
-        return f"{fact['agent']} to be avoided: {fact['why']}"
-    if kind == "older":
-        return f"older patient ({fact['years']})"
-    if kind == "no_gabapentinoid":
-        return f"no gabapentinoid can be given: {fact['why']}"
-    if kind == "status":
-        return f"{fact['agent']} trial counts as {fact['how'].replace('_', ' ')}"
-    if kind == "open":
-        return f"open rung: {fact['rung']}"
-    return ", ".join(f"{k}={v}" for k, v in fact.items() if k not in ("sid", "id"))
 
 
 def how(store: Store, consult_id: int, ev: Evaluation, finding: Finding, number: int, render) -> Reply:

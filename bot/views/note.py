@@ -7,7 +7,7 @@ from typing import Any
 
 from neuroladder.rules.engine import Evaluation
 from neuroladder.rules.ranking import next_step
-from .ladder import STATE_WORDS, ladder_model
+from neuroladder.rules.ladder import in_note_table, is_pitfall, ladder_model, state_words
 
 
 def _md(text: str) -> str:
@@ -36,9 +36,9 @@ def consult_note(answers: dict[str, Any], ev: Evaluation, unknown_labels: list[s
     lines += ["", "## First-line trials against an adequate trial", "",
               "| Rung | State | Reached vs needed |", "|---|---|---|"]
     for rung in ladder_model(ev, k):
-        if rung.step == "first_line":
-            lines.append(f"| {rung.label} | {STATE_WORDS.get(rung.state, rung.state)} | {_md(rung.detail) or '-'} |")
-    pitfalls = [f for f in ev.findings if f.step in ("safety", "workup") and f.severity != "info"]
+        if in_note_table(rung, k):
+            lines.append(f"| {rung.label} | {state_words(rung.state, k)} | {_md(rung.detail) or '-'} |")
+    pitfalls = [f for f in ev.findings if is_pitfall(f, k)]
     lines += ["", "## Pitfalls flagged", ""]
     lines += [f"- **{k.findings[f.code]['summary']}** - {f.text}" for f in pitfalls] or ["- none"]
     lines += ["", "## Next steps, ranked by the ladder", ""]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable
 
 from neuroladder.rules.data import Knowledge, read_toml
+from neuroladder.rules.facts import other_units
 from neuroladder.rules.engine import Finding
 from neuroladder.rules.ranking import always_whole
 from neuroladder.bot.text.parse import CONVERSATIONS
@@ -22,7 +23,10 @@ def _num(value: Any) -> str:
 class Renderer:
     def __init__(self, knowledge: Knowledge):
         self.k = knowledge
-        self.display = read_toml(CONVERSATIONS, "intake.toml")["display"]
+        intake = read_toml(CONVERSATIONS, "intake.toml")
+        self.display = intake["display"]
+        self.range_names = intake["range_names"]
+        self.order = intake["display_order"]
         self.texts = read_toml(CONVERSATIONS, "texts.toml")
 
     # -- facts ------------------------------------------------------------------------------
@@ -30,18 +34,9 @@ class Renderer:
         spec = self.display[key]
         if isinstance(spec, dict):
             return spec.get(value, str(value))
-        return spec.format(value=_num(value), **self._other_units(key, value))
-
-    def _other_units(self, key: str, value: Any) -> dict[str, str]:
-        """HbA1c and B12 are shown in both units; the conversions are data (rules/thresholds.toml)."""
-        if not isinstance(value, (int, float)):
-            return {}
-        if key == "hba1c":
-            h = self.k.thresholds["hba1c"]
-            return {"mmol_mol": f"{(value - h['mmol_offset']) * h['mmol_factor']:.0f}"}
-        if key == "b12_level":
-            return {"pg_ml": f"{value / self.k.thresholds['b12']['pmol_per_pg']:.0f}"}
-        return {}
+        if isinstance(value, list):  # the drugs of a combination
+            value = " + ".join(self.k.agent_label(a) for a in value)
+        return spec.format(value=_num(value), **other_units(key, value, self.k))
 
     def describe(self, facts: dict[str, Any]) -> list[str]:
         """Facts in plain words, one phrase per subject, in a stable order."""
@@ -58,7 +53,7 @@ class Renderer:
             bits = []
             if t.get("tried") in ("no", "unknown"):
                 bits.append(self._show("tried", t["tried"]))
-            for attr in ("dose", "doses_per_day", "weeks", "weeks_at_max", "max_tolerated", "outcome", "current"):
+            for attr in self.order["trial"]:
                 if attr == "current" and t.get(attr) == "no" and t.get("outcome") == "side_effects":
                     continue  # "stopped for side effects" says it already
                 if attr in t:
@@ -68,23 +63,19 @@ class Renderer:
             if not bits:
                 bits.append(self._show("tried", t.get("tried", "yes")))
             out.append(f"{self.k.agent_label(agent)} {', '.join(bits)}")
-        for key in ("pain_pattern", "focal_cause", "age", "crcl", "egfr", "weakness_fatigue", "falls", "hepatic",
-                    "combination", "combination.weeks", "combination.outcome", "diabetes", "hba1c", "b12",
-                    "b12_level", "paraprotein"):
+        for key in self.order["facts"]:
             if key in facts:
                 out.append(self._show(key, facts[key]))
-            if key == "combination" and "combination.agents" in facts:
-                out.append(self._show("combination.agents", " + ".join(
-                    self.k.agent_label(a) for a in facts["combination.agents"])))
         flags = {name[5:]: value for name, value in facts.items() if name.startswith("flag.")}
-        if "red_flags" in facts:  # the legacy single answer
-            legacy = facts["red_flags"]
+        legacy_name = self.order["legacy_red_flags"]
+        if legacy_name in facts:  # the legacy single answer
+            legacy = facts[legacy_name]
             if legacy == "unknown":
                 out.append(self.display["red_flags_unknown"])
             elif not legacy:
                 out.append(self.display["red_flags_none"])
             else:
-                out.append(self.display["red_flags"].format(value=", ".join(self.k.red_flags.get(f, f) for f in legacy)))
+                out.append(self.display[legacy_name].format(value=", ".join(self.k.red_flags.get(f, f) for f in legacy)))
         if flags and set(flags) == set(self.k.red_flags) and set(flags.values()) == {"no"}:
             out.append(self.display["red_flags_none"])
         elif flags and set(flags) == set(self.k.red_flags) and set(flags.values()) == {"unknown"}:
@@ -94,6 +85,18 @@ class Renderer:
                 if flag in flags:
                     out.append(f"{self.k.red_flags[flag]}: {self._show('flag', flags[flag])}")
         return out
+
+    def questioned(self, item: str) -> str:
+        """A value the reader would not store ("crcl:900"), and why."""
+        name, _, value = item.partition(":")
+        if name == "number":
+            return f"Please check: {value} is not a number I can read, so I have not stored anything from it."
+        if name.startswith("trial."):
+            _, agent, attr = name.split(".", 2)
+            what = f"{self.k.agent_label(agent)} {attr.replace('_', ' ')}"
+        else:
+            what = self.range_names.get(name, name)
+        return f"Please check: {what} {value} is outside the plausible range, so I have not stored it."
 
     def _adverse(self, effects: list[str]) -> str:
         if not effects:
