@@ -4,7 +4,7 @@
     python bench/e2e.py --rounds 1 --only neuroladder
     python bench/e2e.py --profile /tmp/prof    # each bot process under cProfile (.prof files, top 25)
     python bench/e2e.py --py-spy /tmp/spy      # each bot sampled by py-spy during the load (raw stacks)
-    python bench/e2e.py --patch pool=8,sendlimit=8,notyping,noretire   # experiments, see PATCHES
+    python bench/e2e.py --patch pool=8,sendlimit=8     # experiments, see PATCHES
 
 The Bot API stand-in (tests/botapi_standin.py) runs in this process on 127.0.0.1. 100 clinicians
 write at once, each a consultation from conversations/cases/*.toml (`/start`, then the case's
@@ -166,25 +166,6 @@ def _patch_pool(value: str) -> None:
     ApplicationBuilder.__init__ = init
 
 
-def _patch_notyping(value: str) -> None:
-    """No sendChatAction("typing") before each reply."""
-    from neuroladder.bot.channels.telegram import app as tg
-
-    async def no_typing(self, chat_id: int) -> None:
-        return None
-    tg.TelegramChannel._typing = no_typing
-
-
-def _patch_noretire(value: str) -> None:
-    """A typed answer no longer edits the previous question's buttons away (stale presses are still
-    recognised and answered "already answered" by the channel)."""
-    from neuroladder.bot.channels.telegram import app as tg
-
-    async def forget_only(self, chat_id: int) -> None:
-        self.keyboards.pop(chat_id, None)
-    tg.TelegramChannel._retire_keyboard = forget_only
-
-
 def _patch_nolimiter(value: str) -> None:
     """AIORateLimiter bypassed (each request goes straight out): what the limiter itself costs."""
     from telegram.ext import AIORateLimiter
@@ -229,10 +210,9 @@ def _patch_gated(value: str) -> None:
     tg.build_application = build_application
 
 
-PATCHES = {"sniffio": _patch_sniffio, "pool": _patch_pool, "notyping": _patch_notyping,
-           "noretire": _patch_noretire, "nolimiter": _patch_nolimiter, "sendlimit": _patch_sendlimit,
+PATCHES = {"sniffio": _patch_sniffio, "pool": _patch_pool, "nolimiter": _patch_nolimiter, "sendlimit": _patch_sendlimit,
            "gated": _patch_gated}
-NEUROLADDER_ONLY = {"notyping", "noretire", "nolimiter", "sendlimit", "gated"}
+NEUROLADDER_ONLY = {"nolimiter", "sendlimit", "gated"}
 
 
 def boot(kind: str, argv: list[str]) -> int:
@@ -407,7 +387,7 @@ def main() -> int:
             ("first reply p50 (ms)", "{p50:.1f}"), ("first reply p99 (ms)", "{p99:.1f}"),
             ("first reply max (ms)", "{max:.1f}"), ("bot CPU per turn (ms)", "{cpu_ms:.2f}"),
             ("stand-in CPU per turn (ms)", "{standin_cpu_ms:.2f}"),
-            ("Bot API calls per turn", "{calls:.2f}"),  # sendMessage, edits, chat actions; not getUpdates
+            ("Bot API calls per turn", "{calls:.2f}"),  # every call but getUpdates (typed turns: no presses)
             ("getUpdates calls per turn", "{polls:.2f}"), ("extra sendMessage (chunks)", "{extra}"), ("TCP connections opened", "{connections}"),
             ("start-up to first poll (s)", "{startup:.2f}"), ("API errors", "{errors}")]
     print(f"{'':<28}" + "".join(f"{r['kind']:>16}" for r in results))

@@ -34,6 +34,8 @@ ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "spa
                 "pre", "blockquote", "tg-emoji"}
 TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>")
 ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
+NOT_CHAT_CALLS = {"getUpdates", "getMe", "answerCallbackQuery", "setMyCommands", "getMyCommands", "deleteWebhook",
+                  "setWebhook"}
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict",
            429: "Too Many Requests"}
 
@@ -128,6 +130,7 @@ class BotAPIStandIn:
         self.callback_answers: dict[str, dict] = {}
         self.sent_files: dict[tuple[int, int], bytes] = {}  # (chat id, message id) -> bytes of a photo/document
         self.polls = 0
+        self.timeline: dict[int, list[tuple]] = {}  # chat id -> ("message", id) and ("press", query id, user, message id, label) in order
         self.webhook: dict | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -255,6 +258,8 @@ class BotAPIStandIn:
                 data = match[0]["callback_data"]
             query = {"id": str(next(self.query_ids)), "from": user_dict(user_id or chat_id),
                      "chat_instance": f"ci{chat_id}", "message": json.loads(json.dumps(msg)), "data": data}
+            self.timeline.setdefault(chat_id, []).append(("press", query["id"], user_id or chat_id, message_id,
+                                                          label or data))
             self._push({"callback_query": query})
             return query
 
@@ -282,6 +287,43 @@ class BotAPIStandIn:
     def last_bot_message(self, chat_id: int) -> dict | None:
         msgs = self.bot_messages(chat_id)
         return msgs[-1] if msgs else None
+
+    def phone_view(self, chat_id: int) -> str:
+        """The chat as a member's phone shows it now, top to bottom: every message in its current
+        state (edits applied, "(edited)" as Telegram marks it, buttons under it, a forced reply),
+        each button press where it happened and the toast Telegram showed the presser."""
+        with self.lock:
+            chat = self.chats.get(chat_id)
+            if chat is None:
+                return ""
+            lines: list[str] = []
+            for event in self.timeline.get(chat_id, []):
+                if event[0] == "message":
+                    msg = chat.messages[event[1]]
+                    who = "bot" if msg["from"]["id"] == BOT_ID else msg["from"]["first_name"]
+                    body = msg.get("text") or f"[{msg.get('_file', 'file')}]"
+                    body = body.replace("\n", "\n" + " " * (len(who) + 8))
+                    edited = " (edited)" if msg.get("edited") else ""
+                    lines.append(f"#{msg['message_id']:<3} {who}: {body}{edited}")
+                    buttons = self.buttons(msg)
+                    if buttons:
+                        lines.append(" " * (len(who) + 7) + " ".join(f"[{b}]" for b in buttons))
+                    if msg.get("_markup", {}).get("force_reply"):
+                        lines.append(" " * (len(who) + 7) + "(reply box opened)")
+                else:
+                    _, qid, user, message_id, label = event
+                    answer = self.callback_answers.get(qid)
+                    toast = f" -> toast {answer['text']!r}" if answer and answer.get("text") else ""
+                    lines.append(f"     Clinician{user} pressed [{label}] under #{message_id}{toast}")
+            return "\n".join(lines)
+
+    def chat_calls(self, chat_id: int | None = None) -> list[dict]:
+        """Calls that put something into a chat (messages, edits, chat actions, files): what
+        Telegram's per-chat and per-group limits count. answerCallbackQuery only answers a
+        press (Telegram requires it for every press; it shows the presser a toast at most)."""
+        with self.lock:
+            return [c for c in self.calls if c["method"] not in NOT_CHAT_CALLS
+                    and (chat_id is None or c["params"].get("chat_id") == chat_id)]
 
     def file_bytes(self, chat_id: int, message_id: int) -> bytes:
         """The bytes of the photo or document the bot sent as this message (what a phone downloads)."""
@@ -333,6 +375,7 @@ class BotAPIStandIn:
                "from": sender, **{k: v for k, v in fields.items() if v is not None}}
         chat.next_message_id += 1
         chat.messages[msg["message_id"]] = msg
+        self.timeline.setdefault(chat.id, []).append(("message", msg["message_id"]))
         return msg
 
     def _push(self, update: dict) -> None:

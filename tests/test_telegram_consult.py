@@ -70,10 +70,11 @@ async def test_whole_consultation_by_buttons_then_summary_cites_steps_and_source
         summary = await next_bot_message(standin, 111, before)
 
     assert "Step" in summary["text"] and CITATION.search(summary["text"]), summary["text"][:500]
-    assert not [m for m in standin.bot_messages(111)[:-2] if standin.buttons(m)], "old buttons left pressable"
-    assert len(standin.callback_answers) == len([p for p in pressed if not p.startswith("typed")])
+    # every press answered (the spinner stops), an answer with a toast naming what was registered
+    assert [a.get("text") for a in standin.callback_answers.values()] == [
+        None if p == "Why?" else f"You pressed: {p}" for p in pressed if not p.startswith("typed")]
     assert [c["command"] for c in standin.commands][:2] == ["start", "summary"]  # the menu at start
-    assert standin.calls_of("sendChatAction", 111)
+    assert not standin.calls_of("sendChatAction", 111)  # every reply is immediate: no "typing"
     assert standin.errors() == []
     facts = query(tg_db, "select count(*) from facts where retracted_at is null")[0][0]
     assert facts >= 8
@@ -100,9 +101,26 @@ async def test_whole_consultation_by_free_text(standin: BotAPIStandIn, tg_db):
 
     assert "Step" in summary["text"] and CITATION.search(summary["text"])
     assert "gabapentin" in summary["text"] and "duloxetine" in summary["text"]
-    # typed answers retire the buttons of the questions they answer
-    assert not [m for m in standin.bot_messages(222)[:-2] if standin.buttons(m)]
     assert standin.errors() == []
+
+
+async def test_a_press_under_an_answered_question_stores_nothing(standin: BotAPIStandIn, tg_db):
+    """Older questions keep their buttons; a press there (a thumb scrolling back) is refused."""
+    async with running_bot(tg_settings(standin, tg_db), Service, standin):
+        start = standin.send_text(222, "/start")
+        question = await next_bot_message(standin, 222, start["message_id"])
+        assert "Yes" in standin.buttons(question)
+        typed = standin.send_text(222, "gabapentin 600 mg tid for 3 months, no help")
+        await next_bot_message(standin, 222, typed["message_id"])
+        facts = query(tg_db, "select name, value from facts where retracted_at is null order by id")
+        assert ("trial.gabapentin.tried", '"yes"') in facts, facts
+        standin.press(222, question["message_id"], "No")  # "gabapentin not tried": the opposite
+        await standin.until(lambda: standin.callback_answers, 20, "the press to be answered")
+        standin.send_text(222, "/summary")
+        await standin.until(lambda: "does not replace it" in standin.bot_texts(222)[-1], 20, "the summary")
+    assert [a["text"] for a in standin.callback_answers.values()] == ["That question was already answered."]
+    assert query(tg_db, "select name, value from facts where retracted_at is null order by id") == facts
+    assert query(tg_db, "select count(*) from turns where direction = 'in' and text = 'no'") == [(0,)]
 
 
 async def test_stranger_is_refused_and_nothing_of_theirs_is_stored(standin: BotAPIStandIn, tg_db):
@@ -205,10 +223,9 @@ async def test_why_button_explains_and_leaves_the_question_open(standin: BotAPIS
         assert standin.buttons(standin.bot_messages(111)[0]) == labels  # still open, still pressable
         standin.press(111, question["message_id"], "Yes")
         nxt = await next_bot_message(standin, 111, why["message_id"])
-    first = standin.bot_messages(111)[0]
-    assert first["text"].endswith("✅ Yes") and not standin.buttons(first)
-    assert nxt["message_id"] > why["message_id"]
-    assert len(standin.callback_answers) == 2 and standin.errors() == []
+    assert "gabapentin tried" in nxt["text"] and nxt["message_id"] > why["message_id"]
+    assert [a.get("text") for a in standin.callback_answers.values()] == [None, "You pressed: Yes"]
+    assert standin.errors() == []
 
 
 async def test_ladder_picture_and_note_file_arrive_as_photo_and_document(standin: BotAPIStandIn, tg_db):

@@ -27,8 +27,6 @@ import json
 import logging
 import os
 import re
-import secrets
-import signal
 import sys
 import time
 from datetime import datetime, timezone
@@ -41,6 +39,8 @@ from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
 from .render import choice_by_number, file_content, keycap_number, resolve_text, text_contents
 from .settings import ConfigError, Settings, parse_allowed, settings_from  # noqa: F401 (re-exported)
 from .trust import TRUST_COMMANDS, DeviceTrust
+from neuroladder.bot.channels.exit_status import serve_until_stopped, stop_on_signals
+from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker
 from neuroladder.bot.channels.ratelimit import UserRateLimit
 from neuroladder.bot.views.reply import Choice, Reply
 from neuroladder.bot.storage.matrix import CHANNEL, MatrixState
@@ -169,21 +169,20 @@ class MatrixBot:
         """Sync forever (until cancelled)."""
         token = self.state.sync_token()
         first = True
-        delay = 1.0
+        backoff = Backoff()
         while True:
             try:
                 self.prune_traffic(self.store)
                 token = await self.sync_once(token, first)
                 first = False
-                delay = 1.0
+                backoff.reset()
             except ConfigError:
                 raise
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("sync failed (%s: %s); retrying in %.0f s", type(exc).__name__, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30)
+                log.warning("sync failed (%s: %s); retrying in %.0f s", type(exc).__name__, exc, backoff.delay)
+                await backoff.wait()
 
     async def sync_once(self, token: str | None, first: bool) -> str:
         from nio import SyncResponse
@@ -343,24 +342,18 @@ class MatrixBot:
                 self.workers[room_id] = asyncio.create_task(self._room_worker(room_id))
 
     async def _room_worker(self, room_id: str) -> None:
-        delay = 1.0
-        while True:
-            try:
-                await self._flush(room_id)
-                rows = self.state.room_pending(room_id)
-                if not rows:
-                    return
-                await self._process(rows[0])
-                delay = 1.0
-            except KeyPending as pending:
-                await self._request_key(pending.args[0])
-                await asyncio.sleep(1.0)  # the sync loop stores any key that arrives meanwhile
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("room worker: %s: %s; retrying in %.0f s", type(exc).__name__, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 60)
+        def next_row() -> dict | None:
+            rows = self.state.room_pending(room_id)
+            return rows[0] if rows else None
+
+        await chat_worker(lambda: self._flush(room_id), next_row, self._process_or_wait_for_key)
+
+    async def _process_or_wait_for_key(self, row: dict) -> None:
+        try:
+            await self._process(row)
+        except KeyPending as pending:  # the row stays pending; the worker comes back to it
+            await self._request_key(pending.args[0])
+            await asyncio.sleep(1.0)  # the sync loop stores any key that arrives meanwhile
 
     def _text_for(self, row: dict) -> tuple[str | None, str | None]:
         """(text for the consult, or None) and (a transport notice, or None) for an inbox row.
@@ -412,27 +405,13 @@ class MatrixBot:
                                       if author in admins else
                                       "/devices and /trust are for administrators only (NEUROLADDER_ADMINS).")
         if text is None:
-            with self.store.transaction():
-                if notice:
-                    self.store.outbox_add(CHANNEL, room_id, Reply().add(notice).to_json(), inbox_id=row["id"])
-                self.store.inbox_done(row["id"])
+            answer_without_turn(self.store, CHANNEL, room_id, row["id"], notice)
             await self._flush(room_id)
             return
         await self._typing(room_id, True)
-        try:
-            # The consult runs here, on the event loop thread (the rules engine is not thread safe).
-            with self.store.transaction():
-                replies = self.service.handle(CHANNEL, room_id, text, author=author, inbox_id=row["id"],
-                                              private=self._one_to_one(room_id), origin=payload.get("origin"),
-                                              edit=bool(payload.get("edit")))
-                for reply in replies:
-                    self.store.outbox_add(CHANNEL, room_id, reply.to_json(), inbox_id=row["id"])
-                self.store.inbox_done(row["id"])
-        except Exception:
-            log.exception("the consult failed on inbox row %s", row["id"])
-            with self.store.transaction():
-                self.store.outbox_add(CHANNEL, room_id, Reply().add(FAILED).to_json(), inbox_id=row["id"])
-                self.store.inbox_done(row["id"])
+        # The consult runs here, on the event loop thread (the rules engine is not thread safe).
+        answer_turn(self.store, self.service, CHANNEL, room_id, text, row["id"], FAILED, author=author,
+                    private=self._one_to_one(room_id), origin=payload.get("origin"), edit=bool(payload.get("edit")))
         try:
             await self._flush(room_id)
         finally:
@@ -581,13 +560,7 @@ async def serve(settings: Settings, service_factory=None, store: Store | None = 
         raise ConfigError(str(exc)) from None
     store = store or Store(settings.db)
     bot = MatrixBot(settings, store, (service_factory or Service)(store))
-    loop = asyncio.get_running_loop()
-    main_task = asyncio.current_task()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, main_task.cancel)
-        except (NotImplementedError, RuntimeError):
-            pass
+    stop_on_signals(asyncio.current_task().cancel)
     try:
         await bot.login()
         await bot.run()
@@ -624,20 +597,12 @@ def main(args: argparse.Namespace) -> int:
     try:
         settings = settings_from(args)
         store = _open_store(settings.db)
-        asyncio.run(serve(settings, store=store))
     except ConfigError as exc:
         print(f"neuroladder matrix: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 0
-    except crypto.DatabaseOpenError as exc:  # a wrong or missing log key: one line, exit 2
-        print(f"neuroladder matrix: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:
-        log.debug("fatal error", exc_info=True)
-        print(f"neuroladder matrix: stopped by an unexpected error ({type(exc).__name__})", file=sys.stderr)
-        return 1
-    return 0
+    return serve_until_stopped("neuroladder matrix", lambda: serve(settings, store=store),
+                               secrets=(settings.access_token or "", settings.password or ""),
+                               one_line={ConfigError: 2, crypto.DatabaseOpenError: 2})
 
 
 if __name__ == "__main__":

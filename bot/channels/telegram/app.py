@@ -15,6 +15,13 @@ How a message travels, and why nothing is lost on a crash:
 3. The worker then sends the chat's unsent outbox rows and marks each one sent. Unsent rows
    left by a crash are sent at start-up, and unprocessed inbox rows are processed then too.
 
+One chat call per answered turn: the reply, as a new message (a typed answer must get a new
+message to be seen on a phone, and so does a press, for the team to see the next question
+arrive). Older questions keep their buttons; a press on them is refused by `live_reply` and
+answered with a toast. A press is always answered with answerCallbackQuery (Telegram requires
+it; it puts nothing into the chat and is not counted in a group's budget). No "typing" notice:
+the reply follows within milliseconds.
+
 Users outside the allowlists get one short refusal; nothing of theirs is stored (a refusal
 counter is). Flood limits: python-telegram-bot's AIORateLimiter, which also retries a 429
 after its retry_after.
@@ -27,7 +34,6 @@ import html
 import logging
 import os
 import re
-import signal
 import sys
 import time
 from collections import deque
@@ -38,16 +44,19 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
                       ReplyParameters, Update)
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 from neuroladder.bot.storage import crypto
 from neuroladder.bot.storage import retention
+from neuroladder.bot.storage import telegram as telegram_log
 from neuroladder.bot.text import privacy
 from neuroladder.bot import settings as settings_mod
 from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
+from neuroladder.bot.channels.exit_status import serve_until_stopped, stop_on_signals
+from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker
 from neuroladder.bot.channels.ratelimit import UserRateLimit
 from neuroladder.bot.views.reply import Reply
 from neuroladder.bot.settings import SettingsError, TelegramSettings
@@ -59,13 +68,13 @@ from .webhook import WebhookServer
 log = logging.getLogger("neuroladder.telegram")
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-CHUNK_LIMIT = 3900  # below Telegram's 4096, with room for the "chosen" line added on a press
-TYPING_EVERY = 4.0  # seconds; Telegram shows "typing…" for about 5 s
+CHUNK_LIMIT = 3900  # below Telegram's 4096
 REFUSAL_EVERY = 600.0  # seconds between two refusals to the same chat
 REFUSAL = ("Sorry, this bot serves an approved clinical team only. "
            "Ask its administrator to add your Telegram id {user_id}.")
 UNSUPPORTED = "Please type your answer as text (or use the buttons)."
 STALE_PRESS = "That question was already answered."
+CHOSEN = "You pressed: {label}"  # a toast to the member who pressed: what was registered
 FAILED = ("Sorry, something went wrong while handling that message and it was not recorded. "
           "Please send it again.")
 
@@ -131,8 +140,6 @@ class TelegramChannel:
         self.app = application or build_application(cfg)
         self.queues: dict[int, deque] = {}
         self.workers: dict[int, asyncio.Task] = {}
-        self.keyboards: dict[int, int] = {}  # chat -> id of the message whose buttons are shown
-        self.last_typing: dict[int, float] = {}
         self.last_refusal: dict[int, float] = {}
         self.stopping = asyncio.Event()
         self.stopped = asyncio.Event()
@@ -152,7 +159,7 @@ class TelegramChannel:
     # -- life cycle ----------------------------------------------------------------------------
     async def start(self) -> None:
         """Connect (getMe), register the command menu, resume what a crash left behind."""
-        delay = 1.0
+        backoff = Backoff()
         while True:
             try:
                 await self.app.initialize()
@@ -163,12 +170,8 @@ class TelegramChannel:
             except NetworkError as exc:
                 if self.stopping.is_set():
                     raise StartupError("stopped before Telegram could be reached") from None
-                log.warning("cannot reach the Bot API yet (%s); retrying in %.0f s", exc, delay)
-                try:
-                    await asyncio.wait_for(self.stopping.wait(), delay)
-                except asyncio.TimeoutError:
-                    pass
-                delay = min(delay * 2, 30.0)
+                log.warning("cannot reach the Bot API yet (%s); retrying in %.0f s", exc, backoff.delay)
+                await backoff.wait(stop=self.stopping)
         me = self.bot.bot
         log.info("connected as bot id %s", me.id)
         if self.cfg.webhook_url:
@@ -231,12 +234,12 @@ class TelegramChannel:
     # -- receiving -----------------------------------------------------------------------------
     async def _poll(self) -> None:
         offset: int | None = None
-        delay = 1.0
+        backoff = Backoff()
         while not self.stopping.is_set():
             try:
                 updates = await self.bot.get_updates(offset=offset, timeout=self.cfg.poll_timeout,
                                                      allowed_updates=ALLOWED_UPDATES)
-                delay = 1.0
+                backoff.reset()
             except InvalidToken:
                 raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized)") from None
             except Conflict:
@@ -245,19 +248,18 @@ class TelegramChannel:
                 raise StartupError("another instance is polling this bot (Telegram answered 409 Conflict); "
                                    "stop it, or use one token per instance") from None
             except (TelegramError, RetryAfter) as exc:
-                wait = _seconds(exc.retry_after) if isinstance(exc, RetryAfter) else delay
+                wait = _seconds(exc.retry_after) if isinstance(exc, RetryAfter) else backoff.delay
                 log.warning("getUpdates failed (%s); retrying in %.0f s", exc, wait)
-                await asyncio.sleep(wait)
-                delay = min(delay * 2, 30.0)
+                await backoff.wait(wait)
                 continue
             if not updates:
                 continue
             try:
                 self.receive(updates)
             except Exception:  # not stored, so not acknowledged: Telegram delivers them again
-                log.exception("could not store %d update(s); fetching them again in %.0f s", len(updates), delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                log.exception("could not store %d update(s); fetching them again in %.0f s", len(updates),
+                              backoff.delay)
+                await backoff.wait()
                 continue
             offset = updates[-1].update_id + 1  # the next call acknowledges what is now stored
 
@@ -345,22 +347,14 @@ class TelegramChannel:
 
     async def _worker(self, chat_id: int) -> None:
         queue = self.queues.setdefault(chat_id, deque())
-        delay = 1.0
+
+        async def process(row: dict) -> None:
+            await self._process(row)
+            queue.popleft()
+
         try:
-            while True:
-                try:
-                    await self._flush_outbox(self._current(chat_id))  # replies a crash left unsent go first
-                    if not queue:
-                        break
-                    await self._process(queue[0])
-                    queue.popleft()
-                    delay = 1.0
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # e.g. the database is locked: keep the order, try the same row again
-                    log.exception("a chat's message could not be handled; retrying in %.0f s", delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 60.0)
+            await chat_worker(lambda: self._flush_outbox(self._current(chat_id)),
+                              lambda: queue[0] if queue else None, process)
         finally:
             if self.workers.get(chat_id) is asyncio.current_task():
                 del self.workers[chat_id]
@@ -376,73 +370,27 @@ class TelegramChannel:
         if event.kind == "button":
             text = await self._resolve_press(event, inbox_id)
             if text is None:
-                with self.store.transaction():
-                    self.store.inbox_done(inbox_id)
+                answer_without_turn(self.store, CHANNEL, str(event.chat_id), inbox_id)
                 return
-        typed_answer = event.kind == "text" and not event.is_command
-        if event.is_command:
-            # Commands (/summary, /ladder, /export) are the slow turns; a free-text answer is
-            # handled in about a millisecond, before a "typing" notice could even show.
-            await self._typing(event.chat_id)
         if event.kind == "unsupported":
-            with self.store.transaction():
-                self.store.outbox_add(CHANNEL, str(event.chat_id), Reply().add(UNSUPPORTED).to_json(), inbox_id)
-                self.store.inbox_done(inbox_id)
+            answer_without_turn(self.store, CHANNEL, str(event.chat_id), inbox_id, UNSUPPORTED)
             return
-        try:
-            with self.store.transaction():
-                replies = self.service.handle(CHANNEL, str(event.chat_id), text,
-                                              author=None if event.author is None else str(event.author),
-                                              inbox_id=inbox_id,
-                                              private=event.chat_type == "private",
-                                              origin=event.origin, edit=event.edit)
-                for reply in replies:
-                    self.store.outbox_add(CHANNEL, str(event.chat_id), reply.to_json(), inbox_id)
-                self.store.inbox_done(inbox_id)
-            if typed_answer:  # after the turn, so the edit does not delay the reply
-                await self._retire_keyboard(event.chat_id)
-        except Exception:
-            log.exception("handling a message failed; the user was asked to send it again")
-            with self.store.transaction():
-                self.store.outbox_add(CHANNEL, str(event.chat_id), Reply().add(FAILED).to_json(), inbox_id)
-                self.store.inbox_done(inbox_id)
+        answer_turn(self.store, self.service, CHANNEL, str(event.chat_id), text, inbox_id, FAILED,
+                    author=None if event.author is None else str(event.author),
+                    private=event.chat_type == "private", origin=event.origin, edit=event.edit)
 
     async def _resolve_press(self, event: Inbound, inbox_id: int) -> str | None:
         """The value of the pressed choice, or None for a stale or unknown button."""
-        reply = None if event.outbox_id is None else live_reply(self.store.db, event.chat_id, event.outbox_id,
+        reply = None if event.outbox_id is None else live_reply(self.store, event.chat_id, event.outbox_id,
                                                                 inbox_id)
         if reply is None or not 0 <= (event.index or 0) < len(reply.choices):
-            self._forget_keyboard(event.chat_id, event.message_id)
             await self._best_effort(self.bot.answer_callback_query(event.query_id, text=STALE_PRESS))
-            await self._best_effort(self.bot.edit_message_reply_markup(event.chat_id, event.message_id,
-                                                                       reply_markup=None))
             return None
         choice = reply.choices[event.index]
-        await self._best_effort(self.bot.answer_callback_query(event.query_id))
-        if choice.aside:
-            return choice.value  # "Why?", "How?" and the like: the question stays open, its buttons stay
-        self._forget_keyboard(event.chat_id, event.message_id)
-        shown = reply.html_chunks(CHUNK_LIMIT)[-1] if reply.plain() else ""
-        chosen = f"{shown}\n\n✅ <b>{html.escape(choice.label, quote=False)}</b>".strip()
-        await self._best_effort(self.bot.edit_message_text(chosen, event.chat_id, event.message_id,
-                                                           parse_mode=ParseMode.HTML, reply_markup=None))
+        # "Why?", "How?" and the like do not answer: the question stays open, no toast
+        toast = None if choice.aside else CHOSEN.format(label=choice.label)[:200]
+        await self._best_effort(self.bot.answer_callback_query(event.query_id, text=toast))
         return choice.value
-
-    def _forget_keyboard(self, chat_id: int, message_id: int | None) -> None:
-        if self.keyboards.get(chat_id) == message_id:
-            del self.keyboards[chat_id]
-
-    async def _retire_keyboard(self, chat_id: int) -> None:
-        """A typed answer makes the open question's buttons obsolete: remove them."""
-        message_id = self.keyboards.pop(chat_id, None)
-        if message_id is not None:
-            await self._best_effort(self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None))
-
-    async def _typing(self, chat_id: int) -> None:
-        now = time.monotonic()
-        if now - self.last_typing.get(chat_id, -TYPING_EVERY) >= TYPING_EVERY:
-            self.last_typing[chat_id] = now
-            await self._best_effort(self.bot.send_chat_action(chat_id, ChatAction.TYPING))
 
     # -- sending -------------------------------------------------------------------------------
     async def _flush_outbox(self, chat_id: int) -> None:
@@ -453,7 +401,7 @@ class TelegramChannel:
 
     async def _send_row(self, chat_id: int, row: dict, last_of_turn: bool) -> None:
         """Send one stored reply (retrying network errors), then mark it sent."""
-        delay = 1.0
+        backoff = Backoff()
         while True:
             try:
                 await self._send_reply(chat_id, row, last_of_turn)
@@ -467,9 +415,8 @@ class TelegramChannel:
                 log.warning("a reply could not be delivered and was dropped: %s", exc)
                 break
             except NetworkError as exc:
-                log.warning("sending failed (%s); retrying in %.0f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                log.warning("sending failed (%s); retrying in %.0f s", exc, backoff.delay)
+                await backoff.wait()
         self.store.outbox_sent(row["id"])
 
     async def _send_reply(self, chat_id: int, row: dict, last_of_turn: bool) -> None:
@@ -492,17 +439,14 @@ class TelegramChannel:
             if group and origin.kind == "text" and origin.message_id and (i == 0 or isinstance(markup, ForceReply)):
                 reply_to = ReplyParameters(message_id=origin.message_id, allow_sending_without_reply=True)
             try:
-                message = await self.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
-                                                      reply_markup=markup, reply_parameters=reply_to)
+                await self.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
+                                            reply_markup=markup, reply_parameters=reply_to)
             except BadRequest as exc:
                 if "parse" not in str(exc).lower() and "entit" not in str(exc).lower():
                     raise
                 log.warning("Telegram refused a reply's HTML (%s); sending it as plain text", exc)
-                message = await self.bot.send_message(chat_id, html_to_text(chunk), reply_markup=markup,
-                                                      reply_parameters=reply_to)
-            if isinstance(markup, InlineKeyboardMarkup):
-                await self._retire_keyboard(chat_id)
-                self.keyboards[chat_id] = message.message_id
+                await self.bot.send_message(chat_id, html_to_text(chunk), reply_markup=markup,
+                                            reply_parameters=reply_to)
         for attachment in reply.attachments:
             file = InputFile(attachment.data, filename=attachment.filename)
             if attachment.mime == "image/png":
@@ -513,8 +457,8 @@ class TelegramChannel:
     def _origin(self, inbox_id: int | None) -> Inbound | None:
         if inbox_id is None:
             return None
-        row = self.store.db.execute("select payload from inbox where id = ?", [inbox_id]).fetchone()
-        return Inbound.from_payload(row[0]) if row else None
+        payload = telegram_log.inbox_payload(self.store, inbox_id)
+        return Inbound.from_payload(payload) if payload else None
 
     # -- helpers -------------------------------------------------------------------------------
     async def _best_effort(self, coro) -> Any:
@@ -578,12 +522,7 @@ async def serve(cfg: TelegramSettings, service_factory=make_service) -> int:
         raise
     try:
         channel = TelegramChannel(cfg, store, service_factory(store))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, channel.stop)
-            except (NotImplementedError, RuntimeError):
-                pass
+        stop_on_signals(channel.stop)
         if cfg.open_access:
             log.warning("--open: every Telegram user may consult this bot")
         await channel.run()
@@ -601,21 +540,8 @@ def main(args: argparse.Namespace, service_factory=make_service) -> int:
         print(f"neuroladder run: {exc}", file=sys.stderr)
         return 2
     settings_mod.setup_logging([cfg.token])
-    try:
-        return asyncio.run(serve(cfg, service_factory))
-    except StartupError as exc:
-        print(f"neuroladder run: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    except crypto.DatabaseOpenError as exc:  # a wrong or missing log key: one line, exit 2
-        print(f"neuroladder run: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # the details go to the log; the operator gets one line
-        log.debug("stopped by an unexpected error", exc_info=True)
-        print(f"neuroladder run: stopped by an unexpected error: {settings_mod.redact(repr(exc), [cfg.token])}",
-              file=sys.stderr)
-        return 1
+    return serve_until_stopped("neuroladder run", lambda: serve(cfg, service_factory), secrets=(cfg.token,),
+                               one_line={StartupError: 1, crypto.DatabaseOpenError: 2})
 
 
 if __name__ == "__main__":  # python -m neuroladder.bot.channels.telegram.app [options]

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 from telegram import Update, User
 
+from neuroladder.bot.storage import telegram as telegram_log
 from neuroladder.bot.views.reply import Reply
 
 CHANNEL = "telegram"
@@ -196,8 +197,8 @@ def inbound_from_update(update: Update, me: User) -> Inbound | None:
                    message_id=msg.message_id, text=text, edit=update.edited_message is not None)
 
 
-# -- queries on the store (synchronous: called on the event loop thread) ---------------------
-def live_reply(db, chat_id: int, outbox_id: int, inbox_id: int) -> Reply | None:
+# -- a press, resolved against the log (synchronous: called on the event loop thread) -------------
+def live_reply(store, chat_id: int, outbox_id: int, inbox_id: int) -> Reply | None:
     """The stored reply whose buttons were pressed, or None when its buttons are stale.
 
     They are stale when the row is not this chat's, when a newer reply with buttons was sent in
@@ -205,26 +206,14 @@ def live_reply(db, chat_id: int, outbox_id: int, inbox_id: int) -> Reply | None:
     free text. Commands do not answer a question, typed (/summary) or pressed (a "why?" button).
     `inbox_id` is the press being resolved: only what came before it counts.
     """
-    row = db.execute("select chat_id, inbox_id, reply from outbox where id = ? and channel = ?",
-                     [outbox_id, CHANNEL]).fetchone()
-    if row is None or row[0] != str(chat_id):
+    found = telegram_log.pressed_reply(store, chat_id, outbox_id)
+    if found is None:
         return None
-    reply = Reply.from_json(json.loads(row[2]))
-    if not reply.choices:
+    answered_inbox, stored = found
+    reply = Reply.from_json(stored)
+    if not reply.choices or telegram_log.newer_reply_with_choices(store, chat_id, outbox_id):
         return None
-    newer = db.execute(
-        "select 1 from outbox where channel = ? and chat_id = ? and id > ? "
-        "and json_array_length(json_extract(reply, '$.choices')) > 0 limit 1",
-        [CHANNEL, str(chat_id), outbox_id]).fetchone()
-    if newer:
-        return None
-    since = db.execute(
-        "select json_extract(payload, '$.kind'), json_extract(payload, '$.text'), json_extract(payload, '$.index') "
-        "from inbox where channel = ? and chat_id = ? and id > ? and id < ? and ("
-        "json_extract(payload, '$.kind') = 'text' or "
-        "(json_extract(payload, '$.kind') = 'button' and json_extract(payload, '$.outbox_id') = ?))",
-        [CHANNEL, str(chat_id), row[1] or 0, inbox_id, outbox_id]).fetchall()
-    for kind, text, index in since:
+    for kind, text, index in telegram_log.answers_between(store, chat_id, answered_inbox or 0, inbox_id, outbox_id):
         if kind == "text" and not is_command(text or ""):
             return None
         if kind == "button" and index is not None and 0 <= index < len(reply.choices) \
