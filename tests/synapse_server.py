@@ -3,16 +3,18 @@
 `SynapseServer(tmpdir).start()` writes a minimal homeserver.yaml (no federation, no presence, no
 rate limits, no key servers, so it never reaches the internet), generates the signing key, starts
 `python -m synapse.app.homeserver` and waits until /_matrix/client/versions answers. Users are
-registered with the shared registration secret, through Synapse's own `register_new_matrix_user`.
+registered with the shared registration secret, through the admin API that Synapse's own
+`register_new_matrix_user` calls.
 
 Run it by hand to poke at it: `python tests/synapse_server.py` prints the URL and waits.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import sqlite3
@@ -67,6 +69,9 @@ def _config(root: Path, port: int, secret: str) -> dict:
         "url_preview_enabled": False,
         "user_directory": {"enabled": False},
         "max_upload_size": "10M",
+        # Passwords are hashed on every registration and login: the lowest bcrypt cost suits a
+        # throwaway test server (Synapse's default of 12 takes a few hundred ms per hash).
+        "bcrypt_rounds": 4,
         "rc_message": _UNLIMITED,
         "rc_registration": _UNLIMITED,
         "rc_login": {"address": _UNLIMITED, "account": _UNLIMITED, "failed_attempts": _UNLIMITED},
@@ -145,14 +150,24 @@ class SynapseServer:
         return text
 
     def register(self, localpart: str, password: str, admin: bool = False) -> str:
-        """Register a user with the shared secret (Synapse's register_new_matrix_user); return the mxid."""
-        # Beside this interpreter first: CI runs .venv/bin/python without the venv on PATH.
-        beside = Path(sys.executable).parent / "register_new_matrix_user"
-        cmd = [str(beside) if beside.exists() else (shutil.which("register_new_matrix_user") or "register_new_matrix_user"),
-               "-u", localpart, "-p", password, "-k", self.secret, "--admin" if admin else "--no-admin", self.url]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        if out.returncode != 0:
-            raise RuntimeError(f"register_new_matrix_user failed: {out.stdout}{out.stderr}")
+        """Register a user with the shared secret; return the mxid.
+
+        The same admin API call as Synapse's `register_new_matrix_user`, made here over HTTP rather
+        than by starting that script (a new Python process that imports Synapse, for every bot)."""
+        url = f"{self.url}/_synapse/admin/v1/register"
+        with urllib.request.urlopen(url, timeout=30) as r:
+            nonce = json.load(r)["nonce"]
+        mac = hmac.new(self.secret.encode(), digestmod=hashlib.sha1)
+        mac.update(b"\x00".join([nonce.encode(), localpart.encode(), password.encode(),
+                                  b"admin" if admin else b"notadmin"]))
+        body = {"nonce": nonce, "username": localpart, "password": password, "mac": mac.hexdigest(), "admin": admin}
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30):
+                pass
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"registering {localpart} failed: {exc.code} {exc.read().decode(errors='replace')}") from exc
         return f"@{localpart}:{SERVER_NAME}"
 
     def stop(self) -> None:

@@ -84,6 +84,7 @@ def test_a_backup_never_overwrites_and_a_damaged_backup_is_not_restored(tmp_path
     assert consult_count(log) == 0  # the log is still the original, readable
 
 
+@pytest.mark.slow  # each encrypted open runs SQLCipher's key derivation; other encryption tests stay fast
 def test_an_encrypted_log_is_backed_up_encrypted_with_the_same_key(tmp_path, monkeypatch):
     pytest.importorskip("sqlcipher3")
     monkeypatch.setenv(crypto.KEY_ENV, "s3cret-key")

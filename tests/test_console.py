@@ -30,6 +30,7 @@ def test_readme_acceptance_consultation(tmp_path):
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow  # starts the command as a process
 def test_every_turn_and_fact_is_logged(tmp_path):
     chat(tmp_path, "gabapentin 300 mg tid\n78 yo\n")
     db = sqlite3.connect(tmp_path / "consult.db")
@@ -43,12 +44,14 @@ def test_every_turn_and_fact_is_logged(tmp_path):
     assert db.execute("select ruleset_version from consults").fetchone()[0]
 
 
+@pytest.mark.slow  # starts the command as a process
 def test_numbered_choices_answer_the_question(tmp_path):
     # The first question is gabapentin; [2] is "No".
     out = chat(tmp_path, "2\n")
     assert "Noted: gabapentin not tried" in out.stdout
 
 
+@pytest.mark.slow  # starts the command as a process
 def test_run_without_token_falls_back_to_the_terminal(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     out = subprocess.run([*NEUROLADDER, "run", "--db", str(tmp_path / "r.db")], input="duloxetine 30\n",
@@ -58,6 +61,7 @@ def test_run_without_token_falls_back_to_the_terminal(tmp_path):
     assert "30 of 60 mg/day" in out.stdout
 
 
+@pytest.mark.slow  # starts the command as a process, once per input
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "/nonsense", "<script>alert(1)</script>", "'; drop table turns; --",
                                   "gabapentin 50000 mg/day", "age 400", "gabapentin -300 mg"])
 def test_bad_input_gets_a_clear_reply(tmp_path, text):
@@ -67,6 +71,7 @@ def test_bad_input_gets_a_clear_reply(tmp_path, text):
     assert "Consult summary" in out.stdout
 
 
+@pytest.mark.slow  # starts the command as a process
 def test_implausible_values_are_questioned_not_stored(tmp_path):
     out = chat(tmp_path, "gabapentin 50000 mg/day\nshe is 400\n")
     assert "outside the plausible range" in out.stdout

@@ -93,6 +93,7 @@ def test_the_key_reopens_it_and_the_consult_continues(tmp_path, env_key):
     store.close()
 
 
+@pytest.mark.slow  # each encrypted open runs SQLCipher's key derivation; other encryption tests stay fast
 def test_a_wrong_key_is_one_clear_line_and_the_file_is_untouched(tmp_path, env_key, monkeypatch, capsys):
     path = tmp_path / "enc.db"
     consult(path)
@@ -135,6 +136,7 @@ def test_a_key_on_a_plain_file_says_how_to_encrypt_it(tmp_path, env_key, monkeyp
     assert "neuroladder db encrypt" in line
 
 
+@pytest.mark.slow  # each encrypted open runs SQLCipher's key derivation; other encryption tests stay fast
 def test_encrypt_then_decrypt_round_trips_every_row(tmp_path, env_key, monkeypatch, capsys):
     path = tmp_path / "log.db"
     monkeypatch.delenv(crypto.KEY_ENV)
@@ -165,6 +167,7 @@ def test_encrypt_then_decrypt_round_trips_every_row(tmp_path, env_key, monkeypat
     assert not path.with_name(path.name + ".converting").exists()
 
 
+@pytest.mark.slow  # each encrypted open runs SQLCipher's key derivation; other encryption tests stay fast
 def test_decrypt_with_the_wrong_key_loses_nothing(tmp_path, env_key, monkeypatch, capsys):
     path = tmp_path / "enc.db"
     consult(path)
@@ -192,7 +195,8 @@ def test_plain_logs_still_work_without_a_key(tmp_path, monkeypatch):
     conn.close()
 
 
-def test_hostile_messages_through_an_encrypted_log(tmp_path, env_key):
+@pytest.mark.parametrize("examples", [30, pytest.param(300, marks=pytest.mark.slow)])
+def test_hostile_messages_through_an_encrypted_log(tmp_path, env_key, examples):
     """The fuzzer's messages through SQLCipher (its own exception classes, not sqlite3's)."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -203,7 +207,7 @@ def test_hostile_messages_through_an_encrypted_log(tmp_path, env_key):
     service = Service(store, admins=set())
     errors = ErrorLog()
 
-    @settings(max_examples=300, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(messages(), st.integers(0, 3))
     def one(text, chat):

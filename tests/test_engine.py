@@ -57,6 +57,7 @@ def old_interpreter() -> str | None:
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@pytest.mark.slow  # runs scripts/dev with another interpreter
 def test_an_unsupported_interpreter_gets_one_line_naming_the_versions_that_work():
     name = old_interpreter()
     if name is None:

@@ -138,6 +138,7 @@ def test_export_note_every_recommendation_has_a_source(chat, tmp_path):
     assert chat.save_attachments(reply)[0].read_text() == text
 
 
+@pytest.mark.slow  # draws the picture for every state; one picture is drawn in the fast Telegram tests
 def test_ladder_png_for_every_state_and_model_follows_the_correction(chat):
     steps = [FIRST, WORKED_UP, COMBINATION_EFFECT, "actually gabapentin was 2400 mg/day"]
     states = []

@@ -44,6 +44,7 @@ def test_an_existing_loose_log_is_tightened_on_open(tmp_path):
     assert mode(path) == 0o600
 
 
+@pytest.mark.slow  # starts the command as a process
 def test_cli_export_writes_an_owner_only_file(tmp_path):
     db = tmp_path / "log.db"
     store = Store(db)
@@ -57,6 +58,7 @@ def test_cli_export_writes_an_owner_only_file(tmp_path):
     assert mode(out) == 0o600 and "duloxetine" in out.read_text()
 
 
+@pytest.mark.slow  # starts the command as a process
 def test_console_attachments_are_owner_only_in_the_out_folder(tmp_path):
     db, out = tmp_path / "log.db", tmp_path / "files"
     run = subprocess.run([sys.executable, "-m", "neuroladder.bot.cli.main", "chat", "--db", str(db), "--out", str(out)],
@@ -69,6 +71,7 @@ def test_console_attachments_are_owner_only_in_the_out_folder(tmp_path):
     assert not list(tmp_path.glob("neuroladder-*")), "nothing lands in the working directory"
 
 
+@pytest.mark.slow  # each encrypted open runs SQLCipher's key derivation; other encryption tests stay fast
 def test_encrypt_and_decrypt_keep_the_log_owner_only(tmp_path):
     pytest.importorskip("sqlcipher3")
     from neuroladder.bot.storage import crypto

@@ -245,6 +245,13 @@ consults = _some_facts(14)
 # Most random consults are far from Step 4; also explore a few changes away from the refractory patient.
 near_refractory = _some_facts(3).map(lambda changes: {**REFRACTORY, **changes})
 SLOW = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Each property runs twice: a few examples in the fast loop (`-m "not slow"`), all 150 in the whole suite.
+BOTH_SIZES = pytest.mark.parametrize("examples", [15, pytest.param(150, marks=pytest.mark.slow)])
+
+
+def _hold(prop, examples: int, *strategies) -> None:
+    """Check `prop` on `examples` drawn examples of `strategies`."""
+    settings(SLOW, max_examples=examples)(given(*strategies)(prop))()
 
 
 def _agent_key(label: str) -> str:
@@ -293,16 +300,14 @@ def _check_principles(answers: dict) -> None:
             assert trials.get("trial.capsaicin8", {}).get("tried") == "yes"
 
 
-@SLOW
-@given(consults)
-def test_principles_hold_for_random_consults(answers):
-    _check_principles(answers)
+@BOTH_SIZES
+def test_principles_hold_for_random_consults(examples):
+    _hold(_check_principles, examples, consults)
 
 
-@SLOW
-@given(near_refractory)
-def test_principles_hold_near_the_refractory_patient(answers):
-    _check_principles(answers)
+@BOTH_SIZES
+def test_principles_hold_near_the_refractory_patient(examples):
+    _hold(_check_principles, examples, near_refractory)
 
 
 # -- sources -------------------------------------------------------------------------------------------------
@@ -344,17 +349,17 @@ def _signature(evaluation) -> list[tuple]:
                   for f in evaluation.findings)
 
 
-@SLOW
-@given(consults, st.data())
-def test_findings_do_not_depend_on_fact_order(answers, data):
+def _order_does_not_matter(answers, data):
     facts = engine_facts(answers, KNOWLEDGE)
     shuffled = data.draw(st.permutations(facts), label="engine facts")
     assert _signature(RULES.evaluate(shuffled)) == _signature(RULES.evaluate(facts))
 
 
-@SLOW
-@given(near_refractory, st.data())
-def test_findings_near_the_refractory_patient_do_not_depend_on_fact_order(answers, data):
-    facts = engine_facts(answers, KNOWLEDGE)
-    shuffled = data.draw(st.permutations(facts), label="engine facts")
-    assert _signature(RULES.evaluate(shuffled)) == _signature(RULES.evaluate(facts))
+@BOTH_SIZES
+def test_findings_do_not_depend_on_fact_order(examples):
+    _hold(_order_does_not_matter, examples, consults, st.data())
+
+
+@BOTH_SIZES
+def test_findings_near_the_refractory_patient_do_not_depend_on_fact_order(examples):
+    _hold(_order_does_not_matter, examples, near_refractory, st.data())

@@ -94,12 +94,25 @@ def messages() -> st.SearchStrategy[str]:
 
 # -- the parser alone ------------------------------------------------------------------------------------
 PARSER = Parser(KNOWLEDGE)
+# Messages per fuzz run in the fast loop (`-m "not slow"`); the full sizes run in the whole suite.
+FAST = 200
+# A full-size run takes minutes on a loaded 2-core CI machine (400 conversations: 32 s alone, over
+# 120 s while three other suites ran); the limit is there to stop a hang, not to time the reader.
+FULL_SIZE_LIMIT = pytest.mark.timeout(900)
 
 
-@settings(max_examples=1500, deadline=None, database=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
-@given(messages())
-def test_parser_never_raises_and_only_yields_valid_facts(text):
+@pytest.mark.parametrize("examples", [FAST, pytest.param(1500, marks=[pytest.mark.slow, FULL_SIZE_LIMIT])])
+def test_parser_never_raises_and_only_yields_valid_facts(examples):
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(messages())
+    def read(text):
+        check_reading(text)
+
+    read()
+
+
+def check_reading(text: str) -> None:
     parsed = PARSER.parse(text)
     for name, value in parsed.facts.items():
         check(name, value, KNOWLEDGE)  # raises FactError for a value the store would refuse
@@ -181,13 +194,14 @@ def check_log(store: Store) -> None:
                               "group by channel, chat_id having count(*) > 1)").fetchone()[0] == 0
 
 
-def test_conversations_of_hostile_messages(consult_log):
+@pytest.mark.parametrize("conversations", [FAST // 8, pytest.param(400, marks=[pytest.mark.slow, FULL_SIZE_LIMIT])])
+def test_conversations_of_hostile_messages(consult_log, conversations):
     """Short conversations (each in a chat of its own, so each starts a fresh consult) mixing every
     kind of bad input: /undo, /resolve and /restart meet whatever came before them."""
     store, service, errors = consult_log
     chats = iter(range(10**9))
 
-    @settings(max_examples=400, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=conversations, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(st.lists(messages(), min_size=1, max_size=8))
     def conversation(texts):
@@ -199,12 +213,17 @@ def test_conversations_of_hostile_messages(consult_log):
     check_log(store)
 
 
-def test_ten_thousand_messages(consult_log):
-    """Acceptance: 10,000 generated messages over 8 chats through one Service on one SQLite file."""
+@pytest.mark.parametrize("count", [
+    FAST,
+    pytest.param(10_000, marks=[pytest.mark.slow, FULL_SIZE_LIMIT]),
+])
+def test_ten_thousand_messages(consult_log, count):
+    """Acceptance: 10,000 generated messages over 8 chats through one Service on one SQLite file
+    (a sample of FAST messages in the fast loop)."""
     store, service, errors = consult_log
     sent = []
 
-    @settings(max_examples=10_000, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=count, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(messages(), st.integers(0, 7))
     def one_message(text, chat):
@@ -212,11 +231,11 @@ def test_ten_thousand_messages(consult_log):
         sent.append(text)
 
     one_message()
-    assert len(sent) >= 10_000
+    assert len(sent) >= count
     check_log(store)
     assert store.conn.execute("select count(*) from turns").fetchone()[0] == 2 * len(sent)
     # the generator reaches the clinical paths, not only the "not understood" reply
-    assert store.conn.execute("select count(*) from facts").fetchone()[0] > 1000
+    assert store.conn.execute("select count(*) from facts").fetchone()[0] > count // 10
     assert store.conn.execute("select count(distinct code) from findings").fetchone()[0] >= 5
 
 

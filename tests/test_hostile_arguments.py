@@ -35,6 +35,7 @@ def test_chat_commands_answer_hostile_arguments_plainly(service, command, caplog
     ["purge", "--older-than", "nan"], ["purge", "--older-than", "1e6"], ["purge", "--older-than", "inf"],
     ["export", "--consult", "99999999999999999999"], ["export", "--consult", "-5"],
 ])
+@pytest.mark.slow  # starts the command as a process
 def test_cli_hostile_arguments_are_one_line_and_exit_2(tmp_path, service, args):
     db = tmp_path / "log.db"
     run = subprocess.run([sys.executable, "-m", "neuroladder.bot.cli.main", *args, "--db", str(db)],

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 
 import nio
+import pytest
 from nio.crypto.attachments import decrypt_attachment
 
 from matrix_helpers import until
 
 pytest_plugins = ["matrix_fixtures"]
+# A real Synapse (started once per session, ~10 s on a quiet machine) and the bot as a process;
+# the first test to run pays for the start-up, hence the longer limit.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 KEYCAP_1 = "1\ufe0f\u20e3"
 

@@ -4,10 +4,14 @@ once why replies are held back from it."""
 from __future__ import annotations
 
 import nio
+import pytest
 
 from matrix_helpers import until
 
 pytest_plugins = ["matrix_fixtures"]
+# A real Synapse (started once per session, ~10 s on a quiet machine) and the bot as a process;
+# the first test to run pays for the start-up, hence the longer limit.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def readable(clinician, room, bot_id) -> list[str]:

@@ -5,7 +5,6 @@ number/text/reaction, the picture, invites, unencrypted rooms, credentials.
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 
@@ -18,6 +17,9 @@ from matrix_helpers import bot_command, until
 from neuroladder.bot.channels.matrix.app import FAILED, UNDECRYPTABLE
 
 pytest_plugins = ["matrix_fixtures"]
+# A real Synapse (started once per session, ~10 s on a quiet machine) and the bot as a process;
+# the first test to run pays for the start-up, hence the longer limit.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 async def test_encrypted_round_trip_with_choices_reaction_and_picture(synapse, clinicians, matrix_bot):
@@ -129,18 +131,26 @@ async def test_unencrypted_room_gets_the_refusal_once(synapse, clinicians, matri
     alice = await clinicians("alice")
     bot = await matrix_bot(allowed=[alice.user_id], fake_service=True).start()
     room = await alice.create_room(invite=[bot.user_id], encrypted=False)
+    sentinel_room = await alice.create_room(invite=[bot.user_id])  # encrypted: the bot answers here
     await alice.wait_member(room, bot.user_id)
+    await alice.wait_member(sentinel_room, bot.user_id)
     await alice.say(room, "words in an open room")  # (other tests look for clinical words on the server)
     await alice.say(room, "/summary")
     await until(lambda: alice.from_user(room, bot.user_id), 30, "the refusal")
     await alice.say(room, "/help")
-    await asyncio.sleep(2)  # time for a second refusal, which must not come
+    # A positive sentinel instead of a pause: the bot has read "/help" once it answers a message
+    # sent after it (it stores a room's events, and any refusal for them, in the sync that brings them).
+    later = await alice.say(sentinel_room, "sent after /help")
+    await alice.wait_replies(sentinel_room, bot.user_id, later)
     [refusal] = [e for e in alice.from_user(room, bot.user_id) if isinstance(e, nio.RoomMessage)]
     assert "not end-to-end encrypted" in refusal.body
     bot.stop()
     assert [e for e in alice.from_user(room, bot.user_id) if isinstance(e, nio.RoomMessage)] == [refusal]
-    assert bot.query("select count(*) from inbox")[0][0] == 0
-    assert bot.query("select count(*) from turns")[0][0] == 0
+    assert bot.query("select count(*) from outbox where chat_id = ?", (room,)) == [(1,)]  # none still queued
+    assert bot.query("select count(*) from inbox where chat_id = ?", (room,)) == [(0,)]
+    assert bot.query("select count(*) from consults where chat_id = ?", (room,)) == [(0,)]
+    assert bot.query("select count(*) from turns t join consults c on c.id = t.consult_id where c.chat_id = ?",
+                     (room,)) == [(0,)]
     assert bot.query("select count from refusals where channel = 'matrix'") == [(1,)]
 
 

@@ -78,6 +78,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # builds a wheel and installs it with its dependencies into a fresh venv
 def test_the_wheel_installed_outside_the_checkout_holds_a_consultation(tmp_path):
     start = time.monotonic()
     src = tracked_tree(tmp_path / "clone")

@@ -1,8 +1,11 @@
 """Any number of consultations can be open at once: the engine's 1024-session limit never surfaces."""
+import pytest
+
 from neuroladder.bot.service import Service
 from neuroladder.bot.storage.store import Store
 
 
+@pytest.mark.slow  # 2,000 consultations; the engine's session handling runs in every fast consult test
 def test_two_thousand_open_consultations(tmp_path):
     store = Store(tmp_path / "many.db")
     service = Service(store)

@@ -62,6 +62,7 @@ def test_every_command_takes_env_file_and_a_missing_one_is_one_line_exit_2(here,
     assert "other.env line 1" in one_line(capsys, argv + ["--env-file", "other.env"])
 
 
+@pytest.mark.slow  # starts the command as a process
 def test_chat_and_run_write_to_the_log_named_in_dot_env(here):
     (here / ".env").write_text("NEUROLADDER_DB=from-dot-env.db\n")
     for command in ("chat", "run"):
@@ -103,6 +104,7 @@ def test_purge_export_and_db_check_use_the_log_named_in_dot_env(here, capsys):
     assert "would delete 0 consult(s)" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # starts the command as a process
 def test_a_db_key_only_in_dot_env_opens_an_encrypted_log_with_chat_export_and_db_check(here, capsys):
     pytest.importorskip("sqlcipher3")
     (here / ".env").write_text(f"NEUROLADDER_DB_KEY={KEY}\n")

@@ -12,6 +12,7 @@ pytest_plugins = ["telegram_fixtures"]
 import asyncio
 import json
 
+import pytest
 from telegram import Update
 
 from botapi_standin import BOT_USERNAME, BotAPIStandIn
@@ -83,6 +84,7 @@ async def test_html_special_characters_and_long_text_are_delivered(standin: BotA
     assert shown.replace("\n", "").replace(" ", "") == ("You wrote:" + text).replace(" ", "")
 
 
+@pytest.mark.slow  # waits out Telegram's retry_after
 async def test_flood_429_is_retried_after_retry_after(standin: BotAPIStandIn, tg_db):
     standin.inject_429("sendMessage", count=2, retry_after=1)
     async with running_bot(tg_settings(standin, tg_db), FakeService, standin):
@@ -233,6 +235,7 @@ async def test_unknown_team_chat_is_refused_only_when_it_addresses_the_bot(stand
     assert query(tg_db, "select count from refusals") == [(2,)]
 
 
+@pytest.mark.slow  # a chat slowed by 1.5 s per call
 async def test_a_slow_chat_does_not_hold_up_the_others(standin: BotAPIStandIn, tg_db):
     standin.slow_down(111, 1.5)  # every call about chat 111 takes 1.5 s
     async with running_bot(tg_settings(standin, tg_db), FakeService, standin):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from botapi_standin import BOT_USERNAME, BotAPIStandIn
 from neuroladder.bot.service import Service
 from telegram_helpers import query, running_bot, tg_settings
@@ -168,6 +170,7 @@ async def test_team_consult_in_a_group_records_who_answered(standin: BotAPIStand
     assert standin.errors() == []
 
 
+@pytest.mark.slow  # fifty whole consultations; one chat's consultations run in the fast loop
 async def test_fifty_chats_at_once(standin: BotAPIStandIn, tg_db):
     users = list(range(3000, 3050))
     cfg = tg_settings(standin, tg_db, allowed_users=frozenset(users))  # Telegram's real flood limits

@@ -52,6 +52,7 @@ def sends(api: BotAPIStandIn) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # starts the bot three times and waits for a burst to be answered
 def test_kill_9_during_a_burst_loses_and_doubles_nothing(standin: BotAPIStandIn, tmp_path):
     db = str(tmp_path / "crash.db")
     log_path = tmp_path / "bot.log"

@@ -84,6 +84,7 @@ def test_open_flag_serves_everyone(clean_env):
     assert allowed.is_allowed(5, -100) and not allowed.is_allowed(5, 5)
 
 
+@pytest.mark.slow  # starts the command as a process
 def test_token_rejected_by_telegram_is_one_line_without_the_token(standin: BotAPIStandIn, tmp_path):
     wrong = "987654321:AAWrongTokenWrongTokenWrongToken_xyz"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEUROLADDER_"))}

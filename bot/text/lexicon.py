@@ -60,7 +60,9 @@ class Lexicon:
         self.divided = {k.lower(): v for k, v in lex.get("divided_doses", {}).items()}
         self.divided_re = phrase_re(self.divided)
         self.duration_units = lex["duration_units"]
-        self.at_max_re = re.compile(r"\s*(?:" + _by_length(lex["at_max"]["phrases"]) + r")(?![\w%])")
+        # A match starts where a run of spaces starts (never inside one): the phrases begin with a
+        # word, so the matches are the same, but a searched run of n spaces costs n steps, not n².
+        self.at_max_re = re.compile(r"(?<!\s)\s*(?:" + _by_length(lex["at_max"]["phrases"]) + r")(?![\w%])")
         self.outcomes = PhraseMap((p, o) for o, ps in lex["outcomes"].items() for p in ps)
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
         self.bare_negative = re.compile(r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"])

@@ -21,6 +21,7 @@ STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r
 # "since 2019" is a date, not a dose
 YEAR = re.compile(r"(?:19|20)\d\d")
 SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
+RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped)\s*$")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
 
 
@@ -262,9 +263,8 @@ def _details(p: "Parser", agent: str, seg: str, out: "Parsed", facts: dict) -> d
     doses = [dm for dm in lx.dose_re.finditer(seg)
              if not (seg[dm.end():dm.end() + 1] == "%" or seg[dm.start() - 1:dm.start()] in "%"
                      or STRENGTH_OR_RATE.match(seg, dm.end()) or seg[dm.start() - 1:dm.start()] == "/"
-                     or (YEAR.fullmatch(dm.group("n")) and SINCE.search(seg[:dm.start()])))]
-    raised = [dm for dm in doses[1:] if re.search(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped)\s*$",
-                                                  seg[:dm.start()])]
+                     or (YEAR.fullmatch(dm.group("n")) and _ends_with(SINCE, seg, dm.start())))]
+    raised = [dm for dm in doses[1:] if _ends_with(RAISED_TO, seg, dm.start())]
     for dm in raised[-1:] or doses[:1]:
         amount = _num(dm.group("n")) * lx.units.get(dm.group("u") or "mg", 1)
         daily = amount if (dm.group("per") or divided) else amount * (per_day or 1)
@@ -283,6 +283,17 @@ def _details(p: "Parser", agent: str, seg: str, out: "Parsed", facts: dict) -> d
         if key in facts and not (0 < facts[key] <= weeks_limit):
             out.questioned.append(f"{prefix}{key}:{facts.pop(key)}")
     return {"_seg": seg}
+
+
+def _ends_with(word_at_end: re.Pattern, text: str, end: int) -> bool:
+    """`word_at_end` (a short word, spaces, the end) matched against text[:end], looking only at its
+    last characters: searching the whole text before every number made a long message with
+    thousands of numbers quadratic (minutes for 20,000 characters). Same answer either way."""
+    stop = end
+    while stop > 0 and text[stop - 1].isspace():  # what the pattern's trailing \s* would take
+        stop -= 1
+    # The words are at most 9 characters; \b still sees the character before the window.
+    return word_at_end.search(text, max(0, stop - 16), stop) is not None
 
 
 def _num(s: str) -> float:
