@@ -29,6 +29,7 @@ per bot, 30 s for start-up and warm-up) and all traffic stays on 127.0.0.1.
 to measure a proposed fix before it is made in bot code; without --patch/--profile the bots are
 started exactly as an operator starts them (`neuroladder run ...`, `python bench/echo_bot.py`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -140,9 +141,15 @@ def cpu_seconds(pid: int) -> float:
 
 def bot_env(api: BotAPIStandIn, rate: float, patches: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEUROLADDER_"))}
-    env.update(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.base_url, PYTHONUNBUFFERED="1",
-               NEUROLADDER_TELEGRAM_RATE=str(rate), NO_PROXY="127.0.0.1", no_proxy="127.0.0.1",
-               E2E_PATCHES=patches)
+    env.update(
+        TELEGRAM_BOT_TOKEN=api.token,
+        TELEGRAM_API_BASE_URL=api.base_url,
+        PYTHONUNBUFFERED="1",
+        NEUROLADDER_TELEGRAM_RATE=str(rate),
+        NO_PROXY="127.0.0.1",
+        no_proxy="127.0.0.1",
+        E2E_PATCHES=patches,
+    )
     return env
 
 
@@ -150,6 +157,7 @@ def bot_env(api: BotAPIStandIn, rate: float, patches: str) -> dict:
 def _patch_sniffio(value: str) -> None:
     """As if `sniffio` were installed: httpcore imports it on every lock, and a failed import is slow."""
     import types
+
     fake = types.ModuleType("sniffio")
     fake.current_async_library = lambda: "asyncio"
     sys.modules.setdefault("sniffio", fake)
@@ -158,11 +166,13 @@ def _patch_sniffio(value: str) -> None:
 def _patch_pool(value: str) -> None:
     """PTB's connection pool for Bot API calls (other than getUpdates) limited to `value` connections."""
     from telegram.ext import ApplicationBuilder
+
     original = ApplicationBuilder.__init__
 
     def init(self, *a, **kw):
         original(self, *a, **kw)
         self._connection_pool_size = int(value)
+
     ApplicationBuilder.__init__ = init
 
 
@@ -172,6 +182,7 @@ def _patch_nolimiter(value: str) -> None:
 
     async def straight(self, callback, args, kwargs, endpoint, data, rate_limit_args):
         return await callback(*args, **kwargs)
+
     AIORateLimiter.process_request = straight
 
 
@@ -179,7 +190,9 @@ def _patch_sendlimit(value: str) -> None:
     """At most `value` Bot API calls (other than getUpdates) waiting in httpcore's pool at once: its
     bookkeeping walks every queued request on every change, so 100 chats' sends queue up before it."""
     import asyncio
+
     from telegram.request import HTTPXRequest
+
     original = HTTPXRequest.do_request
     gate: list[asyncio.Semaphore] = []
 
@@ -190,6 +203,7 @@ def _patch_sendlimit(value: str) -> None:
             gate.append(asyncio.Semaphore(int(value)))
         async with gate[0]:
             return await original(self, url, method, *a, **kw)
+
     HTTPXRequest.do_request = do_request
 
 
@@ -197,21 +211,39 @@ def _patch_gated(value: str) -> None:
     """Proposal A (now in bot/channels/telegram/app.py) with another gate size: at most `value` Bot API calls
     inside httpx at once, with a pool of the same size."""
     from telegram.ext import AIORateLimiter, ApplicationBuilder
+
     from neuroladder.bot.channels.telegram import app as tg
 
     def build_application(cfg):
-        limiter = AIORateLimiter(overall_max_rate=cfg.overall_rate, overall_time_period=1,
-                                 group_max_rate=cfg.group_rate, group_time_period=60, max_retries=5)
-        return (ApplicationBuilder().token(cfg.token).base_url(cfg.api_base_url).updater(None)
-                .rate_limiter(limiter)
-                .request(tg.GatedRequest(int(value), connect_timeout=10, read_timeout=20, write_timeout=20,
-                                         pool_timeout=10))
-                .build())
+        limiter = AIORateLimiter(
+            overall_max_rate=cfg.overall_rate,
+            overall_time_period=1,
+            group_max_rate=cfg.group_rate,
+            group_time_period=60,
+            max_retries=5,
+        )
+        return (
+            ApplicationBuilder()
+            .token(cfg.token)
+            .base_url(cfg.api_base_url)
+            .updater(None)
+            .rate_limiter(limiter)
+            .request(
+                tg.GatedRequest(int(value), connect_timeout=10, read_timeout=20, write_timeout=20, pool_timeout=10)
+            )
+            .build()
+        )
+
     tg.build_application = build_application
 
 
-PATCHES = {"sniffio": _patch_sniffio, "pool": _patch_pool, "nolimiter": _patch_nolimiter, "sendlimit": _patch_sendlimit,
-           "gated": _patch_gated}
+PATCHES = {
+    "sniffio": _patch_sniffio,
+    "pool": _patch_pool,
+    "nolimiter": _patch_nolimiter,
+    "sendlimit": _patch_sendlimit,
+    "gated": _patch_gated,
+}
 NEUROLADDER_ONLY = {"nolimiter", "sendlimit", "gated"}
 
 
@@ -224,16 +256,19 @@ def boot(kind: str, argv: list[str]) -> int:
         PATCHES[name](value)
     if kind == "neuroladder":
         from neuroladder.bot.cli.main import main as cli_main
+
         return cli_main(argv)
     import runpy
+
     sys.argv = [str(ROOT / "bench" / "echo_bot.py"), *argv]
     runpy.run_path(sys.argv[0], run_name="__main__")
     return 0
 
 
 def command(kind: str, tmp: Path, profile: Path | None, patches: str, tag: str) -> list[str]:
-    bot_args = (["run", "--open", "--db", str(tmp / f"e2e-{tag}.db"), "--poll-timeout", "10"]
-                if kind == "neuroladder" else [])
+    bot_args = (
+        ["run", "--open", "--db", str(tmp / f"e2e-{tag}.db"), "--poll-timeout", "10"] if kind == "neuroladder" else []
+    )
     if profile is None and not patches:  # the real thing, as an operator starts it
         if kind == "neuroladder":
             script = Path(sys.executable).with_name("neuroladder")
@@ -246,15 +281,20 @@ def command(kind: str, tmp: Path, profile: Path | None, patches: str, tag: str) 
     return py + [str(Path(__file__).resolve()), "--boot", kind, "--", *bot_args]
 
 
-def run_phase(api: LoadStandIn, kind: str, chat_base: int, texts: list[list[str]], chats: int, args,
-              tmp: Path, tag: str) -> dict:
+def run_phase(
+    api: LoadStandIn, kind: str, chat_base: int, texts: list[list[str]], chats: int, args, tmp: Path, tag: str
+) -> dict:
     log_path = tmp / f"{kind}-{tag}.log"
     with open(log_path, "wb") as log:
         polls = api.polls
         started = time.monotonic()
-        proc = subprocess.Popen(command(kind, tmp, args.profile, args.patch, tag),
-                                env=bot_env(api, args.rate, args.patch), cwd=tmp, stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            command(kind, tmp, args.profile, args.patch, tag),
+            env=bot_env(api, args.rate, args.patch),
+            cwd=tmp,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             api.wait_until(lambda: api.polls > polls or proc.poll() is not None, 30, f"{kind} to poll")
             if proc.poll() is not None:
@@ -265,24 +305,38 @@ def run_phase(api: LoadStandIn, kind: str, chat_base: int, texts: list[list[str]
             api.phase = warm
             api._loop.call_soon_threadsafe(api.next_message, warm.chats[chat_base - 1])
             if not warm.done.wait(30):
-                raise SystemExit(f"{kind} did not answer the warm-up chat:\n"
-                                 f"{log_path.read_text(errors='replace')[-2000:]}")
+                raise SystemExit(
+                    f"{kind} did not answer the warm-up chat:\n{log_path.read_text(errors='replace')[-2000:]}"
+                )
             time.sleep(0.5)  # let the warm-up's trailing calls (typing, edits) settle
             errors_before = len(api.errors())
             calls_before = len(api.calls)
             connections_before = api.connections
             polls_before = api.polls
-            phase = Phase(kind, {chat_base + i: ChatLoad(chat_base + i, texts[i % len(texts)])
-                                 for i in range(chats)})
+            phase = Phase(kind, {chat_base + i: ChatLoad(chat_base + i, texts[i % len(texts)]) for i in range(chats)})
             for c in phase.chats.values():
                 api.chat(c.chat_id, "private")
             spy = None
             if args.py_spy is not None:  # sample the bot during the measured load only
                 idle = ["--idle"] if os.environ.get("E2E_SPY_IDLE") else []
-                spy = subprocess.Popen([shutil.which("py-spy") or "py-spy", "record", "--pid", str(proc.pid),
-                                        "--rate", "250", "--format", "raw", "--nonblocking", *idle,
-                                        "-o", str(args.py_spy / f"{kind}-{tag}.txt")],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                spy = subprocess.Popen(
+                    [
+                        shutil.which("py-spy") or "py-spy",
+                        "record",
+                        "--pid",
+                        str(proc.pid),
+                        "--rate",
+                        "250",
+                        "--format",
+                        "raw",
+                        "--nonblocking",
+                        *idle,
+                        "-o",
+                        str(args.py_spy / f"{kind}-{tag}.txt"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 time.sleep(1.0)  # py-spy attaches
             cpu_before = cpu_seconds(proc.pid)
             own_before = time.process_time()
@@ -292,6 +346,7 @@ def run_phase(api: LoadStandIn, kind: str, chat_base: int, texts: list[list[str]
                 phase.first_push = time.monotonic()
                 for c in phase.chats.values():
                     api.next_message(c)
+
             api._loop.call_soon_threadsafe(kick_off)
             finished = phase.done.wait(args.timeout)
             cpu = cpu_seconds(proc.pid) - cpu_before
@@ -319,17 +374,28 @@ def run_phase(api: LoadStandIn, kind: str, chat_base: int, texts: list[list[str]
     answered = n
     failed = [t for c in phase.chats for t in api.bot_texts(c) if "something went wrong" in t.lower()]
     return {
-        "kind": f"{kind} #{tag}", "bot": kind, "finished": finished, "turns": answered,
-        "expected": phase.expected, "wall": wall,
+        "kind": f"{kind} #{tag}",
+        "bot": kind,
+        "finished": finished,
+        "turns": answered,
+        "expected": phase.expected,
+        "wall": wall,
         "tps": answered / wall if n and wall > 0 else 0.0,
         "p50": lat[n // 2] * 1000 if n else float("nan"),
         "p99": lat[min(n - 1, int(n * 0.99))] * 1000 if n else float("nan"),
         "max": lat[-1] * 1000 if n else float("nan"),
-        "cpu_ms": cpu / max(answered, 1) * 1000, "standin_cpu_ms": own_cpu / max(answered, 1) * 1000,
-        "calls": len(calls) / max(answered, 1), "extra": phase.extra_messages, "connections": connections,
-        "errors": len(errors), "polls": polls / max(answered, 1),
-        "error_samples": sorted({e["error"] for e in errors})[:3], "failed_replies": len(failed),
-        "startup": startup, "exit": proc.returncode, "log": log_path,
+        "cpu_ms": cpu / max(answered, 1) * 1000,
+        "standin_cpu_ms": own_cpu / max(answered, 1) * 1000,
+        "calls": len(calls) / max(answered, 1),
+        "extra": phase.extra_messages,
+        "connections": connections,
+        "errors": len(errors),
+        "polls": polls / max(answered, 1),
+        "error_samples": sorted({e["error"] for e in errors})[:3],
+        "failed_replies": len(failed),
+        "startup": startup,
+        "exit": proc.returncode,
+        "log": log_path,
     }
 
 
@@ -343,19 +409,31 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--chats", type=int, default=100)
     ap.add_argument("--turns", type=int, default=10, help="messages per chat (/start + case turns)")
-    ap.add_argument("--rounds", type=int, default=2,
-                    help="neuroladder then echo, this many times (fresh processes and chats each round)")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="neuroladder then echo, this many times (fresh processes and chats each round)",
+    )
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds allowed for each bot's load")
-    ap.add_argument("--rate", type=float, default=10000.0,
-                    help="NeuroLadder's overall flood limit in messages/s (Telegram's is 30)")
+    ap.add_argument(
+        "--rate", type=float, default=10000.0, help="NeuroLadder's overall flood limit in messages/s (Telegram's is 30)"
+    )
     ap.add_argument("--only", choices=["neuroladder", "echo"], default=None, help="run one bot only")
     ap.add_argument("--profile", type=Path, default=None, help="run each bot under cProfile, .prof files here")
-    ap.add_argument("--py-spy", type=Path, default=None,
-                    help="sample each bot with py-spy during the load (py-spy on PATH), raw stacks here")
-    ap.add_argument("--patch", default="",
-                    help="experiments: comma-separated patches for the bot processes, from "
-                         f"{', '.join(sorted(PATCHES))} (pool=N, sendlimit=N, gated=N take a number); "
-                         f"{', '.join(sorted(NEUROLADDER_ONLY))} apply to NeuroLadder only")
+    ap.add_argument(
+        "--py-spy",
+        type=Path,
+        default=None,
+        help="sample each bot with py-spy during the load (py-spy on PATH), raw stacks here",
+    )
+    ap.add_argument(
+        "--patch",
+        default="",
+        help="experiments: comma-separated patches for the bot processes, from "
+        f"{', '.join(sorted(PATCHES))} (pool=N, sendlimit=N, gated=N take a number); "
+        f"{', '.join(sorted(NEUROLADDER_ONLY))} apply to NeuroLadder only",
+    )
     ap.add_argument("--boot", choices=["neuroladder", "echo"], help=argparse.SUPPRESS)
     ap.add_argument("bot_args", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -377,28 +455,43 @@ def main() -> int:
                 results.append(run_phase(api, "echo", 100_000 + i * 1000, texts, args.chats, args, tmp, str(i)))
         for r in results:
             if not r["finished"] or r["errors"] or r["failed_replies"] or r["exit"] != 0:
-                print(f"warning: {r['kind']}: finished={r['finished']} errors={r['errors']} "
-                      f"{r['error_samples']} failed replies={r['failed_replies']} exit={r['exit']}")
+                print(
+                    f"warning: {r['kind']}: finished={r['finished']} errors={r['errors']} "
+                    f"{r['error_samples']} failed replies={r['failed_replies']} exit={r['exit']}"
+                )
                 print(r["log"].read_text(errors="replace")[-3000:])
-    print(f"{args.chats} chats x {args.turns} turns at once, Bot API stand-in on 127.0.0.1, "
-          f"{os.cpu_count()} CPUs, NeuroLadder flood limit {args.rate:g}/s"
-          + (f", patches: {args.patch}" if args.patch else ""))
-    rows = [("answered turns", "{turns}/{expected}"), ("wall (s)", "{wall:.2f}"), ("turns/s", "{tps:.1f}"),
-            ("first reply p50 (ms)", "{p50:.1f}"), ("first reply p99 (ms)", "{p99:.1f}"),
-            ("first reply max (ms)", "{max:.1f}"), ("bot CPU per turn (ms)", "{cpu_ms:.2f}"),
-            ("stand-in CPU per turn (ms)", "{standin_cpu_ms:.2f}"),
-            ("Bot API calls per turn", "{calls:.2f}"),  # every call but getUpdates (typed turns: no presses)
-            ("getUpdates calls per turn", "{polls:.2f}"), ("extra sendMessage (chunks)", "{extra}"), ("TCP connections opened", "{connections}"),
-            ("start-up to first poll (s)", "{startup:.2f}"), ("API errors", "{errors}")]
+    print(
+        f"{args.chats} chats x {args.turns} turns at once, Bot API stand-in on 127.0.0.1, "
+        f"{os.cpu_count()} CPUs, NeuroLadder flood limit {args.rate:g}/s"
+        + (f", patches: {args.patch}" if args.patch else "")
+    )
+    rows = [
+        ("answered turns", "{turns}/{expected}"),
+        ("wall (s)", "{wall:.2f}"),
+        ("turns/s", "{tps:.1f}"),
+        ("first reply p50 (ms)", "{p50:.1f}"),
+        ("first reply p99 (ms)", "{p99:.1f}"),
+        ("first reply max (ms)", "{max:.1f}"),
+        ("bot CPU per turn (ms)", "{cpu_ms:.2f}"),
+        ("stand-in CPU per turn (ms)", "{standin_cpu_ms:.2f}"),
+        ("Bot API calls per turn", "{calls:.2f}"),  # every call but getUpdates (typed turns: no presses)
+        ("getUpdates calls per turn", "{polls:.2f}"),
+        ("extra sendMessage (chunks)", "{extra}"),
+        ("TCP connections opened", "{connections}"),
+        ("start-up to first poll (s)", "{startup:.2f}"),
+        ("API errors", "{errors}"),
+    ]
     print(f"{'':<28}" + "".join(f"{r['kind']:>16}" for r in results))
     for label, fmt in rows:
         print(f"{label:<28}" + "".join(f"{fmt.format(**r):>16}" for r in results))
     pairs = [] if args.only else [(a, b) for a, b in zip(results[::2], results[1::2]) if b["tps"] and a["cpu_ms"]]
     for a, b in pairs:
         ratio = a["tps"] / b["tps"]
-        print(f"round {a['kind'].split('#')[1]}: throughput ratio neuroladder/echo {ratio:.2f} "
-              f"(target >= 0.8: {'met' if ratio >= 0.8 else 'MISSED'}); "
-              f"CPU per turn echo/neuroladder {b['cpu_ms'] / a['cpu_ms']:.2f}")
+        print(
+            f"round {a['kind'].split('#')[1]}: throughput ratio neuroladder/echo {ratio:.2f} "
+            f"(target >= 0.8: {'met' if ratio >= 0.8 else 'MISSED'}); "
+            f"CPU per turn echo/neuroladder {b['cpu_ms'] / a['cpu_ms']:.2f}"
+        )
     if pairs:
         ratios = sorted(a["tps"] / b["tps"] for a, b in pairs)
         print(f"median throughput ratio over {len(ratios)} round(s): {statistics.median(ratios):.2f}")

@@ -6,6 +6,7 @@ appended) and stops on SIGINT/SIGTERM.
 
     TELEGRAM_BOT_TOKEN=123456:... TELEGRAM_API_BASE_URL=http://127.0.0.1:PORT/bot python bench/echo_bot.py
 """
+
 from __future__ import annotations
 
 import logging

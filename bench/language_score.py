@@ -13,6 +13,7 @@ and, per message, whether it was read exactly (facts, clarifying question, optio
     .venv/bin/python bench/language_score.py --misses   # and every message not read exactly
     .venv/bin/python bench/language_score.py --corpus tests/language/holdout   # the held-out set
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,14 @@ CORPUS = Path(__file__).resolve().parent.parent / "tests" / "language"
 # Opposite readings: a stored value in one set where the annotation is in the other.
 YES_NO = ({"yes"}, {"no"})
 OPPOSITES: dict[str, list[tuple[set, set]]] = {
-    "tried": [YES_NO], "current": [YES_NO], "max_tolerated": [YES_NO], "weakness_fatigue": [YES_NO],
-    "falls": [YES_NO], "hepatic": [YES_NO], "combination": [YES_NO], "flag": [YES_NO],
+    "tried": [YES_NO],
+    "current": [YES_NO],
+    "max_tolerated": [YES_NO],
+    "weakness_fatigue": [YES_NO],
+    "falls": [YES_NO],
+    "hepatic": [YES_NO],
+    "combination": [YES_NO],
+    "flag": [YES_NO],
     "outcome": [({"good", "partial"}, {"no_benefit", "waned", "side_effects"})],
     "combination.outcome": [({"good", "partial"}, {"no_benefit", "waned", "side_effects"})],
     "paraprotein": [({"normal"}, {"abnormal"})],
@@ -90,8 +97,17 @@ def load(folder: Path = CORPUS) -> list[Entry]:
             facts = {k: _plain(v) for k, v in (item.get("facts") or {}).items()}
             for agent, parts in (item.get("trials") or {}).items():
                 facts.update({f"trial.{agent}.{part}": _plain(v) for part, v in parts.items()})
-            out.append(Entry(path.stem, item["text"], facts, item.get("question"), bool(item.get("clarify")),
-                             item.get("queries"), item.get("row")))
+            out.append(
+                Entry(
+                    path.stem,
+                    item["text"],
+                    facts,
+                    item.get("question"),
+                    bool(item.get("clarify")),
+                    item.get("queries"),
+                    item.get("row"),
+                )
+            )
     return out
 
 
@@ -114,9 +130,12 @@ class Result:
     @property
     def exact(self) -> bool:
         e = self.entry
-        return (self.stored == e.facts and self.clarified == e.clarify
-                and (e.queries is None or sorted(self.queries) == sorted(e.queries))
-                and (e.queries is not None or not self.queries))
+        return (
+            self.stored == e.facts
+            and self.clarified == e.clarify
+            and (e.queries is None or sorted(self.queries) == sorted(e.queries))
+            and (e.queries is not None or not self.queries)
+        )
 
 
 @dataclass
@@ -164,8 +183,10 @@ def read_all(entries: list[Entry]) -> Report:
 
 
 def table(report: Report) -> str:
-    lines = ["| fact kind | expected | found | recall | stored | wrong | precision | inversions |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| fact kind | expected | found | recall | stored | wrong | precision | inversions |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     total = Kind()
     for name in sorted(report.kinds):
         k = report.kinds[name]
@@ -189,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     entries = load(args.corpus)
     report = read_all(entries)
-    print(f"{len(entries)} messages in {len({e.file for e in entries})} files; read exactly: {report.exact}; "
-          f"inversions: {len(report.inversions)}; {report.seconds * 1000 / max(1, len(entries)):.2f} ms/message\n")
+    print(
+        f"{len(entries)} messages in {len({e.file for e in entries})} files; read exactly: {report.exact}; "
+        f"inversions: {len(report.inversions)}; {report.seconds * 1000 / max(1, len(entries)):.2f} ms/message\n"
+    )
     print(table(report))
     for text, name, want, got in report.inversions:
         print(f"INVERSION {name}: expected {want}, stored {got}: {text!r}")

@@ -6,10 +6,10 @@ Memory: one Service opens N consultations (each with a few facts, so each has fi
 reports the process's peak resident set size. Start-up: wall time from launching
 `neuroladder chat` to its first reply (imports, ruleset registration, SQLite open), best of 5.
 """
+
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -33,8 +33,12 @@ def startup_seconds(tmp: Path) -> float:
     best = float("inf")
     for i in range(5):
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "neuroladder.bot.cli.main", "chat", "--db", str(tmp / f"s{i}.db")],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "neuroladder.bot.cli.main", "chat", "--db", str(tmp / f"s{i}.db")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         proc.stdout.readline()  # the first line of the first reply
         best = min(best, time.perf_counter() - start)
         proc.stdin.close()
@@ -62,8 +66,10 @@ def main() -> None:
             assert "Noted" in reply.plain()
         after = rss_mb()
         print(f"open consultations: {args.consults} (opened in {opened:.1f} s)")
-        print(f"resident memory: {after:.0f} MB with all open (interpreter {base:.0f} MB, "
-              f"after start-up {loaded:.0f} MB, after opening {peak:.0f} MB)")
+        print(
+            f"resident memory: {after:.0f} MB with all open (interpreter {base:.0f} MB, "
+            f"after start-up {loaded:.0f} MB, after opening {peak:.0f} MB)"
+        )
         print(f"start-up to first reply (best of 5): {startup_seconds(tmp):.2f} s")
 
 

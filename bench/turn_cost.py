@@ -6,6 +6,7 @@ per turn and the share of each stage.
 
     python bench/turn_cost.py --consults 1000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,17 +18,29 @@ from collections import defaultdict
 from importlib import resources
 from pathlib import Path
 
-from neuroladder.bot.dialogue import consult as consult_mod
-from neuroladder.bot.text import parse as parse_mod
-from neuroladder.bot.storage import store as store_mod
-from neuroladder.bot.views.reply import Reply
 from neuroladder.bot.service import Service
 from neuroladder.bot.storage.store import Store
+from neuroladder.bot.text import parse as parse_mod
+from neuroladder.bot.views.reply import Reply
 from neuroladder.rules import engine as engine_mod
 
-FOLLOW_UPS = ["no benefit", "yes", "no", "35", "normal", "no red flags", "/summary", "unknown",
-              "actually gabapentin was 2400 mg/day", "/why", "diabetes controlled", "b12 normal",
-              "spep normal", "68 yo", "combination tried"]
+FOLLOW_UPS = [
+    "no benefit",
+    "yes",
+    "no",
+    "35",
+    "normal",
+    "no red flags",
+    "/summary",
+    "unknown",
+    "actually gabapentin was 2400 mg/day",
+    "/why",
+    "diabetes controlled",
+    "b12 normal",
+    "spep normal",
+    "68 yo",
+    "combination tried",
+]
 
 
 def scripts() -> list[list[str]]:
@@ -62,8 +75,12 @@ class Stopwatch:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--consults", type=int, default=1000)
-    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                    help="cpu: this thread's CPU time per turn, which other load on the machine disturbs less")
+    ap.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="cpu: this thread's CPU time per turn, which other load on the machine disturbs less",
+    )
     args = ap.parse_args()
     clock = time.perf_counter if args.clock == "wall" else time.thread_time
     watch = Stopwatch(clock)
@@ -72,7 +89,6 @@ def main() -> None:
     watch.wrap(Reply, "html", "render")
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
-        real_tx = store.transaction
         service = Service(store)
         per_turn, stage_totals = [], defaultdict(float)
         runs = scripts()
@@ -97,8 +113,10 @@ def main() -> None:
     total = sum(per_turn)
     other = total - sum(stage_totals.values())
     print(f"turns: {n} over {args.consults} consultations in {wall:.1f} s")
-    print(f"per turn ({args.clock} clock): p50 {per_turn[n // 2] * 1000:.2f} ms, p99 {per_turn[int(n * 0.99)] * 1000:.2f} ms, "
-          f"mean {statistics.mean(per_turn) * 1000:.2f} ms")
+    print(
+        f"per turn ({args.clock} clock): p50 {per_turn[n // 2] * 1000:.2f} ms, p99 {per_turn[int(n * 0.99)] * 1000:.2f} ms, "
+        f"mean {statistics.mean(per_turn) * 1000:.2f} ms"
+    )
     for stage, spent in sorted(stage_totals.items(), key=lambda kv: -kv[1]):
         print(f"  {stage:<8} {spent / total * 100:5.1f}%")
     print(f"  {'other':<8} {other / total * 100:5.1f}%  (SQLite reads/writes and commit, intake, dialogue)")

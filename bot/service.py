@@ -6,27 +6,32 @@ returned `Reply` objects. `handle` runs in one SQLite transaction; a channel tha
 wraps it in its own `store.transaction()` with its inbox/outbox writes, so the turn, the replies
 and the "done" mark commit together.
 """
+
 from __future__ import annotations
 
 import logging
 import re
 
-from neuroladder.rules.data import Knowledge, load_knowledge
-from neuroladder.bot.text import privacy
-from neuroladder.bot.storage import retention
 from neuroladder.bot.dialogue.commands import Call, Commands, Message, Mode
 from neuroladder.bot.dialogue.consult import Consult, Toolkit
-from neuroladder.bot.views.reply import Reply
+from neuroladder.bot.storage import retention
 from neuroladder.bot.storage.store import Store
+from neuroladder.bot.text import privacy
 from neuroladder.bot.tutor.mode import Tutor
+from neuroladder.bot.views.reply import Reply
+from neuroladder.rules.data import Knowledge, load_knowledge
 
 log = logging.getLogger(__name__)
 
 COMMAND_RE = re.compile(r"^/(?P<cmd>[a-z_]+)(?:@\S+)?(?:\s+(?P<arg>.*))?$", re.S | re.I)
-EDIT_OF_CLOSED = ("That edit is to a message of an earlier consultation, which is closed, so I have not applied it "
-                  "to the one open now. Type the correction here if it is meant for this patient.")
-ERROR_TEXT = ("Sorry - something went wrong while handling that message. Your earlier answers are safe; "
-              "please send it again, or /summary.")
+EDIT_OF_CLOSED = (
+    "That edit is to a message of an earlier consultation, which is closed, so I have not applied it "
+    "to the one open now. Type the correction here if it is meant for this patient."
+)
+ERROR_TEXT = (
+    "Sorry - something went wrong while handling that message. Your earlier answers are safe; "
+    "please send it again, or /summary."
+)
 
 
 class Service:
@@ -45,17 +50,27 @@ class Service:
     def modes(self) -> list[Mode]:
         return [self.tutor]
 
-    def handle(self, channel: str, chat_id: str, text: str, *, author: str | None = None,
-               inbox_id: int | None = None, private: bool = False, origin: str | None = None,
-               edit: bool = False) -> list[Reply]:
+    def handle(
+        self,
+        channel: str,
+        chat_id: str,
+        text: str,
+        *,
+        author: str | None = None,
+        inbox_id: int | None = None,
+        private: bool = False,
+        origin: str | None = None,
+        edit: bool = False,
+    ) -> list[Reply]:
         """Process one message (free text, a command such as /summary, or a choice's value).
         `private`: the chat is the author's one-to-one chat with the bot (exports go only there).
         `origin`: the channel's key of the message this is (or, with `edit`, the one it edits)."""
         guarded = privacy.guard(text)  # identifiers redacted before anything is stored or parsed
         notice = guarded.warning
-        if guarded.truncated:   # a message past the bound: say what was not read
+        if guarded.truncated:  # a message past the bound: say what was not read
             cut = self.tk.parser.lx.messages["truncated"].format(
-                total=len(text), read=privacy.MAX_CHARS, tail=guarded.text[-30:].strip())   # the redacted part only
+                total=len(text), read=privacy.MAX_CHARS, tail=guarded.text[-30:].strip()
+            )  # the redacted part only
             notice = f"{notice}\n{cut}" if notice else cut
         text = guarded.text.strip()
         chat_id = str(chat_id)
@@ -78,8 +93,9 @@ class Service:
     def _new(self, channel: str, chat_id: str) -> dict:
         return self.store.new_consult(channel, chat_id, self.tk.version)
 
-    def _edit_of_closed(self, channel: str, chat_id: str, text: str, author: str | None, inbox_id: int | None,
-                        origin: str) -> Reply | None:
+    def _edit_of_closed(
+        self, channel: str, chat_id: str, text: str, author: str | None, inbox_id: int | None, origin: str
+    ) -> Reply | None:
         """An edit belongs to the consult of the message it edits: never to whichever is open now.
         When that consult is closed (a /restart since), the edit is refused and kept with it."""
         owner = self.store.consult_of_origin(channel, chat_id, origin)
@@ -90,8 +106,17 @@ class Service:
         self.store.add_turn(owner["id"], "out", reply.plain(), None, inbox_id)
         return reply
 
-    def _handle(self, channel: str, chat_id: str, text: str, author: str | None, inbox_id: int | None,
-                notice: str | None = None, private: bool = False, origin: str | None = None) -> Reply:
+    def _handle(
+        self,
+        channel: str,
+        chat_id: str,
+        text: str,
+        author: str | None,
+        inbox_id: int | None,
+        notice: str | None = None,
+        private: bool = False,
+        origin: str | None = None,
+    ) -> Reply:
         match = COMMAND_RE.match(text)
         cmd = match.group("cmd").lower() if match else None
         arg = (match.group("arg") or "").strip() if match else ""

@@ -8,6 +8,7 @@ network call or file is touched, and is reported as one `SettingsError` line (th
 and exits with status 2). The token is a secret: `redact()` removes it from any text before it is
 logged.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,9 +55,13 @@ DEFAULT_ENV_FILE = ".env"
 
 def add_env_file_option(parser) -> None:
     """`--env-file PATH` on a subcommand (every subcommand has it; see load_environment)."""
-    parser.add_argument("--env-file", default=None, metavar="PATH",
-                        help=f"read KEY=value settings from this file (default: {DEFAULT_ENV_FILE} in the working "
-                             "directory, when present); variables already set in the environment win")
+    parser.add_argument(
+        "--env-file",
+        default=None,
+        metavar="PATH",
+        help=f"read KEY=value settings from this file (default: {DEFAULT_ENV_FILE} in the working "
+        "directory, when present); variables already set in the environment win",
+    )
 
 
 def read_env_file(path: str | Path) -> dict[str, str]:
@@ -117,8 +122,10 @@ def parse_ids(name: str, text: str | None) -> frozenset[int]:
 def check_token(token: str | None) -> str:
     token = (token or "").strip()
     if not token:
-        raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export it "
-                            "(or put TELEGRAM_BOT_TOKEN=... in .env)")
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export it "
+            "(or put TELEGRAM_BOT_TOKEN=... in .env)"
+        )
     if not TOKEN_RE.match(token):
         raise SettingsError("TELEGRAM_BOT_TOKEN is malformed: expected the form 123456789:AA... as given by @BotFather")
     return token
@@ -137,9 +144,16 @@ def _float(environ, name: str, default: float) -> float:
     return result
 
 
-def from_env(environ=None, *, db_path: str | None = None, open_access: bool = False,
-             webhook_url: str | None = None, webhook_listen: str | None = None,
-             webhook_port: int | None = None, poll_timeout: float | None = None) -> TelegramSettings:
+def from_env(
+    environ=None,
+    *,
+    db_path: str | None = None,
+    open_access: bool = False,
+    webhook_url: str | None = None,
+    webhook_listen: str | None = None,
+    webhook_port: int | None = None,
+    poll_timeout: float | None = None,
+) -> TelegramSettings:
     """Build the settings from `environ` (default os.environ) and command-line overrides."""
     environ = os.environ if environ is None else environ
     token = check_token(environ.get("TELEGRAM_BOT_TOKEN"))
@@ -149,17 +163,21 @@ def from_env(environ=None, *, db_path: str | None = None, open_access: bool = Fa
     users = parse_ids("NEUROLADDER_ALLOWED_USERS", environ.get("NEUROLADDER_ALLOWED_USERS"))
     chats = parse_ids("NEUROLADDER_ALLOWED_CHATS", environ.get("NEUROLADDER_ALLOWED_CHATS"))
     if not users and not chats and not open_access:
-        raise SettingsError("refusing to start: neither NEUROLADDER_ALLOWED_USERS nor NEUROLADDER_ALLOWED_CHATS "
-                            "is set, so anyone who finds the bot could use it; set one of them, or pass --open "
-                            "to serve everyone")
+        raise SettingsError(
+            "refusing to start: neither NEUROLADDER_ALLOWED_USERS nor NEUROLADDER_ALLOWED_CHATS "
+            "is set, so anyone who finds the bot could use it; set one of them, or pass --open "
+            "to serve everyone"
+        )
     webhook_url = webhook_url or environ.get("NEUROLADDER_WEBHOOK_URL") or None
     secret = environ.get("NEUROLADDER_WEBHOOK_SECRET") or None
     if webhook_url:
         if not webhook_url.startswith("https://"):
             raise SettingsError("--webhook-url must be an https:// URL (Telegram only calls https webhooks)")
         if not secret:
-            raise SettingsError("webhook mode needs NEUROLADDER_WEBHOOK_SECRET (1-256 characters A-Z a-z 0-9 _ -) "
-                                "so forged updates can be told apart")
+            raise SettingsError(
+                "webhook mode needs NEUROLADDER_WEBHOOK_SECRET (1-256 characters A-Z a-z 0-9 _ -) "
+                "so forged updates can be told apart"
+            )
         if not re.match(r"^[A-Za-z0-9_-]{1,256}$", secret):
             raise SettingsError("NEUROLADDER_WEBHOOK_SECRET may only hold 1-256 characters A-Z a-z 0-9 _ -")
     return TelegramSettings(

@@ -1,4 +1,5 @@
 """Load the ruleset's knowledge files (thresholds, findings, sources, drugs) from package data."""
+
 from __future__ import annotations
 
 import copy
@@ -23,7 +24,7 @@ def _merge(base: dict, override: dict) -> dict:
 @dataclass(frozen=True, eq=False)
 class Knowledge:
     thresholds: dict[str, Any]
-    findings: dict[str, dict]        # code -> spec, in ladder order
+    findings: dict[str, dict]  # code -> spec, in ladder order
     steps: dict[str, str]
     sources: dict[str, dict]
     agents: dict[str, dict]
@@ -32,9 +33,9 @@ class Knowledge:
     red_flags: dict[str, str]
     rungs: list[dict]
     adverse_effects: dict[str, str]
-    phrases: dict[str, str] = None   # sentences rules put into findings (findings.toml [phrases])
-    red_flag_names: dict[str, str] = None   # the red flags in short, for lists
-    ladder: dict = None              # ladder.toml: trial problems -> states, the states' words and colours
+    phrases: dict[str, str] = None  # sentences rules put into findings (findings.toml [phrases])
+    red_flag_names: dict[str, str] = None  # the red flags in short, for lists
+    ladder: dict = None  # ladder.toml: trial problems -> states, the states' words and colours
 
     def fingerprint(self) -> dict:
         """What the registered ruleset depends on (a changed threshold is a new ruleset)."""
@@ -48,9 +49,21 @@ def load_knowledge(threshold_overrides: dict | None = None) -> Knowledge:
     base = _base_knowledge()
     if not threshold_overrides:
         return base
-    return Knowledge(_merge(base.thresholds, threshold_overrides), base.findings, base.steps, base.sources,
-                     base.agents, base.classes, base.ambiguous, base.red_flags, base.rungs,
-                     base.adverse_effects, base.phrases, base.red_flag_names, base.ladder)
+    return Knowledge(
+        _merge(base.thresholds, threshold_overrides),
+        base.findings,
+        base.steps,
+        base.sources,
+        base.agents,
+        base.classes,
+        base.ambiguous,
+        base.red_flags,
+        base.rungs,
+        base.adverse_effects,
+        base.phrases,
+        base.red_flag_names,
+        base.ladder,
+    )
 
 
 def _sources(table: dict) -> dict:

@@ -4,6 +4,7 @@ rule's body a `Ctx` to conclude findings and derive facts.
 The rule modules import this and durable_rules' condition language (`c`, `m`, `none`,
 `when_all`), never rules/engine.py: the engine imports the modules, not the other way round.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -65,8 +66,11 @@ class Ctx:
         spec = self.k.findings[code]
         text = spec["text"].format(**params, th=self.k.thresholds)  # {th[...]}: numbers from thresholds.toml
         # A source entry may be a parameter holding several labels ("L1, 4") or none ("").
-        sources = list(dict.fromkeys(part.strip() for s in spec["sources"] for part in s.format(**params).split(",")
-                                     if part.strip()))
+        sources = list(
+            dict.fromkeys(
+                part.strip() for s in spec["sources"] for part in s.format(**params).split(",") if part.strip()
+            )
+        )
         key = (code, json.dumps(params, sort_keys=True, default=str))
         if key in self._col.findings:
             old = self._col.findings[key]
@@ -91,7 +95,11 @@ class Ctx:
     def derive(self, kind: str, *matched: str, **fields: Any) -> None:
         fid = f"{kind}#{next(self._col.counter)}"
         fact = {"kind": kind, "id": fid, **fields}
-        self._col.derived[fid] = {"fact": fact, "rule": self.rule, "from": [self._match.facts[n]["id"] for n in matched]}
+        self._col.derived[fid] = {
+            "fact": fact,
+            "rule": self.rule,
+            "from": [self._match.facts[n]["id"] for n in matched],
+        }
         self._match.assert_fact(fact)
 
 

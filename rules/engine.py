@@ -17,6 +17,7 @@ timestamps, a JSON copy per call) and without its timer threads, which wake five
 to look for work this adapter never leaves behind. That bookkeeping was most of an evaluation's
 cost.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -62,7 +63,7 @@ class LadderRules:
     def __new__(cls, knowledge: Knowledge | None = None):
         knowledge = knowledge or load_knowledge()
         digest = hashlib.sha256(json.dumps(knowledge.fingerprint(), sort_keys=True).encode()).hexdigest()[:12]
-        if digest in cls._registered:      # rulesets live in the engine's process-global core: define once
+        if digest in cls._registered:  # rulesets live in the engine's process-global core: define once
             return cls._registered[digest]
         self = super().__new__(cls)
         self.knowledge = knowledge

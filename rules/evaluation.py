@@ -1,4 +1,5 @@
 """What an evaluation of the ladder's rules yields: findings, and the facts between them."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ class Finding:
     text: str
     sources: list[str]
     rule: str
-    facts: list[str]                 # ids of the facts the rule matched (base or derived)
+    facts: list[str]  # ids of the facts the rule matched (base or derived)
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -29,20 +30,34 @@ class Finding:
         """The findings table's columns of this finding (bot/storage/store.py), encoded once."""
         cached = self.__dict__.get("_row")
         if cached is None:
-            cached = self.__dict__["_row"] = (self.code, self.severity, self.step, json.dumps(self.sources),
-                                              self.rule, self.text)
+            cached = self.__dict__["_row"] = (
+                self.code,
+                self.severity,
+                self.step,
+                json.dumps(self.sources),
+                self.rule,
+                self.text,
+            )
         return cached
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "severity": self.severity, "step": self.step, "text": self.text,
-                "sources": self.sources, "rule": self.rule, "facts": self.facts, "params": self.params}
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "step": self.step,
+            "text": self.text,
+            "sources": self.sources,
+            "rule": self.rule,
+            "facts": self.facts,
+            "params": self.params,
+        }
 
 
 @dataclass
 class Evaluation:
     findings: list[Finding]
-    derived: dict[str, dict]          # derived fact id -> {"fact", "rule", "from"}
-    base: dict[str, dict]             # base fact id -> engine fact
+    derived: dict[str, dict]  # derived fact id -> {"fact", "rule", "from"}
+    base: dict[str, dict]  # base fact id -> engine fact
 
     def codes(self) -> set[str]:
         return {f.code for f in self.findings}

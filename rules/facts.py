@@ -5,6 +5,7 @@ Each name has a declared type checked before it is stored (like experta's Fact s
 `engine_facts` turns the answers into the facts the rules match: one per subject, each with an
 `id` and `src` (the answer names it came from) so a firing can be traced back to the turns.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,33 +25,33 @@ FOCAL_CAUSES = ("postherpetic", "post_surgical", "entrapment", "post_traumatic",
 # of agent keys). docs/facts.md says what each fact means and who fills it.
 SCHEMA: dict[str, Any] = {
     "age": "int",
-    "crcl": "number",                 # creatinine clearance, mL/min (measured or Cockcroft-Gault)
-    "egfr": "number",                 # eGFR, mL/min/1.73 m2: not the same as CrCl (clinical notes)
+    "crcl": "number",  # creatinine clearance, mL/min (measured or Cockcroft-Gault)
+    "egfr": "number",  # eGFR, mL/min/1.73 m2: not the same as CrCl (clinical notes)
     "pain_pattern": ("focal", "diffuse", "unknown"),
-    "focal_cause": FOCAL_CAUSES,      # a known cause of focal pain (asymmetry is then no red flag)
+    "focal_cause": FOCAL_CAUSES,  # a known cause of focal pain (asymmetry is then no red flag)
     "weakness_fatigue": YES_NO_UNKNOWN,
-    "falls": YES_NO_UNKNOWN,          # a history of falls
-    "hepatic": YES_NO_UNKNOWN,        # hepatic impairment
+    "falls": YES_NO_UNKNOWN,  # a history of falls
+    "hepatic": YES_NO_UNKNOWN,  # hepatic impairment
     "combination": YES_NO_UNKNOWN,
-    "combination.agents": "agents",   # which drugs were combined
+    "combination.agents": "agents",  # which drugs were combined
     "combination.weeks": "number",
     "combination.outcome": OUTCOMES,
     "diabetes": ("no", "controlled", "uncontrolled", "unknown"),
-    "hba1c": "number",                # percent (DCCT); mmol/mol is converted on reading [L8]
-    "b12": ("normal", "low", "treated", "unknown"),   # treated: was low, replaced, now normal
-    "b12_level": "number",            # pmol/L; pg/mL is converted on reading [L9]
+    "hba1c": "number",  # percent (DCCT); mmol/mol is converted on reading [L8]
+    "b12": ("normal", "low", "treated", "unknown"),  # treated: was low, replaced, now normal
+    "b12_level": "number",  # pmol/L; pg/mL is converted on reading [L9]
     "paraprotein": ("normal", "abnormal", "unknown"),
-    r"flag\.\w+": YES_NO_UNKNOWN,      # one red flag each (keys: rules/findings.toml [red_flags])
-    "red_flags": "flags",             # legacy (logs and files before flag.*): read, never written
+    r"flag\.\w+": YES_NO_UNKNOWN,  # one red flag each (keys: rules/findings.toml [red_flags])
+    "red_flags": "flags",  # legacy (logs and files before flag.*): read, never written
     r"trial\.\w+\.tried": YES_NO_UNKNOWN,
-    r"trial\.\w+\.dose": "number",          # total mg/day
+    r"trial\.\w+\.dose": "number",  # total mg/day
     r"trial\.\w+\.doses_per_day": "int",
-    r"trial\.\w+\.weeks": "number",         # total duration of the trial
+    r"trial\.\w+\.weeks": "number",  # total duration of the trial
     r"trial\.\w+\.weeks_at_max": "number",  # weeks at the highest dose reached
     r"trial\.\w+\.max_tolerated": YES_NO_UNKNOWN,  # raised until side effects stopped it (or usual max)
     r"trial\.\w+\.outcome": OUTCOMES,
     r"trial\.\w+\.current": YES_NO_UNKNOWN,  # still taking it now
-    r"trial\.\w+\.adverse": "adverse",       # side effects reported on it ([] = none)
+    r"trial\.\w+\.adverse": "adverse",  # side effects reported on it ([] = none)
 }
 
 
@@ -72,7 +73,7 @@ class FactError(ValueError):
 
 def check(name: str, value: Any, knowledge: Knowledge) -> Any:
     """Validate one answer against the schema (and the sanity ranges); return it normalised."""
-    for pattern, kind in SCHEMA.items():
+    for pattern, kind in SCHEMA.items():  # noqa: B007 (`kind` is the match's, read after the loop)
         if re.fullmatch(pattern, name):
             break
     else:
@@ -129,15 +130,22 @@ def engine_facts(answers: dict[str, Any], knowledge: Knowledge) -> list[dict]:
         add("renal", "renal", ["egfr"], known=True, crcl=answers["egfr"], basis="egfr")
     else:
         add("renal", "renal", [], known=False)
-    for name in ("pain_pattern", "focal_cause", "weakness_fatigue", "falls", "hepatic", "diabetes", "b12",
-                 "paraprotein"):
+    for name in (
+        "pain_pattern",
+        "focal_cause",
+        "weakness_fatigue",
+        "falls",
+        "hepatic",
+        "diabetes",
+        "b12",
+        "paraprotein",
+    ):
         add(name, name, [name], value=answers.get(name, "unknown"))
     for name in ("hba1c", "b12_level"):
         if name in answers:
             add(name, name, [name], value=answers[name])
 
-    combo = {"value": answers.get("combination", "unknown"),
-             "outcome": answers.get("combination.outcome", "unknown")}
+    combo = {"value": answers.get("combination", "unknown"), "outcome": answers.get("combination.outcome", "unknown")}
     if "combination.agents" in answers:
         classes = {knowledge.agents[a]["class"] for a in answers["combination.agents"]}
         seed = "gabapentinoid" in classes and bool(classes & {"snri", "tca"})
@@ -146,35 +154,55 @@ def engine_facts(answers: dict[str, Any], knowledge: Knowledge) -> list[dict]:
         combo["pair"] = "unknown"
     if "combination.weeks" in answers:
         combo["weeks"] = answers["combination.weeks"]
-    add("combination", "combination", ["combination", "combination.agents", "combination.weeks",
-                                       "combination.outcome"], **combo)
+    add(
+        "combination",
+        "combination",
+        ["combination", "combination.agents", "combination.weeks", "combination.outcome"],
+        **combo,
+    )
 
     # Present flags one fact each; the flags not yet checked in one fact (one rule firing lists them).
     flags = red_flag_answers(answers, knowledge)
     unknown = [flag for flag in knowledge.red_flags if flags.get(flag, "unknown") == "unknown"]
-    add("red_flags", "red_flags", [n for n in answers if n.startswith("flag.")] + ["red_flags"],
-        unknown=",".join(unknown))
+    add(
+        "red_flags",
+        "red_flags",
+        [n for n in answers if n.startswith("flag.")] + ["red_flags"],
+        unknown=",".join(unknown),
+    )
     for flag in knowledge.red_flags:
         if flags.get(flag) == "yes":
             add("red_flag", f"red_flag.{flag}", [f"flag.{flag}", "red_flags"], flag=flag, value="yes")
 
     for agent, spec in knowledge.agents.items():
         prefix = f"trial.{agent}."
-        given = {n[len(prefix):]: v for n, v in answers.items() if n.startswith(prefix)}
+        given = {n[len(prefix) :]: v for n, v in answers.items() if n.startswith(prefix)}
         if not given and spec["class"] not in FIRST_LINE_CLASSES:
             continue
         details = {k: v for k, v in given.items() if k in TRIAL_DETAILS}
         implied = details or "outcome" in given or "adverse" in given or "max_tolerated" in given
         tried = given.get("tried", "yes" if implied else "unknown")
-        fields = {"agent": agent, "cls": spec["class"], "tried": tried, "outcome": given.get("outcome", "unknown"),
-                  "current": given.get("current", "unknown"), "max_tolerated": given.get("max_tolerated", "unknown")}
+        fields = {
+            "agent": agent,
+            "cls": spec["class"],
+            "tried": tried,
+            "outcome": given.get("outcome", "unknown"),
+            "current": given.get("current", "unknown"),
+            "max_tolerated": given.get("max_tolerated", "unknown"),
+        }
         if tried == "yes":
             fields.update({TRIAL_DETAILS[k]: v for k, v in details.items()})
         add("trial", f"trial.{agent}", [prefix + k for k in given], **fields)
         if tried == "yes":
             for effect in given.get("adverse", []):
-                add("adverse", f"adverse.{agent}.{effect}", [prefix + "adverse"], agent=agent, cls=spec["class"],
-                    effect=effect)
+                add(
+                    "adverse",
+                    f"adverse.{agent}.{effect}",
+                    [prefix + "adverse"],
+                    agent=agent,
+                    cls=spec["class"],
+                    effect=effect,
+                )
     return facts
 
 

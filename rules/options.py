@@ -3,6 +3,7 @@ own findings: rules/options.toml says which findings mean "advised now", "not ye
 for each option. Nothing here concludes anything the rules did not: an option whose findings are
 not concluded gets what the seed says of it and "no conclusion yet".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,11 +19,11 @@ from .ranking import next_step
 class OptionStatus:
     key: str
     label: str
-    verdict: str                   # next | not_yet | done | open | silent | unknown
-    verdict_text: str              # the verdict in words ("not yet")
-    lines: list[str]               # why: finding texts, cautions, what the seed says - each with its sources
-    codes: list[str]               # the finding codes the answer rests on
-    findings: list[Finding] = field(default_factory=list)   # those findings (for /how numbers)
+    verdict: str  # next | not_yet | done | open | silent | unknown
+    verdict_text: str  # the verdict in words ("not yet")
+    lines: list[str]  # why: finding texts, cautions, what the seed says - each with its sources
+    codes: list[str]  # the finding codes the answer rests on
+    findings: list[Finding] = field(default_factory=list)  # those findings (for /how numbers)
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +51,7 @@ def _matches(fact: dict, pattern: dict, knowledge: Knowledge) -> bool:
     for name, want in pattern.items():
         for prefix in ("not_", "at_least_", "below_"):
             if name.startswith(prefix):
-                field_name = name[len(prefix):]
+                field_name = name[len(prefix) :]
                 have = fact.get(field_name)
                 if prefix == "not_":
                     if have == want:
@@ -97,11 +98,18 @@ def option_status(key: str, evaluation: Evaluation, knowledge: Knowledge) -> Opt
         wanted = set(codes)
         return [f for f in evaluation.findings if f.code in wanted and _about_class(f, classes, knowledge)]
 
-    nexts, not_yet, done = concluded(spec.get("next", [])), concluded(spec.get("not_yet", [])), concluded(spec.get("done", []))
+    nexts, not_yet, done = (
+        concluded(spec.get("next", [])),
+        concluded(spec.get("not_yet", [])),
+        concluded(spec.get("done", [])),
+    )
     cautions = concluded(spec.get("cautions", []))
     said = {f.code for f in evaluation.findings}
-    conditional = [w["text"] for w in spec.get("when", [])
-                   if not said & set(w.get("unless", [])) and facts_hold(w["facts"], evaluation, knowledge)]
+    conditional = [
+        w["text"]
+        for w in spec.get("when", [])
+        if not said & set(w.get("unless", [])) and facts_hold(w["facts"], evaluation, knowledge)
+    ]
 
     if "silent" in spec:
         verdict, reasons = "silent", []
@@ -126,5 +134,12 @@ def option_status(key: str, evaluation: Evaluation, knowledge: Knowledge) -> Opt
     if verdict == "silent" and not (cautions or conditional):
         lines.append(data["texts"]["no_caution"])
     word = spec.get("verdict_by_code", {}).get(reasons[0].code) if reasons else None
-    return OptionStatus(key, spec["label"], "next" if verdict == "next_now" else verdict, word or words[verdict],
-                        lines, [f.code for f in shown], shown)
+    return OptionStatus(
+        key,
+        spec["label"],
+        "next" if verdict == "next_now" else verdict,
+        word or words[verdict],
+        lines,
+        [f.code for f in shown],
+        shown,
+    )

@@ -3,6 +3,7 @@
 threshold override is a different version). Stored on every findings row, so a deploy in the
 middle of a consult is visible in the log.
 """
+
 from __future__ import annotations
 
 import dataclasses

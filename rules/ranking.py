@@ -1,10 +1,12 @@
 """The order in which findings are read: severity, then actions before status cards, problems
 before questions, then the ladder order of findings.toml (rules/ranking.toml says why). Pure data in, order out: a finding
 code this module has never heard of ranks by its severity and its place in findings.toml."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from .data import Knowledge, read_toml
 
@@ -34,8 +36,13 @@ def rank(findings: Iterable[Finding], knowledge: Knowledge) -> list[Finding]:
     asks = set(ranking().get("asks", []))
 
     def key(f: Finding):  # f.key[1]: the parameters as JSON (cached), so equal ranks keep one order
-        return (severities.get(f.severity, len(severities)), not is_action(f.code, knowledge), f.code in asks,
-                order.get(f.code, len(order)), f.key[1])
+        return (
+            severities.get(f.severity, len(severities)),
+            not is_action(f.code, knowledge),
+            f.code in asks,
+            order.get(f.code, len(order)),
+            f.key[1],
+        )
 
     return sorted(findings, key=key)
 

@@ -7,6 +7,7 @@ in the working directory could take precedence over it at import time. Our packa
 the notice names a hazard this layout does not have and would teach everyone to skim past install
 warnings. Only that notice is dropped: every other warning still reaches pip and the terminal.
 """
+
 from __future__ import annotations
 
 import warnings

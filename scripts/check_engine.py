@@ -8,6 +8,7 @@ line either way. Exit status 0 when both work, 1 otherwise.
 
     python scripts/check_engine.py
 """
+
 from __future__ import annotations
 
 import platform
@@ -23,6 +24,7 @@ def tiny_ruleset() -> list[str]:
     seen: list[str] = []
     name = f"neuroladder_engine_check_{id(seen)}"  # rulesets are process-global: never reuse a name
     with lang.ruleset(name):
+
         @lang.when_all(lang.m.dose > 1000)
         def high(c):
             seen.append(c.m.drug)
@@ -51,8 +53,11 @@ def main() -> int:
         print(f"engine check FAILED on {where}: {type(exc).__name__}: {first} ({HELP})", file=sys.stderr)
         return 1
     if seen != ["gabapentin"] or "TRIAL_UNDERDOSED" not in codes:
-        print(f"engine check FAILED on {where}: the engine ran but concluded the wrong thing "
-              f"({seen!r}, {sorted(codes)!r})", file=sys.stderr)
+        print(
+            f"engine check FAILED on {where}: the engine ran but concluded the wrong thing "
+            f"({seen!r}, {sorted(codes)!r})",
+            file=sys.stderr,
+        )
         return 1
     print(f"engine check ok on {where}: durable_rules evaluates rules")
     return 0

@@ -12,6 +12,7 @@ over 64 bytes and unmodified edits with a 400, and can be told to answer 429 wit
         api.send_text(42, "/start")
         api.wait_until(lambda: api.bot_texts(42))
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,25 +25,56 @@ import re
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 TOKEN = "123456789:AAStandInTokenForTestsOnly_abcdefghij"
 BOT_ID = 123456789
 BOT_USERNAME = "NeuroLadderTestBot"
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code",
-                "pre", "blockquote", "tg-emoji"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
 TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>")
 ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
-NOT_CHAT_CALLS = {"getUpdates", "getMe", "answerCallbackQuery", "setMyCommands", "getMyCommands", "deleteWebhook",
-                  "setWebhook"}
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict",
-           429: "Too Many Requests"}
+NOT_CHAT_CALLS = {
+    "getUpdates",
+    "getMe",
+    "answerCallbackQuery",
+    "setMyCommands",
+    "getMyCommands",
+    "deleteWebhook",
+    "setWebhook",
+}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+}
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None,
-                 migrate_to_chat_id: int | None = None):
+    def __init__(
+        self, code: int, description: str, retry_after: int | None = None, migrate_to_chat_id: int | None = None
+    ):
         super().__init__(description)
         self.code, self.description, self.retry_after = code, description, retry_after
         self.migrate_to_chat_id = migrate_to_chat_id
@@ -63,10 +95,14 @@ def parse_html(text: str) -> str:
                 raise ApiError(400, f"Bad Request: can't parse entities: unsupported start tag at byte offset {i}")
             closing, tag = m.group(1) == "/", m.group(2).lower()
             if tag not in ALLOWED_TAGS:
-                raise ApiError(400, f'Bad Request: can\'t parse entities: unsupported start tag "{tag}" at byte offset {i}')
+                raise ApiError(
+                    400, f'Bad Request: can\'t parse entities: unsupported start tag "{tag}" at byte offset {i}'
+                )
             if closing:
                 if not stack or stack[-1] != tag:
-                    raise ApiError(400, f'Bad Request: can\'t parse entities: can\'t find start tag for end tag "{tag}"')
+                    raise ApiError(
+                        400, f"Bad Request: can't parse entities: can't find start tag for end tag \"{tag}\""
+                    )
                 stack.pop()
             else:
                 stack.append(tag)
@@ -83,7 +119,9 @@ def parse_html(text: str) -> str:
             out.append(c)
             i += 1
     if stack:
-        raise ApiError(400, f'Bad Request: can\'t parse entities: can\'t find end tag corresponding to start tag "{stack[-1]}"')
+        raise ApiError(
+            400, f"Bad Request: can't parse entities: can't find end tag corresponding to start tag \"{stack[-1]}\""
+        )
     return "".join(out)
 
 
@@ -130,7 +168,9 @@ class BotAPIStandIn:
         self.callback_answers: dict[str, dict] = {}
         self.sent_files: dict[tuple[int, int], bytes] = {}  # (chat id, message id) -> bytes of a photo/document
         self.polls = 0
-        self.timeline: dict[int, list[tuple]] = {}  # chat id -> ("message", id) and ("press", query id, user, message id, label) in order
+        self.timeline: dict[
+            int, list[tuple]
+        ] = {}  # chat id -> ("message", id) and ("press", query id, user, message id, label) in order
         self.webhook: dict | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -144,7 +184,7 @@ class BotAPIStandIn:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}/bot"
 
-    def start(self) -> "BotAPIStandIn":
+    def start(self) -> BotAPIStandIn:
         self._thread = threading.Thread(target=self._run, name="botapi-standin", daemon=True)
         self._thread.start()
         if not self._ready.wait(10):
@@ -157,7 +197,7 @@ class BotAPIStandIn:
         if self._thread is not None:
             self._thread.join(10)
 
-    def __enter__(self) -> "BotAPIStandIn":
+    def __enter__(self) -> BotAPIStandIn:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -188,8 +228,15 @@ class BotAPIStandIn:
                 self.chats[chat_id] = Chat(chat_id, chat_type or ("private" if chat_id > 0 else "supergroup"))
             return self.chats[chat_id]
 
-    def send_text(self, chat_id: int, text: str, *, user_id: int | None = None, reply_to: int | None = None,
-                  chat_type: str | None = None) -> dict:
+    def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        reply_to: int | None = None,
+        chat_type: str | None = None,
+    ) -> dict:
         """A member types `text` in a chat (private chat: the chat id is the user's id)."""
         with self.lock:
             chat = self.chat(chat_id, chat_type)
@@ -199,8 +246,9 @@ class BotAPIStandIn:
             if text.startswith("/"):
                 entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(text.split(" ")[0])})
             for m in re.finditer(r"@[A-Za-z0-9_]{3,}", text):
-                entities.append({"type": "mention", "offset": utf16_len(text[:m.start()]),
-                                 "length": utf16_len(m.group(0))})
+                entities.append(
+                    {"type": "mention", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0))}
+                )
             if entities:
                 msg["entities"] = entities
             if reply_to is not None:
@@ -240,8 +288,15 @@ class BotAPIStandIn:
             self._push({"message": msg})
             return msg
 
-    def press(self, chat_id: int, message_id: int, label: str | None = None, *, user_id: int | None = None,
-              data: str | None = None) -> dict:
+    def press(
+        self,
+        chat_id: int,
+        message_id: int,
+        label: str | None = None,
+        *,
+        user_id: int | None = None,
+        data: str | None = None,
+    ) -> dict:
         """A member presses the button `label` under the bot's message (it must be shown there).
 
         `data=` presses with raw callback data even if the button is gone (a stale client).
@@ -253,13 +308,20 @@ class BotAPIStandIn:
                 buttons = [b for row in msg.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
                 match = [b for b in buttons if b["text"] == label]
                 if not match:
-                    raise AssertionError(f"no button {label!r} under message {message_id}: "
-                                         f"{[b['text'] for b in buttons]}")
+                    raise AssertionError(
+                        f"no button {label!r} under message {message_id}: {[b['text'] for b in buttons]}"
+                    )
                 data = match[0]["callback_data"]
-            query = {"id": str(next(self.query_ids)), "from": user_dict(user_id or chat_id),
-                     "chat_instance": f"ci{chat_id}", "message": json.loads(json.dumps(msg)), "data": data}
-            self.timeline.setdefault(chat_id, []).append(("press", query["id"], user_id or chat_id, message_id,
-                                                          label or data))
+            query = {
+                "id": str(next(self.query_ids)),
+                "from": user_dict(user_id or chat_id),
+                "chat_instance": f"ci{chat_id}",
+                "message": json.loads(json.dumps(msg)),
+                "data": data,
+            }
+            self.timeline.setdefault(chat_id, []).append(
+                ("press", query["id"], user_id or chat_id, message_id, label or data)
+            )
             self._push({"callback_query": query})
             return query
 
@@ -322,8 +384,11 @@ class BotAPIStandIn:
         Telegram's per-chat and per-group limits count. answerCallbackQuery only answers a
         press (Telegram requires it for every press; it shows the presser a toast at most)."""
         with self.lock:
-            return [c for c in self.calls if c["method"] not in NOT_CHAT_CALLS
-                    and (chat_id is None or c["params"].get("chat_id") == chat_id)]
+            return [
+                c
+                for c in self.calls
+                if c["method"] not in NOT_CHAT_CALLS and (chat_id is None or c["params"].get("chat_id") == chat_id)
+            ]
 
     def file_bytes(self, chat_id: int, message_id: int) -> bytes:
         """The bytes of the photo or document the bot sent as this message (what a phone downloads)."""
@@ -338,8 +403,11 @@ class BotAPIStandIn:
 
     def calls_of(self, method: str, chat_id: int | None = None) -> list[dict]:
         with self.lock:
-            return [c for c in self.calls if c["method"] == method
-                    and (chat_id is None or c["params"].get("chat_id") == chat_id)]
+            return [
+                c
+                for c in self.calls
+                if c["method"] == method and (chat_id is None or c["params"].get("chat_id") == chat_id)
+            ]
 
     def errors(self, *, include_injected: bool = False) -> list[dict]:
         with self.lock:
@@ -371,8 +439,13 @@ class BotAPIStandIn:
 
     # -- internals: state ------------------------------------------------------------------------
     def _new_message(self, chat: Chat, sender: dict, **fields) -> dict:
-        msg = {"message_id": chat.next_message_id, "date": int(time.time()), "chat": chat.as_dict(),
-               "from": sender, **{k: v for k, v in fields.items() if v is not None}}
+        msg = {
+            "message_id": chat.next_message_id,
+            "date": int(time.time()),
+            "chat": chat.as_dict(),
+            "from": sender,
+            **{k: v for k, v in fields.items() if v is not None},
+        }
         chat.next_message_id += 1
         chat.messages[msg["message_id"]] = msg
         self.timeline.setdefault(chat.id, []).append(("message", msg["message_id"]))
@@ -417,8 +490,11 @@ class BotAPIStandIn:
                         body += chunk[:-2]
                 status, payload = await self._dispatch(target, headers, body)
                 data = json.dumps(payload).encode()
-                writer.write(f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
-                             f"Content-Length: {len(data)}\r\nConnection: keep-alive\r\n\r\n".encode() + data)
+                writer.write(
+                    f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(data)}\r\nConnection: keep-alive\r\n\r\n".encode()
+                    + data
+                )
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
@@ -437,7 +513,8 @@ class BotAPIStandIn:
             params.update(json.loads(body))
         elif ctype.startswith("multipart/form-data"):
             msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                f"Content-Type: {ctype}\r\n\r\n".encode() + body)
+                f"Content-Type: {ctype}\r\n\r\n".encode() + body
+            )
             for part in msg.iter_parts():
                 name = part.get_param("name", header="content-disposition")
                 filename = part.get_filename()
@@ -447,11 +524,24 @@ class BotAPIStandIn:
                 else:
                     params[name] = payload.decode("utf-8")
         elif body:
-            params.update({k: v[-1] for k, v in urllib.parse.parse_qs(body.decode("utf-8"),
-                                                                     keep_blank_values=True).items()})
+            params.update(
+                {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+            )
         for key, value in list(params.items()):
-            if key in {"chat_id", "message_id", "offset", "limit", "timeout", "show_alert", "reply_markup",
-                       "reply_parameters", "commands", "allowed_updates", "entities", "link_preview_options"}:
+            if key in {
+                "chat_id",
+                "message_id",
+                "offset",
+                "limit",
+                "timeout",
+                "show_alert",
+                "reply_markup",
+                "reply_parameters",
+                "commands",
+                "allowed_updates",
+                "entities",
+                "link_preview_options",
+            }:
                 try:
                     params[key] = json.loads(value) if isinstance(value, str) else value
                 except ValueError:
@@ -467,9 +557,13 @@ class BotAPIStandIn:
         if token != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         params, files = self._params(headers, body, query)
-        call = {"method": method, "params": params, "files": {k: {"filename": v["filename"], "size": v["size"]}
-                                                             for k, v in files.items()},
-                "at": time.monotonic(), "error": None}
+        call = {
+            "method": method,
+            "params": params,
+            "files": {k: {"filename": v["filename"], "size": v["size"]} for k, v in files.items()},
+            "at": time.monotonic(),
+            "error": None,
+        }
         injected = None
         with self.lock:
             if self.injected.get(method):
@@ -526,12 +620,18 @@ class BotAPIStandIn:
             done, _ = await asyncio.wait({waiter, me}, timeout=left, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             if me in done:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one "
-                                    "bot instance is running")
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                )
 
     def _api_getMe(self, params: dict, files: dict) -> dict:
-        return {**user_dict(BOT_ID, is_bot=True), "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}
+        return {
+            **user_dict(BOT_ID, is_bot=True),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     def _api_deleteWebhook(self, params: dict, files: dict) -> bool:
         with self.lock:
@@ -575,8 +675,11 @@ class BotAPIStandIn:
             if not isinstance(chat_id, int) or chat_id not in self.chats:
                 raise ApiError(400, "Bad Request: chat not found")
             if chat_id in self.migrated:
-                raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                               migrate_to_chat_id=self.migrated[chat_id])
+                raise ApiError(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    migrate_to_chat_id=self.migrated[chat_id],
+                )
             return self.chats[chat_id]
 
     @staticmethod
@@ -592,8 +695,9 @@ class BotAPIStandIn:
             raise ApiError(400, "Bad Request: message text is empty")
         limit = 4096 if key == "text" else 1024
         if utf16_len(plain) > limit:
-            raise ApiError(400, "Bad Request: message is too long" if key == "text" else
-                           "Bad Request: message caption is too long")
+            raise ApiError(
+                400, "Bad Request: message is too long" if key == "text" else "Bad Request: message caption is too long"
+            )
         return plain
 
     @staticmethod
@@ -624,8 +728,9 @@ class BotAPIStandIn:
                 msg["_markup"] = markup  # ForceReply etc.: not returned by Telegram, kept for tests
             reply = params.get("reply_parameters")
             if isinstance(reply, dict) and reply.get("message_id") in chat.messages:
-                msg["reply_to_message"] = {k: v for k, v in chat.messages[reply["message_id"]].items()
-                                           if k != "reply_to_message"}
+                msg["reply_to_message"] = {
+                    k: v for k, v in chat.messages[reply["message_id"]].items() if k != "reply_to_message"
+                }
             return {k: v for k, v in msg.items() if not k.startswith("_")}
 
     def _api_sendMessage(self, params: dict, files: dict) -> dict:
@@ -635,8 +740,11 @@ class BotAPIStandIn:
     def _api_sendPhoto(self, params: dict, files: dict) -> dict:
         if "photo" not in files:
             raise ApiError(400, "Bad Request: there is no photo in the request")
-        msg = self._bot_message(params, photo=[{"file_id": "ph", "file_unique_id": "ph", "width": 1, "height": 1}],
-                                _file=files["photo"]["filename"])
+        msg = self._bot_message(
+            params,
+            photo=[{"file_id": "ph", "file_unique_id": "ph", "width": 1, "height": 1}],
+            _file=files["photo"]["filename"],
+        )
         with self.lock:
             self.sent_files[(msg["chat"]["id"], msg["message_id"])] = files["photo"]["data"]
         return msg
@@ -644,9 +752,11 @@ class BotAPIStandIn:
     def _api_sendDocument(self, params: dict, files: dict) -> dict:
         if "document" not in files:
             raise ApiError(400, "Bad Request: there is no document in the request")
-        msg = self._bot_message(params, document={"file_id": "doc", "file_unique_id": "doc",
-                                                  "file_name": files["document"]["filename"]},
-                                _file=files["document"]["filename"])
+        msg = self._bot_message(
+            params,
+            document={"file_id": "doc", "file_unique_id": "doc", "file_name": files["document"]["filename"]},
+            _file=files["document"]["filename"],
+        )
         with self.lock:
             self.sent_files[(msg["chat"]["id"], msg["message_id"])] = files["document"]["data"]
         return msg
@@ -670,9 +780,12 @@ class BotAPIStandIn:
             text = self._render(params)
             markup = self._markup(params)
             if text == msg.get("text") and markup == msg.get("reply_markup"):
-                raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
-                                    "reply markup are exactly the same as a current content and reply markup "
-                                    "of the message")
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and "
+                    "reply markup are exactly the same as a current content and reply markup "
+                    "of the message",
+                )
             msg["text"], msg["_html"], msg["edited"] = text, params.get("text"), True
             if markup:
                 msg["reply_markup"] = markup
@@ -685,9 +798,12 @@ class BotAPIStandIn:
             msg = self._editable(params)
             markup = self._markup(params)
             if markup == msg.get("reply_markup"):
-                raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
-                                    "reply markup are exactly the same as a current content and reply markup "
-                                    "of the message")
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and "
+                    "reply markup are exactly the same as a current content and reply markup "
+                    "of the message",
+                )
             if markup:
                 msg["reply_markup"] = markup
             else:

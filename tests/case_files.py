@@ -1,4 +1,5 @@
 """The consultation cases in conversations/cases/*.toml, shared by test_cases and test_order."""
+
 from __future__ import annotations
 
 import tomllib

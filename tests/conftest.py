@@ -1,4 +1,5 @@
 """Small shared fixtures (append yours; keep each small)."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ clinical content: it echoes each message, offers two choices on "/choices", send
 
 Usage (as the tests run it): python tests/matrix_fake_bot.py --db DB --store DIR [--allow-unencrypted]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,9 @@ from neuroladder.bot.channels.matrix import app as matrix
 from neuroladder.bot.views.reply import Attachment, Choice, Reply
 
 # A 1x1 PNG.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==")
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+)
 
 
 class EchoService:
@@ -28,8 +31,9 @@ class EchoService:
         with self.store.transaction():
             consult = self.store.open_consult(channel, chat_id) or self.store.new_consult(channel, chat_id, "echo")
             turn = self.store.add_turn(consult["id"], "in", text, author=author, inbox_id=inbox_id)
-            n = self.store.db.execute("select count(*) from turns where consult_id = ? and direction = 'in'",
-                                      [consult["id"]]).fetchone()[0]
+            n = self.store.db.execute(
+                "select count(*) from turns where consult_id = ? and direction = 'in'", [consult["id"]]
+            ).fetchone()[0]
             self.store.set_fact(consult["id"], f"message_{n}", text, turn)
         if text == "/choices":
             return [Reply(parts=[("", "Pick one:")], choices=[Choice("Yes", "yes"), Choice("No", "no")])]

@@ -1,10 +1,10 @@
 """Fixtures for the Matrix tests (pulled in with `pytest_plugins = ["matrix_fixtures"]`):
 one real Synapse per session, clinicians started by name, bots made per test.
 """
+
 from __future__ import annotations
 
 import pytest
-
 from matrix_helpers import CLINICIANS, PASSWORD, BotProcess, Clinician
 from synapse_server import SynapseServer
 

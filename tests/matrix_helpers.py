@@ -3,6 +3,7 @@
 
 Everything talks to 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,6 @@ from pathlib import Path
 from uuid import uuid4
 
 import nio
-
 from synapse_server import SERVER_NAME, SynapseServer, die_with_parent
 
 PASSWORD = "correct horse battery staple"
@@ -59,7 +59,7 @@ class Clinician:
         self.typing: dict[str, set[str]] = {}  # room id -> everyone seen typing there
         self._task: asyncio.Task | None = None
 
-    async def start(self) -> "Clinician":
+    async def start(self) -> Clinician:
         resp = await self.client.login(PASSWORD, device_name=f"{self.localpart}-phone")
         assert isinstance(resp, nio.LoginResponse), resp
         self.client.add_response_callback(self._on_sync, nio.SyncResponse)
@@ -83,8 +83,7 @@ class Clinician:
 
     # -- rooms -------------------------------------------------------------------------------------
     async def create_room(self, invite: list[str], encrypted: bool = True, name: str = "ward round") -> str:
-        resp = await self.client.room_create(name=name, invite=invite,
-                                             initial_state=[ENCRYPTION] if encrypted else [])
+        resp = await self.client.room_create(name=name, invite=invite, initial_state=[ENCRYPTION] if encrypted else [])
         assert isinstance(resp, nio.RoomCreateResponse), resp
         await until(lambda: resp.room_id in self.client.rooms, 15, "the new room in sync")
         return resp.room_id
@@ -103,22 +102,31 @@ class Clinician:
     async def wait_member(self, room_id: str, user_id: str, membership: str = "join", timeout: float = 30) -> None:
         async def check():
             return (await self.members(room_id)).get(user_id) == membership
+
         await until(check, timeout, f"{user_id} to {membership} {room_id}", interval=0.3)
         # Our own client must also see it before encrypting for that member's devices.
-        await until(lambda: user_id in self.client.rooms[room_id].users or membership != "join", 15,
-                    f"{user_id} in {self.localpart}'s room state")
+        await until(
+            lambda: user_id in self.client.rooms[room_id].users or membership != "join",
+            15,
+            f"{user_id} in {self.localpart}'s room state",
+        )
 
     # -- messages ----------------------------------------------------------------------------------
     async def say(self, room_id: str, text: str) -> str:
-        resp = await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": text},
-                                           ignore_unverified_devices=True)
+        resp = await self.client.room_send(
+            room_id, "m.room.message", {"msgtype": "m.text", "body": text}, ignore_unverified_devices=True
+        )
         assert isinstance(resp, nio.RoomSendResponse), resp
         return resp.event_id
 
     async def edit(self, room_id: str, event_id: str, text: str) -> str:
         """Edit an earlier message, as Element does (m.replace with the new content)."""
-        content = {"msgtype": "m.text", "body": f"* {text}", "m.new_content": {"msgtype": "m.text", "body": text},
-                   "m.relates_to": {"rel_type": "m.replace", "event_id": event_id}}
+        content = {
+            "msgtype": "m.text",
+            "body": f"* {text}",
+            "m.new_content": {"msgtype": "m.text", "body": text},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+        }
         resp = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
         assert isinstance(resp, nio.RoomSendResponse), resp
         return resp.event_id
@@ -152,8 +160,11 @@ class Clinician:
         return out
 
     async def wait_replies(self, room_id: str, bot_id: str, to: str, count: int = 1, timeout: float = 60) -> list:
-        await until(lambda: len(self.replies(room_id, bot_id, to)) >= count, timeout,
-                    f"{count} bot repl{'y' if count == 1 else 'ies'} to {to}")
+        await until(
+            lambda: len(self.replies(room_id, bot_id, to)) >= count,
+            timeout,
+            f"{count} bot repl{'y' if count == 1 else 'ies'} to {to}",
+        )
         return self.replies(room_id, bot_id, to)
 
 
@@ -167,8 +178,16 @@ def bot_command() -> list[str]:
 
 
 class BotProcess:
-    def __init__(self, server: SynapseServer, workdir: Path, allowed: list[str], *, fake_service: bool = False,
-                 extra_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        server: SynapseServer,
+        workdir: Path,
+        allowed: list[str],
+        *,
+        fake_service: bool = False,
+        extra_args: tuple[str, ...] = (),
+        extra_env: dict[str, str] | None = None,
+    ):
         self.server = server
         self.workdir = workdir
         self.localpart = f"neuroladder{next(_bots)}_{os.getpid()}"
@@ -197,8 +216,12 @@ class BotProcess:
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MATRIX_", "NEUROLADDER_"))}
-        env.update(MATRIX_HOMESERVER=self.server.url, MATRIX_USER_ID=self.user_id,
-                   NEUROLADDER_ALLOWED_USERS=",".join(self.allowed), PYTHONUNBUFFERED="1")
+        env.update(
+            MATRIX_HOMESERVER=self.server.url,
+            MATRIX_USER_ID=self.user_id,
+            NEUROLADDER_ALLOWED_USERS=",".join(self.allowed),
+            PYTHONUNBUFFERED="1",
+        )
         if self.access_token:
             env["MATRIX_ACCESS_TOKEN"] = self.access_token
         else:
@@ -217,13 +240,18 @@ class BotProcess:
             cmd = bot_command()
         return cmd + ["--db", str(self.db), "--store", str(self.store_dir), *self.extra_args]
 
-    async def start(self) -> "BotProcess":
+    async def start(self) -> BotProcess:
         self.runs += 1
-        self.proc = subprocess.Popen(self.command(), env=self.env, cwd=self.workdir, stdin=subprocess.DEVNULL,
-                                     stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT,
-                                     preexec_fn=die_with_parent if sys.platform == "linux" else None)
-        await until(lambda: "logged in as" in self.log() or self.proc.poll() is not None, 60,
-                    "the bot to log in")
+        self.proc = subprocess.Popen(
+            self.command(),
+            env=self.env,
+            cwd=self.workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=open(self.log_path, "wb"),
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
+        )
+        await until(lambda: "logged in as" in self.log() or self.proc.poll() is not None, 60, "the bot to log in")
         assert self.proc.poll() is None, f"the bot exited with {self.proc.returncode}:\n{self.log()}"
         return self
 
@@ -231,8 +259,11 @@ class BotProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def logs(self) -> str:
-        return "".join((self.workdir / f"bot-run{i}.log").read_text(errors="replace")
-                       for i in range(1, self.runs + 1) if (self.workdir / f"bot-run{i}.log").exists())
+        return "".join(
+            (self.workdir / f"bot-run{i}.log").read_text(errors="replace")
+            for i in range(1, self.runs + 1)
+            if (self.workdir / f"bot-run{i}.log").exists()
+        )
 
     def kill9(self) -> None:
         self.proc.send_signal(signal.SIGKILL)

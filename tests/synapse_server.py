@@ -8,6 +8,7 @@ registered with the shared registration secret, through the admin API that Synap
 
 Run it by hand to poke at it: `python tests/synapse_server.py` prints the URL and waits.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,10 +51,16 @@ def _config(root: Path, port: int, secret: str) -> dict:
         "server_name": SERVER_NAME,
         "public_baseurl": f"http://127.0.0.1:{port}/",
         "pid_file": str(root / "homeserver.pid"),
-        "listeners": [{
-            "port": port, "bind_addresses": ["127.0.0.1"], "type": "http", "tls": False,
-            "x_forwarded": False, "resources": [{"names": ["client"], "compress": False}],
-        }],
+        "listeners": [
+            {
+                "port": port,
+                "bind_addresses": ["127.0.0.1"],
+                "type": "http",
+                "tls": False,
+                "x_forwarded": False,
+                "resources": [{"names": ["client"], "compress": False}],
+            }
+        ],
         "database": {"name": "sqlite3", "args": {"database": str(root / "homeserver.db")}},
         "log_config": str(root / "log.yaml"),
         "media_store_path": str(root / "media"),
@@ -114,19 +121,28 @@ class SynapseServer:
     def config_path(self) -> Path:
         return self.root / "homeserver.yaml"
 
-    def start(self, timeout: float = 60) -> "SynapseServer":
+    def start(self, timeout: float = 60) -> SynapseServer:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "media").mkdir(exist_ok=True)
         (self.root / "log.yaml").write_text(_LOG_CONFIG.replace("LOGFILE", str(self.root / "homeserver.log")))
         # JSON is YAML: no need for a YAML writer here.
         self.config_path.write_text(json.dumps(_config(self.root, self.port, self.secret), indent=1))
         env = dict(os.environ, SYNAPSE_ASYNC_IO_REACTOR="0")
-        subprocess.run([sys.executable, "-m", "synapse.app.homeserver", "--config-path", str(self.config_path),
-                        "--generate-keys"], check=True, capture_output=True, env=env, cwd=self.root)
+        subprocess.run(
+            [sys.executable, "-m", "synapse.app.homeserver", "--config-path", str(self.config_path), "--generate-keys"],
+            check=True,
+            capture_output=True,
+            env=env,
+            cwd=self.root,
+        )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "synapse.app.homeserver", "--config-path", str(self.config_path)],
-            stdout=open(self.root / "stdout.log", "wb"), stderr=subprocess.STDOUT, env=env, cwd=self.root,
-            preexec_fn=die_with_parent if sys.platform == "linux" else None)
+            stdout=open(self.root / "stdout.log", "wb"),
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=self.root,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -158,16 +174,20 @@ class SynapseServer:
         with urllib.request.urlopen(url, timeout=30) as r:
             nonce = json.load(r)["nonce"]
         mac = hmac.new(self.secret.encode(), digestmod=hashlib.sha1)
-        mac.update(b"\x00".join([nonce.encode(), localpart.encode(), password.encode(),
-                                  b"admin" if admin else b"notadmin"]))
+        mac.update(
+            b"\x00".join([nonce.encode(), localpart.encode(), password.encode(), b"admin" if admin else b"notadmin"])
+        )
         body = {"nonce": nonce, "username": localpart, "password": password, "mac": mac.hexdigest(), "admin": admin}
-        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=30):
                 pass
         except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"registering {localpart} failed: {exc.code} {exc.read().decode(errors='replace')}") from exc
+            raise RuntimeError(
+                f"registering {localpart} failed: {exc.code} {exc.read().decode(errors='replace')}"
+            ) from exc
         return f"@{localpart}:{SERVER_NAME}"
 
     def stop(self) -> None:

@@ -5,10 +5,11 @@ and inbox id), one fact per answer and the bot's turn through the store, inside 
 transaction, and returns `Reply` objects with choices and files. No clinical content. Whole
 consultations are tested with the real Service (test_telegram_consult.py).
 """
+
 from __future__ import annotations
 
-from neuroladder.bot.views.reply import Attachment, Choice, Reply
 from neuroladder.bot.storage.store import Store
+from neuroladder.bot.views.reply import Attachment, Choice, Reply
 
 QUESTIONS = [
     ("Question one?", [Choice("Yes", "yes"), Choice("No", "no"), Choice("Not sure", "unknown")]),
@@ -42,10 +43,16 @@ class FakeService:
                     r.line(f"{f['name']}: {f['value']}")
                 replies.append(r)
             elif text.startswith("/files"):
-                replies.append(Reply(attachments=[Attachment("ladder.png", "image/png", PNG),
-                                                  Attachment("note.txt", "text/plain", b"note")]).add("Files:"))
+                replies.append(
+                    Reply(
+                        attachments=[
+                            Attachment("ladder.png", "image/png", PNG),
+                            Attachment("note.txt", "text/plain", b"note"),
+                        ]
+                    ).add("Files:")
+                )
             elif text.startswith("/echo"):
-                replies.append(Reply().line("You wrote:", "b").add(text[len("/echo "):]))
+                replies.append(Reply().line("You wrote:", "b").add(text[len("/echo ") :]))
             elif not text.startswith("/"):
                 if len(answered) < len(QUESTIONS):
                     self.store.set_fact(cid, f"q{len(answered) + 1}", text, turn)
@@ -60,4 +67,3 @@ class FakeService:
             for r in replies:
                 self.store.add_turn(cid, "out", r.plain(), inbox_id=inbox_id)
             return replies
-

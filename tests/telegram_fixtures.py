@@ -1,8 +1,8 @@
 """Fixtures for the Telegram tests (pulled in with `pytest_plugins = ["telegram_fixtures"]`)."""
+
 from __future__ import annotations
 
 import pytest
-
 from botapi_standin import BotAPIStandIn
 
 

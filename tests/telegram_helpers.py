@@ -1,4 +1,5 @@
 """Helpers for the Telegram tests: settings for the stand-in, the bot running in-process."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,15 +8,21 @@ import dataclasses
 import sqlite3
 
 from botapi_standin import BotAPIStandIn
+
+from neuroladder.bot.channels.telegram.app import TelegramChannel
 from neuroladder.bot.settings import TelegramSettings
 from neuroladder.bot.storage.store import Store
-from neuroladder.bot.channels.telegram.app import TelegramChannel
 
 
 def tg_settings(api: BotAPIStandIn, db_path: str, **overrides) -> TelegramSettings:
     """Settings pointing at the stand-in; flood limits as Telegram's unless overridden."""
-    cfg = TelegramSettings(token=api.token, api_base_url=api.base_url, db_path=db_path,
-                           allowed_users=frozenset({111, 222, 333}), poll_timeout=1.0)
+    cfg = TelegramSettings(
+        token=api.token,
+        api_base_url=api.base_url,
+        db_path=db_path,
+        allowed_users=frozenset({111, 222, 333}),
+        poll_timeout=1.0,
+    )
     return dataclasses.replace(cfg, **overrides)
 
 

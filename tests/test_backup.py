@@ -1,17 +1,18 @@
 """`neuroladder db backup PATH` / `db restore PATH`: an online copy of a live log (plain or
 encrypted, keeping its encryption) while consultations go on, and a checked restore that refuses
 a log a running bot holds."""
+
 from __future__ import annotations
 
 import threading
 
 import pytest
 
+from neuroladder.bot.cli.main import main
+from neuroladder.bot.service import Service
 from neuroladder.bot.storage import crypto
 from neuroladder.bot.storage.backup import BackupError, backup, restore
-from neuroladder.bot.cli.main import main
 from neuroladder.bot.storage.instance import InstanceLock
-from neuroladder.bot.service import Service
 from neuroladder.bot.storage.store import Store
 
 

@@ -4,13 +4,14 @@ Each case is typed the way a clinician types on a phone; after the last turn the
 facts must be exactly the case's [facts], and the findings must include [expect].fires and none
 of [expect].absent. A case that fails because a reasonable phrase is misread is a parser bug.
 """
+
 from __future__ import annotations
 
 import re
 
 import pytest
-
 from case_files import CASES, KEYS, replay
+
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.engine import LadderRules
 from neuroladder.rules.facts import check, engine_facts
@@ -39,8 +40,12 @@ def test_case_is_well_formed(case_id):
     assert not set(case["expect"].get("fires", [])) & set(case["expect"].get("absent", []))
 
 
-IDENTIFIER_PATTERNS = [r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b", r"\b(?:mrn|dob|nhs|record number|date of birth)\b",
-                       r"\b(?:mr|mrs|ms|miss|dr)\.?\s+[A-Z][a-z]+", r"\b\d{6,}\b"]
+IDENTIFIER_PATTERNS = [
+    r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b",
+    r"\b(?:mrn|dob|nhs|record number|date of birth)\b",
+    r"\b(?:mr|mrs|ms|miss|dr)\.?\s+[A-Z][a-z]+",
+    r"\b\d{6,}\b",
+]
 
 
 @pytest.mark.parametrize("case_id", sorted(CASES))
@@ -63,10 +68,12 @@ def test_case_replays_through_the_service(case_id, service):
     assert not missing, f"expected to fire: {sorted(missing)}; concluded: {sorted(codes)}"
     assert not unwanted, f"must not fire: {sorted(unwanted)}"
     # What the log recorded for the last turn is what the engine concludes now.
-    last = service.store.db.execute(
-        "select max(turn_id) from findings where consult_id = ?", [consult.id]).fetchone()[0]
-    logged = {r["code"] for r in service.store.db["findings"].rows_where(
-        "consult_id = ? and turn_id = ?", [consult.id, last])}
+    last = service.store.db.execute("select max(turn_id) from findings where consult_id = ?", [consult.id]).fetchone()[
+        0
+    ]
+    logged = {
+        r["code"] for r in service.store.db["findings"].rows_where("consult_id = ? and turn_id = ?", [consult.id, last])
+    }
     assert logged == codes
 
 
@@ -86,13 +93,18 @@ def test_cases_fire_every_finding_code():
         fired |= set(case["expect"].get("fires", []))
     assert fired >= set(KNOWLEDGE.findings), f"no case fires {sorted(set(KNOWLEDGE.findings) - fired)}"
     declared = {c for case in CASES.values() for c in case["expect"].get("fires", [])}
-    assert declared == set(KNOWLEDGE.findings), f"not declared in any case: {sorted(set(KNOWLEDGE.findings) - declared)}"
+    assert declared == set(KNOWLEDGE.findings), (
+        f"not declared in any case: {sorted(set(KNOWLEDGE.findings) - declared)}"
+    )
 
 
 def test_at_least_two_truly_refractory_cases_reach_step4():
-    refractory = [cid for cid, case in CASES.items()
-                  if STEP4_TOGETHER <= RULES.evaluate(engine_facts(case["facts"], KNOWLEDGE)).codes()
-                  and STEP4_TOGETHER <= set(case["expect"]["fires"])]
+    refractory = [
+        cid
+        for cid, case in CASES.items()
+        if STEP4_TOGETHER <= RULES.evaluate(engine_facts(case["facts"], KNOWLEDGE)).codes()
+        and STEP4_TOGETHER <= set(case["expect"]["fires"])
+    ]
     assert len(refractory) >= 2, refractory
 
 
@@ -124,8 +136,11 @@ def test_regression_skip_is_not_tried(service):
 def test_regression_bare_capsaicin_reply_is_asked_not_recorded_as_the_patch(service):
     """'capsaicin' typed at the Qutenza question recorded the 8% patch as tried (and kept it
     after the clinician said it was the cream), which could open Step 4."""
-    service.handle("test", "c", "focal pain; gabapentin 600 qid no help; pregabalin no; duloxetine 60 no help; "
-                                "tca no; combination yes")
+    service.handle(
+        "test",
+        "c",
+        "focal pain; gabapentin 600 qid no help; pregabalin no; duloxetine 60 no help; tca no; combination yes",
+    )
     replies = service.handle("test", "c", "capsaicin")
     assert any(c.value == "capsaicin cream tried" for r in replies for c in r.choices)
     assert "trial.capsaicin8.tried" not in _live(service, "c")

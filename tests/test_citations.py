@@ -5,6 +5,7 @@ Every text in rules/ and conversations/ that cites a source declares the claims 
 belong to one of them. Texts that declare no claims cite nothing. Findings are also checked as the
 rules fill them in (their parameters carry renal targets, cautions and durations with citations).
 """
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-
 from case_files import CASES
+
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.engine import LadderRules
 from neuroladder.rules.facts import engine_facts
@@ -61,7 +62,11 @@ def undeclared_units():
         yield f"thresholds.durations.{key}", spec["shown"]
 
 
-@pytest.mark.parametrize("where,text,claims", list(declared_units()), ids=lambda v: v if isinstance(v, str) and "." in v and " " not in v else "")
+@pytest.mark.parametrize(
+    "where,text,claims",
+    list(declared_units()),
+    ids=lambda v: v if isinstance(v, str) and "." in v and " " not in v else "",
+)
 def test_every_citation_belongs_to_a_declared_claim(where, text, claims):
     unknown = set(claims) - CLAIM_IDS
     assert not unknown, f"{where}: claims not in rules/sources.toml: {sorted(unknown)}"

@@ -1,5 +1,6 @@
 """Clinical content (drugs, thresholds, recommendation text) lives in rules/ and conversations/,
 never in bot/ code."""
+
 import re
 import tomllib
 from pathlib import Path
@@ -63,7 +64,7 @@ def _ruleset_vocabulary() -> dict[str, set[str]]:
         "fact name": {name for name in SCHEMA if re.fullmatch(r"[\w.]+", name)},
         "problem kind": set(re.findall(r'type="(\w+)"', modules)),
         "derived fact kind": set(re.findall(r'ctx\.derive\("(\w+)"', modules)),
-        "ladder state": states - {"unknown"},   # also an answer's value ("unknown"), which views show
+        "ladder state": states - {"unknown"},  # also an answer's value ("unknown"), which views show
         "guideline step": steps,
     }
     assert {"dose", "duration", "divided", "renal_excess", "missing", "unverified"} <= vocabulary["problem kind"]
@@ -83,5 +84,6 @@ def test_views_ask_the_ruleset_what_a_fact_or_problem_means():
         text = re.sub(r"#.*", "", text)
         for what, names in vocabulary.items():
             for name in names:
-                assert not re.search(rf"""(["']){re.escape(name)}\1""", text), \
+                assert not re.search(rf"""(["']){re.escape(name)}\1""", text), (
                     f"{what} {name!r} in {path.relative_to(ROOT)}"
+                )

@@ -1,4 +1,5 @@
 """The terminal channel, driven the way a user drives it: `neuroladder chat` with stdin piped."""
+
 import os
 import sqlite3
 import subprocess
@@ -11,9 +12,15 @@ NEUROLADDER = [sys.executable, "-m", "neuroladder.bot.cli.main"]
 
 
 def chat(tmp_path: Path, lines: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*NEUROLADDER, "chat", "--db", str(tmp_path / "consult.db"), "--out", str(tmp_path), *args],
-                          input=lines, capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*NEUROLADDER, "chat", "--db", str(tmp_path / "consult.db"), "--out", str(tmp_path), *args],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_readme_acceptance_consultation(tmp_path):
@@ -23,7 +30,7 @@ def test_readme_acceptance_consultation(tmp_path):
     assert "gabapentin trial not adequate: 900 of 2400 mg/day" in text
     assert "duloxetine trial not adequate: 30 of 60 mg/day" in text
     assert "[1]" in text
-    summary = text[text.index("Consult summary"):]
+    summary = text[text.index("Consult summary") :]
     assert summary.splitlines()[1].startswith("Next step: ")  # the first screen leads with the next step
     assert "Still unknown (" in summary and "- creatinine clearance" in text
     assert "\x1b[" not in text, "plain text when stdin is not a terminal"
@@ -54,16 +61,35 @@ def test_numbered_choices_answer_the_question(tmp_path):
 @pytest.mark.slow  # starts the command as a process
 def test_run_without_token_falls_back_to_the_terminal(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    out = subprocess.run([*NEUROLADDER, "run", "--db", str(tmp_path / "r.db")], input="duloxetine 30\n",
-                         capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    out = subprocess.run(
+        [*NEUROLADDER, "run", "--db", str(tmp_path / "r.db")],
+        input="duloxetine 30\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert "No TELEGRAM_BOT_TOKEN set" in out.stderr
     assert "30 of 60 mg/day" in out.stdout
 
 
 @pytest.mark.slow  # starts the command as a process, once per input
-@pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "/nonsense", "<script>alert(1)</script>", "'; drop table turns; --",
-                                  "gabapentin 50000 mg/day", "age 400", "gabapentin -300 mg"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\x00\x01",
+        "/nonsense",
+        "<script>alert(1)</script>",
+        "'; drop table turns; --",
+        "gabapentin 50000 mg/day",
+        "age 400",
+        "gabapentin -300 mg",
+    ],
+)
 def test_bad_input_gets_a_clear_reply(tmp_path, text):
     out = chat(tmp_path, text + "\n/summary\n")
     assert out.returncode == 0

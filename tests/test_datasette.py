@@ -4,12 +4,13 @@ The SQL is checked with sqlite3 against a log made by real consultations, so it 
 With the `neuroladder[browse]` extra installed, the same file is also served through Datasette's
 own in-process test client (no network).
 """
+
 from __future__ import annotations
 
 import json
 import re
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def log(tmp_path_factory) -> Path:
     }.items():
         for text in texts:
             service.handle("console", chat, text)
-    two_days_ago = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat(timespec="milliseconds")
+    two_days_ago = (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="milliseconds")
     store.conn.execute("update consults set created_at = ? where chat_id = 'c'", [two_days_ago])
     store.audit("export", {"consult": 1, "by": "cli"})
     store.close()
@@ -56,7 +57,9 @@ def run(path: Path, sql: str, **params) -> list[dict]:
 
 def test_every_table_of_a_real_log_is_labelled(log):
     conn = sqlite3.connect(log)
-    tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'")}
+    tables = {
+        r[0] for r in conn.execute("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'")
+    }
     conn.close()
     assert tables - set(DB["tables"]) == set(), "new tables need a description in datasette/metadata.json"
     assert set(DB["tables"]) - tables == set(), "metadata describes tables the log does not have"
@@ -75,8 +78,8 @@ def test_findings_by_code_counts_consults(log):
 
 def test_consults_per_day(log):
     rows = run(log, DB["queries"]["consults_per_day"]["sql"])
-    today = datetime.now(timezone.utc).date().isoformat()
-    earlier = (datetime.now(timezone.utc) - timedelta(days=2)).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
+    earlier = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
     by_day = {r["day"]: r for r in rows}
     assert by_day[today]["consults"] == 2 and by_day[earlier]["consults"] == 1
     assert by_day[today]["messages_in"] == 7 and by_day[today]["still_open"] == 2

@@ -1,4 +1,5 @@
 """Every command is in /help and in the README; the README's commands are the ones CI runs."""
+
 import re
 from pathlib import Path
 
@@ -29,9 +30,13 @@ def test_the_readme_map_names_every_module_once():
     """A newcomer finds every module in the README's map, one line each, under its real path."""
     readme = (ROOT / "README.md").read_text()
     start = readme.index("## Where things are")
-    section = readme[start:readme.index("\n## ", start + 1)]
-    modules = sorted(p.relative_to(ROOT).as_posix() for top in ("bot", "rules") for p in (ROOT / top).rglob("*.py")
-                     if p.name not in ("__init__.py", "__main__.py"))
+    section = readme[start : readme.index("\n## ", start + 1)]
+    modules = sorted(
+        p.relative_to(ROOT).as_posix()
+        for top in ("bot", "rules")
+        for p in (ROOT / top).rglob("*.py")
+        if p.name not in ("__init__.py", "__main__.py")
+    )
     lines = [line for line in section.splitlines() if line.startswith("- `")]
     named = [re.match(r"- `([^`]+)`", line).group(1) for line in lines]
     assert sorted(n for n in named if n.endswith(".py")) == modules

@@ -4,6 +4,7 @@ A consultation's words never appear in the bytes of the file or its WAL; a wrong
 one line on stderr (exit 2), never a traceback and never a fresh empty log over the old one;
 `neuroladder db encrypt` then `db decrypt` gives back every row.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -11,17 +12,24 @@ import sys
 
 import pytest
 
-from neuroladder.bot.storage import crypto
-from neuroladder.bot.storage import retention
 from neuroladder.bot.cli.main import main
 from neuroladder.bot.service import Service
+from neuroladder.bot.storage import crypto, retention
 from neuroladder.bot.storage.store import Store
 
 KEY = "correct horse battery staple"
 WORDS = ["gabapentin", "duloxetine", "amitriptyline", "grandmother", "sciatica", "Neurontin"]
-CONVERSATION = ["/start", "gabapentin 600 mg tid x 3 mo, no help - my grandmother's sciatica", "no",
-                "duloxetine 60 mg for 8 weeks, partial", "amitriptyline 25 mg nocte 6 weeks, side effects",
-                "diffuse", "78 yo", "eGFR 35", "/summary"]
+CONVERSATION = [
+    "/start",
+    "gabapentin 600 mg tid x 3 mo, no help - my grandmother's sciatica",
+    "no",
+    "duloxetine 60 mg for 8 weeks, partial",
+    "amitriptyline 25 mg nocte 6 weeks, side effects",
+    "diffuse",
+    "78 yo",
+    "eGFR 35",
+    "/summary",
+]
 
 
 def consult(path, key=None) -> None:
@@ -42,8 +50,12 @@ def raw(path) -> bytes:
 
 
 def dump(store: Store) -> dict[str, list[tuple]]:
-    names = [r[0] for r in store.conn.execute("select name from sqlite_master where type = 'table' "
-                                               "and name not like 'sqlite_%' order by name")]
+    names = [
+        r[0]
+        for r in store.conn.execute(
+            "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name"
+        )
+    ]
     return {n: [tuple(r) for r in store.conn.execute(f"select * from [{n}] order by rowid")] for n in names}
 
 
@@ -200,20 +212,21 @@ def test_hostile_messages_through_an_encrypted_log(tmp_path, env_key, examples):
     """The fuzzer's messages through SQLCipher (its own exception classes, not sqlite3's)."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
-
     from test_fuzz import ErrorLog, check_log, messages, send_and_check
 
     store = Store(tmp_path / "enc.db")
     service = Service(store, admins=set())
     errors = ErrorLog()
 
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     @given(messages(), st.integers(0, 3))
     def one(text, chat):
         send_and_check(store, service, errors, f"chat{chat}", text)
 
     import logging
+
     logging.getLogger("neuroladder").addHandler(errors)
     try:
         one()

@@ -4,6 +4,7 @@ durable-rules is compiled from its sdist on every install; on CPython 3.13+ the 
 builds, then fails at import. scripts/check_engine.py (run after every install by scripts/dev,
 .ci/run's smoke and the Dockerfile) is what these tests exercise.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -40,12 +41,14 @@ def test_the_check_script_says_ok_in_one_line():
 
 def test_the_patch_is_upstreams_one_substitution_and_nothing_else():
     text = (ROOT / "patches" / "durable-rules-2.0.28-py313.patch").read_text()
-    removed = [l for l in text.splitlines() if l.startswith("-") and not l.startswith("---")]
-    added = [l for l in text.splitlines() if l.startswith("+") and not l.startswith("+++")]
+    removed = [line for line in text.splitlines() if line.startswith("-") and not line.startswith("---")]
+    added = [line for line in text.splitlines() if line.startswith("+") and not line.startswith("+++")]
     assert len(removed) == len(added) == 5
     assert all("PyEval_CallObject(" in line for line in removed)
     assert [r[1:].replace("PyEval_CallObject(", "PyObject_CallObject(") for r in removed] == [a[1:] for a in added]
-    assert {l.split("--- ")[-1] for l in text.splitlines() if l.startswith("--- ")} == {"a/src/rulespy/rules.c"}
+    assert {line.split("--- ")[-1] for line in text.splitlines() if line.startswith("--- ")} == {
+        "a/src/rulespy/rules.c"
+    }
 
 
 def old_interpreter() -> str | None:
@@ -62,12 +65,21 @@ def test_an_unsupported_interpreter_gets_one_line_naming_the_versions_that_work(
     name = old_interpreter()
     if name is None:
         pytest.skip("no Python older than 3.11 on this machine")
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "dev"), "run"], capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin:" + str(Path.home() / ".pyenv" / "shims"), "HOME": str(Path.home()),
-                               "PYTHON": name}, stdin=subprocess.DEVNULL, timeout=60)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "dev"), "run"],
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin:" + str(Path.home() / ".pyenv" / "shims"),
+            "HOME": str(Path.home()),
+            "PYTHON": name,
+        },
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "3.11, 3.12 or 3.13" in proc.stderr, proc.stderr
-    assert not (ROOT / f".venv-{name[len('python'):]}").exists()
+    assert not (ROOT / f".venv-{name[len('python') :]}").exists()
 
 
 def test_a_broken_engine_is_one_line_not_a_traceback(monkeypatch, capsys):

@@ -1,8 +1,8 @@
 """/how, corrections, /undo, conflicts, /export and /ladder - as a clinician in the terminal sees them."""
+
 import json
 import re
 import struct
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +11,11 @@ from neuroladder.bot.service import Service
 from neuroladder.bot.storage.store import Store
 
 FIRST = "gabapentin 400 mg tid, 3 months incl 8 weeks at max, no help"
-WORKED_UP = ("duloxetine 60 mg for 8 weeks no benefit; never had a TCA; never tried pregabalin; combination tried; "
-             "diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; spep normal; no red flags")
-COMBINATION_EFFECT = "no benefit"   # the intake's next question: the combination's effect
+WORKED_UP = (
+    "duloxetine 60 mg for 8 weeks no benefit; never had a TCA; never tried pregabalin; combination tried; "
+    "diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; spep normal; no red flags"
+)
+COMBINATION_EFFECT = "no benefit"  # the intake's next question: the combination's effect
 
 
 @pytest.fixture
@@ -39,6 +41,7 @@ def rungs_of(chat):
 def consult_of(chat):
     row = chat.service.store.open_consult("console", chat.chat_id)
     from neuroladder.bot.dialogue.consult import Consult
+
     return Consult(chat.service.tk, chat.service.store, row)
 
 
@@ -88,13 +91,14 @@ def test_how_lists_exactly_the_rules_and_facts_that_fired(chat):
         behind = {n for fid in ev.base_facts_behind(finding) for n in ev.base[fid]["src"].split(",") if n}
         for name, row in facts.items():
             said = "; ".join(chat.service.tk.render.describe({name: row["value"]}))
-            fact_lines = "\n".join(l for l in shown.splitlines() if l.startswith("- turn"))
+            fact_lines = "\n".join(line for line in shown.splitlines() if line.startswith("- turn"))
             assert (said in fact_lines) == (name in behind), (finding.code, name, shown)
     # The adequate gabapentin trial traces back to the correction's own turn.
-    adequate = next(i for i, f in enumerate(ev.findings, 1)
-                    if f.code == "TRIAL_ADEQUATE" and f.params["agent"] == "gabapentin")
+    adequate = next(
+        i for i, f in enumerate(ev.findings, 1) if f.code == "TRIAL_ADEQUATE" and f.params["agent"] == "gabapentin"
+    )
     shown = text_of(chat.send(f"/how {adequate}"))
-    assert 'actually gabapentin was 2400 mg/day' in shown and "rule trial_adequate" in shown
+    assert "actually gabapentin was 2400 mg/day" in shown and "rule trial_adequate" in shown
 
 
 def test_undo_twice_restores_the_state_of_two_turns_earlier(chat):

@@ -1,6 +1,7 @@
 """Every file the bot writes holds clinical text, so it is owner-only (0600) whatever the umask:
 the log and its WAL/SHM, exported transcripts, converted (encrypted/decrypted) logs, and the
 console's /export and /ladder files (written into --out)."""
+
 from __future__ import annotations
 
 import os
@@ -52,8 +53,23 @@ def test_cli_export_writes_an_owner_only_file(tmp_path):
     consult = store.db["consults"].rows.__next__()["id"]
     store.close()
     out = tmp_path / "consult.json"
-    run = subprocess.run([sys.executable, "-m", "neuroladder.bot.cli.main", "export", "--db", str(db), "--consult",
-                          str(consult), "-o", str(out)], capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neuroladder.bot.cli.main",
+            "export",
+            "--db",
+            str(db),
+            "--consult",
+            str(consult),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert mode(out) == 0o600 and "duloxetine" in out.read_text()
 
@@ -61,9 +77,14 @@ def test_cli_export_writes_an_owner_only_file(tmp_path):
 @pytest.mark.slow  # starts the command as a process
 def test_console_attachments_are_owner_only_in_the_out_folder(tmp_path):
     db, out = tmp_path / "log.db", tmp_path / "files"
-    run = subprocess.run([sys.executable, "-m", "neuroladder.bot.cli.main", "chat", "--db", str(db), "--out", str(out)],
-                         input="gabapentin 600 tid x 3 mo, no help\n/export\n/ladder\n", capture_output=True,
-                         text=True, cwd=tmp_path, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "neuroladder.bot.cli.main", "chat", "--db", str(db), "--out", str(out)],
+        input="gabapentin 600 tid x 3 mo, no help\n/export\n/ladder\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     written = list(out.iterdir())
     assert {p.suffix for p in written} == {".md", ".png"}

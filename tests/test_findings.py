@@ -4,6 +4,7 @@ tests/finding_examples.toml holds, per code, fact sets that must fire it and nea
 not. The principle tests pin clinical-notes.md: nothing past the ladder too early, an under-dosed
 trial is never adequate, strong opioids only with Step 4, every finding sourced.
 """
+
 from __future__ import annotations
 
 import copy
@@ -47,14 +48,20 @@ def codes(answers: dict) -> set[str]:
 
 
 def _cases(kind: str):
-    return [pytest.param(code, i, id=f"{code}-{i}") for code in KNOWLEDGE.findings
-            for i in range(len(EXAMPLES.get(code, {}).get(kind, [])))]
+    return [
+        pytest.param(code, i, id=f"{code}-{i}")
+        for code in KNOWLEDGE.findings
+        for i in range(len(EXAMPLES.get(code, {}).get(kind, [])))
+    ]
 
 
 # -- every code: fires, and a near miss that must not ----------------------------------------------------
 def test_every_finding_code_has_examples():
-    missing = [code for code in KNOWLEDGE.findings
-               if not EXAMPLES.get(code, {}).get("fires") or not EXAMPLES.get(code, {}).get("misses")]
+    missing = [
+        code
+        for code in KNOWLEDGE.findings
+        if not EXAMPLES.get(code, {}).get("fires") or not EXAMPLES.get(code, {}).get("misses")
+    ]
     assert not missing, f"finding codes without a firing example and a near miss: {missing}"
     unknown = set(EXAMPLES) - set(KNOWLEDGE.findings)
     assert not unknown, f"examples for codes findings.toml does not have: {sorted(unknown)}"
@@ -83,47 +90,82 @@ OPEN_RUNGS = {
     "duloxetine 30 mg": {"trial.duloxetine.dose": 30},
     "gabapentin 1200 mg": {"trial.gabapentin.dose": 1200},
     "gabapentin once daily": {"trial.gabapentin.doses_per_day": 1},
-    "pregabalin 150 mg beside adequate gabapentin": {"trial.pregabalin.dose": 150, "trial.pregabalin.outcome": "no_benefit"},
+    "pregabalin 150 mg beside adequate gabapentin": {
+        "trial.pregabalin.dose": 150,
+        "trial.pregabalin.outcome": "no_benefit",
+    },
     "TCA 3 weeks": {"trial.tca.weeks": 3, "trial.tca.weeks_at_max": 1, "trial.tca.outcome": "no_benefit"},
     "TCA 8 weeks, 1 at max": {"trial.tca.weeks": 8, "trial.tca.weeks_at_max": 1},
     "TCA duration unknown": {"trial.tca.tried": "yes"},
-    "TCA 10-25 mg, maximum tolerated not known": {"trial.tca.dose": 25, "trial.tca.weeks": 8,
-                                                   "trial.tca.weeks_at_max": 4, "trial.tca.outcome": "no_benefit"},
-    "TCA 25 mg, not raised to the maximum tolerated": {"trial.tca.dose": 25, "trial.tca.weeks": 8,
-                                                       "trial.tca.weeks_at_max": 4, "trial.tca.max_tolerated": "no"},
+    "TCA 10-25 mg, maximum tolerated not known": {
+        "trial.tca.dose": 25,
+        "trial.tca.weeks": 8,
+        "trial.tca.weeks_at_max": 4,
+        "trial.tca.outcome": "no_benefit",
+    },
+    "TCA 25 mg, not raised to the maximum tolerated": {
+        "trial.tca.dose": 25,
+        "trial.tca.weeks": 8,
+        "trial.tca.weeks_at_max": 4,
+        "trial.tca.max_tolerated": "no",
+    },
     "gabapentin 2400 mg for 10 days": {"trial.gabapentin.weeks": 1.4, "trial.gabapentin.weeks_at_max": 1.4},
     "duloxetine 60 mg for 2 weeks": {"trial.duloxetine.weeks": 2},
     "duloxetine duration unknown": {"trial.duloxetine.weeks": None},
     "gabapentin doses a day unknown": {"trial.gabapentin.doses_per_day": None},
     "gabapentin weeks at the maximum unknown": {"trial.gabapentin.weeks_at_max": None},
-    "pregabalin 3 weeks": {"trial.pregabalin.dose": 300, "trial.pregabalin.weeks": 3,
-                           "trial.pregabalin.outcome": "no_benefit"},
+    "pregabalin 3 weeks": {
+        "trial.pregabalin.dose": 300,
+        "trial.pregabalin.weeks": 3,
+        "trial.pregabalin.outcome": "no_benefit",
+    },
     "combination tried, effect unknown": {"combination.outcome": None},
     "combination was SNRI + TCA": {"combination.agents": ["duloxetine", "tca"]},
     "B12 near the cut-off": {"b12": None, "b12_level": 180},
     "HbA1c 8.4% though called controlled": {"diabetes": "controlled", "hba1c": 8.4},
     "HbA1c 7.5%, target not stated": {"diabetes": "unknown", "hba1c": 7.5},
-    "older, pregabalin with dizziness and falls": {"age": 77, "trial.pregabalin.dose": 300, "trial.pregabalin.weeks": 6,
-                                                   "trial.pregabalin.outcome": "no_benefit",
-                                                   "trial.pregabalin.adverse": ["dizziness", "falls"]},
-    "not known whether duloxetine was tried": {"trial.duloxetine.tried": "unknown", "trial.duloxetine.dose": None,
-                                               "trial.duloxetine.weeks": None, "trial.duloxetine.outcome": None},
+    "older, pregabalin with dizziness and falls": {
+        "age": 77,
+        "trial.pregabalin.dose": 300,
+        "trial.pregabalin.weeks": 6,
+        "trial.pregabalin.outcome": "no_benefit",
+        "trial.pregabalin.adverse": ["dizziness", "falls"],
+    },
+    "not known whether duloxetine was tried": {
+        "trial.duloxetine.tried": "unknown",
+        "trial.duloxetine.dose": None,
+        "trial.duloxetine.weeks": None,
+        "trial.duloxetine.outcome": None,
+    },
     "gabapentin dose unknown": {"trial.gabapentin.dose": None},
     "duloxetine effect unknown": {"trial.duloxetine.outcome": "unknown"},
     "gabapentin above the renal maximum": {"crcl": 35},
-    "no gabapentinoid": {"trial.gabapentin.tried": "no", "trial.gabapentin.dose": None, "trial.gabapentin.weeks": None,
-                         "trial.gabapentin.weeks_at_max": None, "trial.pregabalin.tried": "no",
-                         "trial.gabapentin.doses_per_day": None, "trial.gabapentin.outcome": None},
-    "only venlafaxine (seed silent)": {"trial.duloxetine.tried": "no", "trial.duloxetine.dose": None,
-                                       "trial.duloxetine.weeks": None,
-                                       "trial.duloxetine.outcome": None, "trial.venlafaxine.dose": 225},
+    "no gabapentinoid": {
+        "trial.gabapentin.tried": "no",
+        "trial.gabapentin.dose": None,
+        "trial.gabapentin.weeks": None,
+        "trial.gabapentin.weeks_at_max": None,
+        "trial.pregabalin.tried": "no",
+        "trial.gabapentin.doses_per_day": None,
+        "trial.gabapentin.outcome": None,
+    },
+    "only venlafaxine (seed silent)": {
+        "trial.duloxetine.tried": "no",
+        "trial.duloxetine.dose": None,
+        "trial.duloxetine.weeks": None,
+        "trial.duloxetine.outcome": None,
+        "trial.venlafaxine.dose": 225,
+    },
     # combination untried or unknown
     "combination not tried": {"combination": "no"},
     "combination unknown": {"combination": "unknown"},
     # focal pain with the capsaicin 8% patch untried
     "focal, no capsaicin 8%": {"pain_pattern": "focal", "trial.botox.tried": "yes"},
-    "focal, capsaicin cream only": {"pain_pattern": "focal", "trial.capsaicin_cream.tried": "yes",
-                                    "trial.botox.tried": "yes"},
+    "focal, capsaicin cream only": {
+        "pain_pattern": "focal",
+        "trial.capsaicin_cream.tried": "yes",
+        "trial.botox.tried": "yes",
+    },
     "pain pattern unknown": {"pain_pattern": "unknown"},
     # a treatable cause unchecked or present
     "diabetes unchecked": {"diabetes": "unknown"},
@@ -136,7 +178,10 @@ OPEN_RUNGS = {
     # red flags
     "red flags unchecked": {f"flag.{flag}": "unknown" for flag in KNOWLEDGE.red_flags},
     "one red flag not asked": {"flag.areflexia": None},
-    "red flags unchecked (legacy answer)": {"red_flags": "unknown", **{f"flag.{flag}": None for flag in KNOWLEDGE.red_flags}},
+    "red flags unchecked (legacy answer)": {
+        "red_flags": "unknown",
+        **{f"flag.{flag}": None for flag in KNOWLEDGE.red_flags},
+    },
     **{f"red flag {flag}": {f"flag.{flag}": "yes"} for flag in KNOWLEDGE.red_flags},
     # the drug itself may be the problem
     "elderly, fatigue on gabapentin": {"age": 80, "weakness_fatigue": "yes"},
@@ -171,8 +216,10 @@ def test_step4_not_yet_names_what_is_open():
 
 
 # -- principle 2: an under-dosed or too-short trial is never adequate, never a failure ---------------------
-@pytest.mark.parametrize("agent,dose", [("gabapentin", 2399), ("gabapentin", 300), ("pregabalin", 299),
-                                        ("duloxetine", 59), ("duloxetine", 30)])
+@pytest.mark.parametrize(
+    "agent,dose",
+    [("gabapentin", 2399), ("gabapentin", 300), ("pregabalin", 299), ("duloxetine", 59), ("duloxetine", 30)],
+)
 @pytest.mark.parametrize("outcome", ["no_benefit", "partial", "good", "unknown"])
 def test_underdosed_trial_is_never_adequate(agent, dose, outcome):
     ev = evaluate({"crcl": 90, f"trial.{agent}.dose": dose, f"trial.{agent}.outcome": outcome})
@@ -199,8 +246,10 @@ def _value_strategy(name: str, kind):
     if isinstance(kind, tuple):
         return st.sampled_from(kind)
     if kind == "flags":
-        return st.one_of(st.just("unknown"), st.lists(st.sampled_from(sorted(KNOWLEDGE.red_flags)), unique=True,
-                                                      max_size=2).map(sorted))
+        return st.one_of(
+            st.just("unknown"),
+            st.lists(st.sampled_from(sorted(KNOWLEDGE.red_flags)), unique=True, max_size=2).map(sorted),
+        )
     if kind == "adverse":
         return st.lists(st.sampled_from(sorted(KNOWLEDGE.adverse_effects)), unique=True, max_size=2).map(sorted)
     if kind == "agents":
@@ -221,8 +270,17 @@ def _value_strategy(name: str, kind):
 
 
 SIMPLE = [n for n in SCHEMA if "\\" not in n]
-TRIAL_PARTS = ["tried", "dose", "doses_per_day", "weeks", "weeks_at_max", "max_tolerated", "outcome", "current",
-               "adverse"]
+TRIAL_PARTS = [
+    "tried",
+    "dose",
+    "doses_per_day",
+    "weeks",
+    "weeks_at_max",
+    "max_tolerated",
+    "outcome",
+    "current",
+    "adverse",
+]
 FLAG_NAMES = [f"flag.{flag}" for flag in KNOWLEDGE.red_flags]
 ALL_NAMES = SIMPLE + FLAG_NAMES + [f"trial.{a}.{p}" for a in KNOWLEDGE.agents for p in TRIAL_PARTS]
 
@@ -238,7 +296,8 @@ def _kind(name: str):
 
 def _some_facts(max_size: int):
     return st.dictionaries(st.sampled_from(ALL_NAMES), st.none(), max_size=max_size).flatmap(
-        lambda keys: st.fixed_dictionaries({n: _value_strategy(n, _kind(n)) for n in keys}))
+        lambda keys: st.fixed_dictionaries({n: _value_strategy(n, _kind(n)) for n in keys})
+    )
 
 
 consults = _some_facts(14)
@@ -283,14 +342,35 @@ def _check_principles(answers: dict) -> None:
     if "STEP4_REFERRAL" in got:
         for agent in inadequate & set(FIRST_LINE):
             assert answers.get(f"trial.{agent}.outcome") == "side_effects", agent
-        assert not got & {"RED_FLAGS_NEUROLOGY", "RED_FLAGS_UNKNOWN", "CIDP_IMMUNOTHERAPY", "RENAL_DOSE_EXCEEDED",
-                          "ELDERLY_GABAPENTIN_WEAKNESS", "ELDERLY_GABAPENTIN_ASK", "RENAL_FUNCTION_UNKNOWN",
-                          "CAUSE_DIABETES_UNCONTROLLED", "CAUSE_DIABETES_UNCHECKED", "CAUSE_B12_DEFICIENT",
-                          "CAUSE_B12_UNCHECKED", "CAUSE_PARAPROTEIN", "CAUSE_PARAPROTEIN_UNCHECKED",
-                          "GABAPENTINOID_NOT_TRIED", "ANTIDEPRESSANT_NOT_TRIED", "COMBINATION_NOT_TRIED",
-                          "COMBINATION_UNKNOWN", "FOCAL_CAPSAICIN8", "PAIN_PATTERN_UNKNOWN", "TRIAL_RESPONDING",
-                          "RED_FLAG_URGENT", "ELDERLY_DRUG_REVIEW", "HBA1C_TARGET_ASK", "B12_BORDERLINE",
-                          "CLASS_TRIAL_UNKNOWN", "STRONG_OPIOID_ON_BOARD", "TCA_NOT_MAX_TOLERATED"}
+        assert not got & {
+            "RED_FLAGS_NEUROLOGY",
+            "RED_FLAGS_UNKNOWN",
+            "CIDP_IMMUNOTHERAPY",
+            "RENAL_DOSE_EXCEEDED",
+            "ELDERLY_GABAPENTIN_WEAKNESS",
+            "ELDERLY_GABAPENTIN_ASK",
+            "RENAL_FUNCTION_UNKNOWN",
+            "CAUSE_DIABETES_UNCONTROLLED",
+            "CAUSE_DIABETES_UNCHECKED",
+            "CAUSE_B12_DEFICIENT",
+            "CAUSE_B12_UNCHECKED",
+            "CAUSE_PARAPROTEIN",
+            "CAUSE_PARAPROTEIN_UNCHECKED",
+            "GABAPENTINOID_NOT_TRIED",
+            "ANTIDEPRESSANT_NOT_TRIED",
+            "COMBINATION_NOT_TRIED",
+            "COMBINATION_UNKNOWN",
+            "FOCAL_CAPSAICIN8",
+            "PAIN_PATTERN_UNKNOWN",
+            "TRIAL_RESPONDING",
+            "RED_FLAG_URGENT",
+            "ELDERLY_DRUG_REVIEW",
+            "HBA1C_TARGET_ASK",
+            "B12_BORDERLINE",
+            "CLASS_TRIAL_UNKNOWN",
+            "STRONG_OPIOID_ON_BOARD",
+            "TCA_NOT_MAX_TOLERATED",
+        }
         # Combination tried and failed - or not feasible (no gabapentinoid can be given).
         assert answers.get("combination") == "yes" or "COMBINATION_NOT_FEASIBLE" in got
         if answers.get("combination") == "yes":
@@ -325,7 +405,7 @@ def test_every_finding_declares_a_source_that_exists():
 
 def test_every_concluded_finding_cites_known_sources():
     seen = set()
-    for code, kinds in EXAMPLES.items():
+    for kinds in EXAMPLES.values():
         for example in kinds["fires"]:
             for f in evaluate(facts_of(example)).findings:
                 assert f.sources or any(w in f.text for w in SAYS_NO_SOURCE), f.code
@@ -345,8 +425,10 @@ def test_findings_have_summary_step_and_severity():
 
 # -- order independence over random consults, every fact kind included -----------------------------------
 def _signature(evaluation) -> list[tuple]:
-    return sorted((f.code, json.dumps(f.params, sort_keys=True, default=str), f.text, tuple(f.sources))
-                  for f in evaluation.findings)
+    return sorted(
+        (f.code, json.dumps(f.params, sort_keys=True, default=str), f.text, tuple(f.sources))
+        for f in evaluation.findings
+    )
 
 
 def _order_does_not_matter(answers, data):

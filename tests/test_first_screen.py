@@ -1,11 +1,12 @@
 """The first screen: the single next step first, findings ranked critical > warning > info with
 actions before status cards, /summary within one phone screen, and a change display that shows
 whole findings and names Step 4 only when Step 4 is what changed."""
+
 from __future__ import annotations
 
 import pytest
-
 from case_files import CASES, CHANNEL, replay
+
 from neuroladder.bot.dialogue.consult import Consult
 from neuroladder.bot.views.first_screen import LIMIT
 from neuroladder.rules.data import load_knowledge
@@ -17,9 +18,11 @@ KNOWLEDGE = load_knowledge()
 RULES = LadderRules(KNOWLEDGE)
 SEVERITY = {s: i for i, s in enumerate(ranking()["severity"])}
 
-WORKED_UP = ("duloxetine 60 mg x 8 weeks no benefit; gabapentin 2 weeks at max; never had a TCA; never tried pregabalin; "
-             "combination tried, no benefit; diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; "
-             "spep normal; no red flags")
+WORKED_UP = (
+    "duloxetine 60 mg x 8 weeks no benefit; gabapentin 2 weeks at max; never had a TCA; never tried pregabalin; "
+    "combination tried, no benefit; diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; "
+    "spep normal; no red flags"
+)
 
 
 def said(service, text: str, chat: str = "fs") -> str:
@@ -36,8 +39,9 @@ def test_findings_rank_by_severity_then_actions_before_status(case_id):
     ev = RULES.evaluate(engine_facts(CASES[case_id]["facts"], KNOWLEDGE))
     order = {code: i for i, code in enumerate(KNOWLEDGE.findings)}
     asks = set(ranking()["asks"])
-    keys = [(SEVERITY[f.severity], not is_action(f.code, KNOWLEDGE), f.code in asks, order[f.code])
-            for f in ev.findings]
+    keys = [
+        (SEVERITY[f.severity], not is_action(f.code, KNOWLEDGE), f.code in asks, order[f.code]) for f in ev.findings
+    ]
     assert keys == sorted(keys), [f.code for f in ev.findings]
 
 
@@ -87,8 +91,10 @@ def test_the_summary_of_every_case_fits_one_phone_screen_and_leads_with_the_next
 
 
 def test_a_long_consult_still_fits_and_the_rest_is_behind_the_buttons(service):
-    said(service, "gabapentin 300 mg tid x 4 months, no help; duloxetine 30; never had a TCA; pain in both feet; "
-                  "78 yo; eGFR 35")
+    said(
+        service,
+        "gabapentin 300 mg tid x 4 months, no help; duloxetine 30; never had a TCA; pain in both feet; 78 yo; eGFR 35",
+    )
     [summary] = service.handle(CHANNEL, "fs", "/summary")
     assert len(summary.plain()) <= LIMIT
     assert [c.label for c in summary.choices][:4] == ["All findings", "Unknowns", "Sources", "How? (#1)"]
@@ -114,7 +120,7 @@ def test_the_budget_holds_even_for_a_tiny_screen(service):
 # -- replies that carry findings -----------------------------------------------------------------
 def test_a_turn_that_brings_findings_leads_with_the_next_step(service):
     reply = said(service, "gabapentin 300 mg tid x 4 months, no help; duloxetine 30")
-    after_echo = reply[reply.index("Noted: "):].splitlines()[1]
+    after_echo = reply[reply.index("Noted: ") :].splitlines()[1]
     step = next_step(consult(service).evaluate().findings, KNOWLEDGE)
     assert after_echo.startswith("Next step: ") and KNOWLEDGE.findings[step.code]["summary"] in after_echo
     # the under-dosed warnings that rest on what was just typed, whole, with their sources
@@ -144,8 +150,10 @@ def test_reaching_step4_is_named_and_shown_whole(service):
 
 
 def test_only_the_open_rungs_changed_is_an_update_not_a_milestone(service):
-    said(service, "gabapentin 1200 mg/day in 3 doses for 3 months, 2 weeks at max, no help; "
-                  "duloxetine 30 mg x 8 weeks no help")
+    said(
+        service,
+        "gabapentin 1200 mg/day in 3 doses for 3 months, 2 weeks at max, no help; duloxetine 30 mg x 8 weeks no help",
+    )
     reply = said(service, "actually duloxetine was 60 mg")
     assert "Step 4" not in reply.replace("Step 4: specialist", "") or "Updated:" in reply
     assert "Step 4 reached" not in reply and "No longer Step 4" not in reply
@@ -154,8 +162,11 @@ def test_only_the_open_rungs_changed_is_an_update_not_a_milestone(service):
 
 
 def test_a_changed_finding_is_shown_whole_not_cut_at_its_first_sentence(service):
-    said(service, "gabapentin 2400 mg/day in 3 doses for 3 months, no help; duloxetine 60 mg x 8 weeks no help; "
-                  "combination tried")
+    said(
+        service,
+        "gabapentin 2400 mg/day in 3 doses for 3 months, no help; duloxetine 60 mg x 8 weeks no help; "
+        "combination tried",
+    )
     reply = said(service, "actually no combination")
     [card] = [f for f in consult(service).evaluate().findings if f.code == "COMBINATION_NOT_TRIED"]
     assert card.text in reply  # whole, e.g. ... with additive benefit [3, 2] and the caution after it
@@ -184,8 +195,16 @@ def test_a_card_about_another_drug_is_not_an_update_of_this_one():
     from neuroladder.bot.dialogue.changes import delta
 
     def underdosed(agent, dose):
-        return Finding("TRIAL_UNDERDOSED", "warning", "first_line", f"{agent} {dose}", ["1"], "r", [],
-                       {"agent": agent, "dose": dose})
+        return Finding(
+            "TRIAL_UNDERDOSED",
+            "warning",
+            "first_line",
+            f"{agent} {dose}",
+            ["1"],
+            "r",
+            [],
+            {"agent": agent, "dose": dose},
+        )
 
     d = delta([underdosed("gabapentin", 900)], [underdosed("duloxetine", 30)])
     assert [f.params["agent"] for f in d.added] == ["duloxetine"] and not d.updated

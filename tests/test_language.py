@@ -5,6 +5,7 @@ was typed (0 inversions). Every row of the issue-11 table is read exactly (or as
 recall and precision per fact kind stay above floors set a little under the measured values, so
 a regression fails here.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -16,21 +17,64 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "language_score.py"
 spec = importlib.util.spec_from_file_location("language_score", BENCH)
 score = importlib.util.module_from_spec(spec)
-sys.modules["language_score"] = score    # dataclasses look their module up there
+sys.modules["language_score"] = score  # dataclasses look their module up there
 spec.loader.exec_module(score)
 
 ENTRIES = score.load()
 REPORT = score.read_all(ENTRIES)
-KIND_LIST = ["tried", "dose", "doses_per_day", "weeks", "weeks_at_max", "max_tolerated", "outcome", "current",
-             "adverse", "flag", "egfr", "crcl", "hba1c", "b12", "b12_level", "falls", "hepatic", "combination",
-             "combination.agents", "combination.weeks", "combination.outcome", "diabetes", "paraprotein",
-             "pain_pattern", "focal_cause", "weakness_fatigue", "age"]
+KIND_LIST = [
+    "tried",
+    "dose",
+    "doses_per_day",
+    "weeks",
+    "weeks_at_max",
+    "max_tolerated",
+    "outcome",
+    "current",
+    "adverse",
+    "flag",
+    "egfr",
+    "crcl",
+    "hba1c",
+    "b12",
+    "b12_level",
+    "falls",
+    "hepatic",
+    "combination",
+    "combination.agents",
+    "combination.weeks",
+    "combination.outcome",
+    "diabetes",
+    "paraprotein",
+    "pain_pattern",
+    "focal_cause",
+    "weakness_fatigue",
+    "age",
+]
 # Measured (bench/README.md): recall 1.00 and precision 1.00 overall, outcome recall 0.98, b12
 # 0.97. Floors a little under, so that a regression fails; every other kind with 5+ facts: 0.95.
-RECALL_FLOOR = {"all": 0.98, "tried": 0.98, "outcome": 0.95, "dose": 0.98, "weeks": 0.97, "flag": 0.98,
-                "b12": 0.93, "current": 0.95, "adverse": 0.95}
-PRECISION_FLOOR = {"all": 0.98, "tried": 0.98, "outcome": 0.97, "dose": 0.98, "weeks": 0.97, "flag": 0.98,
-                   "b12": 0.95, "current": 0.95, "adverse": 0.95}
+RECALL_FLOOR = {
+    "all": 0.98,
+    "tried": 0.98,
+    "outcome": 0.95,
+    "dose": 0.98,
+    "weeks": 0.97,
+    "flag": 0.98,
+    "b12": 0.93,
+    "current": 0.95,
+    "adverse": 0.95,
+}
+PRECISION_FLOOR = {
+    "all": 0.98,
+    "tried": 0.98,
+    "outcome": 0.97,
+    "dose": 0.98,
+    "weeks": 0.97,
+    "flag": 0.98,
+    "b12": 0.95,
+    "current": 0.95,
+    "adverse": 0.95,
+}
 DEFAULT_FLOOR = 0.95
 HOLDOUT = score.read_all(score.load(score.CORPUS / "holdout"))
 
@@ -44,7 +88,9 @@ def test_the_corpus_is_big_enough_and_covers_every_fact_kind():
 
 
 def test_no_inversions():
-    assert REPORT.inversions == [], "\n".join(f"{n}: expected {w}, stored {g}: {t!r}" for t, n, w, g in REPORT.inversions)
+    assert REPORT.inversions == [], "\n".join(
+        f"{n}: expected {w}, stored {g}: {t!r}" for t, n, w, g in REPORT.inversions
+    )
 
 
 def test_no_inversions_on_the_held_out_messages():
@@ -94,8 +140,15 @@ def test_questions_store_nothing():
 
 def test_the_score_can_fail():
     """An inverted annotation is caught: the scorer is not blind."""
-    entry = score.Entry("probe", "gabapentin 600 tds, no help", {"trial.gabapentin.tried": "yes",
-                        "trial.gabapentin.dose": 1800, "trial.gabapentin.doses_per_day": 3,
-                        "trial.gabapentin.outcome": "good"})
+    entry = score.Entry(
+        "probe",
+        "gabapentin 600 tds, no help",
+        {
+            "trial.gabapentin.tried": "yes",
+            "trial.gabapentin.dose": 1800,
+            "trial.gabapentin.doses_per_day": 3,
+            "trial.gabapentin.outcome": "good",
+        },
+    )
     report = score.read_all([entry])
     assert len(report.inversions) == 1 and report.inversions[0][1] == "trial.gabapentin.outcome"

@@ -1,11 +1,11 @@
 """Matrix device trust against a real Synapse: a clinician's devices seen first are pinned; a device
 added later gets no readable reply until an admin approves it with /trust, and the room is told
 once why replies are held back from it."""
+
 from __future__ import annotations
 
 import nio
 import pytest
-
 from matrix_helpers import until
 
 pytest_plugins = ["matrix_fixtures"]
@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def readable(clinician, room, bot_id) -> list[str]:
-    return [e.body for e in clinician.from_user(room, bot_id) if isinstance(e, (nio.RoomMessageText, nio.RoomMessageNotice))]
+    return [
+        e.body for e in clinician.from_user(room, bot_id) if isinstance(e, (nio.RoomMessageText, nio.RoomMessageNotice))
+    ]
 
 
 async def test_a_new_device_is_held_back_until_an_admin_trusts_it(synapse, clinicians, matrix_bot):
@@ -34,7 +36,9 @@ async def test_a_new_device_is_held_back_until_an_admin_trusts_it(synapse, clini
     async def held_back_notice():
         await alice.say(room, "/summary")
         await until(lambda: len(alice.from_user(room, bot.user_id)) > 0, 5, "a reply")
-        return any(laptop.client.device_id in body and "held back" in body for body in readable(alice, room, bot.user_id))
+        return any(
+            laptop.client.device_id in body and "held back" in body for body in readable(alice, room, bot.user_id)
+        )
 
     await until(held_back_notice, 90, "the notice that replies are held back from the new device", interval=3)
     before = len(readable(laptop, room, bot.user_id))
@@ -47,10 +51,14 @@ async def test_a_new_device_is_held_back_until_an_admin_trusts_it(synapse, clini
     await until(lambda: any("is now trusted" in b for b in readable(alice, room, bot.user_id)), 30, "the approval")
     after = await alice.say(room, "duloxetine 60 mg for 8 weeks, partial")
     await laptop.wait_replies(room, bot.user_id, after)
-    await until(lambda: any("duloxetine" in b.lower() for b in readable(laptop, room, bot.user_id)), 30,
-                "a readable reply on the trusted device")
+    await until(
+        lambda: any("duloxetine" in b.lower() for b in readable(laptop, room, bot.user_id)),
+        30,
+        "a readable reply on the trusted device",
+    )
     notices = [b for b in readable(alice, room, bot.user_id) if "held back" in b]
     assert len(notices) == 1  # the room is told once
     bot.stop()
-    assert bot.query("select trusted, decided_by from matrix_devices where device_id = ?",
-                     (laptop.client.device_id,)) == [(1, alice.user_id)]
+    assert bot.query(
+        "select trusted, decided_by from matrix_devices where device_id = ?", (laptop.client.device_id,)
+    ) == [(1, alice.user_id)]

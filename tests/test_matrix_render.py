@@ -1,4 +1,5 @@
 """Matrix rendering and choice reading, and the channel's settings: pure functions, no server."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,14 @@ import pytest
 
 from neuroladder.bot.channels.matrix.app import ConfigError, parse_allowed, settings_from
 from neuroladder.bot.channels.matrix.render import (
-    MAX_HTML, choice_by_number, file_content, keycap_number, png_size, resolve_text, text_contents)
+    MAX_HTML,
+    choice_by_number,
+    file_content,
+    keycap_number,
+    png_size,
+    resolve_text,
+    text_contents,
+)
 from neuroladder.bot.views.reply import Choice, Reply
 
 CHOICES = [Choice("Yes", "gabapentin yes"), Choice("No", "gabapentin no"), Choice("Why?", "/why")]
@@ -20,8 +28,9 @@ def test_reply_renders_plain_body_beside_escaped_html_and_numbered_choices():
     assert content["msgtype"] == "m.notice"
     assert content["body"] == "Noted: <script>&\nnext\n\n1. Yes\n2. No\n3. Why?"
     assert content["format"] == "org.matrix.custom.html"
-    assert content["formatted_body"] == ("Noted: <b>&lt;script&gt;&amp;</b><br>next"
-                                         "<ol><li>Yes</li><li>No</li><li>Why?</li></ol>")
+    assert content["formatted_body"] == (
+        "Noted: <b>&lt;script&gt;&amp;</b><br>next<ol><li>Yes</li><li>No</li><li>Why?</li></ol>"
+    )
     assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$question"}}
 
 
@@ -42,11 +51,22 @@ def test_a_long_reply_is_split_into_well_formed_events_with_the_choices_last():
     assert "line 1999 & more" in contents[-1]["body"]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("1", "gabapentin yes"), (" 2. ", "gabapentin no"), ("3)", "/why"), ("yes", "gabapentin yes"),
-    ("NO", "gabapentin no"), ("gabapentin no", "gabapentin no"), ("2\ufe0f\u20e3", "gabapentin no"),
-    ("4", "4"), ("0", "0"), ("1800", "1800"), ("gabapentin 1800 mg", "gabapentin 1800 mg"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1", "gabapentin yes"),
+        (" 2. ", "gabapentin no"),
+        ("3)", "/why"),
+        ("yes", "gabapentin yes"),
+        ("NO", "gabapentin no"),
+        ("gabapentin no", "gabapentin no"),
+        ("2\ufe0f\u20e3", "gabapentin no"),
+        ("4", "4"),
+        ("0", "0"),
+        ("1800", "1800"),
+        ("gabapentin 1800 mg", "gabapentin 1800 mg"),
+    ],
+)
 def test_a_choice_is_answered_by_number_text_or_keycap(text, expected):
     assert resolve_text(text, CHOICES) == expected
 
@@ -55,9 +75,17 @@ def test_without_choices_text_passes_unchanged():
     assert resolve_text("1", []) == "1"
 
 
-@pytest.mark.parametrize("key, number", [
-    ("1\ufe0f\u20e3", 1), ("1\u20e3", 1), ("9\ufe0f\u20e3", 9), ("\U0001f51f", 10), ("👍", None), ("1", None),
-])
+@pytest.mark.parametrize(
+    "key, number",
+    [
+        ("1\ufe0f\u20e3", 1),
+        ("1\u20e3", 1),
+        ("9\ufe0f\u20e3", 9),
+        ("\U0001f51f", 10),
+        ("👍", None),
+        ("1", None),
+    ],
+)
 def test_keycap_reactions(key, number):
     assert keycap_number(key) == number
 
@@ -80,7 +108,9 @@ def test_png_becomes_an_image_with_its_size_other_files_a_file():
 # -- settings --------------------------------------------------------------------------------------
 def test_allowed_users_keeps_matrix_ids_only():
     assert parse_allowed("@doc:hospital.example, 12345 @nurse:hospital.example;bogus") == {
-        "@doc:hospital.example", "@nurse:hospital.example"}
+        "@doc:hospital.example",
+        "@nurse:hospital.example",
+    }
     assert parse_allowed(None) == frozenset()
 
 
@@ -89,8 +119,12 @@ def _args(**kw):
 
 
 def test_settings_defaults_store_beside_the_database(tmp_path):
-    env = {"MATRIX_HOMESERVER": "https://matrix.hospital.example/", "MATRIX_USER_ID": "@bot:hospital.example",
-           "MATRIX_PASSWORD": "pw", "NEUROLADDER_ALLOWED_USERS": "@doc:hospital.example"}
+    env = {
+        "MATRIX_HOMESERVER": "https://matrix.hospital.example/",
+        "MATRIX_USER_ID": "@bot:hospital.example",
+        "MATRIX_PASSWORD": "pw",
+        "NEUROLADDER_ALLOWED_USERS": "@doc:hospital.example",
+    }
     s = settings_from(_args(db=str(tmp_path / "log.db")), env)
     assert s.homeserver == "https://matrix.hospital.example"
     assert s.store_dir == Path(tmp_path / "log-matrix-store")
@@ -100,12 +134,22 @@ def test_settings_defaults_store_beside_the_database(tmp_path):
     assert s.store_dir == tmp_path / "keys" and s.allow_unencrypted
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"MATRIX_HOMESERVER": "matrix.example"}, "must be an http(s) URL"),
-    ({"MATRIX_HOMESERVER": "https://m.example", "MATRIX_USER_ID": "bot"}, "must look like @name:server"),
-    ({"MATRIX_HOMESERVER": "https://m.example", "MATRIX_USER_ID": "@bot:m.example", "MATRIX_PASSWORD": "x",
-      "NEUROLADDER_ALLOWED_USERS": "12345"}, "holds no Matrix id"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"MATRIX_HOMESERVER": "matrix.example"}, "must be an http(s) URL"),
+        ({"MATRIX_HOMESERVER": "https://m.example", "MATRIX_USER_ID": "bot"}, "must look like @name:server"),
+        (
+            {
+                "MATRIX_HOMESERVER": "https://m.example",
+                "MATRIX_USER_ID": "@bot:m.example",
+                "MATRIX_PASSWORD": "x",
+                "NEUROLADDER_ALLOWED_USERS": "12345",
+            },
+            "holds no Matrix id",
+        ),
+    ],
+)
 def test_malformed_settings(env, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         settings_from(_args(), env)

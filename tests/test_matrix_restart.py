@@ -1,5 +1,6 @@
 """No message lost, none answered twice: kill -9 `neuroladder matrix` (the real consult) during a
 burst from two encrypted rooms, restart it, and every message is answered exactly once."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,8 +9,8 @@ import re
 from collections import Counter
 
 import pytest
-
 from matrix_helpers import until
+
 from neuroladder.bot.channels.matrix.app import FAILED
 from neuroladder.bot.channels.matrix.render import text_contents
 from neuroladder.bot.views.reply import Reply
@@ -19,11 +20,34 @@ pytest_plugins = ["matrix_fixtures"]
 # the first test to run pays for the start-up, hence the longer limit.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-ROOM_A = ["/start", "gabapentin 1800 mg/d x 3 mo", "gabapentin no benefit", "duloxetine 60 mg daily x 8 weeks",
-          "no help", "pregabalin no", "78 years old", "eGFR 35", "/summary", "diffuse pain", "/undo", "/summary"]
-ROOM_B = ["/start", "pregabalin 300 mg/d for 2 months, side effects", "amitriptyline 25 mg for 6 weeks",
-          "focal pain", "/why", "age 54", "lidocaine plaster no", "/summary", "capsaicin 8% no", "/undo",
-          "B12 normal", "/summary"]
+ROOM_A = [
+    "/start",
+    "gabapentin 1800 mg/d x 3 mo",
+    "gabapentin no benefit",
+    "duloxetine 60 mg daily x 8 weeks",
+    "no help",
+    "pregabalin no",
+    "78 years old",
+    "eGFR 35",
+    "/summary",
+    "diffuse pain",
+    "/undo",
+    "/summary",
+]
+ROOM_B = [
+    "/start",
+    "pregabalin 300 mg/d for 2 months, side effects",
+    "amitriptyline 25 mg for 6 weeks",
+    "focal pain",
+    "/why",
+    "age 54",
+    "lidocaine plaster no",
+    "/summary",
+    "capsaicin 8% no",
+    "/undo",
+    "B12 normal",
+    "/summary",
+]
 
 
 async def _burst(clinician, room, texts, sent, pause):
@@ -43,8 +67,11 @@ def _seen(clinician, room, bot_id) -> Counter:
 
 def _expected(bot, room) -> Counter:
     """(message answered, body) for every message the bot's outbox holds for the room."""
-    rows = bot.query("select i.update_key, o.reply from outbox o join inbox i on i.id = o.inbox_id "
-                     "where o.chat_id = ? order by o.id", (room,))
+    rows = bot.query(
+        "select i.update_key, o.reply from outbox o join inbox i on i.id = o.inbox_id "
+        "where o.chat_id = ? order by o.id",
+        (room,),
+    )
     out: Counter = Counter()
     for key, reply in rows:
         r = Reply.from_json(json.loads(reply))
@@ -58,8 +85,9 @@ def _expected(bot, room) -> Counter:
 async def test_kill_9_during_a_burst_from_two_rooms_loses_and_doubles_nothing(synapse, clinicians, matrix_bot):
     alice, bob = await clinicians("alice"), await clinicians("bob")
     # A tiny sync timeline makes every catch-up after a kill fill its gap page by page (/messages).
-    bot = await matrix_bot(allowed=[alice.user_id, bob.user_id],
-                           extra_env={"NEUROLADDER_MATRIX_TIMELINE_LIMIT": "3"}).start()
+    bot = await matrix_bot(
+        allowed=[alice.user_id, bob.user_id], extra_env={"NEUROLADDER_MATRIX_TIMELINE_LIMIT": "3"}
+    ).start()
     room_a = await alice.create_room(invite=[bot.user_id], name="ward A")
     room_b = await bob.create_room(invite=[bot.user_id], name="ward B")
     await alice.wait_member(room_a, bot.user_id)
@@ -67,12 +95,14 @@ async def test_kill_9_during_a_burst_from_two_rooms_loses_and_doubles_nothing(sy
 
     sent_a: list[str] = []
     sent_b: list[str] = []
-    burst = asyncio.ensure_future(asyncio.gather(_burst(alice, room_a, ROOM_A, sent_a, 0.02),
-                                                 _burst(bob, room_b, ROOM_B, sent_b, 0.03)))
+    burst = asyncio.ensure_future(
+        asyncio.gather(_burst(alice, room_a, ROOM_A, sent_a, 0.02), _burst(bob, room_b, ROOM_B, sent_b, 0.03))
+    )
 
     def answered() -> set[str]:
-        return ({_reply_to(e) for e in alice.replies(room_a, bot.user_id)}
-                | {_reply_to(e) for e in bob.replies(room_b, bot.user_id)})
+        return {_reply_to(e) for e in alice.replies(room_a, bot.user_id)} | {
+            _reply_to(e) for e in bob.replies(room_b, bot.user_id)
+        }
 
     # First kill: in the middle of the burst, once the bot has answered a few.
     await until(lambda: len(answered()) >= 3, 60, "the first answers")
@@ -109,12 +139,26 @@ async def test_kill_9_during_a_burst_from_two_rooms_loses_and_doubles_nothing(sy
     assert bot.query("select count(*), count(done_at) from inbox") == [(total, total)]
     turns = bot.query("select inbox_id, count(*) from turns where direction = 'in' group by inbox_id")
     assert len(turns) == total and {n for _, n in turns} == {1}
-    assert bot.query("select consult_id, name, value, count(*) from facts where retracted_at is null "
-                     "group by consult_id, name, value having count(*) > 1") == []
-    assert bot.query("select consult_id, turn_id, name, count(*) from facts "
-                     "group by consult_id, turn_id, name having count(*) > 1") == []
-    authors = dict(bot.query("select c.chat_id, group_concat(distinct t.author) from turns t "
-                             "join consults c on c.id = t.consult_id where t.direction = 'in' group by c.chat_id"))
+    assert (
+        bot.query(
+            "select consult_id, name, value, count(*) from facts where retracted_at is null "
+            "group by consult_id, name, value having count(*) > 1"
+        )
+        == []
+    )
+    assert (
+        bot.query(
+            "select consult_id, turn_id, name, count(*) from facts "
+            "group by consult_id, turn_id, name having count(*) > 1"
+        )
+        == []
+    )
+    authors = dict(
+        bot.query(
+            "select c.chat_id, group_concat(distinct t.author) from turns t "
+            "join consults c on c.id = t.consult_id where t.direction = 'in' group by c.chat_id"
+        )
+    )
     assert authors == {room_a: alice.user_id, room_b: bob.user_id}
     assert bot.query("pragma integrity_check") == [("ok",)]
     # One device through all three runs: its keys were kept in --store, so it read every message.

@@ -3,6 +3,7 @@
 The consultation itself is tested in test_matrix_consult.py; here: encryption, choices by
 number/text/reaction, the picture, invites, unencrypted rooms, credentials.
 """
+
 from __future__ import annotations
 
 import os
@@ -10,10 +11,10 @@ import subprocess
 
 import nio
 import pytest
-from nio.crypto.attachments import decrypt_attachment
-
 from matrix_fake_bot import PNG
 from matrix_helpers import bot_command, until
+from nio.crypto.attachments import decrypt_attachment
+
 from neuroladder.bot.channels.matrix.app import FAILED, UNDECRYPTABLE
 
 pytest_plugins = ["matrix_fixtures"]
@@ -60,11 +61,20 @@ async def test_encrypted_round_trip_with_choices_reaction_and_picture(synapse, c
     assert plain == PNG
 
     # Each turn recorded with its author, in one consult for the room.
-    rows = bot.query("select c.chat_id, t.author, t.text from turns t join consults c on c.id = t.consult_id "
-                     "where t.direction = 'in' order by t.id")
+    rows = bot.query(
+        "select c.chat_id, t.author, t.text from turns t join consults c on c.id = t.consult_id "
+        "where t.direction = 'in' order by t.id"
+    )
     assert {r[0] for r in rows} == {room}
-    assert [r[2] for r in rows] == ["duloxetine <60 mg> & gabapentin", "/choices", "no", "/choices", "yes",
-                                    "no", "/picture"]
+    assert [r[2] for r in rows] == [
+        "duloxetine <60 mg> & gabapentin",
+        "/choices",
+        "no",
+        "/choices",
+        "yes",
+        "no",
+        "/picture",
+    ]
     assert {r[1] for r in rows} == {alice.user_id}
     assert bot.user_id in alice.typing.get(room, set()), "no typing notice while the bot worked"
 
@@ -101,7 +111,8 @@ async def test_invite_from_user_not_allowed_is_declined_and_nothing_stored(synap
 
 
 async def test_a_stranger_inside_an_allowed_room_is_not_consulted_and_nothing_of_theirs_is_kept(
-        synapse, clinicians, matrix_bot):
+    synapse, clinicians, matrix_bot
+):
     """Alice (allowed) invites the bot and mallory (not allowed) into one room: mallory's messages get
     no consultation, no turn and no inbox row; the room is told once; alice is answered as usual."""
     alice, mallory = await clinicians("alice"), await clinicians("mallory")
@@ -116,8 +127,11 @@ async def test_a_stranger_inside_an_allowed_room_is_not_consulted_and_nothing_of
     first = await alice.say(room, "hello from alice")
     await alice.wait_replies(room, bot.user_id, first)  # a positive sentinel: alice's turn came after
     bot.stop()
-    notices = [e for e in alice.from_user(room, bot.user_id)
-               if isinstance(e, nio.RoomMessage) and "not on NeuroLadder's allowlist" in e.body]
+    notices = [
+        e
+        for e in alice.from_user(room, bot.user_id)
+        if isinstance(e, nio.RoomMessage) and "not on NeuroLadder's allowlist" in e.body
+    ]
     assert len(notices) == 1
     assert bot.query("select count(*) from inbox where payload like ?", ("%mallory%",)) == [(0,)]
     assert bot.query("select count(*) from turns where author like ?", ("%mallory%",)) == [(0,)]
@@ -149,15 +163,17 @@ async def test_unencrypted_room_gets_the_refusal_once(synapse, clinicians, matri
     assert bot.query("select count(*) from outbox where chat_id = ?", (room,)) == [(1,)]  # none still queued
     assert bot.query("select count(*) from inbox where chat_id = ?", (room,)) == [(0,)]
     assert bot.query("select count(*) from consults where chat_id = ?", (room,)) == [(0,)]
-    assert bot.query("select count(*) from turns t join consults c on c.id = t.consult_id where c.chat_id = ?",
-                     (room,)) == [(0,)]
+    assert bot.query(
+        "select count(*) from turns t join consults c on c.id = t.consult_id where c.chat_id = ?", (room,)
+    ) == [(0,)]
     assert bot.query("select count from refusals where channel = 'matrix'") == [(1,)]
 
 
 async def test_a_message_the_bot_cannot_decrypt_gets_a_notice_and_the_room_goes_on(synapse, clinicians, matrix_bot):
     alice = await clinicians("alice")
-    bot = await matrix_bot(allowed=[alice.user_id], fake_service=True,
-                           extra_env={"NEUROLADDER_MATRIX_KEY_GRACE": "2"}).start()
+    bot = await matrix_bot(
+        allowed=[alice.user_id], fake_service=True, extra_env={"NEUROLADDER_MATRIX_KEY_GRACE": "2"}
+    ).start()
     # Talk in the room before the bot is invited: history the bot has no keys for, and ignores.
     room = await alice.create_room(invite=[])
     before = await alice.say(room, "said before the bot came")
@@ -175,7 +191,9 @@ async def test_a_message_the_bot_cannot_decrypt_gets_a_notice_and_the_room_goes_
     again = await alice.say(room, "and now?")
     assert (await alice.wait_replies(room, bot.user_id, again))[0].body == "echo: and now?"
     assert [t for (t,) in bot.query("select text from turns where direction = 'in' order by id")] == [
-        "hello", "and now?"]
+        "hello",
+        "and now?",
+    ]
     assert alice.replies(room, bot.user_id, before) == []
     assert bot.query("select count(*) from inbox where update_key = ?", (before,)) == [(0,)]
 
@@ -206,24 +224,56 @@ async def test_allow_unencrypted_answers_in_a_plain_room(synapse, clinicians, ma
     assert reply.body == "echo: hello"
 
 
-@pytest.mark.parametrize("env, message", [
-    ({}, "MATRIX_HOMESERVER is not set"),
-    ({"MATRIX_HOMESERVER": "URL"}, "MATRIX_USER_ID is not set"),
-    ({"MATRIX_HOMESERVER": "URL", "MATRIX_USER_ID": "@x:localhost"}, "set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN"),
-    ({"MATRIX_HOMESERVER": "URL", "MATRIX_USER_ID": "@x:localhost", "MATRIX_PASSWORD": "pw-789"},
-     "NEUROLADDER_ALLOWED_USERS holds no Matrix id"),
-    ({"MATRIX_HOMESERVER": "URL", "MATRIX_USER_ID": "@alice:localhost", "MATRIX_PASSWORD": "wrong-pass-123",
-      "NEUROLADDER_ALLOWED_USERS": "@bob:localhost"}, "login to URL as @alice:localhost failed"),
-    ({"MATRIX_HOMESERVER": "URL", "MATRIX_USER_ID": "@alice:localhost", "MATRIX_ACCESS_TOKEN": "syt_bogus_456",
-      "NEUROLADDER_ALLOWED_USERS": "@bob:localhost"}, "the homeserver refused MATRIX_ACCESS_TOKEN"),
-    ({"MATRIX_HOMESERVER": "http://127.0.0.1:9", "MATRIX_USER_ID": "@alice:localhost",
-      "MATRIX_PASSWORD": "pw-789", "NEUROLADDER_ALLOWED_USERS": "@bob:localhost"}, "cannot reach the homeserver"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({}, "MATRIX_HOMESERVER is not set"),
+        ({"MATRIX_HOMESERVER": "URL"}, "MATRIX_USER_ID is not set"),
+        ({"MATRIX_HOMESERVER": "URL", "MATRIX_USER_ID": "@x:localhost"}, "set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN"),
+        (
+            {"MATRIX_HOMESERVER": "URL", "MATRIX_USER_ID": "@x:localhost", "MATRIX_PASSWORD": "pw-789"},
+            "NEUROLADDER_ALLOWED_USERS holds no Matrix id",
+        ),
+        (
+            {
+                "MATRIX_HOMESERVER": "URL",
+                "MATRIX_USER_ID": "@alice:localhost",
+                "MATRIX_PASSWORD": "wrong-pass-123",
+                "NEUROLADDER_ALLOWED_USERS": "@bob:localhost",
+            },
+            "login to URL as @alice:localhost failed",
+        ),
+        (
+            {
+                "MATRIX_HOMESERVER": "URL",
+                "MATRIX_USER_ID": "@alice:localhost",
+                "MATRIX_ACCESS_TOKEN": "syt_bogus_456",
+                "NEUROLADDER_ALLOWED_USERS": "@bob:localhost",
+            },
+            "the homeserver refused MATRIX_ACCESS_TOKEN",
+        ),
+        (
+            {
+                "MATRIX_HOMESERVER": "http://127.0.0.1:9",
+                "MATRIX_USER_ID": "@alice:localhost",
+                "MATRIX_PASSWORD": "pw-789",
+                "NEUROLADDER_ALLOWED_USERS": "@bob:localhost",
+            },
+            "cannot reach the homeserver",
+        ),
+    ],
+)
 def test_missing_or_wrong_credentials_give_one_line(synapse, tmp_path, env, message):
     env = {k: v.replace("URL", synapse.url) for k, v in env.items()}
     base = {k: v for k, v in os.environ.items() if not k.startswith(("MATRIX_", "NEUROLADDER_"))}
-    out = subprocess.run(bot_command() + ["--db", str(tmp_path / "x.db")], env={**base, **env},
-                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    out = subprocess.run(
+        bot_command() + ["--db", str(tmp_path / "x.db")],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert out.returncode == 2, out
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message.replace("URL", synapse.url) in lines[0], out.stderr

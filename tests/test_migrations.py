@@ -4,6 +4,7 @@
 frozen here on purpose: if someone edits m001 instead of adding a migration, old files and this
 test part ways.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ import sqlite3
 
 import pytest
 
-from neuroladder.bot.storage import store as store_mod
 from neuroladder.bot.service import Service
+from neuroladder.bot.storage import store as store_mod
 from neuroladder.bot.storage.store import MIGRATIONS, Store
 
 V1_SCHEMA = """
@@ -173,7 +174,7 @@ def test_db_check_reports_a_damaged_file_without_a_traceback(tmp_path, capsys):
     data = bytearray(path.read_bytes())
     page = 4096
     assert len(data) > 12 * page
-    data[6 * page:10 * page] = b"\xff" * (4 * page)  # a run of pages overwritten with garbage
+    data[6 * page : 10 * page] = b"\xff" * (4 * page)  # a run of pages overwritten with garbage
     path.write_bytes(bytes(data))
     assert main(["db", "check", "--db", str(path)]) == 1
     captured = capsys.readouterr()
@@ -203,4 +204,5 @@ def test_matrix_tables_come_from_a_migration_and_survive_an_older_matrix_log(tmp
     conn.commit()
     conn.close()
     from neuroladder.bot.storage.matrix import MatrixState
+
     assert MatrixState(Store(tmp_path / "older.db")).sync_token() == "s72_older"

@@ -4,6 +4,7 @@ A second `neuroladder run` on the same log exits at once with one line naming th
 pid (an OS lock, released on kill -9); a Telegram 409 Conflict (another process polling with the
 same token) stops the older poller with one line instead of two processes splitting the updates.
 """
+
 from __future__ import annotations
 
 pytest_plugins = ["telegram_fixtures"]
@@ -19,12 +20,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from botapi_standin import BotAPIStandIn
-from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock, held_by_another
-from neuroladder.bot.channels.telegram.app import StartupError
 from telegram_fake_service import FakeService
 from telegram_helpers import running_bot, tg_settings
+
+from neuroladder.bot.channels.telegram.app import StartupError
+from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock, held_by_another
 
 
 def test_the_lock_names_the_holder_and_frees_on_release(tmp_path):
@@ -41,7 +42,12 @@ def test_the_lock_names_the_holder_and_frees_on_release(tmp_path):
 def run_cmd(db: Path) -> list[str]:
     script = Path(sys.executable).with_name("neuroladder")
     return ([str(script)] if script.exists() else [sys.executable, "-m", "neuroladder.bot.cli.main"]) + [
-        "run", "--db", str(db), "--poll-timeout", "1"]
+        "run",
+        "--db",
+        str(db),
+        "--poll-timeout",
+        "1",
+    ]
 
 
 @pytest.mark.slow
@@ -50,8 +56,9 @@ def test_a_second_run_on_the_same_log_exits_at_once_and_a_kill_9_frees_the_lock(
     with BotAPIStandIn() as api:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEUROLADDER_"))}
         env.update(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.base_url, NEUROLADDER_ALLOWED_USERS="1")
-        first = subprocess.Popen(run_cmd(db), env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
+        first = subprocess.Popen(
+            run_cmd(db), env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             api.wait_until(lambda: api.polls > 0 or first.poll() is not None, 30, "the first bot to poll")
             second = subprocess.run(run_cmd(db), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
@@ -70,6 +77,7 @@ def test_a_second_run_on_the_same_log_exits_at_once_and_a_kill_9_frees_the_lock(
 async def test_a_409_conflict_stops_the_older_poller_with_one_line(standin: BotAPIStandIn, tg_db):
     with pytest.raises(StartupError, match="another instance is polling this bot"):
         async with running_bot(tg_settings(standin, tg_db), FakeService, standin) as channel:
+
             def other_instance_polls() -> None:
                 url = f"{standin.base_url}{standin.token}/getUpdates?timeout=1"
                 with urllib.request.urlopen(url, timeout=10) as response:

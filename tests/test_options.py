@@ -2,13 +2,14 @@
 about rTMS?", "can I add tramadol?" get whether the option is the next step, not yet (and why), or
 where the seed is silent, with steps and sources. Facts are set through the real Service and SQLite;
 Consult.answer_query is called directly (the parser's Parsed.queries is wired to it at merge)."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
-
 from case_files import CASES, CHANNEL, replay
+
 from neuroladder.bot.dialogue.consult import Consult
 from neuroladder.rules import options as options_mod
 from neuroladder.rules.data import load_knowledge
@@ -19,10 +20,25 @@ from neuroladder.rules.options import known_options, option_status, options
 KNOWLEDGE = load_knowledge()
 RULES = LadderRules(KNOWLEDGE)
 # The parser's fixed list of option keys (issue 11).
-QUERY_KEYS = ["scs", "rtms", "strong_opioid", "weak_opioid", "referral", "combination", "capsaicin8", "botox",
-              "lidocaine", "gabapentinoid", "snri", "tca", "cbt"]
-UNDERDOSED = ("gabapentin 2400 mg/day in 3 doses for 3 months, no help; duloxetine 30 mg x 8 weeks, no help; "
-              "no combination; 58 yo; crcl 80; diffuse pain")
+QUERY_KEYS = [
+    "scs",
+    "rtms",
+    "strong_opioid",
+    "weak_opioid",
+    "referral",
+    "combination",
+    "capsaicin8",
+    "botox",
+    "lidocaine",
+    "gabapentinoid",
+    "snri",
+    "tca",
+    "cbt",
+]
+UNDERDOSED = (
+    "gabapentin 2400 mg/day in 3 doses for 3 months, no help; duloxetine 30 mg x 8 weeks, no help; "
+    "no combination; 58 yo; crcl 80; diffuse pain"
+)
 
 
 def consult_with(service, *turns: str, chat: str = "q") -> Consult:
@@ -194,8 +210,13 @@ def test_every_cited_source_is_a_declared_claim_and_every_claim_is_cited():
 
 def test_a_code_no_rule_concludes_simply_never_matches(monkeypatch, service):
     data = options()
-    fake = {**data, "options": {**data["options"], "scs": {**data["options"]["scs"],
-                                                            "not_yet": ["NO_SUCH_CODE"], "next": ["NOR_THIS"]}}}
+    fake = {
+        **data,
+        "options": {
+            **data["options"],
+            "scs": {**data["options"]["scs"], "not_yet": ["NO_SUCH_CODE"], "next": ["NOR_THIS"]},
+        },
+    }
     monkeypatch.setattr(options_mod, "options", lambda: fake)
     c = consult_with(service, UNDERDOSED)
     status = option_status("scs", c.evaluate(), KNOWLEDGE)
@@ -220,12 +241,27 @@ def _with(findings, facts):
 def test_findings_the_ruleset_is_growing_into_are_read_when_they_come():
     from neuroladder.rules.engine import Finding
 
-    gaba = {"kind": "trial", "id": "trial.gabapentin", "agent": "gabapentin", "cls": "gabapentinoid", "tried": "yes",
-            "outcome": "no_benefit"}
-    on_board = Finding("STRONG_OPIOID_ON_BOARD", "warning", "safety", "Already on oxycodone: do not escalate it [2].",
-                       ["2"], "r", [], {"agent": "oxycodone"})
-    both = Finding("OPIOID_GABAPENTINOID", "warning", "safety", "gabapentin and oxycodone together [L5].",
-                   ["L5"], "r", [])
+    gaba = {
+        "kind": "trial",
+        "id": "trial.gabapentin",
+        "agent": "gabapentin",
+        "cls": "gabapentinoid",
+        "tried": "yes",
+        "outcome": "no_benefit",
+    }
+    on_board = Finding(
+        "STRONG_OPIOID_ON_BOARD",
+        "warning",
+        "safety",
+        "Already on oxycodone: do not escalate it [2].",
+        ["2"],
+        "r",
+        [],
+        {"agent": "oxycodone"},
+    )
+    both = Finding(
+        "OPIOID_GABAPENTINOID", "warning", "safety", "gabapentin and oxycodone together [L5].", ["L5"], "r", []
+    )
     status = option_status("strong_opioid", _with([on_board, both], [gaba]), KNOWLEDGE)
     assert status.verdict == "not_yet" and status.verdict_text.startswith("not more")
     assert "Already on oxycodone: do not escalate it [2]." in status.lines

@@ -4,16 +4,17 @@ For every case in conversations/cases, its [facts] are given in shuffled orders 
 fact list, and as answers stored one per consult turn in the SQLite log - and every order must
 conclude exactly the same findings, texts and sources as the case's own order.
 """
+
 from __future__ import annotations
 
 import itertools
 import json
 
 import pytest
+from case_files import CASES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from case_files import CASES
 from neuroladder.bot.dialogue.consult import Consult, Toolkit
 from neuroladder.bot.storage.store import Store
 from neuroladder.rules.data import load_knowledge
@@ -26,8 +27,10 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 
 
 def signature(evaluation) -> list[tuple]:
-    return sorted((f.code, json.dumps(f.params, sort_keys=True, default=str), f.text, tuple(f.sources))
-                  for f in evaluation.findings)
+    return sorted(
+        (f.code, json.dumps(f.params, sort_keys=True, default=str), f.text, tuple(f.sources))
+        for f in evaluation.findings
+    )
 
 
 EXPECTED = {cid: signature(RULES.evaluate(engine_facts(case["facts"], KNOWLEDGE))) for cid, case in CASES.items()}

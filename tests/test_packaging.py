@@ -4,6 +4,7 @@ fresh virtual environment outside the checkout, holds a consultation (issue 13).
 `scripts/dev` installs in editable mode, which finds any folder on disk; only an installed wheel
 shows what a clinician's team would get.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -48,7 +49,8 @@ def test_every_data_file_matches_a_package_data_pattern():
         if filename.endswith(".py"):
             continue
         assert any(fnmatch.fnmatch(filename, p) for p in patterns.get(package.replace("/", "."), [])), (
-            f"{name} would be left out of the wheel: add a pattern to [tool.setuptools.package-data]")
+            f"{name} would be left out of the wheel: add a pattern to [tool.setuptools.package-data]"
+        )
 
 
 def test_no_folder_in_the_checkout_shadows_the_package():
@@ -71,8 +73,11 @@ def tracked_tree(dest: Path) -> Path:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("NEUROLADDER_", "TELEGRAM_", "MATRIX_", "PYTHON", "VIRTUAL_ENV"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NEUROLADDER_", "TELEGRAM_", "MATRIX_", "PYTHON", "VIRTUAL_ENV"))
+    }
     env.update(extra)
     return env
 
@@ -83,8 +88,13 @@ def test_the_wheel_installed_outside_the_checkout_holds_a_consultation(tmp_path)
     start = time.monotonic()
     src = tracked_tree(tmp_path / "clone")
     wheels = tmp_path / "wheels"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-w", str(wheels)],
-                           cwd=src, capture_output=True, text=True, env=clean_env())
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-w", str(wheels)],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+    )
     assert build.returncode == 0, build.stderr
     assert "BuildBackendWarning" not in build.stderr, build.stderr
     wheel = next(wheels.glob("neuroladder-*.whl"))
@@ -97,21 +107,37 @@ def test_the_wheel_installed_outside_the_checkout_holds_a_consultation(tmp_path)
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     if sys.version_info >= (3, 13):  # durable-rules 2.0.28 needs upstream's fix there (README)
-        patched = subprocess.run(["bash", str(ROOT / "scripts" / "durable-rules-wheel"), str(python),
-                                  str(tmp_path / "dr")], capture_output=True, text=True)
+        patched = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "durable-rules-wheel"), str(python), str(tmp_path / "dr")],
+            capture_output=True,
+            text=True,
+        )
         assert patched.returncode == 0, patched.stderr
         subprocess.run([str(python), "-m", "pip", "install", "-q", patched.stdout.strip()], check=True)
-    install = subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)],
-                             capture_output=True, text=True, env=clean_env())
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True, env=clean_env()
+    )
     assert install.returncode == 0, install.stderr
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    where = subprocess.run([str(python), "-c", "import neuroladder.rules.modules as m; print(m.__file__)"],
-                           cwd=elsewhere, capture_output=True, text=True, env=clean_env())
+    where = subprocess.run(
+        [str(python), "-c", "import neuroladder.rules.modules as m; print(m.__file__)"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+    )
     assert str(env_dir) in where.stdout and str(ROOT) not in where.stdout, where
-    chat = subprocess.run([str(env_dir / "bin" / "neuroladder"), "chat", "--db", "x.db"], input=CONSULT,
-                          cwd=elsewhere, capture_output=True, text=True, env=clean_env(), timeout=120)
+    chat = subprocess.run(
+        [str(env_dir / "bin" / "neuroladder"), "chat", "--db", "x.db"],
+        input=CONSULT,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=120,
+    )
     assert chat.returncode == 0, chat.stderr
     assert "gabapentin trial not adequate: 900 of" in chat.stdout
     assert "Consult summary\nNext step: " in chat.stdout  # the first screen leads with the next step

@@ -3,6 +3,7 @@
 Each row: what a clinician types, and exactly the facts the parser must read from it. Implausible
 values are questioned, never stored.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -29,7 +30,7 @@ DOSES = [
     ("gabapentin 1.2 g/day", {G + "dose": 1200}),
     ("gabapentin 1,2 g/day", {G + "dose": 1200}),
     ("gabapentin 1200 mg/d", {G + "dose": 1200}),
-    ("gabapentin 1,200 mg/day", {G + "dose": 1200}),      # a thousands separator, not 1.2 mg
+    ("gabapentin 1,200 mg/day", {G + "dose": 1200}),  # a thousands separator, not 1.2 mg
     ("gabapentin 2 400 mg/day", {G + "dose": 2400}),
     ("gabapentin 1800 mg per day", {G + "dose": 1800}),
     ("gabapentin 600 x3/day", {G + "dose": 1800, G + "doses_per_day": 3}),
@@ -83,11 +84,24 @@ def test_durations(text, name, weeks):
 
 # -- brand and generic names ------------------------------------------------------------------------------
 BRANDS = [
-    ("Neurontin", "gabapentin"), ("Lyrica", "pregabalin"), ("Cymbalta", "duloxetine"), ("Elavil", "tca"),
-    ("Pamelor", "tca"), ("amitriptyline", "tca"), ("nortriptyline", "tca"), ("Effexor", "venlafaxine"),
-    ("Qutenza", "capsaicin8"), ("capsaicin 8% patch", "capsaicin8"), ("Botox", "botox"),
-    ("botulinum toxin A", "botox"), ("capsaicin cream", "capsaicin_cream"), ("tramadol", "tramadol"),
-    ("oxycodone", "oxycodone"), ("lidocaine plaster", "lidocaine"), ("gaba", "gabapentin"), ("dulox", "duloxetine"),
+    ("Neurontin", "gabapentin"),
+    ("Lyrica", "pregabalin"),
+    ("Cymbalta", "duloxetine"),
+    ("Elavil", "tca"),
+    ("Pamelor", "tca"),
+    ("amitriptyline", "tca"),
+    ("nortriptyline", "tca"),
+    ("Effexor", "venlafaxine"),
+    ("Qutenza", "capsaicin8"),
+    ("capsaicin 8% patch", "capsaicin8"),
+    ("Botox", "botox"),
+    ("botulinum toxin A", "botox"),
+    ("capsaicin cream", "capsaicin_cream"),
+    ("tramadol", "tramadol"),
+    ("oxycodone", "oxycodone"),
+    ("lidocaine plaster", "lidocaine"),
+    ("gaba", "gabapentin"),
+    ("dulox", "duloxetine"),
 ]
 
 
@@ -106,10 +120,18 @@ def test_bare_capsaicin_is_asked_not_guessed():
 
 # -- negation ---------------------------------------------------------------------------------------------------
 NEGATED = [
-    ("never had a TCA", "tca"), ("never tried TCAs", "tca"), ("no TCA", "tca"), ("tca never", "tca"),
-    ("TCA: not tried", "tca"), ("tca nope", "tca"), ("not on duloxetine", "duloxetine"),
-    ("didn't try pregabalin", "pregabalin"), ("gabapentin - never", "gabapentin"), ("Qutenza not tried", "capsaicin8"),
-    ("botox no", "botox"), ("nil gabapentin", "gabapentin"),
+    ("never had a TCA", "tca"),
+    ("never tried TCAs", "tca"),
+    ("no TCA", "tca"),
+    ("tca never", "tca"),
+    ("TCA: not tried", "tca"),
+    ("tca nope", "tca"),
+    ("not on duloxetine", "duloxetine"),
+    ("didn't try pregabalin", "pregabalin"),
+    ("gabapentin - never", "gabapentin"),
+    ("Qutenza not tried", "capsaicin8"),
+    ("botox no", "botox"),
+    ("nil gabapentin", "gabapentin"),
 ]
 
 
@@ -127,11 +149,16 @@ def test_negation_stays_in_its_clause():
 
 # -- outcomes --------------------------------------------------------------------------------------------------
 OUTCOMES = [
-    ("duloxetine 60 no help", "no_benefit"), ("duloxetine 60 didnt help", "no_benefit"),
-    ("duloxetine 60 didn't work", "no_benefit"), ("duloxetine 60 nil effect", "no_benefit"),
-    ("duloxetine 60 partial relief", "partial"), ("duloxetine 60 helped a bit", "partial"),
-    ("duloxetine 60 good response", "good"), ("duloxetine 60 stopped for side effects", "side_effects"),
-    ("duloxetine 60 stopped, nausea", "side_effects"), ("duloxetine 60 effect unknown", "unknown"),
+    ("duloxetine 60 no help", "no_benefit"),
+    ("duloxetine 60 didnt help", "no_benefit"),
+    ("duloxetine 60 didn't work", "no_benefit"),
+    ("duloxetine 60 nil effect", "no_benefit"),
+    ("duloxetine 60 partial relief", "partial"),
+    ("duloxetine 60 helped a bit", "partial"),
+    ("duloxetine 60 good response", "good"),
+    ("duloxetine 60 stopped for side effects", "side_effects"),
+    ("duloxetine 60 stopped, nausea", "side_effects"),
+    ("duloxetine 60 effect unknown", "unknown"),
 ]
 
 
@@ -141,9 +168,21 @@ def test_outcomes(text, outcome):
 
 
 # -- yes / no / unknown / skip -------------------------------------------------------------------------------------
-ANSWERS = [("yes", "yes"), ("Y", "yes"), ("yep", "yes"), ("no", "no"), ("nope", "no"), ("never", "no"),
-           ("unknown", "unknown"), ("dunno", "unknown"), ("not sure", "unknown"), ("?", "unknown"),
-           ("don't know", "unknown"), ("skip", "skip"), ("later", "skip")]
+ANSWERS = [
+    ("yes", "yes"),
+    ("Y", "yes"),
+    ("yep", "yes"),
+    ("no", "no"),
+    ("nope", "no"),
+    ("never", "no"),
+    ("unknown", "unknown"),
+    ("dunno", "unknown"),
+    ("not sure", "unknown"),
+    ("?", "unknown"),
+    ("don't know", "unknown"),
+    ("skip", "skip"),
+    ("later", "skip"),
+]
 
 
 @pytest.mark.parametrize("text,answer", ANSWERS, ids=[t for t, _ in ANSWERS])
@@ -160,24 +199,40 @@ def test_drug_with_a_bare_answer():
 
 # -- other topics ------------------------------------------------------------------------------------------------
 TOPICS = [
-    ("78 years old", {"age": 78}), ("78 yo", {"age": 78}), ("62F", {"age": 62}), ("aged 70", {"age": 70}),
-    ("eGFR 35", {"egfr": 35}), ("CrCl 25 ml/min", {"crcl": 25}), ("egfr >90", {"egfr": 90}),
+    ("78 years old", {"age": 78}),
+    ("78 yo", {"age": 78}),
+    ("62F", {"age": 62}),
+    ("aged 70", {"age": 70}),
+    ("eGFR 35", {"egfr": 35}),
+    ("CrCl 25 ml/min", {"crcl": 25}),
+    ("egfr >90", {"egfr": 90}),
     ("creatinine clearance 35", {"crcl": 35}),
-    ("pain in both feet", {"pain_pattern": "diffuse"}), ("stocking distribution", {"pain_pattern": "diffuse"}),
-    ("PHN", {"pain_pattern": "focal", "focal_cause": "postherpetic"}), ("focal", {"pain_pattern": "focal"}),
+    ("pain in both feet", {"pain_pattern": "diffuse"}),
+    ("stocking distribution", {"pain_pattern": "diffuse"}),
+    ("PHN", {"pain_pattern": "focal", "focal_cause": "postherpetic"}),
+    ("focal", {"pain_pattern": "focal"}),
     ("pain pattern not sure", {"pain_pattern": "unknown"}),
-    ("HbA1c high", {"diabetes": "uncontrolled"}), ("well controlled diabetes", {"diabetes": "controlled"}),
-    ("non-diabetic", {"diabetes": "no"}), ("diabetes not checked", {"diabetes": "unknown"}),
-    ("B12 low", {"b12": "low"}), ("b12 wnl", {"b12": "normal"}), ("b12 not checked", {"b12": "unknown"}),
-    ("MGUS", {"paraprotein": "abnormal"}), ("spep normal", {"paraprotein": "normal"}),
+    ("HbA1c high", {"diabetes": "uncontrolled"}),
+    ("well controlled diabetes", {"diabetes": "controlled"}),
+    ("non-diabetic", {"diabetes": "no"}),
+    ("diabetes not checked", {"diabetes": "unknown"}),
+    ("B12 low", {"b12": "low"}),
+    ("b12 wnl", {"b12": "normal"}),
+    ("b12 not checked", {"b12": "unknown"}),
+    ("MGUS", {"paraprotein": "abnormal"}),
+    ("spep normal", {"paraprotein": "normal"}),
     ("electrophoresis pending", {"paraprotein": "unknown"}),
     ("no red flags", {f"flag.{f}": "no" for f in KNOWLEDGE.red_flags}),
     ("red flags unknown", {f"flag.{f}": "unknown" for f in KNOWLEDGE.red_flags}),
     ("areflexia and proximal weakness", {"flag.areflexia": "yes", "flag.proximal_weakness": "yes"}),
-    ("NCS demyelinating", {"flag.demyelinating": "yes"}), ("suspected CIDP", {"flag.cidp": "yes"}),
-    ("new R foot drop", {"flag.motor_deficit": "yes"}), ("slowly progressive", {}),
-    ("fatigue", {"weakness_fatigue": "yes"}), ("no weakness", {"weakness_fatigue": "no"}),
-    ("combination tried", {"combination": "yes"}), ("never together", {"combination": "no"}),
+    ("NCS demyelinating", {"flag.demyelinating": "yes"}),
+    ("suspected CIDP", {"flag.cidp": "yes"}),
+    ("new R foot drop", {"flag.motor_deficit": "yes"}),
+    ("slowly progressive", {}),
+    ("fatigue", {"weakness_fatigue": "yes"}),
+    ("no weakness", {"weakness_fatigue": "no"}),
+    ("combination tried", {"combination": "yes"}),
+    ("never together", {"combination": "no"}),
     ("no SNRI", {D + "tried": "no", "trial.venlafaxine.tried": "no"}),
     ("never had a gabapentinoid", {G + "tried": "no", P + "tried": "no"}),
     ("no other SNRI", {}),  # implies one was tried: says nothing storable
@@ -185,10 +240,19 @@ TOPICS = [
     ("combination not tried", {"combination": "no"}),
     ("combination tried, no benefit", {"combination": "yes", "combination.outcome": "no_benefit"}),
     # topics beside drugs hide only their own words: the drug is still read, and not negated
-    ("combo of pregabalin + duloxetine tried", {"combination": "yes", "combination.agents": ["duloxetine", "pregabalin"],
-                                               P + "tried": "yes", D + "tried": "yes"}),
-    ("no weakness on gabapentin 600 tid", {"weakness_fatigue": "no", G + "tried": "yes", G + "dose": 1800,
-                                           G + "doses_per_day": 3, G + "current": "yes"}),
+    (
+        "combo of pregabalin + duloxetine tried",
+        {
+            "combination": "yes",
+            "combination.agents": ["duloxetine", "pregabalin"],
+            P + "tried": "yes",
+            D + "tried": "yes",
+        },
+    ),
+    (
+        "no weakness on gabapentin 600 tid",
+        {"weakness_fatigue": "no", G + "tried": "yes", G + "dose": 1800, G + "doses_per_day": 3, G + "current": "yes"},
+    ),
 ]
 
 
@@ -198,11 +262,23 @@ def test_topics(text, expected):
 
 
 def test_a_whole_message():
-    got = parse("gabapentin 300 mg tid for 3 months, no help; duloxetine 30; never had a TCA; "
-                "pain in both feet; 78 years old; CrCl 35")
+    got = parse(
+        "gabapentin 300 mg tid for 3 months, no help; duloxetine 30; never had a TCA; "
+        "pain in both feet; 78 years old; CrCl 35"
+    )
     assert got.facts == {
-        G + "tried": "yes", G + "dose": 900, G + "doses_per_day": 3, G + "weeks": 13.0, G + "outcome": "no_benefit",
-        D + "tried": "yes", D + "dose": 30, T + "tried": "no", "pain_pattern": "diffuse", "age": 78, "crcl": 35}
+        G + "tried": "yes",
+        G + "dose": 900,
+        G + "doses_per_day": 3,
+        G + "weeks": 13.0,
+        G + "outcome": "no_benefit",
+        D + "tried": "yes",
+        D + "dose": 30,
+        T + "tried": "no",
+        "pain_pattern": "diffuse",
+        "age": 78,
+        "crcl": 35,
+    }
     for name, value in got.facts.items():
         check(name, value, KNOWLEDGE)
 
@@ -214,11 +290,19 @@ def test_b12_is_not_a_dose():
 
 # -- implausible values: questioned, never stored -----------------------------------------------------------------
 IMPLAUSIBLE = [
-    ("gabapentin 50 000 mg/day", G + "dose"), ("gabapentin 50000 mg/day", G + "dose"),
+    ("gabapentin 50 000 mg/day", G + "dose"),
+    ("gabapentin 50000 mg/day", G + "dose"),
     ("gabapentin 1.2", G + "dose"),  # 1.2 g typed without its unit: asked, not stored as 1.2 mg
-    ("gabapentin 50,000 mg/day", G + "dose"), ("gabapentin 20 g/day", G + "dose"),
-    ("gabapentin -300 mg", G + "dose"), ("duloxetine 600 mg", D + "dose"), ("pregabalin 0 mg", P + "dose"),
-    ("age 400", "age"), ("age -5", "age"), ("400 years old", "age"), ("egfr -10", "egfr"), ("crcl 900", "crcl"),
+    ("gabapentin 50,000 mg/day", G + "dose"),
+    ("gabapentin 20 g/day", G + "dose"),
+    ("gabapentin -300 mg", G + "dose"),
+    ("duloxetine 600 mg", D + "dose"),
+    ("pregabalin 0 mg", P + "dose"),
+    ("age 400", "age"),
+    ("age -5", "age"),
+    ("400 years old", "age"),
+    ("egfr -10", "egfr"),
+    ("crcl 900", "crcl"),
     ("amitriptyline for 5000 weeks", T + "weeks"),
 ]
 
@@ -253,29 +337,43 @@ def test_misspelt_drug_names_are_read_and_said(text, typed, name, expected):
         assert got.facts[key] == value
 
 
-@pytest.mark.parametrize("text", ["fluoxetine 20", "desvenlafaxine 50", "lamotrigine 100", "capsaicin",
-                                  "patient has burning pain in both feet"])
+@pytest.mark.parametrize(
+    "text",
+    ["fluoxetine 20", "desvenlafaxine 50", "lamotrigine 100", "capsaicin", "patient has burning pain in both feet"],
+)
 def test_other_words_are_never_respelled(text):
     assert parse(text).respelled == []
-
 
 
 # -- scope: negation over lists, outcomes beside their drug, terminations (bot/text/context.py) -----------------
 SCOPE = [
     ("no weakness or fatigue", {"weakness_fatigue": "no"}),
-    ("no foot drop, areflexia or proximal weakness",
-     {"flag.motor_deficit": "no", "flag.areflexia": "no", "flag.proximal_weakness": "no"}),
+    (
+        "no foot drop, areflexia or proximal weakness",
+        {"flag.motor_deficit": "no", "flag.areflexia": "no", "flag.proximal_weakness": "no"},
+    ),
     ("never tried gaba or dulox", {G + "tried": "no", D + "tried": "no"}),
     ("gaba or dulox not tried", {G + "tried": "no", D + "tried": "no"}),
     ("no gaba, dulox 60 no help", {G + "tried": "no", D + "tried": "yes", D + "dose": 60, D + "outcome": "no_benefit"}),
-    ("gaba 300 tds no help, dulox 60 helped", {G + "tried": "yes", G + "dose": 900, G + "doses_per_day": 3,
-                                              G + "outcome": "no_benefit", D + "tried": "yes", D + "dose": 60,
-                                              D + "outcome": "good"}),
+    (
+        "gaba 300 tds no help, dulox 60 helped",
+        {
+            G + "tried": "yes",
+            G + "dose": 900,
+            G + "doses_per_day": 3,
+            G + "outcome": "no_benefit",
+            D + "tried": "yes",
+            D + "dose": 60,
+            D + "outcome": "good",
+        },
+    ),
     ("no help from gabapentin", {G + "tried": "yes", G + "outcome": "no_benefit"}),
     ("no mgus, b12 low", {"paraprotein": "normal", "b12": "low"}),
     ("T2DM, HbA1c 11.2%, poorly controlled", {"diabetes": "uncontrolled", "hba1c": 11.2}),
-    ("qutenza not tried, gaba 900 tds", {"trial.capsaicin8.tried": "no", G + "tried": "yes", G + "dose": 2700,
-                                         G + "doses_per_day": 3}),
+    (
+        "qutenza not tried, gaba 900 tds",
+        {"trial.capsaicin8.tried": "no", G + "tried": "yes", G + "dose": 2700, G + "doses_per_day": 3},
+    ),
 ]
 
 
@@ -318,11 +416,16 @@ def test_a_side_effect_alone_is_not_stopping_the_drug():
 
 # -- numbers with units and subjects ----------------------------------------------------------------------
 UNITS = [
-    ("a1c 86", {"hba1c": 10.0}), ("hba1c 64 mmol/mol", {"hba1c": 8.0}), ("HbA1c 7.2%", {"hba1c": 7.2}),
-    ("b12 250 pmol/L", {"b12_level": 250}), ("b12 180 pg/ml", {"b12_level": 133}),
-    ("b12 low, replaced, now normal", {"b12": "treated"}), ("no b12 deficiency", {"b12": "normal"}),
-    ("eGFR 35", {"egfr": 35}), ("CrCl 35", {"crcl": 35}), ("ami 25 x 2 m", {T + "tried": "yes", T + "dose": 25,
-                                                                               T + "weeks": 8.7}),
+    ("a1c 86", {"hba1c": 10.0}),
+    ("hba1c 64 mmol/mol", {"hba1c": 8.0}),
+    ("HbA1c 7.2%", {"hba1c": 7.2}),
+    ("b12 250 pmol/L", {"b12_level": 250}),
+    ("b12 180 pg/ml", {"b12_level": 133}),
+    ("b12 low, replaced, now normal", {"b12": "treated"}),
+    ("no b12 deficiency", {"b12": "normal"}),
+    ("eGFR 35", {"egfr": 35}),
+    ("CrCl 35", {"crcl": 35}),
+    ("ami 25 x 2 m", {T + "tried": "yes", T + "dose": 25, T + "weeks": 8.7}),
 ]
 
 
@@ -344,9 +447,13 @@ def test_two_outcomes_for_one_drug_are_asked():
 
 # -- questions, plans and history: nothing stored ------------------------------------------------------------
 QUERIES = [
-    ("can I add tramadol?", ["weak_opioid"]), ("so can she have SCS or not?", ["scs"]), ("more oxy?", ["strong_opioid"]),
-    ("what about rTMS?", ["rtms"]), ("is it time for a pain clinic?", ["referral"]),
-    ("considering combination with ami", ["combination", "tca"]), ("strong opioids next?", ["strong_opioid"]),
+    ("can I add tramadol?", ["weak_opioid"]),
+    ("so can she have SCS or not?", ["scs"]),
+    ("more oxy?", ["strong_opioid"]),
+    ("what about rTMS?", ["rtms"]),
+    ("is it time for a pain clinic?", ["referral"]),
+    ("considering combination with ami", ["combination", "tca"]),
+    ("strong opioids next?", ["strong_opioid"]),
 ]
 
 
@@ -364,9 +471,14 @@ def test_history_is_not_a_drug(text):
 # -- red flags one by one -------------------------------------------------------------------------------------
 def test_red_flags_one_by_one():
     assert parse("rapidly worsening over 3 weeks, new R foot drop").facts == {
-        "flag.rapid_course": "yes", "flag.motor_deficit": "yes"}
+        "flag.rapid_course": "yes",
+        "flag.motor_deficit": "yes",
+    }
     assert parse("slowly progressive").facts == {}
-    assert parse("PHN, asymmetric").facts == {"pain_pattern": "focal", "focal_cause": "postherpetic",
-                                             "flag.asymmetric": "yes"}
+    assert parse("PHN, asymmetric").facts == {
+        "pain_pattern": "focal",
+        "focal_cause": "postherpetic",
+        "flag.asymmetric": "yes",
+    }
     got = parse("no red flags apart from asymmetry").facts
     assert got["flag.asymmetric"] == "yes" and got["flag.cidp"] == "no"

@@ -1,4 +1,5 @@
 """The identifier guard: identifiers are warned about and never stored; clinical facts still count."""
+
 from __future__ import annotations
 
 import json
@@ -6,9 +7,9 @@ import sqlite3
 
 import pytest
 
-from neuroladder.bot.text.privacy import guard
 from neuroladder.bot.service import Service
 from neuroladder.bot.storage.store import Store
+from neuroladder.bot.text.privacy import guard
 
 EMAIL, PHONE, DOB = "jane.doe@example.org", "07700 900123", "12/03/1954"
 IDENTIFIED = f"Jane's email {EMAIL}, phone {PHONE}, DOB {DOB}: gabapentin 300 mg tid x 3 mo, no help"
@@ -40,8 +41,9 @@ def test_email_phone_and_birth_date_never_reach_the_file(log):
     assert any("[redacted email]" in t for t in turns)
     for secret in (EMAIL, PHONE, DOB, "900123", "1954"):
         assert not any(secret in t for t in turns), secret
-    blob = path.read_bytes() + (path.with_name(path.name + "-wal").read_bytes()
-                                if path.with_name(path.name + "-wal").exists() else b"")
+    blob = path.read_bytes() + (
+        path.with_name(path.name + "-wal").read_bytes() if path.with_name(path.name + "-wal").exists() else b""
+    )
     for secret in (EMAIL, PHONE, DOB):
         assert secret.encode() not in blob, secret
 
@@ -69,27 +71,30 @@ def test_plain_clinical_messages_get_no_warning(log):
         assert "looked like it held patient identifiers" not in reply, text
 
 
-@pytest.mark.parametrize("text, kind, gone", [
-    ("email me at a.b+c@nhs.net", "email", "a.b+c@nhs.net"),
-    ("ring 07700 900123", "phone number", "900123"),
-    ("call +44 20 7946 0958 please", "phone number", "7946"),
-    ("(555) 123-4567", "phone number", "123-4567"),
-    ("tel: 0123 456 789", "phone number", "456 789"),
-    ("DOB 12/03/1954", "date of birth", "1954"),
-    ("date of birth: 3 March 1954", "date of birth", "March"),
-    ("born 1954-03-12, gabapentin 300", "date of birth", "1954"),
-    ("seen on 05/01/2024", "date", "2024"),
-    ("seen 5 Jan 2024", "date", "2024"),
-    ("MRN 1234567", "record number", "1234567"),
-    ("hospital number K123456", "record number", "K123456"),
-    ("NHS no 943 476 5919", "record number", "5919"),
-    ("943 476 5919", "record number", "5919"),
-    ("ref 123456789012", "record number", "123456789012"),
-    ("name: John Smith", "patient name", "Smith"),
-    ("Patient name is Ann Lee, 78 yo", "patient name", "Lee"),
-    ("Mrs Jones tried amitriptyline", "patient name", "Jones"),
-    ("lives at SW1A 1AA", "postcode", "SW1A"),
-])
+@pytest.mark.parametrize(
+    "text, kind, gone",
+    [
+        ("email me at a.b+c@nhs.net", "email", "a.b+c@nhs.net"),
+        ("ring 07700 900123", "phone number", "900123"),
+        ("call +44 20 7946 0958 please", "phone number", "7946"),
+        ("(555) 123-4567", "phone number", "123-4567"),
+        ("tel: 0123 456 789", "phone number", "456 789"),
+        ("DOB 12/03/1954", "date of birth", "1954"),
+        ("date of birth: 3 March 1954", "date of birth", "March"),
+        ("born 1954-03-12, gabapentin 300", "date of birth", "1954"),
+        ("seen on 05/01/2024", "date", "2024"),
+        ("seen 5 Jan 2024", "date", "2024"),
+        ("MRN 1234567", "record number", "1234567"),
+        ("hospital number K123456", "record number", "K123456"),
+        ("NHS no 943 476 5919", "record number", "5919"),
+        ("943 476 5919", "record number", "5919"),
+        ("ref 123456789012", "record number", "123456789012"),
+        ("name: John Smith", "patient name", "Smith"),
+        ("Patient name is Ann Lee, 78 yo", "patient name", "Lee"),
+        ("Mrs Jones tried amitriptyline", "patient name", "Jones"),
+        ("lives at SW1A 1AA", "postcode", "SW1A"),
+    ],
+)
 def test_each_kind_of_identifier_is_redacted(text, kind, gone):
     out = guard(text)
     assert kind in out.kinds
@@ -98,12 +103,27 @@ def test_each_kind_of_identifier_is_redacted(text, kind, gone):
     assert out.warning and kind in out.warning
 
 
-@pytest.mark.parametrize("text", [
-    "gabapentin 2400", "gabapentin 300 mg", "gabapentin 300 600 900 1200 mg", "pregabalin 1200000 mg",
-    "gabapentin 2400 mg/d x 3/12", "amitriptyline 10 mg nocte x 6 wk", "78 yo", "eGFR 35", "B12 normal",
-    "capsaicin 8% patch", "lidocaine 5% 1.5 g", "duloxetine 30 mg 2x/day for 12 weeks", "crcl 45 ml/min",
-    "name the next step", "tried 3 of them", "1.2 g/day",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gabapentin 2400",
+        "gabapentin 300 mg",
+        "gabapentin 300 600 900 1200 mg",
+        "pregabalin 1200000 mg",
+        "gabapentin 2400 mg/d x 3/12",
+        "amitriptyline 10 mg nocte x 6 wk",
+        "78 yo",
+        "eGFR 35",
+        "B12 normal",
+        "capsaicin 8% patch",
+        "lidocaine 5% 1.5 g",
+        "duloxetine 30 mg 2x/day for 12 weeks",
+        "crcl 45 ml/min",
+        "name the next step",
+        "tried 3 of them",
+        "1.2 g/day",
+    ],
+)
 def test_clinical_numbers_and_words_are_left_alone(text):
     out = guard(text)
     assert out.text == text and out.kinds == [] and out.warning is None
@@ -140,27 +160,43 @@ def test_the_bot_token_never_reaches_a_log_line_or_the_database(tmp_path):
     db = tmp_path / "bot.db"
     script = Path(sys.executable).with_name("neuroladder")
     cmd = ([str(script)] if script.exists() else [sys.executable, "-m", "neuroladder.bot.cli.main"]) + [
-        "run", "--db", str(db), "--poll-timeout", "1"]
+        "run",
+        "--db",
+        str(db),
+        "--poll-timeout",
+        "1",
+    ]
     with BotAPIStandIn(token=token) as api, open(tmp_path / "bot.log", "wb") as log:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEUROLADDER_"))}
-        env.update(TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_BASE_URL=api.base_url,
-                   NEUROLADDER_ALLOWED_USERS=str(user), PYTHONUNBUFFERED="1")
+        env.update(
+            TELEGRAM_BOT_TOKEN=token,
+            TELEGRAM_API_BASE_URL=api.base_url,
+            NEUROLADDER_ALLOWED_USERS=str(user),
+            PYTHONUNBUFFERED="1",
+        )
         proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
         try:
             api.wait_until(lambda: api.polls > 0 or proc.poll() is not None, 30, "the bot to poll")
             assert proc.poll() is None, (tmp_path / "bot.log").read_text()
             api.inject_429("sendMessage", count=1, retry_after=1)
-            for text in ("/start", "gabapentin 300 mg tid x 3 mo, no help", f"the bot token is {token}",
-                         IDENTIFIED, "/summary"):
+            for text in (
+                "/start",
+                "gabapentin 300 mg tid x 3 mo, no help",
+                f"the bot token is {token}",
+                IDENTIFIED,
+                "/summary",
+            ):
                 api.send_text(user, text)
             api.send_photo(user)
 
             def answered() -> bool:
                 conn = sqlite3.connect(db)
                 try:
-                    return conn.execute("select count(*) from inbox where done_at is null").fetchone()[0] == 0 and \
-                        conn.execute("select count(*) from inbox").fetchone()[0] == 6 and \
-                        conn.execute("select count(*) from outbox where sent_at is null").fetchone()[0] == 0
+                    return (
+                        conn.execute("select count(*) from inbox where done_at is null").fetchone()[0] == 0
+                        and conn.execute("select count(*) from inbox").fetchone()[0] == 6
+                        and conn.execute("select count(*) from outbox where sent_at is null").fetchone()[0] == 0
+                    )
                 finally:
                     conn.close()
 
@@ -245,8 +281,9 @@ def test_no_listed_identifier_reaches_any_table_the_wal_or_an_export(log):
     export = service.handle("console", "c1", "/export", author="dr-a")[0]
     note = b"".join(a.data for a in export.attachments).decode()
     dump = "\n".join(store.conn.iterdump())
-    blob = path.read_bytes() + (path.with_name(path.name + "-wal").read_bytes()
-                                if path.with_name(path.name + "-wal").exists() else b"")
+    blob = path.read_bytes() + (
+        path.with_name(path.name + "-wal").read_bytes() if path.with_name(path.name + "-wal").exists() else b""
+    )
     for row in IDENTIFIERS["rows"]:
         assert row["gone"] not in dump, row
         assert row["gone"] not in note, row
@@ -265,15 +302,26 @@ def test_every_identifier_pattern_is_bounded():
     from neuroladder.bot.text.privacy import PATTERNS
 
     for label, rx in PATTERNS:
-        source = regex.sub(r"\\.", "", rx.pattern)          # escaped characters
-        source = regex.sub(r"\[[^\]]*\]", "", source)       # character classes
+        source = regex.sub(r"\\.", "", rx.pattern)  # escaped characters
+        source = regex.sub(r"\[[^\]]*\]", "", source)  # character classes
         assert not regex.search(r"[+*]|\{\d+,\}", source), (label, rx.pattern)
 
 
-@pytest.mark.parametrize("hostile", [
-    "+" + "1" * 4000 + "a", "1" * 8000 + "a", "1 " * 4000 + "a", "a@" * 4000, "name: " + "a " * 4000,
-    "Mr " + "Aa " * 2500, "dob " + "1/" * 3000, "tel " + "1 " * 4000 + "a", "1-" * 4000 + "a", "pt " + "Ab " * 2500,
-])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "+" + "1" * 4000 + "a",
+        "1" * 8000 + "a",
+        "1 " * 4000 + "a",
+        "a@" * 4000,
+        "name: " + "a " * 4000,
+        "Mr " + "Aa " * 2500,
+        "dob " + "1/" * 3000,
+        "tel " + "1 " * 4000 + "a",
+        "1-" * 4000 + "a",
+        "pt " + "Ab " * 2500,
+    ],
+)
 def test_hostile_input_is_guarded_and_keeps_no_identifier_shape(hostile):
     out = guard(hostile)
     assert out.text.strip()

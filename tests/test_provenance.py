@@ -1,5 +1,6 @@
 """Every stored finding carries the version of the ruleset and clinical data that produced it, so a
 deploy in the middle of a consult is visible in the log and in the exported note."""
+
 from __future__ import annotations
 
 from neuroladder.bot.service import Service

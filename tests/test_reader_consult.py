@@ -1,6 +1,7 @@
 """The reader inside a consultation: short replies that fit the open question (and the echo that
 names it), replies that do not fit, questions the clinician asks, clarifying questions with
 buttons, and long messages - through the real Service and SQLite."""
+
 from __future__ import annotations
 
 from neuroladder.bot.text import privacy
@@ -17,15 +18,15 @@ def facts(service, chat="c1"):
 
 def to_tca_question(service):
     send(service, "/start")
-    for _ in range(4):       # gabapentin, pregabalin, duloxetine, venlafaxine: not tried
+    for _ in range(4):  # gabapentin, pregabalin, duloxetine, venlafaxine: not tried
         reply = send(service, "no")
     assert "tricyclic" in reply
 
 
 def test_a_short_reply_names_the_question_it_answered(service):
     send(service, "/start")
-    send(service, "yes")                        # gabapentin tried
-    reply = send(service, "600 tid")            # under "Gabapentin: highest total daily dose reached?"
+    send(service, "yes")  # gabapentin tried
+    reply = send(service, "600 tid")  # under "Gabapentin: highest total daily dose reached?"
     assert "Noted (gabapentin dose): gabapentin 1800 mg/day, 3x/day" in reply
     assert facts(service)["trial.gabapentin.dose"] == 1800
 
@@ -55,13 +56,13 @@ def test_the_reader_asks_with_buttons_instead_of_guessing(service):
     assert "which unit" in replies[0].plain() and "b12_level" not in facts(service)
     values = [c.value for r in replies for c in r.choices]
     assert "b12 250 pmol/L" in values and "b12 250 pg/mL" in values
-    send(service, "b12 250 pg/mL")              # the button
+    send(service, "b12 250 pg/mL")  # the button
     assert facts(service)["b12_level"] == 184
 
 
 def test_a_long_message_is_read_whole(service):
     send(service, "/start")
-    padding = "burning pain in both feet, worse at night. " * 300      # ~13,000 characters
+    padding = "burning pain in both feet, worse at night. " * 300  # ~13,000 characters
     send(service, padding + "crcl 35; gabapentin 600 tid")
     got = facts(service)
     assert got["crcl"] == 35 and got["trial.gabapentin.dose"] == 1800

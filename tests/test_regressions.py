@@ -1,4 +1,5 @@
 """Past bugs, pinned (named after what broke)."""
+
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.engine import LadderRules
 from neuroladder.rules.facts import engine_facts
@@ -8,8 +9,9 @@ def test_engine_parse_error_204_on_exponent_floats():
     # Found by the fuzz test: 1e-05 reached the engine as JSON exponent notation, which its parser
     # rejects ("Could not assert fact, error code: 204"), and the user got the error reply.
     k = load_knowledge()
-    ev = LadderRules(k).evaluate(engine_facts({"trial.gabapentin.dose": 0.00001, "trial.tca.weeks": 1e-7,
-                                               "crcl": 1e-5 + 60}, k))
+    ev = LadderRules(k).evaluate(
+        engine_facts({"trial.gabapentin.dose": 0.00001, "trial.tca.weeks": 1e-7, "crcl": 1e-5 + 60}, k)
+    )
     assert "TRIAL_UNDERDOSED" in ev.codes() and "TRIAL_TOO_SHORT" in ev.codes()
 
 
@@ -41,9 +43,18 @@ def test_a_matched_fact_named_s_is_the_fact_not_the_engine_session():
     # offer CBT" rested on a fact id like "sid-e14" that no /how could unfold; it rests on the
     # failed trial's status.
     k = load_knowledge()
-    ev = LadderRules(k).evaluate(engine_facts({
-        "trial.duloxetine.tried": "yes", "trial.duloxetine.dose": 60, "trial.duloxetine.weeks": 8,
-        "trial.duloxetine.weeks_at_max": 4, "trial.duloxetine.outcome": "no_benefit"}, k))
+    ev = LadderRules(k).evaluate(
+        engine_facts(
+            {
+                "trial.duloxetine.tried": "yes",
+                "trial.duloxetine.dose": 60,
+                "trial.duloxetine.weeks": 8,
+                "trial.duloxetine.weeks_at_max": 4,
+                "trial.duloxetine.outcome": "no_benefit",
+            },
+            k,
+        )
+    )
     cbt = next(f for f in ev.findings if f.code == "CBT_PHYSIO")
     assert cbt.facts and all(fid in ev.derived or fid in ev.base for fid in cbt.facts)
     assert ev.base_facts_behind(cbt) == ["trial.duloxetine"]

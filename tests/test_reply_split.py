@@ -4,22 +4,26 @@ A chunk Telegram finds too long is refused with a 400 and the clinician sees not
 chunk must pass the Bot API stand-in's own length check (tests/botapi_standin.py), and no text
 may be lost or doubled by the split.
 """
+
 from __future__ import annotations
 
 import pytest
-
 from botapi_standin import parse_html, utf16_len
+
 from neuroladder.bot.views.reply import Reply
 
 LIMIT = 3900  # bot/channels/telegram/app.py CHUNK_LIMIT
 
 
-@pytest.mark.parametrize("body", [
-    "😀" * 5000,                                   # astral: two UTF-16 units each
-    "gabapentin 😀 & <b> " * 600,                 # escapes grow, emoji double
-    "𝔘" * 2100 + "\n" + "plain text " * 400,       # mathematical letters outside the BMP
-    "x" * 9000,                                    # no space to cut at
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "😀" * 5000,  # astral: two UTF-16 units each
+        "gabapentin 😀 & <b> " * 600,  # escapes grow, emoji double
+        "𝔘" * 2100 + "\n" + "plain text " * 400,  # mathematical letters outside the BMP
+        "x" * 9000,  # no space to cut at
+    ],
+)
 def test_every_chunk_fits_telegram_and_nothing_is_lost(body):
     reply = Reply().line("Header", "b").line(body).line("Footer", "i")
     chunks = reply.html_chunks(LIMIT)

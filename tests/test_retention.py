@@ -1,22 +1,23 @@
 """Retention and export on a real log file: `neuroladder purge` / `export` and the admin chat commands."""
+
 from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from neuroladder.bot.storage import retention
 from neuroladder.bot.cli.main import main
 from neuroladder.bot.service import Service
+from neuroladder.bot.storage import retention
 from neuroladder.bot.storage.store import Store
 
 OLD_WORDS = "lighthousekeeper"  # appears only in the old consult's turns
 
 
 def backdate(store: Store, consult_id: int, days: int) -> None:
-    at = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="milliseconds")
+    at = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
     store.conn.execute("update consults set created_at = ?, updated_at = ? where id = ?", [at, at, consult_id])
 
 
@@ -32,14 +33,32 @@ def log(tmp_path):
     service.handle("console", "new", "pregabalin 300 mg bd x 3 mo, side effects")
     old = store.open_consult("console", "old")["id"]
     new = store.open_consult("console", "new")["id"]
-    round_id = store.db["tutor_rounds"].insert({"channel": "console", "chat_id": "old", "consult_id": old,
-                                                "case_id": "c1"}).last_pk
+    round_id = (
+        store.db["tutor_rounds"]
+        .insert({"channel": "console", "chat_id": "old", "consult_id": old, "case_id": "c1"})
+        .last_pk
+    )
     store.db["tutor_attempts"].insert({"round_id": round_id, "learner": "l1", "text": f"{OLD_WORDS} guess"})
-    long_ago = (datetime.now(timezone.utc) - timedelta(days=400)).isoformat()
-    store.db["inbox"].insert({"channel": "telegram", "update_key": "1", "chat_id": "old", "received_at": long_ago,
-                              "done_at": long_ago, "payload": json.dumps({"text": OLD_WORDS})})
-    store.db["outbox"].insert({"channel": "telegram", "chat_id": "old", "created_at": long_ago,
-                               "sent_at": long_ago, "reply": json.dumps({"parts": [["", OLD_WORDS]]})})
+    long_ago = (datetime.now(UTC) - timedelta(days=400)).isoformat()
+    store.db["inbox"].insert(
+        {
+            "channel": "telegram",
+            "update_key": "1",
+            "chat_id": "old",
+            "received_at": long_ago,
+            "done_at": long_ago,
+            "payload": json.dumps({"text": OLD_WORDS}),
+        }
+    )
+    store.db["outbox"].insert(
+        {
+            "channel": "telegram",
+            "chat_id": "old",
+            "created_at": long_ago,
+            "sent_at": long_ago,
+            "reply": json.dumps({"parts": [["", OLD_WORDS]]}),
+        }
+    )
     backdate(store, old, 400)
     backdate(store, new, 10)
     yield path, store, service, old, new
@@ -176,7 +195,9 @@ def test_admin_exports_a_consult_as_a_file(log):
     (att,) = reply.attachments
     assert att.filename == f"consult-{old}.json" and att.mime == "application/json"
     assert json.loads(att.data)["turns"][0]["text"].endswith(OLD_WORDS)
-    assert "Not exported" in service.handle("telegram", "999", "/exportconsult 9999", author="42", private=True)[0].plain()
+    assert (
+        "Not exported" in service.handle("telegram", "999", "/exportconsult 9999", author="42", private=True)[0].plain()
+    )
     assert "Usage" in service.handle("telegram", "999", "/purge soon", author="42")[0].plain()
 
 

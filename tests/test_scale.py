@@ -1,4 +1,5 @@
 """Any number of consultations can be open at once: the engine's 1024-session limit never surfaces."""
+
 import pytest
 
 from neuroladder.bot.service import Service

@@ -1,5 +1,6 @@
 """One configuration for every command: the environment, then `.env` (or `--env-file PATH`), read the
 same way by chat, run, matrix, purge, export, db and cases; a bad setting is one line and exit 2."""
+
 from __future__ import annotations
 
 import json
@@ -9,16 +10,25 @@ import sys
 
 import pytest
 
-from neuroladder.bot.storage import crypto
 from neuroladder.bot.cli.main import main
 from neuroladder.bot.service import Service
+from neuroladder.bot.storage import crypto
 from neuroladder.bot.storage.store import Store
 
 KEY = "correct horse battery staple"
 CLI = [sys.executable, "-m", "neuroladder.bot.cli.main"]
 CONSULT = "gabapentin 300 mg tid x 4 months, no help\n/summary\n"
-COMMANDS = [["chat"], ["run"], ["matrix"], ["purge", "--older-than", "30"], ["export", "--consult", "1"],
-            ["db", "check"], ["db", "encrypt"], ["db", "decrypt"], ["cases", "check"]]
+COMMANDS = [
+    ["chat"],
+    ["run"],
+    ["matrix"],
+    ["purge", "--older-than", "30"],
+    ["export", "--consult", "1"],
+    ["db", "check"],
+    ["db", "encrypt"],
+    ["db", "decrypt"],
+    ["cases", "check"],
+]
 
 
 @pytest.fixture

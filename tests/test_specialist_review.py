@@ -1,16 +1,17 @@
 """Advice a pain specialist would sign: each situation seen on main (issue "Advice a pain specialist
 would sign"), with the corrected advice. Facts are consult facts (rules/facts.py SCHEMA) evaluated by
 the real engine; intake and tutoring through their real modules."""
+
 from __future__ import annotations
 
 import pytest
-
 from case_files import CASES
-from neuroladder.bot.tutor.cases import check_cases, default_cases_dir
+
 from neuroladder.bot.dialogue.intake import Intake
+from neuroladder.bot.tutor.cases import check_cases, default_cases_dir
+from neuroladder.bot.tutor.questions import build_question
 from neuroladder.bot.views.ladder import ladder_model
 from neuroladder.bot.views.render import Renderer
-from neuroladder.bot.tutor.questions import build_question
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.engine import LadderRules
 from neuroladder.rules.facts import engine_facts
@@ -19,11 +20,29 @@ K = load_knowledge()
 RULES = LadderRules(K)
 INTAKE = Intake()
 FLAGS_NO = {f"flag.{flag}": "no" for flag in K.red_flags}
-WORKED_UP = {"age": 57, "crcl": 85, "pain_pattern": "diffuse", "diabetes": "no", "b12": "normal",
-             "paraprotein": "normal", **FLAGS_NO}
-GABAPENTIN = {"trial.gabapentin.tried": "yes", "trial.gabapentin.dose": 2400, "trial.gabapentin.doses_per_day": 3, "trial.gabapentin.weeks": 12,
-              "trial.gabapentin.weeks_at_max": 6, "trial.gabapentin.outcome": "no_benefit"}
-DULOXETINE = {"trial.duloxetine.tried": "yes", "trial.duloxetine.dose": 60, "trial.duloxetine.weeks": 8, "trial.duloxetine.outcome": "no_benefit"}
+WORKED_UP = {
+    "age": 57,
+    "crcl": 85,
+    "pain_pattern": "diffuse",
+    "diabetes": "no",
+    "b12": "normal",
+    "paraprotein": "normal",
+    **FLAGS_NO,
+}
+GABAPENTIN = {
+    "trial.gabapentin.tried": "yes",
+    "trial.gabapentin.dose": 2400,
+    "trial.gabapentin.doses_per_day": 3,
+    "trial.gabapentin.weeks": 12,
+    "trial.gabapentin.weeks_at_max": 6,
+    "trial.gabapentin.outcome": "no_benefit",
+}
+DULOXETINE = {
+    "trial.duloxetine.tried": "yes",
+    "trial.duloxetine.dose": 60,
+    "trial.duloxetine.weeks": 8,
+    "trial.duloxetine.outcome": "no_benefit",
+}
 REFRACTORY = {**WORKED_UP, **GABAPENTIN, **DULOXETINE, "combination": "yes", "combination.outcome": "no_benefit"}
 
 
@@ -42,10 +61,13 @@ def test_the_refractory_patient_still_reaches_step4():
 
 
 # -- Adequacy on dose alone ------------------------------------------------------------------------------
-@pytest.mark.parametrize("agent,change", [
-    ("gabapentin", {"trial.gabapentin.weeks": 1.4, "trial.gabapentin.weeks_at_max": 1.4}),   # 2400 for 10 days
-    ("duloxetine", {"trial.duloxetine.weeks": 2}),                                          # 60 mg for 2 weeks
-])
+@pytest.mark.parametrize(
+    "agent,change",
+    [
+        ("gabapentin", {"trial.gabapentin.weeks": 1.4, "trial.gabapentin.weeks_at_max": 1.4}),  # 2400 for 10 days
+        ("duloxetine", {"trial.duloxetine.weeks": 2}),  # 60 mg for 2 weeks
+    ],
+)
 def test_regression_adequate_dose_for_too_short_is_too_short_to_judge_not_adequate(agent, change):
     got = ev({**REFRACTORY, **change})
     short = next(f for f in got.findings if f.code == "TRIAL_TOO_SHORT")
@@ -60,7 +82,9 @@ def test_regression_doses_a_day_unknown_is_asked_never_accepted_as_divided():
     got = finding(answers, "TRIAL_DETAILS_MISSING", agent="gabapentin")
     assert "the number of doses a day" in got.text
     assert "STEP4_REFERRAL" not in ev(answers).codes()
-    assert any(q.slot == "trial.gabapentin.doses_per_day" for q in INTAKE.open_questions(answers, set(), ev(answers).codes()))
+    assert any(
+        q.slot == "trial.gabapentin.doses_per_day" for q in INTAKE.open_questions(answers, set(), ev(answers).codes())
+    )
 
 
 def test_regression_a_tca_at_10_25_mg_is_not_taken_as_the_maximum_tolerated_dose():
@@ -103,16 +127,30 @@ def test_regression_egfr_is_labelled_and_creatinine_clearance_asked():
 
 
 def test_regression_duloxetine_is_not_advised_below_30_ml_min():
-    answers = {**WORKED_UP, **GABAPENTIN, "crcl": 25, "trial.gabapentin.dose": 700, "trial.gabapentin.doses_per_day": 1,
-               "trial.duloxetine.tried": "no", "trial.venlafaxine.tried": "no", "trial.tca.tried": "no"}
+    answers = {
+        **WORKED_UP,
+        **GABAPENTIN,
+        "crcl": 25,
+        "trial.gabapentin.dose": 700,
+        "trial.gabapentin.doses_per_day": 1,
+        "trial.duloxetine.tried": "no",
+        "trial.venlafaxine.tried": "no",
+        "trial.tca.tried": "no",
+    }
     text = finding(answers, "ANTIDEPRESSANT_NOT_TRIED").text
     assert "duloxetine is to be avoided here" in text and "[L7]" in text and "at least 60 mg" not in text
 
 
 # -- Opioids already taken ---------------------------------------------------------------------------------
 def test_regression_more_oxy_on_gabapentin_gets_the_opioid_findings():
-    answers = {**WORKED_UP, "trial.gabapentin.dose": 1800, "trial.gabapentin.doses_per_day": 3,
-               "trial.oxycodone.dose": 60, "trial.oxycodone.current": "yes", "trial.gabapentin.current": "yes"}
+    answers = {
+        **WORKED_UP,
+        "trial.gabapentin.dose": 1800,
+        "trial.gabapentin.doses_per_day": 3,
+        "trial.oxycodone.dose": 60,
+        "trial.oxycodone.current": "yes",
+        "trial.gabapentin.current": "yes",
+    }
     got = ev(answers)
     board = next(f for f in got.findings if f.code == "STRONG_OPIOID_ON_BOARD")
     assert "do not escalate" in board.text and "specialist review" in board.text and "contested" in board.text
@@ -138,8 +176,13 @@ def test_strong_opioids_when_mentioned_are_said_to_be_contested_and_specialist_l
 
 # -- Red flags misfire both ways ------------------------------------------------------------------------------
 def test_regression_post_herpetic_asymmetry_is_not_a_red_flag():
-    answers = {**REFRACTORY, "pain_pattern": "focal", "focal_cause": "postherpetic", "flag.asymmetric": "yes",
-               "trial.capsaicin8.tried": "yes"}
+    answers = {
+        **REFRACTORY,
+        "pain_pattern": "focal",
+        "focal_cause": "postherpetic",
+        "flag.asymmetric": "yes",
+        "trial.capsaicin8.tried": "yes",
+    }
     assert not {"RED_FLAGS_NEUROLOGY", "CIDP_IMMUNOTHERAPY", "RED_FLAGS_UNKNOWN"} & ev(answers).codes()
     unexplained = {**answers, "focal_cause": "other"}
     assert "RED_FLAGS_NEUROLOGY" in ev(unexplained).codes()
@@ -172,14 +215,23 @@ def test_regression_red_flags_are_asked_one_by_one_and_unknowns_listed():
 
 # -- Older patients ------------------------------------------------------------------------------------------
 def test_regression_pregabalin_at_77_with_dizziness_falls_and_oedema():
-    got = finding({"age": 77, "trial.pregabalin.dose": 300, "trial.pregabalin.adverse": ["dizziness", "falls", "oedema"]},
-                  "ELDERLY_DRUG_REVIEW")
+    got = finding(
+        {"age": 77, "trial.pregabalin.dose": 300, "trial.pregabalin.adverse": ["dizziness", "falls", "oedema"]},
+        "ELDERLY_DRUG_REVIEW",
+    )
     assert "dizziness" in got.text and "oedema" in got.text and "[L6]" in got.text
 
 
 def test_regression_tca_and_duloxetine_advised_at_84_with_falls_carry_the_l6_caution():
-    answers = {**WORKED_UP, **GABAPENTIN, "age": 84, "falls": "yes", "trial.duloxetine.tried": "no",
-               "trial.venlafaxine.tried": "no", "trial.tca.tried": "no"}
+    answers = {
+        **WORKED_UP,
+        **GABAPENTIN,
+        "age": 84,
+        "falls": "yes",
+        "trial.duloxetine.tried": "no",
+        "trial.venlafaxine.tried": "no",
+        "trial.tca.tried": "no",
+    }
     text = finding(answers, "ANTIDEPRESSANT_NOT_TRIED").text
     assert "potentially inappropriate" in text and "history of falls" in text and "[L6]" in text
     younger = finding({**answers, "age": 60}, "ANTIDEPRESSANT_NOT_TRIED").text
@@ -190,12 +242,17 @@ def test_regression_tca_and_duloxetine_advised_at_84_with_falls_carry_the_l6_cau
 
 # -- Combination ----------------------------------------------------------------------------------------------
 def test_regression_no_combination_advice_when_no_gabapentinoid_can_be_given():
-    answers = {**REFRACTORY, "combination": "no", "trial.gabapentin.outcome": "side_effects",
-               "trial.pregabalin.tried": "yes", "trial.pregabalin.outcome": "side_effects"}
+    answers = {
+        **REFRACTORY,
+        "combination": "no",
+        "trial.gabapentin.outcome": "side_effects",
+        "trial.pregabalin.tried": "yes",
+        "trial.pregabalin.outcome": "side_effects",
+    }
     answers.pop("combination.outcome")
     got = ev(answers)
     assert "COMBINATION_NOT_TRIED" not in got.codes() and "COMBINATION_NOT_FEASIBLE" in got.codes()
-    assert "STEP4_REFERRAL" in got.codes()          # the rung no longer blocks Step 4 for good
+    assert "STEP4_REFERRAL" in got.codes()  # the rung no longer blocks Step 4 for good
 
 
 def test_regression_combination_effect_and_pair_are_judged():
@@ -210,8 +267,13 @@ def test_regression_combination_effect_and_pair_are_judged():
 
 # -- Unknown is treated as no --------------------------------------------------------------------------------
 def test_regression_unknown_snri_or_tca_is_not_no():
-    answers = {**WORKED_UP, **GABAPENTIN, "trial.duloxetine.tried": "unknown", "trial.tca.tried": "no",
-               "trial.venlafaxine.tried": "no"}
+    answers = {
+        **WORKED_UP,
+        **GABAPENTIN,
+        "trial.duloxetine.tried": "unknown",
+        "trial.tca.tried": "no",
+        "trial.venlafaxine.tried": "no",
+    }
     got = ev(answers)
     assert "ANTIDEPRESSANT_NOT_TRIED" not in got.codes()
     assert "Not known whether duloxetine was tried" in finding(answers, "CLASS_TRIAL_UNKNOWN").text
@@ -232,7 +294,7 @@ def test_regression_why_texts_follow_thresholds_toml():
     changed = load_knowledge({"gabapentin": {"adequate_mg_day": 1800}})
     assert "1800 mg/day" in Renderer(changed).why(q).plain() and "2400" not in Renderer(changed).why(q).plain()
     for question in INTAKE.questions:
-        Renderer(K).why(question)      # every {th[...]} resolves
+        Renderer(K).why(question)  # every {th[...]} resolves
 
 
 def test_regression_the_ladder_and_the_rules_agree_on_missing_details():
@@ -266,7 +328,10 @@ def test_regression_cases_14_to_16_never_offer_a_strong_opioid_as_advice():
 def test_regression_case_narratives_agree_with_their_facts():
     report = check_cases(default_cases_dir())
     assert report.ok, report.lines()
-    assert "slowly progressive" in CASES["09_paraprotein"]["narrative"] and "not a red flag" in CASES["09_paraprotein"]["narrative"]
+    assert (
+        "slowly progressive" in CASES["09_paraprotein"]["narrative"]
+        and "not a red flag" in CASES["09_paraprotein"]["narrative"]
+    )
     assert "says nothing about venlafaxine itself" in " ".join(CASES["11_venlafaxine_seed_silent"]["narrative"].split())
 
 
@@ -284,13 +349,17 @@ def test_combination_advice_at_65_or_more_carries_the_l6_caution():
 
 # -- Work-up numbers ----------------------------------------------------------------------------------------
 def test_hba1c_and_b12_are_judged_and_shown_in_both_units():
-    assert Renderer(K).describe({"hba1c": 7.6, "b12_level": 180}) == ["HbA1c 7.6% (60 mmol/mol)",
-                                                                      "B12 180 pmol/L (244 pg/mL)"]
+    assert Renderer(K).describe({"hba1c": 7.6, "b12_level": 180}) == [
+        "HbA1c 7.6% (60 mmol/mol)",
+        "B12 180 pmol/L (244 pg/mL)",
+    ]
     high = finding({**REFRACTORY, "diabetes": "controlled", "hba1c": 8.4}, "CAUSE_DIABETES_UNCONTROLLED").text
     assert "HbA1c 8.4% (68 mmol/mol)" in high and "[L8]" in high
     assert "HBA1C_TARGET_ASK" in ev({**REFRACTORY, "diabetes": "unknown", "hba1c": 7.5}).codes()
-    assert not {"HBA1C_TARGET_ASK", "CAUSE_DIABETES_UNCHECKED"} & ev({**REFRACTORY, "diabetes": "unknown",
-                                                                       "hba1c": 6.5}).codes()
+    assert (
+        not {"HBA1C_TARGET_ASK", "CAUSE_DIABETES_UNCHECKED"}
+        & ev({**REFRACTORY, "diabetes": "unknown", "hba1c": 6.5}).codes()
+    )
     low = finding({**REFRACTORY, "b12": "normal", "b12_level": 120}, "CAUSE_B12_DEFICIENT").text
     assert "B12 120 pmol/L (163 pg/mL)" in low and "[L9]" in low
     assert "B12_BORDERLINE" in ev({**REFRACTORY, "b12_level": 200}).codes()
@@ -299,7 +368,12 @@ def test_hba1c_and_b12_are_judged_and_shown_in_both_units():
 
 
 def test_a_drug_to_be_avoided_is_not_advised_to_be_raised():
-    answers = {**REFRACTORY, "crcl": 25, "trial.duloxetine.dose": 30, "trial.gabapentin.dose": 700,
-               "trial.gabapentin.doses_per_day": 1}
+    answers = {
+        **REFRACTORY,
+        "crcl": 25,
+        "trial.duloxetine.dose": 30,
+        "trial.gabapentin.dose": 700,
+        "trial.gabapentin.doses_per_day": 1,
+    }
     text = finding(answers, "TRIAL_UNDERDOSED", agent="duloxetine").text
     assert "Raising it is not advised here" in text and "[L7]" in text

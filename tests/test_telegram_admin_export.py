@@ -1,12 +1,14 @@
 """/exportconsult sends a whole transcript: only ever into the admin's private chat, and the
 delivered file is not kept in the outbox (a purged consult leaves no copy behind)."""
+
 from __future__ import annotations
 
 pytest_plugins = ["telegram_fixtures"]
 
 from botapi_standin import BOT_USERNAME, BotAPIStandIn
-from neuroladder.bot.service import Service
 from telegram_helpers import query, running_bot, tg_settings
+
+from neuroladder.bot.service import Service
 
 WORD = "zebracrossingtrial"  # typed only in the consult that is exported
 
@@ -29,8 +31,11 @@ async def test_export_goes_only_to_the_admins_private_chat_and_is_not_kept(stand
         await standin.until(lambda: [k for k in standin.sent_files if k[0] == 111], 20, "the file in private")
         data = next(v for k, v in standin.sent_files.items() if k[0] == 111)
         assert WORD.encode() in data
-        await standin.until(lambda: query(tg_db, "select count(*) from outbox where sent_at is null") == [(0,)], 20,
-                            "every reply delivered")
+        await standin.until(
+            lambda: query(tg_db, "select count(*) from outbox where sent_at is null") == [(0,)],
+            20,
+            "every reply delivered",
+        )
 
     import base64
     import json

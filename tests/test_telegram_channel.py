@@ -5,6 +5,7 @@ files, re-delivered updates. A scripted service (tests/telegram_fake_service.py)
 whose exact content the tests know; whole consultations with the real consult engine are in
 test_telegram_consult.py, and the kill -9 test in test_telegram_crash.py.
 """
+
 from __future__ import annotations
 
 pytest_plugins = ["telegram_fixtures"]
@@ -13,9 +14,8 @@ import asyncio
 import json
 
 import pytest
-from telegram import Update
-
 from botapi_standin import BOT_USERNAME, BotAPIStandIn
+from telegram import Update
 from telegram_fake_service import FakeService
 from telegram_helpers import query, running_bot, tg_settings
 
@@ -24,8 +24,7 @@ def keyboard_messages(api: BotAPIStandIn, chat_id: int) -> list[dict]:
     return [m for m in api.bot_messages(chat_id) if api.buttons(m)]
 
 
-async def test_after_a_typed_answer_the_old_buttons_stay_and_a_press_on_them_is_refused(standin: BotAPIStandIn,
-                                                                                        tg_db):
+async def test_after_a_typed_answer_the_old_buttons_stay_and_a_press_on_them_is_refused(standin: BotAPIStandIn, tg_db):
     async with running_bot(tg_settings(standin, tg_db), FakeService, standin):
         standin.send_text(111, "/start")
         first = (await standin.until(lambda: keyboard_messages(standin, 111)))[-1]
@@ -76,8 +75,11 @@ async def test_html_special_characters_and_long_text_are_delivered(standin: BotA
     async with running_bot(tg_settings(standin, tg_db), FakeService, standin):
         standin.send_text(111, "/echo " + text)
         await standin.until(lambda: len(standin.bot_texts(111)) >= 2)
-        await standin.until(lambda: "".join(standin.bot_texts(111)).replace("\n", "").replace(" ", "")
-                            .endswith(text.replace(" ", "")[-50:]))
+        await standin.until(
+            lambda: (
+                "".join(standin.bot_texts(111)).replace("\n", "").replace(" ", "").endswith(text.replace(" ", "")[-50:])
+            )
+        )
     assert standin.errors() == []  # the stand-in answers 400 to bad HTML or > 4096 characters
     shown = "".join(standin.bot_texts(111))
     assert shown.startswith("You wrote:")
@@ -122,12 +124,16 @@ async def test_redelivered_update_runs_once(standin: BotAPIStandIn, tg_db):
 
 
 async def test_webhook_mode_checks_the_secret_and_feeds_the_same_inbox(standin: BotAPIStandIn, tg_db):
-    cfg = tg_settings(standin, tg_db, webhook_url="https://bot.example.test/tg/hook", webhook_secret="s3cret_X",
-                      webhook_port=0)
+    cfg = tg_settings(
+        standin, tg_db, webhook_url="https://bot.example.test/tg/hook", webhook_secret="s3cret_X", webhook_port=0
+    )
     async with running_bot(cfg, FakeService, standin, wait_for_poll=False) as channel:
         await standin.until(lambda: channel.webhook is not None and channel.webhook.port)
-        assert standin.webhook == {"url": "https://bot.example.test/tg/hook", "secret_token": "s3cret_X",
-                                   "allowed_updates": ["message", "edited_message", "callback_query"]}
+        assert standin.webhook == {
+            "url": "https://bot.example.test/tg/hook",
+            "secret_token": "s3cret_X",
+            "allowed_updates": ["message", "edited_message", "callback_query"],
+        }
         url = f"http://127.0.0.1:{channel.webhook.port}/tg/hook"
         standin.send_text(111, "/start")
         update = standin.history[-1]
@@ -144,8 +150,9 @@ async def test_webhook_mode_checks_the_secret_and_feeds_the_same_inbox(standin: 
 async def test_webhook_bounds_headers_before_the_secret_and_refuses_non_updates(standin: BotAPIStandIn, tg_db):
     """Headers are read before the secret can be checked, so they are bounded (a flood of them once
     grew the process by 100 MB); an authenticated body that is not an update is a 400, never a 500."""
-    cfg = tg_settings(standin, tg_db, webhook_url="https://bot.example.test/tg/hook", webhook_secret="s3cret_X",
-                      webhook_port=0)
+    cfg = tg_settings(
+        standin, tg_db, webhook_url="https://bot.example.test/tg/hook", webhook_secret="s3cret_X", webhook_port=0
+    )
     async with running_bot(cfg, FakeService, standin, wait_for_poll=False) as channel:
         await standin.until(lambda: channel.webhook is not None and channel.webhook.port)
         port = channel.webhook.port
@@ -187,6 +194,7 @@ async def post(url: str, update, secret: str | None) -> int:
                 return response.status
         except urllib.error.HTTPError as exc:
             return exc.code
+
     return await asyncio.to_thread(call)
 
 
@@ -204,10 +212,16 @@ def test_the_standin_refuses_what_telegram_refuses():
             raise AssertionError(f"{bad!r} was accepted")
     with BotAPIStandIn() as api:
         api.chat(5)
-        for params in ({"chat_id": 5, "text": "x" * 4097}, {"chat_id": 5, "text": " "},
-                       {"chat_id": 6, "text": "hi"},
-                       {"chat_id": 5, "text": "hi", "reply_markup": {"inline_keyboard": [[
-                           {"text": "b", "callback_data": "x" * 65}]]}}):
+        for params in (
+            {"chat_id": 5, "text": "x" * 4097},
+            {"chat_id": 5, "text": " "},
+            {"chat_id": 6, "text": "hi"},
+            {
+                "chat_id": 5,
+                "text": "hi",
+                "reply_markup": {"inline_keyboard": [[{"text": "b", "callback_data": "x" * 65}]]},
+            },
+        ):
             try:
                 api._api_sendMessage(params, {})
             except ApiError as exc:

@@ -3,15 +3,16 @@
 The bot (the real PTB Application, the real Service, a real SQLite file) talks to the Bot API
 stand-in; the tests act as clinicians on phones and check what they would see.
 """
+
 from __future__ import annotations
 
 import re
 
 import pytest
-
 from botapi_standin import BOT_USERNAME, BotAPIStandIn
-from neuroladder.bot.service import Service
 from telegram_helpers import query, running_bot, tg_settings
+
+from neuroladder.bot.service import Service
 
 pytest_plugins = ["telegram_fixtures"]
 
@@ -26,20 +27,23 @@ def last_line_asks(text: str) -> bool:
 
 async def next_bot_message(api: BotAPIStandIn, chat_id: int, after: int) -> dict:
     """The first bot message newer than message id `after` that is not an edit of an older one."""
-    msgs = await api.until(lambda: [m for m in api.bot_messages(chat_id) if m["message_id"] > after], 20,
-                           "the bot's answer")
+    msgs = await api.until(
+        lambda: [m for m in api.bot_messages(chat_id) if m["message_id"] > after], 20, "the bot's answer"
+    )
     return msgs[-1]
 
 
 def finished(db: str, chat: int) -> bool:
     """The consult says it has no question left."""
-    rows = query(db, "select json_extract(state, '$.finished') from consults where chat_id = ? and status = 'open'",
-                 [str(chat)])
+    rows = query(
+        db, "select json_extract(state, '$.finished') from consults where chat_id = ? and status = 'open'", [str(chat)]
+    )
     return bool(rows and rows[0][0])
 
 
-async def consult_by_buttons(api: BotAPIStandIn, db: str, chat: int, user: int, first: dict,
-                             limit: int = 40) -> list[str]:
+async def consult_by_buttons(
+    api: BotAPIStandIn, db: str, chat: int, user: int, first: dict, limit: int = 40
+) -> list[str]:
     """Answer every question: press a button when there are buttons, type otherwise."""
     pressed = []
     msg = first
@@ -72,7 +76,8 @@ async def test_whole_consultation_by_buttons_then_summary_cites_steps_and_source
     assert "Step" in summary["text"] and CITATION.search(summary["text"]), summary["text"][:500]
     # every press answered (the spinner stops), an answer with a toast naming what was registered
     assert [a.get("text") for a in standin.callback_answers.values()] == [
-        None if p == "Why?" else f"You pressed: {p}" for p in pressed if not p.startswith("typed")]
+        None if p == "Why?" else f"You pressed: {p}" for p in pressed if not p.startswith("typed")
+    ]
     assert [c["command"] for c in standin.commands][:2] == ["start", "summary"]  # the menu at start
     assert not standin.calls_of("sendChatAction", 111)  # every reply is immediate: no "typing"
     assert standin.errors() == []
@@ -84,8 +89,11 @@ async def test_whole_consultation_by_free_text(standin: BotAPIStandIn, tg_db):
     async with running_bot(tg_settings(standin, tg_db), Service, standin):
         standin.send_text(222, "/start")
         msg = await next_bot_message(standin, 222, 0)
-        standin.send_text(222, "gabapentin 600 mg tid for 3 months incl 8 weeks at max, no help; duloxetine 60 mg "
-                               "for 3 months no help; 72 yo; eGFR 50")
+        standin.send_text(
+            222,
+            "gabapentin 600 mg tid for 3 months incl 8 weeks at max, no help; duloxetine 60 mg "
+            "for 3 months no help; 72 yo; eGFR 50",
+        )
         msg = await next_bot_message(standin, 222, msg["message_id"] + 1)
         for _ in range(30):  # type the answer a button would have given ("Why?" is no answer)
             labels = [label for label in standin.buttons(msg) if label != "Why?"]
@@ -137,8 +145,9 @@ async def test_stranger_is_refused_and_nothing_of_theirs_is_stored(standin: BotA
 async def test_team_consult_in_a_group_records_who_answered(standin: BotAPIStandIn, tg_db):
     team = -1001234
     standin.chat(team, "supergroup")
-    cfg = tg_settings(standin, tg_db, allowed_users=frozenset(), allowed_chats=frozenset({team}),
-                      group_rate=1000.0)  # Telegram's 20 messages/min per group would slow this test
+    cfg = tg_settings(
+        standin, tg_db, allowed_users=frozenset(), allowed_chats=frozenset({team}), group_rate=1000.0
+    )  # Telegram's 20 messages/min per group would slow this test
     async with running_bot(cfg, Service, standin):
         start = standin.send_text(team, f"/start@{BOT_USERNAME}", user_id=501)
         q = await next_bot_message(standin, team, start["message_id"])
@@ -153,14 +162,27 @@ async def test_team_consult_in_a_group_records_who_answered(standin: BotAPIStand
         q = await next_bot_message(standin, team, q["message_id"] + 1)
         asked = standin.send_text(team, "/summary", user_id=501)
         # a long summary may come as several messages: read them all (up to its closing line)
-        await standin.until(lambda: any("does not replace it" in m.get("text", "")
-                                        for m in standin.bot_messages(team) if m["message_id"] > asked["message_id"]))
-        summary = {"text": "\n".join(m.get("text", "") for m in standin.bot_messages(team)
-                                     if m["message_id"] > asked["message_id"])}
+        await standin.until(
+            lambda: any(
+                "does not replace it" in m.get("text", "")
+                for m in standin.bot_messages(team)
+                if m["message_id"] > asked["message_id"]
+            )
+        )
+        summary = {
+            "text": "\n".join(
+                m.get("text", "") for m in standin.bot_messages(team) if m["message_id"] > asked["message_id"]
+            )
+        }
 
     authors = query(tg_db, "select author, text from turns where direction = 'in' order by id")
-    assert authors == [("501", "/start"), ("502", "gabapentin yes"), ("501", "600 tid"),
-                       ("502", "no benefit after 3 months"), ("501", "/summary")]
+    assert authors == [
+        ("501", "/start"),
+        ("502", "gabapentin yes"),
+        ("501", "600 tid"),
+        ("502", "no benefit after 3 months"),
+        ("501", "/summary"),
+    ]
     assert "gabapentin" in summary["text"] and "1800" in summary["text"]
     assert query(tg_db, "select distinct chat_id from consults") == [(str(team),)]
     assert "room free" not in str(query(tg_db, "select * from inbox"))
@@ -235,8 +257,8 @@ async def test_ladder_picture_and_note_file_arrive_as_photo_and_document(standin
         standin.send_text(111, "/ladder")
         standin.send_text(111, "/export")
         await standin.until(lambda: standin.calls_of("sendPhoto") and standin.calls_of("sendDocument"))
-    photo, = standin.calls_of("sendPhoto", 111)
-    document, = standin.calls_of("sendDocument", 111)
+    (photo,) = standin.calls_of("sendPhoto", 111)
+    (document,) = standin.calls_of("sendDocument", 111)
     assert photo["files"]["photo"]["filename"].endswith(".png") and photo["files"]["photo"]["size"] > 1000
     assert document["files"]["document"]["filename"].endswith(".md")
     assert standin.errors() == []

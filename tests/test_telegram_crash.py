@@ -5,6 +5,7 @@ stand-in and a real SQLite file; Telegram's flood limits are on, so the burst ta
 to be interrupted. The facts it ends with are compared with the same messages handled without
 a crash.
 """
+
 from __future__ import annotations
 
 pytest_plugins = ["telegram_fixtures"]
@@ -19,15 +20,25 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from botapi_standin import BotAPIStandIn, parse_html
-from neuroladder.bot.views.reply import Reply
+
 from neuroladder.bot.service import Service
 from neuroladder.bot.storage.store import Store
+from neuroladder.bot.views.reply import Reply
 
 CHATS = list(range(2001, 2021))  # 20 clinicians in private chats
-MESSAGES = ["/start", "gabapentin 600 mg tid for 3 months, no help", "No", "duloxetine 60 mg for 3 months no help",
-            "No", "No", "Diffuse", "72 yo", "eGFR 50", "No diabetes"]  # 10 per chat, 200 in all
+MESSAGES = [
+    "/start",
+    "gabapentin 600 mg tid for 3 months, no help",
+    "No",
+    "duloxetine 60 mg for 3 months no help",
+    "No",
+    "No",
+    "Diffuse",
+    "72 yo",
+    "eGFR 50",
+    "No diabetes",
+]  # 10 per chat, 200 in all
 SCRIPT = Path(sys.executable).with_name("neuroladder")
 
 
@@ -38,8 +49,12 @@ def bot_command(db: str) -> list[str]:
 
 def start_bot(api: BotAPIStandIn, db: str, log, allowed: list[int]) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEUROLADDER_"))}
-    env.update(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.base_url,
-               NEUROLADDER_ALLOWED_USERS=",".join(map(str, allowed)), PYTHONUNBUFFERED="1")
+    env.update(
+        TELEGRAM_BOT_TOKEN=api.token,
+        TELEGRAM_API_BASE_URL=api.base_url,
+        NEUROLADDER_ALLOWED_USERS=",".join(map(str, allowed)),
+        PYTHONUNBUFFERED="1",
+    )
     polls = api.polls
     proc = subprocess.Popen(bot_command(db), env=env, cwd=Path(db).parent, stdout=log, stderr=subprocess.STDOUT)
     api.wait_until(lambda: api.polls > polls or proc.poll() is not None, 30, "the bot process to poll")
@@ -66,7 +81,7 @@ def test_kill_9_during_a_burst_loses_and_doubles_nothing(standin: BotAPIStandIn,
                 for chat in CHATS:
                     sent[(chat, standin.send_text(chat, text)["message_id"])] = text
             for kill_at in (50, 120):  # two kill -9, each in the middle of the burst
-                standin.wait_until(lambda: sends(standin) >= kill_at, 60, f"{kill_at} replies")
+                standin.wait_until(lambda kill_at=kill_at: sends(standin) >= kill_at, 60, f"{kill_at} replies")
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(10)
                 done = sqlite3.connect(db).execute("select count(*) from inbox where done_at is not null").fetchone()[0]
@@ -89,15 +104,27 @@ def test_kill_9_during_a_burst_loses_and_doubles_nothing(standin: BotAPIStandIn,
     stored = {(int(r[0]), json.loads(r[1])["message_id"]) for r in conn.execute("select chat_id, payload from inbox")}
     assert stored == set(sent)
     assert conn.execute("select count(*) from inbox").fetchone() == (len(sent),)
-    per_update = conn.execute("select inbox_id, count(*) from turns where direction = 'in' group by inbox_id").fetchall()
+    per_update = conn.execute(
+        "select inbox_id, count(*) from turns where direction = 'in' group by inbox_id"
+    ).fetchall()
     assert len(per_update) == len(sent) and all(n == 1 for _, n in per_update)
     # no fact asserted twice: none from one update twice, none live twice in a consult, and the
     # facts are exactly those of the same conversation handled without a crash
     reference = _reference_facts()
-    assert conn.execute("select f.name, t.inbox_id, count(*) from facts f join turns t on t.id = f.turn_id "
-                        "group by f.name, t.inbox_id having count(*) > 1").fetchall() == []
-    assert conn.execute("select consult_id, name, count(*) from facts where retracted_at is null "
-                        "group by consult_id, name having count(*) > 1").fetchall() == []
+    assert (
+        conn.execute(
+            "select f.name, t.inbox_id, count(*) from facts f join turns t on t.id = f.turn_id "
+            "group by f.name, t.inbox_id having count(*) > 1"
+        ).fetchall()
+        == []
+    )
+    assert (
+        conn.execute(
+            "select consult_id, name, count(*) from facts where retracted_at is null "
+            "group by consult_id, name having count(*) > 1"
+        ).fetchall()
+        == []
+    )
     for chat in CHATS:
         assert _live_facts(conn, chat) == reference, f"chat {chat}: facts differ from an uninterrupted run"
     # each chat saw its replies in the order they were made
@@ -118,16 +145,18 @@ def test_kill_9_during_a_burst_loses_and_doubles_nothing(standin: BotAPIStandIn,
 
 
 def _live_facts(conn: sqlite3.Connection, chat) -> list[tuple]:
-    return conn.execute("select f.name, f.value from facts f join consults c on c.id = f.consult_id "
-                        "where c.chat_id = ? and f.retracted_at is null order by f.name, f.value",
-                        [str(chat)]).fetchall()
+    return conn.execute(
+        "select f.name, f.value from facts f join consults c on c.id = f.consult_id "
+        "where c.chat_id = ? and f.retracted_at is null order by f.name, f.value",
+        [str(chat)],
+    ).fetchall()
 
 
 def _reference_facts() -> list[tuple]:
     store = Store(":memory:")
     try:
         service = Service(store)
-        for i, text in enumerate(MESSAGES):
+        for text in MESSAGES:
             service.handle("telegram", "1", text, author="1", inbox_id=None)
         return _live_facts(store.conn, "1")
     finally:
@@ -162,4 +191,3 @@ def _all_delivered(api: BotAPIStandIn, db: str) -> bool:
 def _is_subsequence(needles: list[str], haystack: list[str]) -> bool:
     it = iter(haystack)
     return all(any(n == h for h in it) for n in needles)
-

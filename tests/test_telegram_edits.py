@@ -1,17 +1,25 @@
 """An edited message belongs to the consult of the message it edits: after /restart, editing
 patient A's message must not put A's facts into patient B's consult."""
+
 from __future__ import annotations
 
 pytest_plugins = ["telegram_fixtures"]
 
 from botapi_standin import BotAPIStandIn
-from neuroladder.bot.service import Service
 from telegram_helpers import query, running_bot, tg_settings
+
+from neuroladder.bot.service import Service
 
 
 def facts(db: str, chat: str) -> dict[str, str]:
-    return dict(query(db, "select f.name, f.value from facts f join consults c on c.id = f.consult_id "
-                          "where c.chat_id = ? and c.status = 'open' and f.retracted_at is null", [chat]))
+    return dict(
+        query(
+            db,
+            "select f.name, f.value from facts f join consults c on c.id = f.consult_id "
+            "where c.chat_id = ? and c.status = 'open' and f.retracted_at is null",
+            [chat],
+        )
+    )
 
 
 async def test_an_edit_after_restart_is_not_applied_to_the_new_consult(standin: BotAPIStandIn, tg_db):
@@ -33,6 +41,9 @@ async def test_an_edit_after_restart_is_not_applied_to_the_new_consult(standin: 
         await standin.until(lambda: len(standin.bot_texts(111)) >= 5, 20, "the age noted")
         standin.edit_text(111, b["message_id"], "age 71")
         await standin.until(lambda: facts(tg_db, "111").get("age") == "71", 20, "the corrected age")
-    edited = query(tg_db, "select t.text from turns t join consults c on c.id = t.consult_id "
-                          "where c.status = 'closed' and t.direction = 'in' order by t.id")
+    edited = query(
+        tg_db,
+        "select t.text from turns t join consults c on c.id = t.consult_id "
+        "where c.status = 'closed' and t.direction = 'in' order by t.id",
+    )
     assert edited[-1][0].startswith("pregabalin 300")  # kept with patient A's closed record

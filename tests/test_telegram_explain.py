@@ -4,6 +4,7 @@ The console versions are in test_explain_correct.py; these run the same consulta
 real PTB Application and the real Service over HTTP against the Bot API stand-in, and check what
 the clinician's phone shows (messages, the photo's and the document's bytes) and the SQLite log.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,21 +12,24 @@ import re
 import struct
 
 from botapi_standin import BotAPIStandIn
+from telegram_helpers import query, running_bot, tg_settings
+
 from neuroladder.bot.dialogue import consult as consult_mod
 from neuroladder.bot.dialogue.consult import Consult, Toolkit
-from neuroladder.bot.views.ladder import ladder_model
 from neuroladder.bot.service import Service
 from neuroladder.bot.storage.store import Store
+from neuroladder.bot.views.ladder import ladder_model
 from neuroladder.rules.data import load_knowledge
-from telegram_helpers import query, running_bot, tg_settings
 
 pytest_plugins = ["telegram_fixtures"]
 
 CHAT = 111
 FIRST = "gabapentin 400 mg tid, 3 months incl 8 weeks at max, no help"
-WORKED_UP = ("duloxetine 60 mg for 8 weeks no benefit; never had a TCA; never tried pregabalin; combination tried; "
-             "diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; spep normal; no red flags")
-COMBINATION_EFFECT = "no benefit"   # the intake asks the combination's effect, then the B12 level
+WORKED_UP = (
+    "duloxetine 60 mg for 8 weeks no benefit; never had a TCA; never tried pregabalin; combination tried; "
+    "diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; spep normal; no red flags"
+)
+COMBINATION_EFFECT = "no benefit"  # the intake asks the combination's effect, then the B12 level
 B12_LEVEL = "320"
 CORRECTION = "actually gabapentin was 2400 mg/day"
 TK = Toolkit.load(load_knowledge())
@@ -42,9 +46,18 @@ async def settled(api: BotAPIStandIn, db: str, after: int) -> list[dict]:
     """The bot's messages newer than message id `after`, once it has handled every message and
     sent every reply (photos and documents included)."""
     await api.until(lambda: any(m["message_id"] > after for m in api.bot_messages(CHAT)), 20, "the bot's answer")
-    await api.until(lambda: query(db, "select (select count(*) from inbox where done_at is null) + "
-                                      "(select count(*) from outbox where sent_at is null)") == [(0,)],
-                    20, "every reply to be sent")
+    await api.until(
+        lambda: (
+            query(
+                db,
+                "select (select count(*) from inbox where done_at is null) + "
+                "(select count(*) from outbox where sent_at is null)",
+            )
+            == [(0,)]
+        ),
+        20,
+        "every reply to be sent",
+    )
     return [m for m in api.bot_messages(CHAT) if m["message_id"] > after]
 
 
@@ -87,8 +100,9 @@ def turn_id(db: str, text: str) -> int:
 
 def logged_findings(db: str, turn: int) -> list[tuple]:
     """What the consult logged as its findings after that turn."""
-    return query(db, "select code, severity, step, sources, rule, text from findings where turn_id = ? order by id",
-                 [turn])
+    return query(
+        db, "select code, severity, step, sources, rule, text from findings where turn_id = ? order by id", [turn]
+    )
 
 
 def last_logged_findings(db: str) -> list[tuple]:
@@ -142,8 +156,9 @@ async def test_correction_how_and_undo_twice_on_telegram(standin: BotAPIStandIn,
         ev, rungs = recomputed(tg_db)
         assert as_logged(ev.findings) == logged_findings(tg_db, corrected)
         assert next(r for r in rungs if r.id == "gabapentinoid").state == "done"
-        doses = query(tg_db, "select value, retracted_at is null from facts where name = 'trial.gabapentin.dose' "
-                             "order by id")
+        doses = query(
+            tg_db, "select value, retracted_at is null from facts where name = 'trial.gabapentin.dose' order by id"
+        )
         assert doses == [("1200", 0), ("2400", 1)]  # the log keeps both values
         summary = texts(await say(standin, tg_db, "/summary"))
         assert "gabapentin 2400 mg/day" in summary and "1200" not in summary  # nothing stale
@@ -156,8 +171,9 @@ async def test_correction_how_and_undo_twice_on_telegram(standin: BotAPIStandIn,
         assert listed and sorted(listed) == sorted(step["rule"] for step in ev.explain(ev.findings[0])), shown
         assert "Sources: [1]" in shown
         # the adequate gabapentin trial traces back to the correction's own words
-        number = next(i for i, f in enumerate(ev.findings, 1)
-                      if f.code == "TRIAL_ADEQUATE" and f.params["agent"] == "gabapentin")
+        number = next(
+            i for i, f in enumerate(ev.findings, 1) if f.code == "TRIAL_ADEQUATE" and f.params["agent"] == "gabapentin"
+        )
         shown = texts(await say(standin, tg_db, f"/how {number}"))
         assert f'you wrote: "{CORRECTION}"' in shown and "rule trial_adequate" in shown, shown
 
@@ -211,8 +227,14 @@ async def test_export_ladder_and_how_button_after_the_correction(standin: BotAPI
         # /how 1 does; "Ladder picture" as /ladder.
         [summary] = await say(standin, tg_db, "/summary")
         assert len(summary["text"]) <= 1000 and summary["text"].splitlines()[1].startswith("Next step: ")
-        assert standin.buttons(summary) == ["All findings", "Unknowns", "Sources", "How? (#1)", "Ladder picture",
-                                            "Export note"]
+        assert standin.buttons(summary) == [
+            "All findings",
+            "Unknowns",
+            "Sources",
+            "How? (#1)",
+            "Ladder picture",
+            "Export note",
+        ]
         typed = texts(await say(standin, tg_db, "/how 1"))
         pressed = texts(await press(standin, tg_db, summary, "How? (#1)"))
         assert pressed == typed and pressed.startswith("How I reached #1:") and "- rule " in pressed
@@ -221,6 +243,9 @@ async def test_export_ladder_and_how_button_after_the_correction(standin: BotAPI
         assert standin.buttons(shown_now) == standin.buttons(summary)  # still there to press again
 
     assert len(standin.callback_answers) == 2
-    assert [t for (t,) in query(tg_db, "select text from turns where direction = 'in' order by id")][-3:] == \
-        ["/how 1", "/how 1", "/ladder"]
+    assert [t for (t,) in query(tg_db, "select text from turns where direction = 'in' order by id")][-3:] == [
+        "/how 1",
+        "/how 1",
+        "/ladder",
+    ]
     assert standin.errors() == []

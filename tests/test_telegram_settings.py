@@ -1,4 +1,5 @@
 """`neuroladder run` settings: one clear line and exit status 2 for what an operator got wrong."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from botapi_standin import TOKEN, BotAPIStandIn
+
 from neuroladder.bot import settings
 from neuroladder.bot.channels.telegram import app as telegram
 
@@ -19,9 +20,18 @@ def run_args(*argv: str) -> argparse.Namespace:
     return telegram.configure_parser(argparse.ArgumentParser()).parse_args(list(argv))
 
 
-SETTINGS = ["TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "NEUROLADDER_DB", "NEUROLADDER_ALLOWED_USERS",
-            "NEUROLADDER_ALLOWED_CHATS", "NEUROLADDER_WEBHOOK_URL", "NEUROLADDER_WEBHOOK_SECRET",
-            "NEUROLADDER_POLL_TIMEOUT", "NEUROLADDER_TELEGRAM_RATE", "NEUROLADDER_TELEGRAM_GROUP_RATE"]
+SETTINGS = [
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_BASE_URL",
+    "NEUROLADDER_DB",
+    "NEUROLADDER_ALLOWED_USERS",
+    "NEUROLADDER_ALLOWED_CHATS",
+    "NEUROLADDER_WEBHOOK_URL",
+    "NEUROLADDER_WEBHOOK_SECRET",
+    "NEUROLADDER_POLL_TIMEOUT",
+    "NEUROLADDER_TELEGRAM_RATE",
+    "NEUROLADDER_TELEGRAM_GROUP_RATE",
+]
 
 
 @pytest.fixture
@@ -34,12 +44,15 @@ def clean_env(monkeypatch, tmp_path):
     return monkeypatch
 
 
-@pytest.mark.parametrize("token, expected", [
-    (None, "TELEGRAM_BOT_TOKEN is not set"),
-    ("", "TELEGRAM_BOT_TOKEN is not set"),
-    ("not-a-token", "TELEGRAM_BOT_TOKEN is malformed"),
-    ("123456:short", "TELEGRAM_BOT_TOKEN is malformed"),
-])
+@pytest.mark.parametrize(
+    "token, expected",
+    [
+        (None, "TELEGRAM_BOT_TOKEN is not set"),
+        ("", "TELEGRAM_BOT_TOKEN is not set"),
+        ("not-a-token", "TELEGRAM_BOT_TOKEN is malformed"),
+        ("123456:short", "TELEGRAM_BOT_TOKEN is malformed"),
+    ],
+)
 def test_missing_or_malformed_token_is_one_line_and_exit_2(clean_env, capsys, token, expected):
     if token is not None:
         clean_env.setenv("TELEGRAM_BOT_TOKEN", token)
@@ -66,8 +79,9 @@ def test_malformed_allowlist_names_the_variable(clean_env, capsys):
 
 
 def test_settings_from_env_file_and_command_line(clean_env, tmp_path):
-    (tmp_path / ".env").write_text(f"# bot\nTELEGRAM_BOT_TOKEN='{TOKEN}'\nNEUROLADDER_ALLOWED_USERS=7, 8\n"
-                                   "NEUROLADDER_DB=from-env-file.db\n")
+    (tmp_path / ".env").write_text(
+        f"# bot\nTELEGRAM_BOT_TOKEN='{TOKEN}'\nNEUROLADDER_ALLOWED_USERS=7, 8\nNEUROLADDER_DB=from-env-file.db\n"
+    )
     clean_env.setenv("NEUROLADDER_ALLOWED_USERS", "9")  # the environment wins over .env
     cfg = telegram.load_settings(run_args("--poll-timeout", "5"))
     assert cfg.token == TOKEN and cfg.allowed_users == {9} and cfg.db_path == "from-env-file.db"
@@ -89,8 +103,14 @@ def test_token_rejected_by_telegram_is_one_line_without_the_token(standin: BotAP
     wrong = "987654321:AAWrongTokenWrongTokenWrongToken_xyz"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEUROLADDER_"))}
     env.update(TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_BASE_URL=standin.base_url)
-    proc = subprocess.run([sys.executable, "-m", "neuroladder.bot.channels.telegram.app", "--open", "--db", "x.db"],
-                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "neuroladder.bot.channels.telegram.app", "--open", "--db", "x.db"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "Telegram rejected TELEGRAM_BOT_TOKEN" in proc.stderr
     assert "Traceback" not in proc.stderr and wrong not in proc.stderr and wrong.split(":")[1] not in proc.stderr
@@ -99,15 +119,19 @@ def test_token_rejected_by_telegram_is_one_line_without_the_token(standin: BotAP
 def test_log_lines_never_show_the_token():
     formatter = settings.RedactingFormatter("%(message)s", [TOKEN])
     import logging
+
     record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "POST https://api/bot%s/getMe", (TOKEN,), None)
     assert formatter.format(record) == "POST https://api/bot<token>/getMe"
 
 
-@pytest.mark.parametrize("url, secret, expected", [
-    ("https://bot.example.org/hook", None, "NEUROLADDER_WEBHOOK_SECRET"),
-    ("https://bot.example.org/hook", "has spaces", "NEUROLADDER_WEBHOOK_SECRET may only hold"),
-    ("http://bot.example.org/hook", "s3cret", "must be an https:// URL"),
-])
+@pytest.mark.parametrize(
+    "url, secret, expected",
+    [
+        ("https://bot.example.org/hook", None, "NEUROLADDER_WEBHOOK_SECRET"),
+        ("https://bot.example.org/hook", "has spaces", "NEUROLADDER_WEBHOOK_SECRET may only hold"),
+        ("http://bot.example.org/hook", "s3cret", "must be an https:// URL"),
+    ],
+)
 def test_webhook_needs_https_and_a_secret(clean_env, capsys, url, secret, expected):
     clean_env.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     if secret:

@@ -4,31 +4,44 @@ Handled inbox rows and delivered outbox rows older than the window (NEUROLADDER_
 default 7) are pruned at start and hourly; an edit of a pruned message still finds its consult.
 A user sending more than NEUROLADDER_USER_MESSAGES_PER_MINUTE messages in a minute gets one
 polite notice, and the excess is neither read nor stored."""
+
 from __future__ import annotations
 
 pytest_plugins = ["telegram_fixtures"]
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from botapi_standin import BotAPIStandIn
-from neuroladder.bot.storage import retention
+from telegram_helpers import query, running_bot, tg_settings
+
 from neuroladder.bot.channels.ratelimit import UserRateLimit
 from neuroladder.bot.service import Service
+from neuroladder.bot.storage import retention
 from neuroladder.bot.storage.store import Store
-from telegram_helpers import query, running_bot, tg_settings
 
 
 def test_handled_traffic_older_than_the_window_is_pruned_and_pending_rows_are_kept(tmp_path):
     store = Store(tmp_path / "log.db")
-    old = (datetime.now(timezone.utc) - timedelta(days=30)).isoformat()
-    store.db["inbox"].insert_all([
-        {"channel": "telegram", "update_key": "1", "chat_id": "5", "payload": "{}", "received_at": old, "done_at": old},
-        {"channel": "telegram", "update_key": "2", "chat_id": "5", "payload": "{}", "received_at": old},  # pending
-    ])
-    store.db["outbox"].insert_all([
-        {"channel": "telegram", "chat_id": "5", "reply": '{"attachments": []}', "created_at": old, "sent_at": old},
-        {"channel": "telegram", "chat_id": "5", "reply": '{"attachments": []}', "created_at": old},  # unsent
-    ])
+    old = (datetime.now(UTC) - timedelta(days=30)).isoformat()
+    store.db["inbox"].insert_all(
+        [
+            {
+                "channel": "telegram",
+                "update_key": "1",
+                "chat_id": "5",
+                "payload": "{}",
+                "received_at": old,
+                "done_at": old,
+            },
+            {"channel": "telegram", "update_key": "2", "chat_id": "5", "payload": "{}", "received_at": old},  # pending
+        ]
+    )
+    store.db["outbox"].insert_all(
+        [
+            {"channel": "telegram", "chat_id": "5", "reply": '{"attachments": []}', "created_at": old, "sent_at": old},
+            {"channel": "telegram", "chat_id": "5", "reply": '{"attachments": []}', "created_at": old},  # unsent
+        ]
+    )
     assert retention.prune_traffic(store, 7) == {"inbox": 1, "outbox": 1}
     assert [r["update_key"] for r in store.db["inbox"].rows] == ["2"]
     assert [r["sent_at"] for r in store.db["outbox"].rows] == [None]
@@ -66,9 +79,11 @@ async def test_a_flooding_user_gets_one_notice_and_others_are_answered(standin: 
             standin.send_text(111, f"gabapentin {300 + i} mg tds")
         standin.send_text(222, "duloxetine 60 mg for 8 weeks, no help")
         await standin.until(lambda: standin.bot_texts(222), 20, "the other clinician's answer")
-        await standin.until(lambda: any("faster than I can read" in t for t in standin.bot_texts(111)), 20,
-                            "the notice")
-        await standin.until(lambda: query(tg_db, "select count(*) from inbox where done_at is null") == [(0,)], 20,
-                            "the inbox drained")
+        await standin.until(
+            lambda: any("faster than I can read" in t for t in standin.bot_texts(111)), 20, "the notice"
+        )
+        await standin.until(
+            lambda: query(tg_db, "select count(*) from inbox where done_at is null") == [(0,)], 20, "the inbox drained"
+        )
     assert query(tg_db, "select count(*) from inbox where chat_id = '111'") == [(5,)]
     assert sum("faster than I can read" in t for t in standin.bot_texts(111)) == 1

@@ -3,16 +3,17 @@
 The fixture cases live in tests/tutor_cases/ (fixed inputs); the graded answers come from the
 ruleset evaluating each case's facts, which is what these tests check.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from neuroladder.bot.tutor.cases import case_files, default_cases_dir, load_cases
 from neuroladder.bot.channels.console import ConsoleChat, render
 from neuroladder.bot.service import Service
 from neuroladder.bot.storage.store import Store
+from neuroladder.bot.tutor.cases import case_files, default_cases_dir, load_cases
 from neuroladder.bot.tutor.mode import Tutor
 from neuroladder.rules.data import load_knowledge
 
@@ -60,20 +61,20 @@ def wrong_labels(replies, right: str) -> list[str]:
 def test_a_session_of_three_cases_is_graded_scored_and_shown_by_stats(service, tmp_path):
     chat = ConsoleChat(service, tmp_path, chat_id="learner-1")
     chat.send("/start")
-    chat.send("gabapentin 600 tid")                       # a consultation in progress
+    chat.send("gabapentin 600 tid")  # a consultation in progress
 
     # Case 1: duloxetine at 30 mg. The ruleset says the trial is under-dosed; pressing that is right.
     replies = chat.send("/tutor")
     out = shown(replies)
     assert "Tutor mode" in out and "Duloxetine held at 30 mg" in out
-    assert "duloxetine 30 mg/day" in out                  # the facts in plain words
+    assert "duloxetine 30 mg/day" in out  # the facts in plain words
     assert "What next?" in out
     assert 3 <= len(labels(replies)) <= 5
     out = shown(press(chat, replies, option("TRIAL_UNDERDOSED")))
     assert "Right" in out
-    assert "duloxetine trial not adequate: 30 of 60 mg/day" in out        # the finding's own text
-    assert "First line: adequate single-drug trials" in out               # its step
-    assert "[1] Mayo Clinic guidelines" in out                            # its source, named
+    assert "duloxetine trial not adequate: 30 of 60 mg/day" in out  # the finding's own text
+    assert "First line: adequate single-drug trials" in out  # its step
+    assert "[1] Mayo Clinic guidelines" in out  # its source, named
 
     # Case 2: B12 never checked. Two wrong answers, then the answer is shown and explained.
     replies = chat.send("/tutor next")
@@ -81,7 +82,7 @@ def test_a_session_of_three_cases_is_graded_scored_and_shown_by_stats(service, t
     first, second = wrong_labels(replies, option("CAUSE_B12_UNCHECKED"))[:2]
     out = shown(after_wrong := press(chat, replies, first))
     assert "Not the first step here" in out and "Try again" in out
-    assert "Before escalating: causes and red flags" in out               # hint: the answer's step
+    assert "Before escalating: causes and red flags" in out  # hint: the answer's step
     out = shown(press(chat, after_wrong, second))
     assert f"The answer: {option('CAUSE_B12_UNCHECKED')}" in out
     assert "Vitamin B12 status is not yet known" in out
@@ -110,7 +111,7 @@ def test_a_session_of_three_cases_is_graded_scored_and_shown_by_stats(service, t
     # Stop: back to the consultation as it was; the tutoring answers never became its facts.
     out = shown(chat.send("/tutor stop"))
     assert "Back to consultation mode" in out
-    assert "Gabapentin: how many weeks in total?" in out                   # its open question again
+    assert "Gabapentin: how many weeks in total?" in out  # its open question again
     out = shown(chat.send("/summary"))
     assert "gabapentin 1800 mg/day" in out
     assert "duloxetine 30" not in out and "TCA 8 weeks" not in out
@@ -152,8 +153,8 @@ def test_typed_numbers_and_words_answer_like_buttons(service):
     out = send("/tutor case c_refractory")
     refer = option("STEP4_REFERRAL")
     number = next(line.split(".")[0] for line in out.splitlines() if line.endswith(refer))
-    assert "could not match" in send("purple elephants")                  # no attempt counted
-    assert "Right" in send(number)                                        # "4" typed, not pressed
+    assert "could not match" in send("purple elephants")  # no attempt counted
+    assert "Right" in send(number)  # "4" typed, not pressed
     assert "Cases done: 1" in send("/tutor stats") and "Correct first time: 1 of 1" in send("/tutor stats")
 
 
@@ -179,7 +180,7 @@ def test_an_old_button_cannot_answer_the_next_case(service):
     send("/tutor next")
     out = shown(send(old[option("TRIAL_UNDERDOSED")]))
     assert "belongs to an earlier case" in out and "What next?" in out
-    assert "No cases answered yet" in shown(send("/tutor stats"))          # the old press scored nothing
+    assert "No cases answered yet" in shown(send("/tutor stats"))  # the old press scored nothing
 
 
 def test_tutor_mode_keeps_consultation_commands_apart(service):
@@ -190,7 +191,7 @@ def test_tutor_mode_keeps_consultation_commands_apart(service):
     send("/tutor")
     assert "In tutor mode" in send("/summary")
     assert "Tutor mode off" in send("/tutor stop")
-    assert "I could not find a fact" in send("purple elephants")          # consultation again
+    assert "I could not find a fact" in send("purple elephants")  # consultation again
 
 
 def test_every_shipped_case_gives_one_right_option_among_three_to_five():

@@ -3,6 +3,7 @@
 Choices are listed as numbers; typing the number answers with that choice. Attachments (the
 ladder picture, an exported note) are written to files and their paths printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,10 +12,10 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
-from neuroladder.bot.storage.files import write_private
-from neuroladder.bot.views.reply import Reply
 from neuroladder.bot.service import Service
+from neuroladder.bot.storage.files import write_private
 from neuroladder.bot.storage.store import Store, default_db_path
+from neuroladder.bot.views.reply import Reply
 
 CHANNEL = "console"
 BOLD, ITALIC, RESET = "\033[1m", "\033[3m", "\033[0m"

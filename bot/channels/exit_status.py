@@ -4,6 +4,7 @@ The operator of `neuroladder run` or `neuroladder matrix` gets one line on stder
 status (0 stopped, 1 could not go on, 2 bad settings or log key), never a traceback; the details
 of an unexpected error go to the debug log only, with the channel's secrets taken out.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +16,13 @@ from collections.abc import Awaitable, Callable
 log = logging.getLogger("neuroladder")
 
 
-def serve_until_stopped(prog: str, serve: Callable[[], Awaitable[object]], *,
-                        one_line: dict[type[BaseException], int], secrets: tuple[str, ...] = ()) -> int:
+def serve_until_stopped(
+    prog: str,
+    serve: Callable[[], Awaitable[object]],
+    *,
+    one_line: dict[type[BaseException], int],
+    secrets: tuple[str, ...] = (),
+) -> int:
     """Run `serve()`; an exception of a kind in `one_line` is printed as its message with that
     exit status; Ctrl-C is a normal stop."""
     try:

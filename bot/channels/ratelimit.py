@@ -5,6 +5,7 @@ A sliding window: at most `per_minute` messages from one user in any 60 seconds 
 flood). Past that, the message is not read or stored, and the sender gets one notice per window
 saying so, so nothing is lost silently: they know to send it again.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,10 @@ from collections import deque
 WINDOW = 60.0
 DEFAULT_PER_MINUTE = 30
 ENV = "NEUROLADDER_USER_MESSAGES_PER_MINUTE"
-NOTICE = ("You are sending messages faster than I can read them carefully ({limit} a minute), so I have not "
-          "read the last one(s). Please wait a moment and send them again.")
+NOTICE = (
+    "You are sending messages faster than I can read them carefully ({limit} a minute), so I have not "
+    "read the last one(s). Please wait a moment and send them again."
+)
 
 
 class UserRateLimit:
@@ -26,7 +29,7 @@ class UserRateLimit:
         self.noticed: dict[str, float] = {}
 
     @classmethod
-    def from_env(cls, environ=None) -> "UserRateLimit":
+    def from_env(cls, environ=None) -> UserRateLimit:
         raw = (environ if environ is not None else os.environ).get(ENV, "").strip()
         try:
             value = int(raw) if raw else DEFAULT_PER_MINUTE

@@ -3,6 +3,7 @@
 A thin layer over bot/storage/retention.py and bot/storage/crypto.py (the functions the tests call). Every
 failure the operator can fix is one stderr line and exit status 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,9 +11,7 @@ import os
 import sqlite3
 import sys
 
-from neuroladder.bot.storage import backup
-from neuroladder.bot.storage import crypto
-from neuroladder.bot.storage import retention
+from neuroladder.bot.storage import backup, crypto, retention
 from neuroladder.bot.storage.store import Store, default_db_path
 
 DB_HELP = "SQLite file (default: $NEUROLADDER_DB or ./neuroladder.db)"
@@ -20,8 +19,13 @@ DB_HELP = "SQLite file (default: $NEUROLADDER_DB or ./neuroladder.db)"
 
 def configure(sub: argparse._SubParsersAction) -> None:
     purge = sub.add_parser("purge", help="delete whole consults older than DAYS days (logged to the audit table)")
-    purge.add_argument("--older-than", type=float, required=True, metavar="DAYS",
-                       help="delete consults with no activity for this many days")
+    purge.add_argument(
+        "--older-than",
+        type=float,
+        required=True,
+        metavar="DAYS",
+        help="delete consults with no activity for this many days",
+    )
     purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     purge.add_argument("--db", default=None, help=DB_HELP)
     purge.set_defaults(func=run_purge)
@@ -34,15 +38,18 @@ def configure(sub: argparse._SubParsersAction) -> None:
 
     db = sub.add_parser("db", help="the log file itself: check, encrypt, decrypt")
     dbsub = db.add_subparsers(dest="db_command", required=True)
-    for name, text in (("check", "PRAGMA integrity_check and foreign_key_check; the schema version"),
-                       ("encrypt", f"encrypt the file in place with ${crypto.KEY_ENV} (stop the bot first)"),
-                       ("decrypt", f"decrypt the file in place (its key in ${crypto.KEY_ENV}; stop the bot first)")):
+    for name, text in (
+        ("check", "PRAGMA integrity_check and foreign_key_check; the schema version"),
+        ("encrypt", f"encrypt the file in place with ${crypto.KEY_ENV} (stop the bot first)"),
+        ("decrypt", f"decrypt the file in place (its key in ${crypto.KEY_ENV}; stop the bot first)"),
+    ):
         p = dbsub.add_parser(name, help=text)
         p.add_argument("--db", default=None, help=DB_HELP)
         p.set_defaults(func=run_db)
-    for name, text, what in (("backup", "copy the live log to a new file while the bot runs (same key)",
-                              "the new backup file"),
-                             ("restore", "replace the log by a backup (stop the bot first)", "the backup file")):
+    for name, text, what in (
+        ("backup", "copy the live log to a new file while the bot runs (same key)", "the new backup file"),
+        ("restore", "replace the log by a backup (stop the bot first)", "the backup file"),
+    ):
         p = dbsub.add_parser(name, help=text)
         p.add_argument("file", metavar="PATH", help=what)
         p.add_argument("--db", default=None, help=DB_HELP)

@@ -1,4 +1,5 @@
 """`neuroladder` - the command line: a thin layer over the same functions the tests call."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,13 +7,17 @@ import logging
 import platform
 import sys
 
-from . import log as logcli
 from neuroladder.bot import settings
+
+from . import log as logcli
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="neuroladder", description="Decision support for treatment-resistant "
-                                     "peripheral neuropathic pain (supports, never replaces, clinical judgement).")
+    parser = argparse.ArgumentParser(
+        prog="neuroladder",
+        description="Decision support for treatment-resistant "
+        "peripheral neuropathic pain (supports, never replaces, clinical judgement).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     from neuroladder.bot.channels import console
 
@@ -44,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     logcli.configure(sub)  # purge, export, db check|encrypt|decrypt
     from neuroladder.bot.tutor import cases  # `neuroladder cases check [--dir DIR]`
 
-    cases.configure_parser(sub.add_parser("cases", help="tutoring cases: check them against the schema and the ruleset"))
+    cases.configure_parser(
+        sub.add_parser("cases", help="tutoring cases: check them against the schema and the ruleset")
+    )
     _every_command_reads_env_files(parser)
     return parser
 
@@ -70,8 +77,10 @@ def _run_bot(args: argparse.Namespace, telegram_main) -> int:
         return telegram_main(args)
     from neuroladder.bot.channels import console
 
-    print("No TELEGRAM_BOT_TOKEN set: starting a consultation in this terminal "
-          "(set the token to serve Telegram).", file=sys.stderr)
+    print(
+        "No TELEGRAM_BOT_TOKEN set: starting a consultation in this terminal (set the token to serve Telegram).",
+        file=sys.stderr,
+    )
     args.out = getattr(args, "out", ".")
     return console.run(args)
 
@@ -89,9 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as exc:  # the compiled engine did not load: one line that says why, not a traceback
         if "durable" not in str(exc) and "PyEval_CallObject" not in str(exc):
             raise
-        print(f"neuroladder: the rules engine (durable-rules) does not load on CPython {platform.python_version()}: "
-              f"{exc}; on 3.13+ it needs upstream's fix (README.md: Python versions and the C compiler)",
-              file=sys.stderr)
+        print(
+            f"neuroladder: the rules engine (durable-rules) does not load on CPython {platform.python_version()}: "
+            f"{exc}; on 3.13+ it needs upstream's fix (README.md: Python versions and the C compiler)",
+            file=sys.stderr,
+        )
         return 1
     args = parser.parse_args(argv)
     try:

@@ -5,6 +5,7 @@ is an update, not one finding gone and another added: "No longer: Not yet Step 4
 printed when Step 4 is still not reached. Milestones (rules/ranking.toml) are named only when
 they are what changed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from neuroladder.rules.ranking import milestones, next_step
 @dataclass
 class Delta:
     added: list[Finding] = field(default_factory=list)
-    updated: list[Finding] = field(default_factory=list)     # the new version of each
+    updated: list[Finding] = field(default_factory=list)  # the new version of each
     gone: list[Finding] = field(default_factory=list)
     milestones: list[str] = field(default_factory=list)
 
@@ -49,10 +50,10 @@ def delta(before: list[Finding], after: list[Finding]) -> Delta:
         reached, not_reached = spec["reached"], spec.get("not_reached")
         if reached in after_codes and reached not in before_codes:
             out.milestones.append(spec["reached_text"])
-            out.gone = [f for f in out.gone if f.code != not_reached]      # implied by "reached"
+            out.gone = [f for f in out.gone if f.code != not_reached]  # implied by "reached"
         elif reached in before_codes and reached not in after_codes:
             out.milestones.append(spec["lost_text"])
-            out.gone = [f for f in out.gone if f.code != reached]          # implied by "no longer"
+            out.gone = [f for f in out.gone if f.code != reached]  # implied by "no longer"
     return out
 
 

@@ -6,28 +6,29 @@ live facts, and reply with what was understood, what changed, and the next quest
 SQLite holds everything (facts with the turn that set them and when they were retracted), so a
 consult can be resumed by any process at any time.
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from neuroladder.bot.storage.store import Store
+from neuroladder.bot.text import short_answer
+from neuroladder.bot.text.parse import Parsed, Parser
+from neuroladder.bot.views import first_screen
+from neuroladder.bot.views.options import option_answers
+from neuroladder.bot.views.render import Renderer
+from neuroladder.bot.views.reply import Choice, Reply
 from neuroladder.rules import provenance
 from neuroladder.rules.data import Knowledge
 from neuroladder.rules.engine import Evaluation, LadderRules
 from neuroladder.rules.facts import engine_facts
-from .intake import Intake, Question
-from neuroladder.bot.text.parse import Parsed, Parser
-from neuroladder.bot.views.render import Renderer
-from neuroladder.bot.views import first_screen
-from neuroladder.bot.views.options import option_answers
-from neuroladder.bot.text import short_answer
-from neuroladder.bot.views.reply import Choice, Reply
-from neuroladder.bot.storage.store import Store
+
 from . import reading
+from .intake import Intake, Question
 from .report import ChangeReport
 from .state import Change, ConsultState
-
 
 EVALUATION_CACHE = 4096
 _evaluations: dict[tuple[str, str], Evaluation] = {}
@@ -42,12 +43,18 @@ class Toolkit:
     parser: Parser
     intake: Intake
     render: Renderer
-    version: str = ""   # the ruleset and clinical data (rules/provenance.py), on every findings row
+    version: str = ""  # the ruleset and clinical data (rules/provenance.py), on every findings row
 
     @classmethod
-    def load(cls, knowledge: Knowledge) -> "Toolkit":
-        return cls(knowledge, LadderRules(knowledge), Parser(knowledge), Intake(), Renderer(knowledge),
-                   provenance.version(knowledge))
+    def load(cls, knowledge: Knowledge) -> Toolkit:
+        return cls(
+            knowledge,
+            LadderRules(knowledge),
+            Parser(knowledge),
+            Intake(),
+            Renderer(knowledge),
+            provenance.version(knowledge),
+        )
 
 
 class Consult:
@@ -139,10 +146,14 @@ class Consult:
         self.state.conflict = accepted
         for name, old, new in conflicts:
             agent = self.tk.knowledge.agent_label(name.split(".")[1])
-            reply.line(f"That contradicts an earlier answer: {agent} was recorded as "
-                       f"{'tried' if old == 'yes' else 'not tried'}; now {'tried' if new == 'yes' else 'not tried'}.")
+            reply.line(
+                f"That contradicts an earlier answer: {agent} was recorded as "
+                f"{'tried' if old == 'yes' else 'not tried'}; now {'tried' if new == 'yes' else 'not tried'}."
+            )
         reply.line("Which is right?", "b")
-        reply.choices.extend([Choice("Use the new answer", "/resolve new"), Choice("Keep the earlier one", "/resolve old")])
+        reply.choices.extend(
+            [Choice("Use the new answer", "/resolve new"), Choice("Keep the earlier one", "/resolve old")]
+        )
         self.save()
         return reply
 
@@ -155,8 +166,15 @@ class Consult:
         before = self.answers()
         return self._apply(pending, [], Parsed(), before, turn_id, Reply())
 
-    def _apply(self, accepted: dict[str, Any], rejected: list[str], parsed: Parsed, before: dict[str, Any],
-               turn_id: int, reply: Reply) -> Reply:
+    def _apply(
+        self,
+        accepted: dict[str, Any],
+        rejected: list[str],
+        parsed: Parsed,
+        before: dict[str, Any],
+        turn_id: int,
+        reply: Reply,
+    ) -> Reply:
         prev = self.evaluate(before)
         changed = {n: (before[n], v) for n, v in accepted.items() if n in before and before[n] != v}
         fresh = {n: v for n, v in accepted.items() if before.get(n) != v}
@@ -170,7 +188,9 @@ class Consult:
             reply.add(noted, "b").line("; ".join(self.tk.render.describe(fresh)))
         if parsed.truncated:
             total, read, tail = parsed.truncated
-            reply.line(self.tk.parser.lx.messages["truncated"].format(total=total, read=read, tail=tail.strip()[:30]), "i")
+            reply.line(
+                self.tk.parser.lx.messages["truncated"].format(total=total, read=read, tail=tail.strip()[:30]), "i"
+            )
         for typed, name in parsed.respelled:
             reply.line(f'(Read "{typed}" as {name}.)', "i")
         for bad in parsed.questioned:
@@ -181,7 +201,7 @@ class Consult:
             spec = self.tk.knowledge.ambiguous[key]
             reply.line(spec["question"], "b")
             reply.choices.extend(Choice(label, value) for label, value in spec["choices"])
-        for ask in parsed.clarify:   # the reader was not sure: it asks, it stored no guess
+        for ask in parsed.clarify:  # the reader was not sure: it asks, it stored no guess
             reply.line(ask.question, "b")
             reply.choices.extend(Choice(label, value) for label, value in ask.choices)
         if not (fresh or parsed.questioned or parsed.ambiguous or parsed.clarify or rejected):

@@ -1,11 +1,12 @@
 """The intake script (conversations/intake.toml): which question comes next, and what is unknown."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from neuroladder.rules.data import load_knowledge, read_toml
 from neuroladder.bot.text.parse import CONVERSATIONS
+from neuroladder.rules.data import load_knowledge, read_toml
 
 
 @dataclass(frozen=True, eq=False)
@@ -24,8 +25,8 @@ class Question:
     relevant_unless: dict[str, list] = field(default_factory=dict)
     unless_answered: tuple[str, ...] = ()
     unless_at_least: dict[str, float] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)   # a choice's label or reply -> the slot's value
-    after: str | None = None     # asked only once this question was skipped or its facts begun
+    values: dict[str, Any] = field(default_factory=dict)  # a choice's label or reply -> the slot's value
+    after: str | None = None  # asked only once this question was skipped or its facts begun
 
     def relevant(self, answers: dict[str, Any], finding_codes: set[str]) -> bool:
         for name, allowed in self.relevant_if.items():
@@ -65,21 +66,34 @@ class Intake:
         for q in data["questions"]:
             # Default choices carry the subject ("gabapentin yes"), so a button pressed late
             # still answers the question it was shown under.
-            choices = q.get("choices") or [(label, f"{q['subject']} {value}")
-                                           for label, value in defaults.get(q["answer"], [])]
+            choices = q.get("choices") or [
+                (label, f"{q['subject']} {value}") for label, value in defaults.get(q["answer"], [])
+            ]
             values = {}
             for choice in choices:
                 if len(choice) == 3:
                     values[choice[0].lower()] = values[choice[1].lower()] = choice[2]
             finding = q.get("relevant_if_finding") or ()
-            self.questions.append(Question(
-                id=q["id"], slot=q["slot"], answer=q["answer"], ask=q["ask"], label=q["label"], why=q["why"],
-                sources=q["sources"], subject=q["subject"], choices=[tuple(c[:2]) for c in choices],
-                relevant_if=q.get("relevant_if", {}),
-                relevant_if_finding=(finding,) if isinstance(finding, str) else tuple(finding),
-                relevant_unless=q.get("relevant_unless", {}), unless_answered=tuple(q.get("unless_answered", ())),
-                unless_at_least={n: _threshold(thresholds, p) for n, p in q.get("unless_at_least", {}).items()},
-                values=values, after=q.get("after")))
+            self.questions.append(
+                Question(
+                    id=q["id"],
+                    slot=q["slot"],
+                    answer=q["answer"],
+                    ask=q["ask"],
+                    label=q["label"],
+                    why=q["why"],
+                    sources=q["sources"],
+                    subject=q["subject"],
+                    choices=[tuple(c[:2]) for c in choices],
+                    relevant_if=q.get("relevant_if", {}),
+                    relevant_if_finding=(finding,) if isinstance(finding, str) else tuple(finding),
+                    relevant_unless=q.get("relevant_unless", {}),
+                    unless_answered=tuple(q.get("unless_answered", ())),
+                    unless_at_least={n: _threshold(thresholds, p) for n, p in q.get("unless_at_least", {}).items()},
+                    values=values,
+                    after=q.get("after"),
+                )
+            )
         self.by_id = {q.id: q for q in self.questions}
 
     def open_questions(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]) -> list[Question]:
@@ -89,8 +103,11 @@ class Intake:
     def _open(self, answers: dict[str, Any], skipped: set[str], finding_codes: set[str]):
         begun: dict[str, bool] = {}  # per call: has the facts of question X begun? (asked once, not per flag)
         for q in self.questions:
-            if q.slot not in answers and q.relevant(answers, finding_codes) and self._reached(q, answers, skipped,
-                                                                                              begun):
+            if (
+                q.slot not in answers
+                and q.relevant(answers, finding_codes)
+                and self._reached(q, answers, skipped, begun)
+            ):
                 yield q
 
     def _reached(self, q: Question, answers: dict[str, Any], skipped: set[str], begun: dict[str, bool]) -> bool:
@@ -112,6 +129,11 @@ class Intake:
         """Everything still unknown: open questions, and answers given as 'unknown'."""
         out = self.open_questions(answers, skipped, finding_codes)
         begun: dict[str, bool] = {}
-        out += [q for q in self.questions if answers.get(q.slot) == "unknown" and q.relevant(answers, finding_codes)
-                and self._reached(q, answers, skipped, begun)]
+        out += [
+            q
+            for q in self.questions
+            if answers.get(q.slot) == "unknown"
+            and q.relevant(answers, finding_codes)
+            and self._reached(q, answers, skipped, begun)
+        ]
         return sorted(set(out), key=self.questions.index)

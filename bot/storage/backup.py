@@ -5,6 +5,7 @@ Backup reads one consistent snapshot (SQLite's backup API; for an encrypted log
 log) into a temporary owner-only file, checks it, then renames it into place. Restore refuses a
 log that a running bot holds, checks the backup first, and replaces the log and its stale WAL/SHM.
 """
+
 from __future__ import annotations
 
 import os

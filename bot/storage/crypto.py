@@ -8,6 +8,7 @@ written over the old one. `encrypt_file` / `decrypt_file` convert a file in plac
 (`neuroladder db encrypt|decrypt`) through `sqlcipher_export`, verified row for row before the
 converted copy replaces the original.
 """
+
 from __future__ import annotations
 
 import os
@@ -87,8 +88,10 @@ def connect(path: str | Path, key: str | None = None, *, use_env: bool = True):
         _check_readable(conn, path, None)
         return conn
     if state == "plain":
-        raise DatabaseKeyError(f"{path} is not encrypted but {KEY_ENV} is set: run `neuroladder db encrypt` "
-                               f"to encrypt it, or unset {KEY_ENV}")
+        raise DatabaseKeyError(
+            f"{path} is not encrypted but {KEY_ENV} is set: run `neuroladder db encrypt` "
+            f"to encrypt it, or unset {KEY_ENV}"
+        )
     sqlcipher3 = _sqlcipher()
     _protect(path)
     try:
@@ -109,8 +112,12 @@ def _protect(path: str) -> None:
 
 
 def _counts(conn: Any, schema: str = "main") -> dict[str, int]:
-    names = [r[0] for r in conn.execute(
-        f"select name from {schema}.sqlite_master where type = 'table' and name not like 'sqlite_%'")]
+    names = [
+        r[0]
+        for r in conn.execute(
+            f"select name from {schema}.sqlite_master where type = 'table' and name not like 'sqlite_%'"
+        )
+    ]
     return {n: conn.execute(f"select count(*) from {schema}.[{n}]").fetchone()[0] for n in sorted(names)}
 
 
@@ -161,8 +168,11 @@ def decrypt_file(path: str | Path, key: str) -> dict[str, int]:
 
 def _convert_in_place(path: str, key: str, *, encrypt: bool) -> dict[str, int]:
     if not key:
-        raise DatabaseKeyError(f"set {KEY_ENV} to the key to encrypt {path} with" if encrypt
-                               else f"set {KEY_ENV} to the key of {path} to decrypt it")
+        raise DatabaseKeyError(
+            f"set {KEY_ENV} to the key to encrypt {path} with"
+            if encrypt
+            else f"set {KEY_ENV} to the key of {path} to decrypt it"
+        )
     state = file_state(path)
     if state != ("plain" if encrypt else "encrypted"):
         why = "missing or empty" if state == "new" else ("already encrypted" if encrypt else "not encrypted")

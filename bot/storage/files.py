@@ -1,4 +1,5 @@
 """Files the bot writes hold clinical text: owner-only (0600), whatever the umask says."""
+
 from __future__ import annotations
 
 import os

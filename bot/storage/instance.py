@@ -4,6 +4,7 @@ Two `neuroladder run` (or `matrix`) processes on one log would answer the same m
 race on the outbox. The lock is an OS file lock (flock), so a process killed with kill -9 leaves
 no stale lock behind: the kernel releases it with the process.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -22,15 +23,17 @@ class InstanceLock:
         self.path = Path(f"{db_path}.lock")
         self.fd: int | None = None
 
-    def acquire(self, what: str = "neuroladder") -> "InstanceLock":
+    def acquire(self, what: str = "neuroladder") -> InstanceLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             other = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
-            raise AlreadyRunning(f"another {what} (pid {other}) is already running on this log "
-                                 f"({self.path.with_suffix('')}); stop it first") from None
+            raise AlreadyRunning(
+                f"another {what} (pid {other}) is already running on this log "
+                f"({self.path.with_suffix('')}); stop it first"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self.fd = fd
@@ -41,7 +44,7 @@ class InstanceLock:
             os.close(self.fd)  # closing the descriptor releases the lock
             self.fd = None
 
-    def __enter__(self) -> "InstanceLock":
+    def __enter__(self) -> InstanceLock:
         return self.acquire() if self.fd is None else self
 
     def __exit__(self, *exc) -> None:

@@ -10,6 +10,7 @@
 - `matrix_devices`: the pinned devices of allowed users (trust on first use, then an admin).
 Nothing is stored about invites that were declined.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,11 @@ class MatrixState:
         return row[0] if row else None
 
     def save_sync_token(self, token: str) -> None:
-        self.db.execute("insert into matrix_sync (key, value) values ('next_batch', ?) "
-                        "on conflict(key) do update set value = excluded.value", [token])
+        self.db.execute(
+            "insert into matrix_sync (key, value) values ('next_batch', ?) "
+            "on conflict(key) do update set value = excluded.value",
+            [token],
+        )
 
     def txn_prefix(self) -> str:
         """Transaction ids must not repeat across logs that share one device: a random prefix per log."""
@@ -46,8 +50,10 @@ class MatrixState:
 
     # -- choices offered, and which message offered them --------------------------------------
     def record_sent(self, event_id: str, room_id: str, outbox_id: int, choices: list[tuple[str, str]]) -> None:
-        self.db.execute("insert or replace into matrix_sent (event_id, room_id, outbox_id, choices) values (?, ?, ?, ?)",
-                        [event_id, room_id, outbox_id, json.dumps([list(c) for c in choices])])
+        self.db.execute(
+            "insert or replace into matrix_sent (event_id, room_id, outbox_id, choices) values (?, ?, ?, ?)",
+            [event_id, room_id, outbox_id, json.dumps([list(c) for c in choices])],
+        )
 
     def sent_choices(self, event_id: str) -> list[tuple[str, str]] | None:
         row = self.db.execute("select choices from matrix_sent where event_id = ?", [event_id]).fetchone()
@@ -58,26 +64,39 @@ class MatrixState:
         rows = self.db.execute(
             "select reply from outbox where channel = ? and chat_id = ? and inbox_id is "
             "(select inbox_id from outbox where channel = ? and chat_id = ? order by id desc limit 1) order by id",
-            [CHANNEL, room_id, CHANNEL, room_id]).fetchall()
+            [CHANNEL, room_id, CHANNEL, room_id],
+        ).fetchall()
         return [json.loads(reply) for (reply,) in rows]
 
     # -- rooms ---------------------------------------------------------------------------------
     def refused(self, room_id: str) -> bool:
-        return self.db.execute("select 1 from matrix_rooms where room_id = ? and refused_at is not null",
-                               [room_id]).fetchone() is not None
+        return (
+            self.db.execute(
+                "select 1 from matrix_rooms where room_id = ? and refused_at is not null", [room_id]
+            ).fetchone()
+            is not None
+        )
 
     def mark_refused(self, room_id: str) -> None:
-        self.db.execute("insert into matrix_rooms (room_id, refused_at) values (?, ?) "
-                        "on conflict(room_id) do update set refused_at = excluded.refused_at", [room_id, now()])
+        self.db.execute(
+            "insert into matrix_rooms (room_id, refused_at) values (?, ?) "
+            "on conflict(room_id) do update set refused_at = excluded.refused_at",
+            [room_id, now()],
+        )
 
     def room_pending(self, room_id: str) -> list[dict]:
-        return list(self.db["inbox"].rows_where("channel = ? and chat_id = ? and done_at is null",
-                                                [CHANNEL, room_id], order_by="id"))
+        return list(
+            self.db["inbox"].rows_where(
+                "channel = ? and chat_id = ? and done_at is null", [CHANNEL, room_id], order_by="id"
+            )
+        )
 
     def rooms_with_work(self) -> list[str]:
         rows = self.db.execute(
             "select chat_id from inbox where channel = ? and done_at is null union "
-            "select chat_id from outbox where channel = ? and sent_at is null", [CHANNEL, CHANNEL]).fetchall()
+            "select chat_id from outbox where channel = ? and sent_at is null",
+            [CHANNEL, CHANNEL],
+        ).fetchall()
         return [r[0] for r in rows]
 
     def update_key_of(self, inbox_id: int | None) -> str | None:
@@ -97,20 +116,38 @@ class MatrixState:
         self.store.conn.execute(
             "insert or replace into matrix_devices (user_id, device_id, ed25519, trusted, first_seen, "
             "decided_by, decided_at, announced) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [user_id, device_id, ed25519, int(trusted), now(), "first use" if trusted else None,
-             now() if trusted else None, 0])
+            [
+                user_id,
+                device_id,
+                ed25519,
+                int(trusted),
+                now(),
+                "first use" if trusted else None,
+                now() if trusted else None,
+                0,
+            ],
+        )
 
     def mark_announced(self, user_id: str, device_id: str) -> None:
-        self.store.conn.execute("update matrix_devices set announced = 1 where user_id = ? and device_id = ?",
-                                [user_id, device_id])
+        self.store.conn.execute(
+            "update matrix_devices set announced = 1 where user_id = ? and device_id = ?", [user_id, device_id]
+        )
 
     def devices(self) -> list[tuple[str, str, int, str | None]]:
         """(user, device, trusted, decided by) for every pinned device, by user then first seen."""
-        return [tuple(r) for r in self.store.conn.execute(
-            "select user_id, device_id, trusted, decided_by from matrix_devices order by user_id, first_seen")]
+        return [
+            tuple(r)
+            for r in self.store.conn.execute(
+                "select user_id, device_id, trusted, decided_by from matrix_devices order by user_id, first_seen"
+            )
+        ]
 
     def trust(self, device_id: str, by: str) -> bool:
         """An admin's decision: the device may read replies. False when no such device is pinned."""
-        return self.store.conn.execute(
-            "update matrix_devices set trusted = 1, decided_by = ?, decided_at = ? where device_id = ?",
-            [by, now(), device_id]).rowcount > 0
+        return (
+            self.store.conn.execute(
+                "update matrix_devices set trusted = 1, decided_by = ?, decided_at = ? where device_id = ?",
+                [by, now(), device_id],
+            ).rowcount
+            > 0
+        )

@@ -8,6 +8,7 @@ column (turns, facts, findings, and whatever later features add), plus inbox and
 of the same age once handled. It runs with `secure_delete` on and checkpoints the WAL, so the
 deleted text does not linger in free pages of the file or in its WAL.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,12 +16,13 @@ import logging
 import math
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from .files import write_private
 from .store import Store, now
+
 
 class RetentionError(ValueError):
     """A purge or export that cannot be done; the message is one line for the operator."""
@@ -73,20 +75,30 @@ MAX_ID = 2**63 - 1  # SQLite's largest integer
 def cutoff(days: float, at: datetime | None = None) -> str:
     if not (isinstance(days, (int, float)) and math.isfinite(days) and 0 <= days <= MAX_DAYS):
         raise RetentionError(f"the age must be a number of days from 0 to {MAX_DAYS}")
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     return (at - timedelta(days=days)).isoformat(timespec="milliseconds")
 
 
-def purge(store: Store, older_than_days: float, *, by: str | None = None, dry_run: bool = False,
-          at: datetime | None = None, keep: int | None = None) -> dict[str, Any]:
+def purge(
+    store: Store,
+    older_than_days: float,
+    *,
+    by: str | None = None,
+    dry_run: bool = False,
+    at: datetime | None = None,
+    keep: int | None = None,
+) -> dict[str, Any]:
     """Delete consults whose last activity is older than `older_than_days` (never consult `keep`, the
     one asking). Returns the number of rows deleted per table."""
     limit = cutoff(older_than_days, at)
     counts: dict[str, int] = {}
     with store.transaction():
-        ids = [r[0] for r in store.conn.execute(
-            "select id from consults where coalesce(updated_at, created_at) < ? and id is not ?",
-            [limit, keep]).fetchall()]
+        ids = [
+            r[0]
+            for r in store.conn.execute(
+                "select id from consults where coalesce(updated_at, created_at) < ? and id is not ?", [limit, keep]
+            ).fetchall()
+        ]
         counts["consults"] = len(ids)
         _with_ids(store, ids)
         owned = _owned_tables(store)
@@ -112,8 +124,10 @@ def purge(store: Store, older_than_days: float, *, by: str | None = None, dry_ru
                 counts[table] = store.conn.execute(f"delete from {table} where {where}", [limit]).rowcount
         store.conn.execute(f"PRAGMA secure_delete = {int(secure)}")
         if not dry_run:
-            store.audit("purge", {"older_than_days": older_than_days, "cutoff": limit, "by": by,
-                                  "consult_ids": ids, "rows": counts})
+            store.audit(
+                "purge",
+                {"older_than_days": older_than_days, "cutoff": limit, "by": by, "consult_ids": ids, "rows": counts},
+            )
     if not dry_run and store.path != ":memory:":
         # The WAL still holds the deleted pages until a checkpoint, which cannot run inside a
         # transaction: an in-chat /purge runs inside the channel's, so it waits for its commit.
@@ -144,9 +158,11 @@ def prune_traffic(store: Store, older_than_days: float, at: datetime | None = No
     counts: dict[str, int] = {}
     with store.transaction():
         counts["inbox"] = store.conn.execute(
-            "delete from inbox where done_at is not null and done_at < ?", [limit]).rowcount
+            "delete from inbox where done_at is not null and done_at < ?", [limit]
+        ).rowcount
         counts["outbox"] = store.conn.execute(
-            "delete from outbox where sent_at is not null and sent_at < ?", [limit]).rowcount
+            "delete from outbox where sent_at is not null and sent_at < ?", [limit]
+        ).rowcount
     return counts
 
 
@@ -167,8 +183,9 @@ class TrafficPruning:
         self.last = self.clock()
         counts = prune_traffic(store, self.days)
         if any(counts.values()):
-            logging.getLogger(__name__).info("pruned %d inbox and %d outbox row(s) older than %g days",
-                                             counts["inbox"], counts["outbox"], self.days)
+            logging.getLogger(__name__).info(
+                "pruned %d inbox and %d outbox row(s) older than %g days", counts["inbox"], counts["outbox"], self.days
+            )
 
 
 def _row(row: dict) -> dict:
@@ -203,8 +220,7 @@ def consult_record(store: Store, consult_id: int) -> dict[str, Any]:
     return record
 
 
-def export_consult(store: Store, consult_id: int, out: str | Path | None = None, *,
-                   by: str | None = None) -> str:
+def export_consult(store: Store, consult_id: int, out: str | Path | None = None, *, by: str | None = None) -> str:
     """Write one consult as JSON to `out` (or return it when out is None); audited."""
     text = json.dumps(consult_record(store, consult_id), indent=2, ensure_ascii=False)
     if out is not None:

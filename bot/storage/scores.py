@@ -3,6 +3,7 @@
 A round is one case shown to a chat; an attempt is one learner's answer to it. Scores are per
 learner (the channel's author id), so in a group chat each member has their own.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,9 @@ from .store import Store, now
 
 @dataclass
 class Stats:
-    done: int                         # rounds the learner answered
-    first: int                        # of which their first answer was right
-    missed: list[tuple[str, int]]     # (answer code, times missed on the first answer), most first
+    done: int  # rounds the learner answered
+    first: int  # of which their first answer was right
+    missed: list[tuple[str, int]]  # (answer code, times missed on the first answer), most first
 
 
 class Scores:
@@ -23,23 +24,49 @@ class Scores:
         self.store = store
         self.db = store.db
 
-    def new_round(self, channel: str, chat_id: str, consult_id: int, case_id: str, case_title: str,
-                  ruleset_version: str) -> int:
-        return self.db["tutor_rounds"].insert({
-            "channel": channel, "chat_id": chat_id, "consult_id": consult_id, "case_id": case_id,
-            "case_title": case_title, "ruleset_version": ruleset_version, "presented_at": now()}).last_pk
+    def new_round(
+        self, channel: str, chat_id: str, consult_id: int, case_id: str, case_title: str, ruleset_version: str
+    ) -> int:
+        return (
+            self.db["tutor_rounds"]
+            .insert(
+                {
+                    "channel": channel,
+                    "chat_id": chat_id,
+                    "consult_id": consult_id,
+                    "case_id": case_id,
+                    "case_title": case_title,
+                    "ruleset_version": ruleset_version,
+                    "presented_at": now(),
+                }
+            )
+            .last_pk
+        )
 
     def set_question(self, round_id: int, answer: str, options: list[str], concluded: list[str]) -> None:
-        self.db["tutor_rounds"].update(round_id, {"answer_code": answer, "options": json.dumps(options),
-                                                  "concluded": json.dumps(concluded)})
+        self.db["tutor_rounds"].update(
+            round_id, {"answer_code": answer, "options": json.dumps(options), "concluded": json.dumps(concluded)}
+        )
 
     def finish_round(self, round_id: int, outcome: str) -> None:
         self.db["tutor_rounds"].update(round_id, {"finished_at": now(), "outcome": outcome})
 
     def add_attempt(self, round_id: int, channel: str, learner: str, chosen: str, text: str, correct: bool) -> int:
-        return self.db["tutor_attempts"].insert({
-            "round_id": round_id, "channel": channel, "learner": learner, "chosen_code": chosen, "text": text,
-            "correct": int(correct), "at": now()}).last_pk
+        return (
+            self.db["tutor_attempts"]
+            .insert(
+                {
+                    "round_id": round_id,
+                    "channel": channel,
+                    "learner": learner,
+                    "chosen_code": chosen,
+                    "text": text,
+                    "correct": int(correct),
+                    "at": now(),
+                }
+            )
+            .last_pk
+        )
 
     def attempts(self, round_id: int, channel: str | None = None, learner: str | None = None) -> list[dict]:
         where, args = "round_id = ?", [round_id]
@@ -50,7 +77,9 @@ class Scores:
     def cases_done(self, channel: str, learner: str) -> set[str]:
         rows = self.db.execute(
             "select distinct r.case_id from tutor_attempts a join tutor_rounds r on r.id = a.round_id "
-            "where a.channel = ? and a.learner = ?", [channel, learner]).fetchall()
+            "where a.channel = ? and a.learner = ?",
+            [channel, learner],
+        ).fetchall()
         return {r[0] for r in rows}
 
     def stats(self, channel: str, learner: str, top: int = 3) -> Stats:
@@ -61,8 +90,11 @@ class Scores:
                 select min(b.id) from tutor_attempts b
                 where b.round_id = a.round_id and b.channel = a.channel and b.learner = a.learner)"""
         done, first = self.db.execute(
-            f"select count(*), coalesce(sum(correct), 0) from ({firsts})", [channel, learner]).fetchone()
+            f"select count(*), coalesce(sum(correct), 0) from ({firsts})", [channel, learner]
+        ).fetchone()
         missed = self.db.execute(
             f"select answer_code, count(*) as n from ({firsts}) where correct = 0 "
-            "group by answer_code order by n desc, answer_code limit ?", [channel, learner, top]).fetchall()
+            "group by answer_code order by n desc, answer_code limit ?",
+            [channel, learner, top],
+        ).fetchall()
         return Stats(done, first, [(code, n) for code, n in missed])

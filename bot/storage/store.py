@@ -4,16 +4,18 @@ SQLite is the truth; the rules engine is only a cache recomputed from the facts 
 Schema changes are named migrations recorded in the `migrations` table, applied in order, so an
 older file is upgraded in place.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import sqlite_utils
 
@@ -28,14 +30,15 @@ def default_db_path() -> str:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Store:
     """Owns the SQLite connection. One thread uses it (the event loop), see `transaction`."""
 
-    def __init__(self, path: str | Path | None = None, *, conn: sqlite3.Connection | None = None,
-                 key: str | None = None):
+    def __init__(
+        self, path: str | Path | None = None, *, conn: sqlite3.Connection | None = None, key: str | None = None
+    ):
         self.path = str(path or default_db_path())
         if conn is None:
             # plain sqlite3, or SQLCipher when a key is given or NEUROLADDER_DB_KEY is set (bot/storage/crypto.py)
@@ -127,8 +130,10 @@ class Store:
         return [dict(zip(cols, row)) for row in cur.fetchall()]
 
     def open_consult(self, channel: str, chat_id: str) -> dict | None:
-        cur = self.conn.execute("select * from consults where channel = ? and chat_id = ? and status = 'open' "
-                                "order by id desc limit 1", [channel, chat_id])
+        cur = self.conn.execute(
+            "select * from consults where channel = ? and chat_id = ? and status = 'open' order by id desc limit 1",
+            [channel, chat_id],
+        )
         row = cur.fetchone()
         return dict(zip([d[0] for d in cur.description], row)) if row else None
 
@@ -136,23 +141,41 @@ class Store:
         with self.transaction():
             self.db.execute(
                 "update consults set status = 'closed', updated_at = ? where channel = ? and chat_id = ? and status = 'open'",
-                [now(), channel, chat_id])
-            row = {"channel": channel, "chat_id": chat_id, "mode": mode, "status": "open", "created_at": now(),
-                   "updated_at": now(), "ruleset_version": ruleset_version, "state": "{}"}
+                [now(), channel, chat_id],
+            )
+            row = {
+                "channel": channel,
+                "chat_id": chat_id,
+                "mode": mode,
+                "status": "open",
+                "created_at": now(),
+                "updated_at": now(),
+                "ruleset_version": ruleset_version,
+                "state": "{}",
+            }
             row["id"] = self.db["consults"].insert(row).last_pk
         return row
 
     def save_state(self, consult_id: int, state: dict) -> None:
-        self.conn.execute("update consults set state = ?, updated_at = ? where id = ?",
-                          [json.dumps(state), now(), consult_id])
+        self.conn.execute(
+            "update consults set state = ?, updated_at = ? where id = ?", [json.dumps(state), now(), consult_id]
+        )
 
-    def add_turn(self, consult_id: int, direction: str, text: str, author: str | None = None,
-                 inbox_id: int | None = None, origin: str | None = None) -> int:
+    def add_turn(
+        self,
+        consult_id: int,
+        direction: str,
+        text: str,
+        author: str | None = None,
+        inbox_id: int | None = None,
+        origin: str | None = None,
+    ) -> int:
         # Plain SQL on the hot path: sqlite-utils' insert() inspects the table on every call.
         return self.conn.execute(
             "insert into turns (consult_id, seq, direction, author, text, created_at, inbox_id, origin) values "
             "(?, (select coalesce(max(seq), 0) + 1 from turns where consult_id = ?), ?, ?, ?, ?, ?, ?)",
-            [consult_id, consult_id, direction, author, text, now(), inbox_id, origin]).lastrowid
+            [consult_id, consult_id, direction, author, text, now(), inbox_id, origin],
+        ).lastrowid
 
     def turns(self, consult_id: int) -> list[dict]:
         return list(self.db["turns"].rows_where("consult_id = ?", [consult_id], order_by="seq"))
@@ -163,8 +186,9 @@ class Store:
 
     def live_answers(self, consult_id: int) -> dict[str, Any]:
         """The live facts as name -> value, in the order of `live_facts` (read on every turn)."""
-        rows = self.conn.execute("select name, value from facts where consult_id = ? and retracted_at is null "
-                                 "order by id", [consult_id]).fetchall()
+        rows = self.conn.execute(
+            "select name, value from facts where consult_id = ? and retracted_at is null order by id", [consult_id]
+        ).fetchall()
         return {name: json.loads(value) for name, value in rows}
 
     def _facts(self, where: str, args: list) -> list[dict]:
@@ -178,25 +202,35 @@ class Store:
     def set_fact(self, consult_id: int, name: str, value: Any, turn_id: int) -> None:
         """Record `name = value`, retracting any live value it replaces."""
         self.retract_fact(consult_id, name, turn_id)
-        self.conn.execute("insert into facts (consult_id, name, value, turn_id, asserted_at) values (?, ?, ?, ?, ?)",
-                          [consult_id, name, json.dumps(value), turn_id, now()])
+        self.conn.execute(
+            "insert into facts (consult_id, name, value, turn_id, asserted_at) values (?, ?, ?, ?, ?)",
+            [consult_id, name, json.dumps(value), turn_id, now()],
+        )
 
     def retract_fact(self, consult_id: int, name: str, turn_id: int) -> None:
         self.conn.execute(
             "update facts set retracted_at = ?, retracted_turn_id = ? where consult_id = ? and name = ? "
-            "and retracted_at is null", [now(), turn_id, consult_id, name])
+            "and retracted_at is null",
+            [now(), turn_id, consult_id, name],
+        )
 
     def undo_turn(self, consult_id: int, turn_id: int, undo_turn_id: int) -> None:
         """Take back what `turn_id` did to the facts: retract what it set, restore what it replaced.
         Both values stay in the log with their turns."""
-        replaced = [r["id"] for r in self.db["facts"].rows_where(
-            "consult_id = ? and retracted_turn_id = ?", [consult_id, turn_id])]
-        self.db.execute("update facts set retracted_at = ?, retracted_turn_id = ? where consult_id = ? "
-                        "and turn_id = ? and retracted_at is null", [now(), undo_turn_id, consult_id, turn_id])
+        replaced = [
+            r["id"]
+            for r in self.db["facts"].rows_where("consult_id = ? and retracted_turn_id = ?", [consult_id, turn_id])
+        ]
+        self.db.execute(
+            "update facts set retracted_at = ?, retracted_turn_id = ? where consult_id = ? "
+            "and turn_id = ? and retracted_at is null",
+            [now(), undo_turn_id, consult_id, turn_id],
+        )
         for fact_id in replaced:
             row = self.db["facts"].get(fact_id)
-            self.db["facts"].insert({k: row[k] for k in ("consult_id", "name", "value", "turn_id")} |
-                                    {"asserted_at": now()})
+            self.db["facts"].insert(
+                {k: row[k] for k in ("consult_id", "name", "value", "turn_id")} | {"asserted_at": now()}
+            )
 
     # -- findings ------------------------------------------------------------------------------
     def add_findings(self, consult_id: int, turn_id: int, findings: list, version: str | None = None) -> None:
@@ -204,19 +238,25 @@ class Store:
         text), computed once per evaluation rather than once per turn. `version`: the ruleset and
         clinical data that concluded them (rules/provenance.py)."""
         at = now()
-        rows = [f.row() if hasattr(f, "row") else
-                (f["code"], f["severity"], f["step"], json.dumps(f["sources"]), f["rule"], f["text"])
-                for f in findings]
+        rows = [
+            f.row()
+            if hasattr(f, "row")
+            else (f["code"], f["severity"], f["step"], json.dumps(f["sources"]), f["rule"], f["text"])
+            for f in findings
+        ]
         self.conn.executemany(
             "insert into findings (consult_id, turn_id, code, severity, step, sources, rule, text, created_at, "
             "ruleset_version) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(consult_id, turn_id, *row, at, version) for row in rows])
+            [(consult_id, turn_id, *row, at, version) for row in rows],
+        )
 
     def finding_versions(self, consult_id: int) -> list[str]:
         """The versions that produced this consult's findings, oldest first."""
         rows = self.conn.execute(
             "select ruleset_version from findings where consult_id = ? and ruleset_version is not null "
-            "group by ruleset_version order by min(id)", [consult_id]).fetchall()
+            "group by ruleset_version order by min(id)",
+            [consult_id],
+        ).fetchall()
         return [r[0] for r in rows]
 
     # -- maintenance ---------------------------------------------------------------------------
@@ -248,22 +288,27 @@ class Store:
         (bot/text/privacy.py). None when it was stored before (a re-delivery)."""
         cur = self.db.execute(
             "insert or ignore into inbox (channel, update_key, chat_id, payload, received_at) values (?, ?, ?, ?, ?)",
-            [channel, str(update_key), str(chat_id), json.dumps(payload), now()])
+            [channel, str(update_key), str(chat_id), json.dumps(payload), now()],
+        )
         return cur.lastrowid if cur.rowcount else None
 
     def move_chat(self, channel: str, old: str, new: str) -> None:
         """Everything of chat `old` now belongs to chat `new` (consults, inbox, outbox, tutoring)."""
         with self.transaction():
             for table in ("consults", "inbox", "outbox", "tutor_rounds"):
-                self.conn.execute(f"update [{table}] set chat_id = ? where channel = ? and chat_id = ?",
-                                  [str(new), channel, str(old)])
-            self.conn.execute("insert or replace into chat_moves (channel, old_chat_id, new_chat_id, moved_at) "
-                              "values (?, ?, ?, ?)", [channel, str(old), str(new), now()])
+                self.conn.execute(
+                    f"update [{table}] set chat_id = ? where channel = ? and chat_id = ?", [str(new), channel, str(old)]
+                )
+            self.conn.execute(
+                "insert or replace into chat_moves (channel, old_chat_id, new_chat_id, moved_at) values (?, ?, ?, ?)",
+                [channel, str(old), str(new), now()],
+            )
 
     def chat_moves(self, channel: str) -> dict[str, str]:
         """old chat id -> new chat id, for every chat of `channel` that moved."""
-        return dict(self.conn.execute("select old_chat_id, new_chat_id from chat_moves where channel = ?",
-                                      [channel]).fetchall())
+        return dict(
+            self.conn.execute("select old_chat_id, new_chat_id from chat_moves where channel = ?", [channel]).fetchall()
+        )
 
     def consult_of_origin(self, channel: str, chat_id: str, origin: str) -> dict | None:
         """The consult that holds the turn of message `origin` (a channel's message key), for an
@@ -271,7 +316,8 @@ class Store:
         cur = self.conn.execute(
             "select c.* from turns t join consults c on c.id = t.consult_id where t.origin = ? "
             "and t.direction = 'in' and c.channel = ? and c.chat_id = ? order by t.id limit 1",
-            [str(origin), channel, str(chat_id)])
+            [str(origin), channel, str(chat_id)],
+        )
         row = cur.fetchone()
         return dict(zip([d[0] for d in cur.description], row)) if row else None
 
@@ -286,21 +332,29 @@ class Store:
     def outbox_add(self, channel: str, chat_id: str, reply: dict, inbox_id: int | None = None) -> int:
         return self.conn.execute(
             "insert into outbox (channel, chat_id, reply, created_at, inbox_id) values (?, ?, ?, ?, ?)",
-            [channel, str(chat_id), json.dumps(reply), now(), inbox_id]).lastrowid
+            [channel, str(chat_id), json.dumps(reply), now(), inbox_id],
+        ).lastrowid
 
     def outbox_pending(self, channel: str, chat_id: str | None = None) -> list[dict]:
         where, args = "channel = ? and sent_at is null", [channel]
         if chat_id is not None:
             where, args = where + " and chat_id = ?", args + [str(chat_id)]
-        return [dict(r, reply=json.loads(r["reply"])) for r in self._rows(f"select * from outbox where {where} order by id", args)]
+        return [
+            dict(r, reply=json.loads(r["reply"]))
+            for r in self._rows(f"select * from outbox where {where} order by id", args)
+        ]
 
     def outbox_sent(self, outbox_id: int) -> None:
         # Once delivered, a file (an exported transcript, the ladder picture) is not kept: the
         # row stays for its text and buttons, and the log never holds a second copy of a consult.
-        self.conn.execute("update outbox set sent_at = ?, reply = case when json_array_length(reply, '$.attachments') > 0 "
-                          "then json_set(reply, '$.attachments', json('[]')) else reply end where id = ?",
-                          [now(), outbox_id])
+        self.conn.execute(
+            "update outbox set sent_at = ?, reply = case when json_array_length(reply, '$.attachments') > 0 "
+            "then json_set(reply, '$.attachments', json('[]')) else reply end where id = ?",
+            [now(), outbox_id],
+        )
 
     def count_refusal(self, channel: str) -> None:
-        self.db.execute("insert into refusals (channel, count) values (?, 1) "
-                        "on conflict(channel) do update set count = count + 1", [channel])
+        self.db.execute(
+            "insert into refusals (channel, count) values (?, 1) on conflict(channel) do update set count = count + 1",
+            [channel],
+        )

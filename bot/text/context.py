@@ -9,6 +9,7 @@ decimal point, a new line) and termination words ("but", "then") end every scope
 The words are data (conversations/lexicon.toml); this module only knows how scope works. Masked
 text is replaced by BLOCK characters, which keep offsets and end every scope they sit in.
 """
+
 from __future__ import annotations
 
 import re
@@ -107,16 +108,16 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 @dataclass
 class Scope:
-    before: Tail                   # forward triggers ("no", "never tried"), at the end of what precedes
-    after: re.Pattern              # backward triggers, anchored at a concept's end ("not tried")
-    pseudo: re.Pattern | None      # look like triggers, are not ("no longer", "not sure")
+    before: Tail  # forward triggers ("no", "never tried"), at the end of what precedes
+    after: re.Pattern  # backward triggers, anchored at a concept's end ("not tried")
+    pseudo: re.Pattern | None  # look like triggers, are not ("no longer", "not sure")
     pseudo_tail: Tail
-    filler: Tail                   # words a trigger's reach may cross ("never had a TCA")
-    joiner: Tail                   # what joins the members of a list ("no foot drop, areflexia or ...")
+    filler: Tail  # words a trigger's reach may cross ("never had a TCA")
+    joiner: Tail  # what joins the members of a list ("no foot drop, areflexia or ...")
     termination: re.Pattern | None
 
     @classmethod
-    def from_lexicon(cls, lex: dict) -> "Scope":
+    def from_lexicon(cls, lex: dict) -> Scope:
         neg = lex["negation"]
         after = "|".join(re.escape(p) for p in sorted(neg["after"], key=len, reverse=True))
         return cls(
@@ -138,16 +139,16 @@ class Scope:
         pos, through = start, False
         ends = ends or {}
         for _ in range(12):
-            head = text[max(0, pos - 60):pos]
+            head = text[max(0, pos - 60) : pos]
             fill = self.filler.search(head)
             cut = pos - (len(head) - fill.start()) if fill else pos
             for end in (pos, cut):
-                head = text[max(0, end - 60):end]
+                head = text[max(0, end - 60) : end]
                 if self.pseudo_tail.search(head):
                     return False, through
                 if self.before.search(head):
                     return True, through
-            head = text[max(0, cut - 30):cut]
+            head = text[max(0, cut - 30) : cut]
             join = self.joiner.search(head)
             joined = cut - (len(head) - join.start()) if join else cut
             if joined not in ends:

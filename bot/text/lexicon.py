@@ -1,9 +1,11 @@
 """The reader's words (conversations/lexicon.toml, rules/drugs.toml), compiled once per process."""
+
 from __future__ import annotations
 
 import re
 
 from neuroladder.rules.data import Knowledge, read_toml
+
 from .context import Scope, Tail, phrase_re
 
 CONVERSATIONS = "neuroladder.conversations"
@@ -39,10 +41,10 @@ class Topic:
     def __init__(self, name: str, spec: dict):
         self.name = name
         self.fact = spec["fact"]
-        self.subject = phrase_re(spec.get("subject", []))   # (value words and phrases: Lexicon's PhraseMaps)
+        self.subject = phrase_re(spec.get("subject", []))  # (value words and phrases: Lexicon's PhraseMaps)
         self.negated = spec.get("negated", {})
         self.present = spec.get("present")
-        self.absent = spec.get("absent")     # the value of the bare subject negated ("diabetes: no")
+        self.absent = spec.get("absent")  # the value of the bare subject negated ("diabetes: no")
         self.priority = spec.get("priority", [])
         self.combine = spec.get("combine")
         self.implies = spec.get("implies", {})
@@ -65,8 +67,9 @@ class Lexicon:
         self.at_max_re = re.compile(r"(?<!\s)\s*(?:" + _by_length(lex["at_max"]["phrases"]) + r")(?![\w%])")
         self.outcomes = PhraseMap((p, o) for o, ps in lex["outcomes"].items() for p in ps)
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
-        self.bare_negative = re.compile(r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"])
-                                        + r")\s*(?:[,;.!\n)]|$)")
+        self.bare_negative = re.compile(
+            r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"]) + r")\s*(?:[,;.!\n)]|$)"
+        )
         self.adverse = PhraseMap((w, key) for key, ws in lex["adverse"].items() for w in ws)
         status = lex["trial_status"]
         self.no_adverse = phrase_re(status["no_adverse"])
@@ -80,8 +83,10 @@ class Lexicon:
         self.sequence = phrase_re(status["sequence"])
         self.answers = {a: phrase_re(ps) for a, ps in lex["answers"].items()}
         self.answer_words = {p.lower(): a for a, ps in lex["answers"].items() for p in ps}
-        self.number_res = {name: [re.compile(p) for p in lex[name]["patterns"]]
-                           for name in ("age", "crcl", "egfr", "hba1c", "b12_level")}
+        self.number_res = {
+            name: [re.compile(p) for p in lex[name]["patterns"]]
+            for name in ("age", "crcl", "egfr", "hba1c", "b12_level")
+        }
         self.hba1c_units = lex["hba1c"]
         self.b12_units = lex["b12_level"]
         self.topics = [Topic(name, spec) for name, spec in lex["topics"].items()]
@@ -89,13 +94,24 @@ class Lexicon:
         self.red_flags_subject = phrase_re(rf["subject"])
         # every topic's subject words and phrases: (topic, its value or None for a subject)
         self.topic_words = PhraseMap(
-            [(p, (t, v)) for t, spec in zip(self.topics, lex["topics"].values())
-             for v, ps in spec.get("phrases", {}).items() for p in ps]
-            + [(w, (t, None)) for t, spec in zip(self.topics, lex["topics"].values()) for w in spec.get("subject", [])])
+            [
+                (p, (t, v))
+                for t, spec in zip(self.topics, lex["topics"].values())
+                for v, ps in spec.get("phrases", {}).items()
+                for p in ps
+            ]
+            + [(w, (t, None)) for t, spec in zip(self.topics, lex["topics"].values()) for w in spec.get("subject", [])]
+        )
         # every topic's value words: (fact, value)
         self.value_words = PhraseMap(
-            [(w, (spec["fact"], v)) for spec in lex["topics"].values() for v, ws in spec.get("values", {}).items()
-             for w in ws] + [(w, ("red_flags", v)) for v, ws in rf["values"].items() for w in ws])
+            [
+                (w, (spec["fact"], v))
+                for spec in lex["topics"].values()
+                for v, ws in spec.get("values", {}).items()
+                for w in ws
+            ]
+            + [(w, ("red_flags", v)) for v, ws in rf["values"].items() for w in ws]
+        )
         phrases = dict(lex["red_flag_phrases"])
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
@@ -125,8 +141,9 @@ class Lexicon:
         self.spell_min_length = spelling.get("min_length", 6)
         self.spell_min_similarity = spelling.get("min_similarity", 1.0)
         self.not_drugs = set(spelling.get("not_drugs", [])) - set(names)
-        self.spell_targets = sorted({n for n in list(names) + list(knowledge.ambiguous)
-                                     if n.isalpha() and len(n) >= self.spell_min_length})
+        self.spell_targets = sorted(
+            {n for n in list(names) + list(knowledge.ambiguous) if n.isalpha() and len(n) >= self.spell_min_length}
+        )
         self.spell_cache: dict[str, str | None] = {}
         self.ambiguous_re = {key: re.compile(rf"(?<![\w%]){re.escape(key)}(?![\w%])") for key in knowledge.ambiguous}
         self.duration_re = re.compile(rf"(?P<n>{NUMBER})\s*(?P<u>" + _by_length(self.duration_units) + r")(?![a-z])")
@@ -134,10 +151,14 @@ class Lexicon:
         self.thousands_space = re.compile(rf"(?<![\d.,])\d{{1,3}}(?: \d{{3}})+(?=\s*(?:{units})\b)")
         self.dose_re = re.compile(
             rf"(?P<n>{NUMBER})\s*(?P<u>{units})?\b(?P<per>\s*(?:/\s*(?:d|day|24h)|per\s+day|a\s+day|/day"
-            r"|daily\s+total|total\s+daily|total))?")
-        self.times_re = re.compile(r"(?:\bx\s*(?P<a>[1-4])\b(?!\s*(?:" + _by_length(self.duration_units)
-                                   + r")(?![a-z]))(?:\s*/\s*d(?:ay)?|\s*(?:a|per)\s*day|\s*daily)?"
-                                   r"|\b(?P<b>[1-4])\s*x\s*(?:/\s*d(?:ay)?|(?:a|per)\s*day|daily|\b))")
+            r"|daily\s+total|total\s+daily|total))?"
+        )
+        self.times_re = re.compile(
+            r"(?:\bx\s*(?P<a>[1-4])\b(?!\s*(?:"
+            + _by_length(self.duration_units)
+            + r")(?![a-z]))(?:\s*/\s*d(?:ay)?|\s*(?:a|per)\s*day|\s*daily)?"
+            r"|\b(?P<b>[1-4])\s*x\s*(?:/\s*d(?:ay)?|(?:a|per)\s*day|daily|\b))"
+        )
 
 
 _lexicons: dict[int, Lexicon] = {}

@@ -12,6 +12,7 @@ that collide with drug names, numbers with a subject (age, CrCl, eGFR, HbA1c, B1
 (work-up, red flags, pain pattern, falls, liver, combination), then each drug mention with the
 words up to the clause where the next drug starts (dose, frequency, duration, outcome, status).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neuroladder.rules.data import Knowledge, load_knowledge
+
 from .context import BLOCK, HARD_BREAK_RE, mask, sentences
 from .lexicon import CONVERSATIONS, Lexicon, lexicon  # noqa: F401  (CONVERSATIONS: imported from here by other modules)
 from .trial import outcome_of, read_trials
@@ -37,6 +39,7 @@ MAX_CHARS = 20_000
 @dataclass
 class Clarify:
     """One short question, and buttons whose values are messages the reader reads unambiguously."""
+
     question: str
     choices: list[tuple[str, str]]
 
@@ -44,15 +47,15 @@ class Clarify:
 @dataclass
 class Parsed:
     facts: dict[str, Any] = field(default_factory=dict)
-    questioned: list[str] = field(default_factory=list)     # implausible values, not stored
-    ambiguous: list[str] = field(default_factory=list)      # keys of rules/drugs.toml [ambiguous]
-    answer: str | None = None                               # a bare yes/no/unknown/skip
-    names_a_class: bool = False                             # "no other SNRI": about a class, not one drug
+    questioned: list[str] = field(default_factory=list)  # implausible values, not stored
+    ambiguous: list[str] = field(default_factory=list)  # keys of rules/drugs.toml [ambiguous]
+    answer: str | None = None  # a bare yes/no/unknown/skip
+    names_a_class: bool = False  # "no other SNRI": about a class, not one drug
     respelled: list[tuple[str, str]] = field(default_factory=list)  # ("gabapentn", "gabapentin")
-    clarify: list[Clarify] = field(default_factory=list)    # asked instead of guessed
-    queries: list[str] = field(default_factory=list)        # options the clinician asked about
-    truncated: tuple[int, int, str] | None = None           # (total chars, chars read, the last words read)
-    answered: str | None = None                             # the open question a short reply answered
+    clarify: list[Clarify] = field(default_factory=list)  # asked instead of guessed
+    queries: list[str] = field(default_factory=list)  # options the clinician asked about
+    truncated: tuple[int, int, str] | None = None  # (total chars, chars read, the last words read)
+    answered: str | None = None  # the open question a short reply answered
 
     def __bool__(self) -> bool:
         return bool(self.facts or self.questioned or self.ambiguous or self.clarify or self.queries)
@@ -74,10 +77,10 @@ def _num(s: str) -> float:
 class _Concept:
     start: int
     end: int
-    fact: str                  # the fact it fills (a topic fact or flag.<key>)
-    value: str | None          # its own value (a phrase), or None for a bare subject
+    fact: str  # the fact it fills (a topic fact or flag.<key>)
+    value: str | None  # its own value (a phrase), or None for a bare subject
     topic: Any = None
-    kind: str = "topic"        # topic / flag / red_flags
+    kind: str = "topic"  # topic / flag / red_flags
 
 
 class Parser:
@@ -92,7 +95,7 @@ class Parser:
         out = Parsed()
         text = normalise(raw)
         if len(text) > MAX_CHARS:
-            out.truncated = (len(text), MAX_CHARS, raw[MAX_CHARS - 30:MAX_CHARS])   # where reading stopped
+            out.truncated = (len(text), MAX_CHARS, raw[MAX_CHARS - 30 : MAX_CHARS])  # where reading stopped
             text = text[:MAX_CHARS]
         text = self._thousands(text)
         text = self._malformed(text, out)
@@ -117,9 +120,11 @@ class Parser:
     def _malformed(self, text: str, out: Parsed) -> str:
         """'1e309', '1e-9', '0x960': numbers no clinician writes. Each is questioned and hidden, so
         no part of it ('309', '960') is read as a dose, an age or a clearance."""
+
         def question(mt: re.Match) -> str:
             out.questioned.append(f"number:{mt.group()}")
             return " " * len(mt.group())
+
         return MALFORMED_NUMBER.sub(question, text)
 
     def bare_answer(self, text: str) -> str | None:
@@ -130,6 +135,7 @@ class Parser:
     # -- misspelt drug names ----------------------------------------------------------------------
     def _respell(self, text: str, out: Parsed) -> str:
         """Replace a word that is a near miss of a drug name ("duloxatine") with that name."""
+
         def fix(mt: re.Match) -> str:
             word = mt.group()
             if word in self.lx.drug_names or word in self.lx.not_drugs or word in self.lx.spell_targets:
@@ -154,7 +160,7 @@ class Parser:
             sentence = text[start:end]
             hypo = self.lx.hypothetical.search(sentence) if self.lx.hypothetical else None
             avoid = self.lx.not_given.search(sentence) if self.lx.not_given else None
-            if avoid and not self._is_question(sentence):   # "avoiding TCAs": not given, nothing asked
+            if avoid and not self._is_question(sentence):  # "avoiding TCAs": not given, nothing asked
                 stop = self.lx.scope.termination.search(sentence, avoid.end()) if self.lx.scope.termination else None
                 text = mask(text, start + avoid.start(), start + stop.start() if stop else end)
                 continue
@@ -187,7 +193,7 @@ class Parser:
         found: list[str] = []
         for start, end, keys in list(self.lx.query_options.finditer(span)):
             found += keys
-            span = mask(span, start, end)   # "strong opioids" is one option, not also "opioids"
+            span = mask(span, start, end)  # "strong opioids" is one option, not also "opioids"
         for mt in self.lx.drug_re.finditer(span):
             agent = self.lx.drug_names[mt.group()]
             found += self.lx.query_agents.get(agent) or self.lx.query_classes.get(self.k.agents[agent]["class"], [])
@@ -203,10 +209,10 @@ class Parser:
         if not self.lx.collisions:
             return text
         for mt in list(self.lx.collisions.finditer(text)):
-            before = text[max(0, mt.start() - 30):mt.start()]
+            before = text[max(0, mt.start() - 30) : mt.start()]
             year = self.lx.year_after.match(text, mt.end())
             if self.lx.history_before.search(before) or year:
-                text = mask(text, mt.start(), year.end() if year else mt.end())   # the year is not a dose
+                text = mask(text, mt.start(), year.end() if year else mt.end())  # the year is not a dose
         return text
 
     # -- numbers with a subject: age, renal function, HbA1c, B12 ------------------------------------
@@ -224,7 +230,7 @@ class Parser:
         for rx in self.lx.number_res["hba1c"]:
             for mt in list(rx.finditer(text)):
                 self._hba1c(mt, out)
-                text = mask(text, mt.start("n"), mt.end(), " ")   # the subject stays: "HbA1c 11.2%, poorly controlled"
+                text = mask(text, mt.start("n"), mt.end(), " ")  # the subject stays: "HbA1c 11.2%, poorly controlled"
         for rx in self.lx.number_res["b12_level"]:
             for mt in list(rx.finditer(text)):
                 self._b12_level(mt, out)
@@ -245,7 +251,7 @@ class Parser:
             value = round(n / conv["mmol_factor"] + conv["mmol_offset"], 1)
         elif unit in self.lx.hba1c_units["percent"] or n < spec["percent_below"]:
             value = n
-        else:   # a bare number between the two: % or mmol/mol? ask
+        else:  # a bare number between the two: % or mmol/mol? ask
             self._ask_unit("hba1c", n, out)
             return
         if self._in_range("hba1c", value, mt.group("n"), out):
@@ -257,7 +263,7 @@ class Parser:
             value = n
         elif unit in self.lx.b12_units["pg"]:
             value = round(n * self.k.thresholds["b12"]["pmol_per_pg"])  # [L9]
-        else:   # a bare B12 number: pmol/L and pg/mL both occur - ask which
+        else:  # a bare B12 number: pmol/L and pg/mL both occur - ask which
             self._ask_unit("b12", n, out)
             return
         if self._in_range("b12_level", value, mt.group("n"), out):
@@ -266,8 +272,11 @@ class Parser:
     def _ask_unit(self, kind: str, n: float, out: Parsed) -> None:
         """A value whose unit decides what it means: one question, a button per unit."""
         c = self.lx.clarify
-        out.clarify.append(Clarify(c[f"{kind}_unit"].format(n=n),
-                                   [(lab.format(n=n), val.format(n=n)) for lab, val in c[f"{kind}_choices"]]))
+        out.clarify.append(
+            Clarify(
+                c[f"{kind}_unit"].format(n=n), [(lab.format(n=n), val.format(n=n)) for lab, val in c[f"{kind}_choices"]]
+            )
+        )
 
     # -- topics: work-up, pain pattern, red flags, falls, liver, combination ---------------------------
     def _concepts(self, text: str) -> list[_Concept]:
@@ -279,8 +288,10 @@ class Parser:
             if rx:
                 found += [_Concept(m.start(), m.end(), f"flag.{flag}", "yes", kind="flag") for m in rx.finditer(text)]
         if self.lx.red_flags_subject:
-            found += [_Concept(m.start(), m.end(), "red_flags", None, kind="red_flags")
-                      for m in self.lx.red_flags_subject.finditer(text)]
+            found += [
+                _Concept(m.start(), m.end(), "red_flags", None, kind="red_flags")
+                for m in self.lx.red_flags_subject.finditer(text)
+            ]
         # Where two overlap the longer stands; two red flags may share words ("rapidly progressive
         # weakness"): both stand. Longest first, checked against the kept ones that start nearby.
         kept: list[_Concept] = []
@@ -301,7 +312,7 @@ class Parser:
         return kept
 
     def _topics(self, text: str, out: Parsed) -> tuple[str, list[int]]:
-        if self.lx.flag_pseudo:   # "slowly progressive" is the usual course, not a red flag
+        if self.lx.flag_pseudo:  # "slowly progressive" is the usual course, not a red flag
             for mt in list(self.lx.flag_pseudo.finditer(text)):
                 text = mask(text, mt.start(), mt.end())
         concepts = self._concepts(text)
@@ -323,11 +334,11 @@ class Parser:
                 if hit[0] > c.end:
                     vneg, _ = self.lx.scope.negated_before(text, hit[0])
                     negated = negated != vneg
-            if c.kind == "red_flags":   # "no red flags", "red flags: none", "red flags unknown"
+            if c.kind == "red_flags":  # "no red flags", "red flags: none", "red flags unknown"
                 value = value if hit is not None and not (negated and hit[0] > c.end) else ("no" if negated else None)
                 negated = False
             if value is None and negated and c.topic is not None and c.topic.absent:
-                value, negated = c.topic.absent, False     # "diabetes: no", "no paraprotein"
+                value, negated = c.topic.absent, False  # "diabetes: no", "no paraprotein"
             if value is None:
                 continue
             if negated:
@@ -338,17 +349,19 @@ class Parser:
             got.setdefault(c.fact, []).append((value, c))
             if c.fact == "combination" and value == "yes":
                 combined_at.append(c.start)
-            for s, e in ([(c.start, c.end)] + ([hit] if hit else [])):
+            for s, e in [(c.start, c.end)] + ([hit] if hit else []):
                 text = mask(text, s, e)
         self._resolve(got, out)
         return text, combined_at
 
     def _value_hits(self, text: str, concepts: list[_Concept]) -> list[tuple[int, int, str, str]]:
         """(start, end, fact, value) of every value word outside the concepts themselves."""
-        hits = [(s, e, fact, value) for s, e, meanings in self.lx.value_words.finditer(text) for fact, value in meanings]
+        hits = [
+            (s, e, fact, value) for s, e, meanings in self.lx.value_words.finditer(text) for fact, value in meanings
+        ]
         starts = [c.start for c in concepts]
         out = []
-        for h in hits:   # not inside a concept (concepts are sorted and do not overlap but for flags)
+        for h in hits:  # not inside a concept (concepts are sorted and do not overlap but for flags)
             i = bisect.bisect_right(starts, h[0]) - 1
             if i >= 0 and concepts[i].start <= h[0] < concepts[i].end:
                 continue
@@ -364,15 +377,15 @@ class Parser:
         found = [] if c.value is None else [(0, c.value, None)]
         lo = bisect.bisect_left(hits, (c.start - 90,))
         hi = bisect.bisect_right(hits, (c.end + 61,))
-        for s, e, fact, value in hits[lo:hi]:   # a value sits within 60 characters of its subject
+        for s, e, fact, value in hits[lo:hi]:  # a value sits within 60 characters of its subject
             if fact != c.fact:
                 continue
-            gap = text[c.end:s] if s >= c.end else text[e:c.start]
+            gap = text[c.end : s] if s >= c.end else text[e : c.start]
             if HARD_BREAK_RE.search(gap) or BLOCK in gap or len(gap) > 60:
                 continue
             if self.lx.scope.termination and self.lx.scope.termination.search(gap):
                 continue
-            if s < c.start and "," in gap:   # a value before its subject sits next to it ("normal b12")
+            if s < c.start and "," in gap:  # a value before its subject sits next to it ("normal b12")
                 continue
             if self.lx.drug_re.search(gap) or self._other_concept_between(concepts, starts, c, s, e):
                 continue
@@ -424,7 +437,7 @@ class Parser:
                 self._ask_topic(fact, topic, vals, out)
                 continue
             out.facts[fact] = vals[0]
-            for name, value in (topic.implies.items() if topic is not None else ()):
+            for name, value in topic.implies.items() if topic is not None else ():
                 out.facts.setdefault(name, value)
         if every is not None:
             for flag in self.k.red_flags:
@@ -434,8 +447,12 @@ class Parser:
         c = self.lx.clarify
         label = c["topic_labels"].get(fact, fact.replace("flag.", "").replace("_", " "))
         subject = fact.replace("_", " ") if not fact.startswith("flag.") else fact[5:].replace("_", " ")
-        out.clarify.append(Clarify(c["topic"].format(label=label, a=vals[0].replace("_", " "), b=vals[1].replace("_", " ")),
-                                   [(v.replace("_", " "), f"{subject} {v.replace('_', ' ')}") for v in vals[:3]]))
+        out.clarify.append(
+            Clarify(
+                c["topic"].format(label=label, a=vals[0].replace("_", " "), b=vals[1].replace("_", " ")),
+                [(v.replace("_", " "), f"{subject} {v.replace('_', ' ')}") for v in vals[:3]],
+            )
+        )
 
     # -- combination: "gaba + dulox together x 3 mo, no help" ------------------------------------------
     def _combination(self, text: str, combined_at: list[int], out: Parsed) -> str:
@@ -461,17 +478,17 @@ class Parser:
                 continue
             stop = self.lx.stopped.search(text, at, end) if self.lx.stopped else None
             felt = [(s, e) for s, e, _ in self.lx.adverse.finditer(text, at, end)]
-            if outcome is None and stop and felt:   # "together, stopped - too sedated"
+            if outcome is None and stop and felt:  # "together, stopped - too sedated"
                 outcome = "side_effects"
                 spans = [(s - at, e - at) for s, e in [(stop.start(), stop.end()), *felt]]
             bare = self.lx.bare_negative.search(text, at, end)
-            if outcome is None and bare and dm:      # "dual therapy x 6 wks, nil"
+            if outcome is None and bare and dm:  # "dual therapy x 6 wks, nil"
                 outcome, spans = "no_benefit", [(bare.start() - at, bare.end() - at)]
             if outcome:
                 out.facts["combination.outcome"] = outcome
             for s, e in spans:
                 text = mask(text, at + s, at + e)
-            if outcome:   # the outcome is the combination's; a bare "no" after it is not the drug's
+            if outcome:  # the outcome is the combination's; a bare "no" after it is not the drug's
                 tail = self.lx.bare_negative.search(text, at, end)
                 if tail:
                     text = mask(text, tail.start(), tail.end())
@@ -481,8 +498,10 @@ class Parser:
     def _ambiguous(self, text: str, out: Parsed) -> str:
         for key, rx in self.lx.ambiguous_re.items():
             for mt in list(rx.finditer(text)):
-                inside_name = any(n.start() <= mt.start() and n.end() >= mt.end() and n.group() != key
-                                  for n in self.lx.drug_re.finditer(text))
+                inside_name = any(
+                    n.start() <= mt.start() and n.end() >= mt.end() and n.group() != key
+                    for n in self.lx.drug_re.finditer(text)
+                )
                 if not inside_name:
                     out.ambiguous.append(key)
                     text = mask(text, mt.start(), mt.end())
@@ -493,9 +512,9 @@ class Parser:
         for cls, rx in self.lx.class_words.items():
             for mt in list(rx.finditer(text)) if rx else []:
                 out.names_a_class = True
-                other = re.search(r"\b(?:other|another|more|further)\s+(?:\w+\s+)?$", text[:mt.start()])
+                other = re.search(r"\b(?:other|another|more|further)\s+(?:\w+\s+)?$", text[: mt.start()])
                 negated, _ = self.lx.scope.negated_before(text, mt.start())
-                negated = negated or bool(self.lx.scope.negated_after(text, mt.end()))   # "opioid naive"
+                negated = negated or bool(self.lx.scope.negated_after(text, mt.end()))  # "opioid naive"
                 if negated and cls in self.k.classes and not other:
                     for agent, spec in self.k.agents.items():
                         if spec["class"] == cls:

@@ -6,25 +6,30 @@ that names something else ("a1c 86" while the TCA question is open) is free text
 dose; one that fits nothing is asked about. The answer carries the question it answered, so the
 echo can say so ("Noted (gabapentin dose): 1800 mg/day").
 """
+
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
-import re
-
 from neuroladder.rules.data import Knowledge
+
 from .parse import Clarify, Parsed, Parser
 
 if TYPE_CHECKING:  # the intake's questions are shown and read here, not decided: no import at run time
     from neuroladder.bot.dialogue.intake import Question
 
-NUMBER_ONLY = re.compile(r"\s*[<>~=]?\s*(-?\d+(?:[.,]\d+)?)\s*(?:ml/min(?:/1\.73\s*m2)?|mls?/min|ml|years?|yrs?|y|yo)?\s*")
+NUMBER_ONLY = re.compile(
+    r"\s*[<>~=]?\s*(-?\d+(?:[.,]\d+)?)\s*(?:ml/min(?:/1\.73\s*m2)?|mls?/min|ml|years?|yrs?|y|yo)?\s*"
+)
 WEEKS_ONLY = re.compile(r"\s*(-?\d+(?:[.,]\d+)?)\s*(?:weeks?|wks?|w)?\s*")
 # Words that may appear in any short reply without naming another subject.
-GLUE = re.compile(r"[\s,.;:!?()\-+/&x]+|\b(?:a|an|the|and|or|for|of|was|is|it|at|to|in|on|per|day|daily|total|mg|g|"
-                  r"mcg|ug|max|dose|doses|divided|times|once|twice|then|about|approx|around|~|only|just|but|she|he|"
-                  r"pt|patient|had|has|tried|yes|no|not|never|none|nil|unknown|with|from|up|so|too|very|v|due|because|"
-                  r"after|since|still|now|ok|okay)\b")
+GLUE = re.compile(
+    r"[\s,.;:!?()\-+/&x]+|\b(?:a|an|the|and|or|for|of|was|is|it|at|to|in|on|per|day|daily|total|mg|g|"
+    r"mcg|ug|max|dose|doses|divided|times|once|twice|then|about|approx|around|~|only|just|but|she|he|"
+    r"pt|patient|had|has|tried|yes|no|not|never|none|nil|unknown|with|from|up|so|too|very|v|due|because|"
+    r"after|since|still|now|ok|okay)\b"
+)
 
 
 def read_turn(parser: Parser, knowledge: Knowledge, q: Question | None, text: str) -> Parsed:
@@ -58,7 +63,7 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         # with the subject it would store the opposite of what was meant. Left unknown.
         return Parsed(answer="skip")
     if q.answer == "yesno" and not q.slot.endswith(".tried") and parsed.answer in ("yes", "no", "unknown"):
-        return Parsed(facts={q.slot: parsed.answer})   # a red flag, falls, weakness: the slot itself
+        return Parsed(facts={q.slot: parsed.answer})  # a red flag, falls, weakness: the slot itself
     if parsed.answer in ("unknown", "skip") and q.answer in ("dose", "number", "weeks", "outcome"):
         # "unknown" to a detail question leaves that detail unknown: read with the subject
         # ("gabapentin unknown") it would re-answer whether the drug was tried at all.
@@ -67,7 +72,7 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         return Parsed(answer="skip")
     if parsed.answer == "no" and q.answer == "outcome":
         tried = q.slot.rsplit(".", 1)[0] + ".tried"
-        return Parsed(facts={q.slot: "no_benefit", tried: "yes"})   # "what was the effect?" - "nil"
+        return Parsed(facts={q.slot: "no_benefit", tried: "yes"})  # "what was the effect?" - "nil"
     if q.answer in ("number", "weeks"):
         mt = (NUMBER_ONLY if q.answer == "number" else WEEKS_ONLY).fullmatch(text.lower())
         if mt:
@@ -137,8 +142,11 @@ def _fits(parser: Parser, q: Question, text: str) -> bool:
         if names - subject:
             return False
     for topic in lx.topics:
-        if topic.subject and topic.subject.search(low) and not (topic.subject.search(q.subject)
-                                                                or topic.fact == q.slot):
+        if (
+            topic.subject
+            and topic.subject.search(low)
+            and not (topic.subject.search(q.subject) or topic.fact == q.slot)
+        ):
             return False
     for rxs in lx.number_res.values():
         if any(rx.search(low) for rx in rxs):
@@ -153,8 +161,20 @@ def _strip_known(parser: Parser, low: str) -> str:
     """The reply without the words a trial's details are made of (doses, frequencies, durations,
     outcomes, side effects, status): what is left names something else."""
     lx = parser.lx
-    for rx in (lx.frequency_re, lx.divided_re, lx.duration_re, lx.times_re, lx.outcomes.rx, lx.adverse.rx,
-               lx.no_adverse, lx.stopped, lx.current_after, lx.max_yes, lx.max_no, lx.at_max_re):
+    for rx in (
+        lx.frequency_re,
+        lx.divided_re,
+        lx.duration_re,
+        lx.times_re,
+        lx.outcomes.rx,
+        lx.adverse.rx,
+        lx.no_adverse,
+        lx.stopped,
+        lx.current_after,
+        lx.max_yes,
+        lx.max_no,
+        lx.at_max_re,
+    ):
         if rx:
             low = rx.sub(" ", low)
     low = re.sub(r"-?\d+(?:[.,]\d+)?", " ", low)

@@ -4,6 +4,7 @@ Each drug mention owns the words after it up to the clause where the next drug s
 segment), and the words just before it in its own clause (its prefix: "no help from gaba",
 "on gaba"). Outcomes are modifiers of the drug they sit beside, never free-floating words.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,7 +36,7 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
     spans: list[tuple[int, int]] = []
     for s, e, outcome in kept:
         if outcome in ("good", "partial") and lx.outcome_negators:
-            neg = lx.outcome_negators.search(segment[max(0, s - 25):s])
+            neg = lx.outcome_negators.search(segment[max(0, s - 25) : s])
             if neg:
                 outcome = "no_benefit"
                 s = max(0, s - 25) + neg.start()
@@ -56,11 +57,11 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
         return kinds[0], spans
     first, last = read[0], read[-1]
     if first in ("good", "partial") and last == "no_benefit" and lx.sequence and lx.sequence.search(segment):
-        return "waned", spans    # "helped, then no benefit"
+        return "waned", spans  # "helped, then no benefit"
     return "?", spans
 
 
-def read_trials(p: "Parser", text: str, out: "Parsed") -> None:
+def read_trials(p: Parser, text: str, out: Parsed) -> None:
     lx = p.lx
     mentions = list(lx.drug_re.finditer(text))
     items = []
@@ -72,15 +73,18 @@ def read_trials(p: "Parser", text: str, out: "Parsed") -> None:
             nxt = mentions[i + 1]
             breaks = [b.end() for b in CLAUSE_BREAK.finditer(text, mt.end(), nxt.start())]
             end = breaks[-1] if breaks else nxt.start()
-        segment = text[mt.end():end]
-        if i + 1 < len(mentions) and lx.drug_names[mentions[i + 1].group()] == agent \
-                and not segment.strip(" ,;/+&-()\x00"):
+        segment = text[mt.end() : end]
+        if (
+            i + 1 < len(mentions)
+            and lx.drug_names[mentions[i + 1].group()] == agent
+            and not segment.strip(" ,;/+&-()\x00")
+        ):
             continue  # "gabapentin (neurontin)": one mention
         breaks = [b.end() for b in CLAUSE_BREAK.finditer(text, prev_end, mt.start())]
         prefix_start = max([prev_end] + breaks)
-        items.append((agent, mt, text[prefix_start:mt.start()], segment))
+        items.append((agent, mt, text[prefix_start : mt.start()], segment))
         prev_end = end
-    ends = {mt.end(): mt.start() for _, mt, _, _ in items}   # the drugs a list may hold
+    ends = {mt.end(): mt.start() for _, mt, _, _ in items}  # the drugs a list may hold
     results: list[dict[str, Any]] = []
     for agent, mt, prefix, segment in items:
         results.append(_trial(p, agent, text, mt, prefix, segment, ends, out))
@@ -92,16 +96,20 @@ def read_trials(p: "Parser", text: str, out: "Parsed") -> None:
         nxt = results[i + 1]
         if not (LIST_ONLY.match(segment.replace(BLOCK, " ")) and results[i].get("_bare")):
             continue
-        if results[i].get("tried") == "no":   # "no gaba, dulox 60 no help": gaba stays not tried
+        if results[i].get("tried") == "no":  # "no gaba, dulox 60 no help": gaba stays not tried
             continue
         if nxt.get("_after_neg"):
             results[i] = {"tried": "no", "_after_neg": True, "_bare": True}
         elif nxt.get("_from") == "segment" and "outcome" not in results[i]:
             results[i] = {"tried": "yes", "outcome": nxt["outcome"], "_from": "segment", "_bare": True}
     for i in range(1, len(items)):
-        if LIST_ONLY.match(items[i - 1][3].replace(BLOCK, " ")) and results[i].get("_bare") \
-                and results[i].get("tried") == "yes" \
-                and results[i - 1].get("_from") == "prefix" and "outcome" not in results[i]:
+        if (
+            LIST_ONLY.match(items[i - 1][3].replace(BLOCK, " "))
+            and results[i].get("_bare")
+            and results[i].get("tried") == "yes"
+            and results[i - 1].get("_from") == "prefix"
+            and "outcome" not in results[i]
+        ):
             results[i] = {"tried": "yes", "outcome": results[i - 1]["outcome"], "_from": "prefix", "_bare": True}
     for (agent, *_), facts in zip(items, results):
         for key in ("_bare", "_after_neg", "_from"):
@@ -117,11 +125,12 @@ def read_trials(p: "Parser", text: str, out: "Parsed") -> None:
             out.facts[name] = value
 
 
-def _trial(p: "Parser", agent: str, text: str, mt: re.Match, prefix: str, segment: str, ends, out: "Parsed") -> dict:
+def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment: str, ends, out: Parsed) -> dict:
     from .parse import Clarify
+
     lx = p.lx
     label = p.k.agent_label(agent)
-    name = p.k.agents[agent]["names"][0]    # button values are messages the reader reads back
+    name = p.k.agents[agent]["names"][0]  # button values are messages the reader reads back
     facts: dict[str, Any] = {}
     seg = segment
     # outcomes first: their words ("didn't touch it", "no help") must not read as negation or numbers
@@ -147,8 +156,11 @@ def _trial(p: "Parser", agent: str, text: str, mt: re.Match, prefix: str, segmen
     if lx.current_after and lx.current_after.search(seg):
         current = "yes"
     stopped = bool(lx.stopped and lx.stopped.search(seg)) or bool(
-        lx.stopped_before and lx.stopped_before.search(masked_prefix)
-        and not re.search(r"(?:^|\s)on\s*$", masked_prefix.strip() + " ") or re.search(r"\b(?:was|previously|no longer)\s+on\s*$", masked_prefix))
+        lx.stopped_before
+        and lx.stopped_before.search(masked_prefix)
+        and not re.search(r"(?:^|\s)on\s*$", masked_prefix.strip() + " ")
+        or re.search(r"\b(?:was|previously|no longer)\s+on\s*$", masked_prefix)
+    )
     if stopped:
         current = "no"
     adverse = sorted({keys[0] for s, e, keys in lx.adverse.finditer(seg) if not lx.scope.negated_before(seg, s)[0]})
@@ -158,7 +170,7 @@ def _trial(p: "Parser", agent: str, text: str, mt: re.Match, prefix: str, segmen
     elif adverse:
         facts["adverse"] = adverse
     if outcome is None and adverse and current == "no":
-        outcome = "side_effects"           # stopped, and a side effect named: stopped for it
+        outcome = "side_effects"  # stopped, and a side effect named: stopped for it
     if outcome == "side_effects" and current is None:
         current = "no"
     if current:
@@ -172,8 +184,11 @@ def _trial(p: "Parser", agent: str, text: str, mt: re.Match, prefix: str, segmen
         outcome = "no_benefit"
         has_details = True
     if outcome == "?":
-        return {"_clarify": Clarify(lx.clarify["outcome"].format(drug=label),
-                                    [(lab, f"{name} {val}") for lab, val in _outcome_choices(p)])}
+        return {
+            "_clarify": Clarify(
+                lx.clarify["outcome"].format(drug=label), [(lab, f"{name} {val}") for lab, val in _outcome_choices(p)]
+            )
+        }
     if outcome:
         facts["outcome"] = outcome
         facts["_from"] = source
@@ -184,12 +199,16 @@ def _trial(p: "Parser", agent: str, text: str, mt: re.Match, prefix: str, segmen
         negated = False
     after = lx.scope.negated_after(text, mt.end())
     if lx.answers["skip"] and lx.answers["skip"].match(segment.strip()) and not has_details:
-        return {}   # "pregabalin skip": nothing said about it
+        return {}  # "pregabalin skip": nothing said about it
     if (negated or after) and not has_details:
         return {"tried": "no", "_after_neg": bool(after), "_bare": True}
     if negated and has_details and not through:
-        return {"_clarify": Clarify(lx.clarify["tried"].format(drug=label),
-                                    [(f"{label} tried", f"{name} tried"), (f"{label} not tried", f"{name} not tried")])}
+        return {
+            "_clarify": Clarify(
+                lx.clarify["tried"].format(drug=label),
+                [(f"{label} tried", f"{name} tried"), (f"{label} not tried", f"{name} not tried")],
+            )
+        }
     answer = lx.answers["unknown"].search(segment[:20]) if lx.answers["unknown"] else None
     facts["tried"] = "unknown" if (answer and not has_details) else "yes"
     if not (facts.keys() - {"tried", "outcome", "_from"}) and not answer:
@@ -197,11 +216,11 @@ def _trial(p: "Parser", agent: str, text: str, mt: re.Match, prefix: str, segmen
     return facts
 
 
-def _outcome_choices(p: "Parser") -> list[tuple[str, str]]:
+def _outcome_choices(p: Parser) -> list[tuple[str, str]]:
     return [tuple(choice) for choice in p.lx.clarify["outcome_choices"]]
 
 
-def _details(p: "Parser", agent: str, seg: str, out: "Parsed", facts: dict) -> dict:
+def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     """Dose, doses per day, weeks and weeks at the maximum from a drug's segment."""
     lx = p.lx
     prefix = f"trial.{agent}."
@@ -210,7 +229,7 @@ def _details(p: "Parser", agent: str, seg: str, out: "Parsed", facts: dict) -> d
     total = None
     last_end = 0
     for am in list(lx.at_max_re.finditer(seg)):
-        after = re.match(r"(?:\s*(?:tolerated|tolerable|dose))*\s*(?:for|x)?\s*", seg[am.end():])
+        after = re.match(r"(?:\s*(?:tolerated|tolerable|dose))*\s*(?:for|x)?\s*", seg[am.end() :])
         dm = lx.duration_re.match(seg, am.end() + after.end())
         if dm:
             facts["weeks_at_max"] = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
@@ -218,7 +237,7 @@ def _details(p: "Parser", agent: str, seg: str, out: "Parsed", facts: dict) -> d
     for dm in list(lx.duration_re.finditer(seg)):
         weeks = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
         at_max = lx.at_max_re.match(seg, dm.end())
-        before = seg[last_end:dm.start()]
+        before = seg[last_end : dm.start()]
         if at_max:
             facts["weeks_at_max"] = weeks
             seg = mask(seg, dm.start(), at_max.end(), " ")
@@ -236,7 +255,7 @@ def _details(p: "Parser", agent: str, seg: str, out: "Parsed", facts: dict) -> d
         last_end = dm.end()
     # "2 at max" with no unit: weeks
     for am in list(lx.at_max_re.finditer(seg)):
-        num = re.search(rf"({NUMBER})\s*$", seg[:am.start()])
+        num = re.search(rf"({NUMBER})\s*$", seg[: am.start()])
         if num and "weeks_at_max" not in facts:
             facts["weeks_at_max"] = _num(num.group(1))
             seg = mask(seg, num.start(), am.end(), " ")
@@ -244,7 +263,7 @@ def _details(p: "Parser", agent: str, seg: str, out: "Parsed", facts: dict) -> d
         facts["weeks"] = total
     # frequency: "tid", "twice a day", "x3/day", "3x daily"
     per_day = None
-    divided = False   # "1800 mg in 3 doses": the number is the daily total, not one dose
+    divided = False  # "1800 mg in 3 doses": the number is the daily total, not one dose
     if lx.divided_re:
         vm = lx.divided_re.search(seg)
         if vm:
@@ -260,10 +279,17 @@ def _details(p: "Parser", agent: str, seg: str, out: "Parsed", facts: dict) -> d
         per_day = int(tm.group("a") or tm.group("b"))
         seg = mask(seg, tm.start(), tm.end(), " ")
     # dose: the first number left, or the one a dose was raised to ("30 -> 60")
-    doses = [dm for dm in lx.dose_re.finditer(seg)
-             if not (seg[dm.end():dm.end() + 1] == "%" or seg[dm.start() - 1:dm.start()] in "%"
-                     or STRENGTH_OR_RATE.match(seg, dm.end()) or seg[dm.start() - 1:dm.start()] == "/"
-                     or (YEAR.fullmatch(dm.group("n")) and _ends_with(SINCE, seg, dm.start())))]
+    doses = [
+        dm
+        for dm in lx.dose_re.finditer(seg)
+        if not (
+            seg[dm.end() : dm.end() + 1] == "%"
+            or seg[dm.start() - 1 : dm.start()] in "%"
+            or STRENGTH_OR_RATE.match(seg, dm.end())
+            or seg[dm.start() - 1 : dm.start()] == "/"
+            or (YEAR.fullmatch(dm.group("n")) and _ends_with(SINCE, seg, dm.start()))
+        )
+    ]
     raised = [dm for dm in doses[1:] if _ends_with(RAISED_TO, seg, dm.start())]
     for dm in raised[-1:] or doses[:1]:
         amount = _num(dm.group("n")) * lx.units.get(dm.group("u") or "mg", 1)

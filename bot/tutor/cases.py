@@ -8,6 +8,7 @@ ruleset's evaluation of `[facts]`, never against `[expect]`.
 `check_cases` is `neuroladder cases check`: every file against the schema, every expected code
 known and true of the facts, and which finding codes no case exercises.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,6 +23,7 @@ from typing import Any
 from neuroladder.rules.data import Knowledge, load_knowledge, read_toml
 from neuroladder.rules.engine import Evaluation, LadderRules
 from neuroladder.rules.facts import FactError, check, engine_facts
+
 from .questions import build_question
 
 REQUIRED = {"title": str, "narrative": str, "turns": list, "facts": dict, "expect": dict}
@@ -34,11 +36,11 @@ def default_cases_dir() -> Path:
 
 @dataclass
 class Case:
-    id: str                      # the file name without .toml
+    id: str  # the file name without .toml
     title: str
     narrative: str
     turns: list[str]
-    facts: dict[str, Any]        # flat consult facts, checked and normalised
+    facts: dict[str, Any]  # flat consult facts, checked and normalised
     expect: dict[str, list[str]]
     path: Path | None = None
 
@@ -148,7 +150,9 @@ def load_cases(directory: Path | None, knowledge: Knowledge) -> list[Case]:
 
 
 # -- does the narrative contradict the facts? ----------------------------------------------------
-NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+NUMBER_WORDS = {
+    w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
+}
 WEEKS_PER_MONTH = 4.345
 
 
@@ -189,16 +193,24 @@ def narrative_problems(case: Case, knowledge: Knowledge) -> list[str]:
         if agent in checks["not_checked_agents"]:
             continue
         names = [n for n in spec["names"] if len(n) >= 5 and n not in knowledge.ambiguous]
-        mentions = [(s[:m.start()].split()[-4:], s[m.end():].split()[:2]) for s in sentences for n in names
-                    for m in re.finditer(rf"\b{re.escape(n)}\b", s)]
+        mentions = [
+            (s[: m.start()].split()[-4:], s[m.end() :].split()[:2])
+            for s in sentences
+            for n in names
+            for m in re.finditer(rf"\b{re.escape(n)}\b", s)
+        ]
         if not mentions:
             continue
-        tried = facts.get(f"trial.{agent}.tried",
-                          "yes" if any(n.startswith(f"trial.{agent}.") for n in facts) else None)
+        tried = facts.get(
+            f"trial.{agent}.tried", "yes" if any(n.startswith(f"trial.{agent}.") for n in facts) else None
+        )
         # Negated when a negation stands just before the name ("no tricyclic", "instead of
         # duloxetine") or just after it ("gabapentin was never used").
-        given = [m for m in mentions if not any(re.search(rf"\b{re.escape(w)}\b", " ".join(m[0]) + " | " + " ".join(m[1]))
-                                               for w in negations)]
+        given = [
+            m
+            for m in mentions
+            if not any(re.search(rf"\b{re.escape(w)}\b", " ".join(m[0]) + " | " + " ".join(m[1])) for w in negations)
+        ]
         if tried is None:
             problems.append(f"narrative: names {spec['label']}, but [facts] say nothing about it")
         elif tried == "no" and given:
@@ -208,8 +220,11 @@ def narrative_problems(case: Case, knowledge: Knowledge) -> list[str]:
     for rule in checks["contradictions"]:
         if not any(p in lowered for p in rule["phrases"]) or any(u in lowered for u in rule.get("unless", [])):
             continue
-        hit = [n for n, v in facts.items() if n.startswith(rule["fact_prefix"])
-               and n.endswith(rule.get("fact_suffix", "")) and v == rule["value"]]
+        hit = [
+            n
+            for n, v in facts.items()
+            if n.startswith(rule["fact_prefix"]) and n.endswith(rule.get("fact_suffix", "")) and v == rule["value"]
+        ]
         if hit:
             problems.append(f"narrative: {rule['message']} ({', '.join(hit)})")
     return problems
@@ -227,7 +242,7 @@ class CaseReport:
 @dataclass
 class CheckReport:
     cases: list[CaseReport]
-    uncovered: list[str]          # finding codes no case's facts make the ruleset conclude
+    uncovered: list[str]  # finding codes no case's facts make the ruleset conclude
 
     @property
     def invalid(self) -> list[CaseReport]:
@@ -280,8 +295,10 @@ def check_cases(directory: Path | None = None, knowledge: Knowledge | None = Non
         if not report.problems:
             covered |= report.concluded
             if build_question(ev, knowledge, seed=case.id) is None:
-                report.warnings.append("tutoring cannot use this case: the ruleset concludes no action with a "
-                                       "`tutor_option` for it, or too few wrong options remain")
+                report.warnings.append(
+                    "tutoring cannot use this case: the ruleset concludes no action with a "
+                    "`tutor_option` for it, or too few wrong options remain"
+                )
         reports.append(report)
     uncovered = [code for code in knowledge.findings if code not in covered]
     return CheckReport(reports, uncovered)

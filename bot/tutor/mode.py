@@ -11,25 +11,27 @@ learner (storage/scores.py); `/tutor stats` shows them. Replies are plain `Reply
 choices, so every channel renders them. No clinical wording lives here: it comes from rules/ and
 conversations/.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
-from neuroladder.rules.engine import Evaluation, Finding
-from .cases import Case
-from .casebook import CaseBook, casebook
 from neuroladder.bot.dialogue.commands import Message
 from neuroladder.bot.dialogue.consult import Consult, Toolkit
-from neuroladder.bot.text.parse import CONVERSATIONS
-from neuroladder.rules.data import read_toml
-from neuroladder.bot.views.reply import Choice, Reply
-from neuroladder.bot.storage.store import Store
-from .questions import Question, build_question, match, ranked_actions
 from neuroladder.bot.storage.scores import Scores
+from neuroladder.bot.storage.store import Store
+from neuroladder.bot.text.parse import CONVERSATIONS
+from neuroladder.bot.views.reply import Choice, Reply
+from neuroladder.rules.data import read_toml
+from neuroladder.rules.engine import Evaluation, Finding
+
+from .casebook import CaseBook, casebook
+from .cases import Case
+from .questions import Question, build_question, match, ranked_actions
 
 MODE = "tutor"
 # Commands that keep their usual meaning in tutor mode (everything else goes to the tutor).
@@ -48,7 +50,7 @@ class Turn:
     state: dict
     learner: str
     text: str
-    rest: str = ""          # what follows a /tutor sub-command ("answer 3.2", "case a_duloxetine_30")
+    rest: str = ""  # what follows a /tutor sub-command ("answer 3.2", "case a_duloxetine_30")
 
 
 class Tutor:
@@ -61,8 +63,13 @@ class Tutor:
         self.texts = read_toml(CONVERSATIONS, "tutor.toml")
         # /tutor's sub-commands ("" and "start" resume the open case or present one)
         self.subcommands: dict[str, Callable[[Turn], Reply]] = {
-            "": self._resume, "start": self._resume, "next": self._present, "case": self._named_case,
-            "answer": self._pressed, "stop": self._stop}
+            "": self._resume,
+            "start": self._resume,
+            "next": self._present,
+            "case": self._named_case,
+            "answer": self._pressed,
+            "stop": self._stop,
+        }
 
     # -- routing (the Service asks every registered mode) ------------------------------------------
     @staticmethod
@@ -80,8 +87,15 @@ class Tutor:
         if row is None:
             row = self.store.new_consult(msg.channel, msg.chat_id, self.tk.rules.version)
         self.store.add_turn(row["id"], "in", msg.text, msg.author, msg.inbox_id)
-        turn = Turn(msg.channel, msg.chat_id, row, json.loads(row.get("state") or "{}"),
-                    str(msg.author) if msg.author else "anonymous", msg.text, rest.strip())
+        turn = Turn(
+            msg.channel,
+            msg.chat_id,
+            row,
+            json.loads(row.get("state") or "{}"),
+            str(msg.author) if msg.author else "anonymous",
+            msg.text,
+            rest.strip(),
+        )
         reply = self._handler(msg.cmd, sub, in_tutor)(turn)
         if turn.state.pop("intro_pending", False):
             reply = Reply().line(self.texts["intro"], "i").line().extend(reply)
@@ -93,7 +107,7 @@ class Tutor:
         return reply
 
     def _handler(self, cmd: str | None, sub: str, in_tutor: bool) -> Callable[[Turn], Reply]:
-        if cmd == "tutor" and sub == "stats":       # scores can be seen from anywhere
+        if cmd == "tutor" and sub == "stats":  # scores can be seen from anywhere
             return lambda turn: self.stats(turn.channel, turn.learner)
         if cmd == "tutor" and sub not in self.subcommands:
             return self._saying("unknown_sub")
@@ -101,7 +115,7 @@ class Tutor:
             return self._saying("not_in_tutor")
         if cmd == "tutor":
             return self.subcommands[sub]
-        if cmd is not None:                         # another command while practising
+        if cmd is not None:  # another command while practising
             return self._saying("in_tutor")
         return self._free_text
 
@@ -138,8 +152,9 @@ class Tutor:
 
     # -- cases and questions ---------------------------------------------------------------------
     def book(self) -> CaseBook:
-        return casebook(self.cases_dir, self.tk.rules, self.k,
-                        self.tk.version or f"{self.tk.rules.version}:{id(self.k)}")
+        return casebook(
+            self.cases_dir, self.tk.rules, self.k, self.tk.version or f"{self.tk.rules.version}:{id(self.k)}"
+        )
 
     def cases(self) -> list[Case]:
         return self.book().cases
@@ -148,8 +163,13 @@ class Tutor:
         return self.book().evaluation(case)
 
     def question_for(self, case: Case, seed: str) -> Question | None:
-        return build_question(self._evaluate(case), self.k, seed=seed, size=int(self.texts["options"]),
-                              lure_steps=tuple(self.texts.get("lure_steps", ())))
+        return build_question(
+            self._evaluate(case),
+            self.k,
+            seed=seed,
+            size=int(self.texts["options"]),
+            lure_steps=tuple(self.texts.get("lure_steps", ())),
+        )
 
     def _teachable(self) -> list[Case]:
         book = self.book()
@@ -190,14 +210,26 @@ class Tutor:
                 fresh = cases
             done = self.scores.cases_done(channel, learner)
             case = next((c for c in fresh if c.id not in done), fresh[0])
-        round_id = self.scores.new_round(channel, turn.chat_id, turn.row["id"], case.id, case.title, self.tk.rules.version)
+        round_id = self.scores.new_round(
+            channel, turn.chat_id, turn.row["id"], case.id, case.title, self.tk.rules.version
+        )
         q = self.question_for(case, seed=f"{case.id}:{round_id}")
         self.scores.set_question(round_id, q.answer, q.options, q.concluded)
         if case.id not in state.setdefault("seen", []):
             state["seen"].append(case.id)
-        state.update(round=round_id, case=case.id, title=case.title, answer=q.answer, options=q.options,
-                     concluded=q.concluded, tries=0, wrong=[], finished=False,
-                     number=len(state["seen"]), total=len(cases))
+        state.update(
+            round=round_id,
+            case=case.id,
+            title=case.title,
+            answer=q.answer,
+            options=q.options,
+            concluded=q.concluded,
+            tries=0,
+            wrong=[],
+            finished=False,
+            number=len(state["seen"]),
+            total=len(cases),
+        )
         return reply.extend(self._show_case(state, case))
 
     def _case(self, state: dict) -> Case | None:
@@ -219,8 +251,10 @@ class Tutor:
         for i, code in enumerate(state["options"], 1):
             reply.line(f"{i}. {self._label(code)}")
         reply.line(self.texts["answer_hint"], "i")
-        reply.choices.extend(Choice(self._label(code), f"/tutor answer {state['round']}.{i}")
-                             for i, code in enumerate(state["options"], 1))
+        reply.choices.extend(
+            Choice(self._label(code), f"/tutor answer {state['round']}.{i}")
+            for i, code in enumerate(state["options"], 1)
+        )
         reply.expects_answer = True
         return reply
 
@@ -237,8 +271,11 @@ class Tutor:
         round_s, _, number = turn.rest.partition(".")
         if not self._open_round(state) or round_s != str(state["round"]):
             reply = Reply().line(self.texts["stale"], "i")
-            return reply.extend(self._show_case(state)) if self._open_round(state) else \
-                reply.line(self.texts["no_open_case"])
+            return (
+                reply.extend(self._show_case(state))
+                if self._open_round(state)
+                else reply.line(self.texts["no_open_case"])
+            )
         code, _ = match(number, self._question(state), self.k)
         if code is None:
             return Reply().line(self.texts["not_matched"].format(count=len(state["options"])))
@@ -306,7 +343,8 @@ class Tutor:
         used = self.tk.render.sources_used([f])
         if used:
             reply.add(self.texts["sources"], "b").line(
-                "; ".join(f"[{key}] {self.k.sources[key]['name']}" for key in used))
+                "; ".join(f"[{key}] {self.k.sources[key]['name']}" for key in used)
+            )
 
     def _explain(self, reply: Reply, state: dict, ev: Evaluation | None) -> Reply:
         t = self.texts
@@ -322,8 +360,13 @@ class Tutor:
             reply.add(t["other_actions"], "b").line("; ".join(others))
         reply.line()
         reply.line(t["next_prompt"], "b")
-        reply.choices.extend([Choice(t["button_next"], "/tutor next"), Choice(t["button_stats"], "/tutor stats"),
-                              Choice(t["button_stop"], "/tutor stop")])
+        reply.choices.extend(
+            [
+                Choice(t["button_next"], "/tutor next"),
+                Choice(t["button_stats"], "/tutor stats"),
+                Choice(t["button_stop"], "/tutor stop"),
+            ]
+        )
         return reply
 
     # -- stats ------------------------------------------------------------------------------------

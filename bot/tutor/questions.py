@@ -8,6 +8,7 @@ the case, preferring the lures named in conversations/tutor.toml (escalating pas
 early), then actions from the same step as the answer, then any other. Nothing here is typed by
 hand per case: change a threshold and the answer follows the rules.
 """
+
 from __future__ import annotations
 
 import random
@@ -19,16 +20,52 @@ from neuroladder.rules.engine import Evaluation, Finding
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 # Words too common to tell options apart when matching free text.
-STOPWORDS = {"the", "a", "an", "and", "or", "for", "of", "to", "in", "on", "at", "is", "it", "its", "with",
-             "before", "first", "about", "whether", "was", "start", "check", "give", "ask", "drug", "dose",
-             "trial", "that", "this", "then", "next", "what", "would", "should", "i", "we", "do"}
+STOPWORDS = {
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "for",
+    "of",
+    "to",
+    "in",
+    "on",
+    "at",
+    "is",
+    "it",
+    "its",
+    "with",
+    "before",
+    "first",
+    "about",
+    "whether",
+    "was",
+    "start",
+    "check",
+    "give",
+    "ask",
+    "drug",
+    "dose",
+    "trial",
+    "that",
+    "this",
+    "then",
+    "next",
+    "what",
+    "would",
+    "should",
+    "i",
+    "we",
+    "do",
+}
 
 
 @dataclass
 class Question:
-    answer: str                   # the finding code graded as right
-    options: list[str]            # finding codes, in the order shown (the answer among them)
-    concluded: list[str]          # every concluded action code, ranked
+    answer: str  # the finding code graded as right
+    options: list[str]  # finding codes, in the order shown (the answer among them)
+    concluded: list[str]  # every concluded action code, ranked
 
     def number_of(self, code: str) -> int:
         return self.options.index(code) + 1
@@ -52,8 +89,9 @@ def _overlaps(knowledge: Knowledge, a: str, b: str) -> bool:
     return b in knowledge.findings[a].get("tutor_overlaps", []) or a in knowledge.findings[b].get("tutor_overlaps", [])
 
 
-def build_question(ev: Evaluation, knowledge: Knowledge, *, seed: str, size: int = 4,
-                   lure_steps: tuple[str, ...] = ()) -> Question | None:
+def build_question(
+    ev: Evaluation, knowledge: Knowledge, *, seed: str, size: int = 4, lure_steps: tuple[str, ...] = ()
+) -> Question | None:
     """The question for one evaluated case, or None when the case has no action or too few wrong options."""
     size = max(3, min(5, size))
     ranked = ranked_actions(ev, knowledge)
@@ -63,8 +101,11 @@ def build_question(ev: Evaluation, knowledge: Knowledge, *, seed: str, size: int
     concluded = {f.code for f in ev.findings}
     rng = random.Random(seed)
     # Never offer as wrong an action that is (nearly) one the ruleset concludes for the case.
-    pool = [c for c in actionable(knowledge) if c not in concluded
-            and not any(_overlaps(knowledge, c, done) for done in concluded)]
+    pool = [
+        c
+        for c in actionable(knowledge)
+        if c not in concluded and not any(_overlaps(knowledge, c, done) for done in concluded)
+    ]
     rng.shuffle(pool)
     step = knowledge.findings[answer]["step"]
     lures = [c for c in pool if knowledge.findings[c]["step"] in lure_steps]

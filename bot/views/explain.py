@@ -4,12 +4,14 @@ Each step names the rule that fired and the facts it matched; a derived fact is 
 the rule and facts that produced it; a base fact is traced to the clinician's own words and the
 turn they came from.
 """
+
 from __future__ import annotations
 
+from neuroladder.bot.storage.store import Store
 from neuroladder.rules.derived import describe_derived
 from neuroladder.rules.engine import Evaluation, Finding
+
 from .reply import Reply
-from neuroladder.bot.storage.store import Store
 
 
 def how(store: Store, consult_id: int, ev: Evaluation, finding: Finding, number: int, render) -> Reply:

@@ -3,19 +3,21 @@ each, the facts and the unknowns in brief. Whatever does not fit is one button a
 /unknowns, /sources, /how). The budget is counted in visible characters, so no consult, however
 long, pushes the next step off the first screen.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from neuroladder.rules.engine import Evaluation
 from neuroladder.rules.ranking import next_step
+
 from .reply import Choice, Reply
 
 if TYPE_CHECKING:  # the intake's questions are shown and read here, not decided: no import at run time
     from neuroladder.bot.dialogue.intake import Question
 
-LIMIT = 1000       # one phone screen, in visible characters
-MORE_ROOM = 30     # kept free for the "+N more" pointer while findings are added
+LIMIT = 1000  # one phone screen, in visible characters
+MORE_ROOM = 30  # kept free for the "+N more" pointer while findings are added
 LIST_ROOM = (240, 130)  # at least this much for the facts (checking them matters) and the unknowns
 
 
@@ -34,8 +36,7 @@ def _fit_list(title: str, items: list[str], sep: str, pointer: str, room: int) -
     return None
 
 
-def first_screen(answers: dict[str, Any], ev: Evaluation, unknown: list[Question], render,
-                 limit: int = LIMIT) -> Reply:
+def first_screen(answers: dict[str, Any], ev: Evaluation, unknown: list[Question], render, limit: int = LIMIT) -> Reply:
     texts = render.texts
     k = render.k
     head = Reply().line("Consult summary", "b")
@@ -52,11 +53,20 @@ def first_screen(answers: dict[str, Any], ev: Evaluation, unknown: list[Question
 
     # Room kept for the facts and unknowns lines in their shortest form (counts and pointers).
     facts = render.describe(answers)
-    lists = [(texts["summary_facts"].format(count=len(facts)), facts, "; ", texts["summary_facts_pointer"]),
-             (texts["summary_unknown"].format(count=len(unknown)), [q.label for q in unknown], ", ",
-              texts["summary_unknown_pointer"])]
-    reserve = MORE_ROOM + sum(min(len(_fit_list(t, items, s, p, limit) or ""), share) + 1
-                              for (t, items, s, p), share in zip(lists, LIST_ROOM) if items)
+    lists = [
+        (texts["summary_facts"].format(count=len(facts)), facts, "; ", texts["summary_facts_pointer"]),
+        (
+            texts["summary_unknown"].format(count=len(unknown)),
+            [q.label for q in unknown],
+            ", ",
+            texts["summary_unknown_pointer"],
+        ),
+    ]
+    reserve = MORE_ROOM + sum(
+        min(len(_fit_list(t, items, s, p, limit) or ""), share) + 1
+        for (t, items, s, p), share in zip(lists, LIST_ROOM)
+        if items
+    )
     # A critical finding is never pushed off the first screen by the facts: only their counts.
     reserve_critical = MORE_ROOM + sum(len(_fit_list(t, [], s, p, limit)) + 1 for t, items, s, p in lists if items)
 
@@ -82,7 +92,7 @@ def first_screen(answers: dict[str, Any], ev: Evaluation, unknown: list[Question
     present = [entry for entry in lists if entry[1]]
     for i, (title, items, sep, pointer) in enumerate(present):
         room = limit - length(body) - length(tail) - 1
-        later = present[i + 1:]
+        later = present[i + 1 :]
         if later:  # leave the later list its share
             room = max(len(_fit_list(title, [], sep, pointer, limit)), room // 2)
         line = _fit_list(title, items, sep, pointer, room)
@@ -91,12 +101,16 @@ def first_screen(answers: dict[str, Any], ev: Evaluation, unknown: list[Question
     body.extend(tail)
 
     if ev.findings:
-        body.choices.extend([Choice("All findings", "/findings", aside=True),
-                             Choice("Unknowns", "/unknowns", aside=True),
-                             Choice("Sources", "/sources", aside=True),
-                             Choice(f"How? (#{number or 1})", f"/how {number or 1}", aside=True),
-                             Choice("Ladder picture", "/ladder", aside=True),
-                             Choice("Export note", "/export", aside=True)])
+        body.choices.extend(
+            [
+                Choice("All findings", "/findings", aside=True),
+                Choice("Unknowns", "/unknowns", aside=True),
+                Choice("Sources", "/sources", aside=True),
+                Choice(f"How? (#{number or 1})", f"/how {number or 1}", aside=True),
+                Choice("Ladder picture", "/ladder", aside=True),
+                Choice("Export note", "/export", aside=True),
+            ]
+        )
     return body
 
 

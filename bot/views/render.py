@@ -1,13 +1,16 @@
 """Facts, findings and the consult note as channel-neutral replies (wording comes from data)."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from neuroladder.rules.data import Knowledge, read_toml
-from neuroladder.rules.facts import other_units
-from neuroladder.rules.engine import Finding
-from neuroladder.rules.ranking import always_whole
 from neuroladder.bot.text.parse import CONVERSATIONS
+from neuroladder.rules.data import Knowledge, read_toml
+from neuroladder.rules.engine import Finding
+from neuroladder.rules.facts import other_units
+from neuroladder.rules.ranking import always_whole
+
 from .reply import Choice, Reply
 
 if TYPE_CHECKING:  # the intake's questions are shown and read here, not decided: no import at run time
@@ -75,7 +78,9 @@ class Renderer:
             elif not legacy:
                 out.append(self.display["red_flags_none"])
             else:
-                out.append(self.display[legacy_name].format(value=", ".join(self.k.red_flags.get(f, f) for f in legacy)))
+                out.append(
+                    self.display[legacy_name].format(value=", ".join(self.k.red_flags.get(f, f) for f in legacy))
+                )
         if flags and set(flags) == set(self.k.red_flags) and set(flags.values()) == {"no"}:
             out.append(self.display["red_flags_none"])
         elif flags and set(flags) == set(self.k.red_flags) and set(flags.values()) == {"unknown"}:
@@ -184,8 +189,11 @@ class Renderer:
             for claim in src["claims"]:
                 reply.line(f"  - {claim}")
         reply.line()
-        reply.line("The seed text names only source 1; the other numbers are shown with the claims "
-                   "it rests on them, never with a title it does not give.", "i")
+        reply.line(
+            "The seed text names only source 1; the other numbers are shown with the claims "
+            "it rests on them, never with a title it does not give.",
+            "i",
+        )
         return reply
 
     # -- questions --------------------------------------------------------------------------

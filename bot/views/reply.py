@@ -4,6 +4,7 @@ The consult builds replies from these pieces; each channel adapter renders them 
 the console, HTML for Telegram and Matrix). User-supplied text is only ever a text run, so the
 HTML renderer escapes it and no channel has to guess what is markup.
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,22 +39,22 @@ class Reply:
     parts: list[tuple[str, str]] = field(default_factory=list)
     choices: list[Choice] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
-    expects_answer: bool = False     # ends with a question (a group chat asks with ForceReply)
+    expects_answer: bool = False  # ends with a question (a group chat asks with ForceReply)
 
     # -- building -------------------------------------------------------------------------
-    def add(self, text: str, style: str = "") -> "Reply":
+    def add(self, text: str, style: str = "") -> Reply:
         if style not in STYLES:
             raise ValueError(f"unknown style {style!r}")
         if text:
             self.parts.append((style, text))
         return self
 
-    def line(self, text: str = "", style: str = "") -> "Reply":
+    def line(self, text: str = "", style: str = "") -> Reply:
         self.add(text, style)
         self.parts.append(("", "\n"))
         return self
 
-    def extend(self, other: "Reply") -> "Reply":
+    def extend(self, other: Reply) -> Reply:
         self.parts.extend(other.parts)
         self.choices.extend(other.choices)
         self.attachments.extend(other.attachments)
@@ -100,14 +101,12 @@ class Reply:
         return {
             "parts": [list(p) for p in self.parts],
             "choices": [[c.label, c.value, c.aside] for c in self.choices],
-            "attachments": [
-                [a.filename, a.mime, base64.b64encode(a.data).decode("ascii")] for a in self.attachments
-            ],
+            "attachments": [[a.filename, a.mime, base64.b64encode(a.data).decode("ascii")] for a in self.attachments],
             "expects_answer": self.expects_answer,
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> "Reply":
+    def from_json(cls, data: dict) -> Reply:
         return cls(
             parts=[(s, t) for s, t in data.get("parts", [])],
             choices=[Choice(*c) for c in data.get("choices", [])],

@@ -1,5 +1,6 @@
 """Helpers for consequents that advise starting or raising a drug: the renal-aware target words and
 the older patient's caution [L6]. Read from facts already concluded, so no rule of their own."""
+
 from __future__ import annotations
 
 CAUTION_CLASSES = ("tca", "snri", "gabapentinoid")

@@ -4,6 +4,7 @@ Step 4 needs trials of first-line medications that failed alone and in combinati
 with no trial, or with only trials that were not adequate, keeps the ladder open. A class whose
 trials are not known is asked about, never taken as "not tried" (clinical notes, principle 5).
 """
+
 from durable.lang import c, m, none, when_all
 
 from ..dsl import any_of, consequent, phase
@@ -26,9 +27,11 @@ def define(k):
         _class_rules(k, key, shown, classes, untried_code)
 
     # A trial stopped for side effects failed on tolerability: it is not re-opened here.
-    @when_all(phase("ladder"), c.t << (m.kind == "trial") & (m.tried == "yes") & (m.outcome != "side_effects")
-              & any_of("cls", FIRST_LINE),
-              c.p << (m.kind == "problem") & (m.agent == c.t.agent) & any_of("type", INADEQUATE))
+    @when_all(
+        phase("ladder"),
+        c.t << (m.kind == "trial") & (m.tried == "yes") & (m.outcome != "side_effects") & any_of("cls", FIRST_LINE),
+        c.p << (m.kind == "problem") & (m.agent == c.t.agent) & any_of("type", INADEQUATE),
+    )
     @consequent("trial_not_adequate")
     def trial_not_adequate(ctx):
         agent = ctx.fact("t")["agent"]
@@ -65,18 +68,25 @@ def _class_rules(k, key, shown, classes, untried_code):
         ctx.derive("open", rung=f"{shown} trial")
 
     # "unknown" is not "no": say which drugs are not known to have been tried.
-    @when_all(phase("ladder"), c.t << (m.kind == "trial") & (m.tried == "unknown") & any_of("cls", classes),
-              none((m.kind == "trial") & (m.tried == "yes") & any_of("cls", classes)))
+    @when_all(
+        phase("ladder"),
+        c.t << (m.kind == "trial") & (m.tried == "unknown") & any_of("cls", classes),
+        none((m.kind == "trial") & (m.tried == "yes") & any_of("cls", classes)),
+    )
     @consequent(f"{key}_not_known")
     def class_not_known(ctx):
-        agents = sorted(k.agent_label(t["agent"]) for t in ctx.base("trial")
-                        if t["cls"] in classes and t["tried"] == "unknown")
+        agents = sorted(
+            k.agent_label(t["agent"]) for t in ctx.base("trial") if t["cls"] in classes and t["tried"] == "unknown"
+        )
         ids = [t["id"] for t in ctx.base("trial") if t["cls"] in classes]
         ctx.finding_because("CLASS_TRIAL_UNKNOWN", ids, cls=shown, agents=", ".join(agents))
         ctx.derive("open", "t", rung=f"whether a {shown} was tried")
 
-    @when_all(phase("ladder"), c.t << (m.kind == "trial") & (m.tried == "yes") & any_of("cls", classes),
-              none((m.kind == "status") & (m.ok == True) & any_of("cls", classes)))
+    @when_all(
+        phase("ladder"),
+        c.t << (m.kind == "trial") & (m.tried == "yes") & any_of("cls", classes),
+        none((m.kind == "status") & (m.ok == True) & any_of("cls", classes)),
+    )
     @consequent(f"{key}_not_adequate")
     def class_not_adequate(ctx):
         # The trial's own finding (under-dosed, too short, details missing...) says why; the open

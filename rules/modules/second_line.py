@@ -2,6 +2,7 @@
 a gabapentinoid with an SNRI or TCA; for focal pain the capsaicin 8% patch [1, 2] and botulinum
 toxin A [2]. Capsaicin cream is not the patch [L3]. When no gabapentinoid can be given the
 combination is not feasible: said so, and it does not hold back Step 4 (the specialist decides)."""
+
 from durable.lang import c, m, none, when_all
 
 from ..dsl import any_of, consequent, phase
@@ -27,14 +28,18 @@ def define(k):
         ctx.derive("open", "f", rung="combination therapy")
 
     # An SNRI with a TCA is not the seed's combination.
-    @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "yes") & (m.pair == "other"),
-              _feasible())
+    @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "yes") & (m.pair == "other"), _feasible())
     @consequent("combination_not_the_seeds")
     def combination_not_the_seeds(ctx):
         agents = " + ".join(k.agent_label(a) for a in ctx.fact("f")["agents"].split(","))
         caution, caution_src = older_caution(ctx, STARTED)
-        ctx.finding("COMBINATION_NOT_TRIED", "f", pair=k.phrases["not_the_seeds_pair"].format(agents=agents),
-                    caution=caution, caution_src=caution_src)
+        ctx.finding(
+            "COMBINATION_NOT_TRIED",
+            "f",
+            pair=k.phrases["not_the_seeds_pair"].format(agents=agents),
+            caution=caution,
+            caution_src=caution_src,
+        )
         ctx.derive("open", "f", rung="combination therapy (with a gabapentinoid)")
 
     @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "unknown"), _feasible())
@@ -44,21 +49,28 @@ def define(k):
         ctx.derive("open", "f", rung="combination therapy (not known if tried)")
 
     # Tried, effect unknown: asked, never assumed to have failed (clinical notes, principle 5).
-    @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "yes") & (m.outcome == "unknown")
-              & (m.pair != "other"))
+    @when_all(
+        phase("ladder"),
+        c.f << (m.kind == "combination") & (m.value == "yes") & (m.outcome == "unknown") & (m.pair != "other"),
+    )
     @consequent("combination_outcome_unknown")
     def combination_outcome_unknown(ctx):
         ctx.finding("COMBINATION_UNKNOWN", "f", what=k.phrases["combination_effect_not_known"])
         ctx.derive("open", "f", rung="effect of the combination")
 
-    @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "yes") & (m.outcome == "good")
-              & (m.pair != "other"))
+    @when_all(
+        phase("ladder"),
+        c.f << (m.kind == "combination") & (m.value == "yes") & (m.outcome == "good") & (m.pair != "other"),
+    )
     @consequent("combination_helping")
     def combination_helping(ctx):
         ctx.derive("open", "f", rung="the combination is helping")
 
-    @when_all(phase("ladder"), c.f << (m.kind == "combination") & any_of("value", ("no", "unknown")),
-              c.n << (m.kind == "no_gabapentinoid"))
+    @when_all(
+        phase("ladder"),
+        c.f << (m.kind == "combination") & any_of("value", ("no", "unknown")),
+        c.n << (m.kind == "no_gabapentinoid"),
+    )
     @consequent("combination_not_feasible")
     def combination_not_feasible(ctx):
         ctx.finding("COMBINATION_NOT_FEASIBLE", "f", "n", why=ctx.fact("n")["why"])

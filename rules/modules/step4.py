@@ -6,6 +6,7 @@ so, with no escalation.
 
 Nothing past the ladder while any earlier rung is open (clinical notes, principle 1).
 """
+
 from durable.lang import c, m, none, when_all
 
 from ..dsl import any_of, consequent, phase
@@ -37,8 +38,10 @@ def define(k):
         rungs = sorted({d["fact"]["rung"] for d in opened if d["fact"].get("class_of", "") not in named})
         ctx.finding_because("STEP4_NOT_YET", [d["fact"]["id"] for d in opened], open="; ".join(rungs))
 
-    @when_all(phase("conclude"), c.t << (m.kind == "trial") & (m.cls == "opioid_strong") & (m.tried == "yes")
-              & (m.current != "no"))
+    @when_all(
+        phase("conclude"),
+        c.t << (m.kind == "trial") & (m.cls == "opioid_strong") & (m.tried == "yes") & (m.current != "no"),
+    )
     @consequent("strong_opioid_already")
     def strong_opioid_already(ctx):
         opened = ctx.derived_of("open")
@@ -48,8 +51,10 @@ def define(k):
         dose = f" {t['dose']:g} mg/day" if "dose" in t else ""
         ctx.finding("STRONG_OPIOID_ON_BOARD", "t", agent=k.agent_label(t["agent"]), dose=dose)
 
-    @when_all(phase("conclude"), c.s << (m.kind == "status") & (m.ok == True) & (m.how == "adequate") &
-              any_of("outcome", FAILED))
+    @when_all(
+        phase("conclude"),
+        c.s << (m.kind == "status") & (m.ok == True) & (m.how == "adequate") & any_of("outcome", FAILED),
+    )
     @consequent("resistance_on_a_rung")
     def resistance_on_a_rung(ctx):
         ctx.finding("EXPECTATIONS", "s")

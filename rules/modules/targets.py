@@ -6,6 +6,7 @@ target:   the adequate dose: the seed's (or the clinical notes') target, or the 
           when that is lower; agents with no renal band get the plain target. Each target also
           carries `advice`, the renal-aware words for starting or raising the drug, with its sources.
 """
+
 from durable.lang import c, m, none, when_all
 
 from ..dsl import consequent, phase
@@ -37,8 +38,10 @@ def _renal_band_rule(k, agent, band, spec):
     usual = spec["adequate_mg_day"]
     divided = " in divided doses" if "divided_doses_min" in spec else ""
 
-    @when_all(phase("classify"),
-              c.r << (m.kind == "renal") & (m.known == True) & (m.crcl >= band["from"]) & (m.crcl < band["to"]))
+    @when_all(
+        phase("classify"),
+        c.r << (m.kind == "renal") & (m.known == True) & (m.crcl >= band["from"]) & (m.crcl < band["to"]),
+    )
     @consequent(f"renal_band_{agent}_{band['from']}")
     def renal_band(ctx):
         r = ctx.fact("r")
@@ -48,17 +51,37 @@ def _renal_band_rule(k, agent, band, spec):
         label = band["sources"][0] if capped else spec["sources"][0]
         if capped:
             advice = k.phrases["advice_renal"].format(
-                agent=k.agent_label(agent), min=band["min_mg_day"], max=band["max_mg_day"],
-                dpd=dpd_words(band["doses_per_day"]), basis=renal_basis(k, r), label=band["sources"][0])
+                agent=k.agent_label(agent),
+                min=band["min_mg_day"],
+                max=band["max_mg_day"],
+                dpd=dpd_words(band["doses_per_day"]),
+                basis=renal_basis(k, r),
+                label=band["sources"][0],
+            )
             advice_src = f"{band['sources'][0]}, 4"  # [4]: the "renal_essential" phrase added once
         else:
             advice, advice_src = k.phrases[f"advice_{agent}"].format(dose=usual), spec["sources"][0]
-        ctx.derive("target", "r", agent=agent, dose=target, min=band["min_mg_day"], max=band["max_mg_day"],
-                   dpd=band["doses_per_day"], once_daily=band["doses_per_day"] == "1", renal=True,
-                   capped=capped, crcl=r["crcl"], basis=renal_basis(k, r), label=label,
-                   renal_label=band["sources"][0], advice=advice, advice_src=advice_src,
-                   requirement=(f"the renal maximum tolerated, {target} mg/day" if capped
-                                else f"at least {usual} mg/day{divided}"))
+        ctx.derive(
+            "target",
+            "r",
+            agent=agent,
+            dose=target,
+            min=band["min_mg_day"],
+            max=band["max_mg_day"],
+            dpd=band["doses_per_day"],
+            once_daily=band["doses_per_day"] == "1",
+            renal=True,
+            capped=capped,
+            crcl=r["crcl"],
+            basis=renal_basis(k, r),
+            label=label,
+            renal_label=band["sources"][0],
+            advice=advice,
+            advice_src=advice_src,
+            requirement=(
+                f"the renal maximum tolerated, {target} mg/day" if capped else f"at least {usual} mg/day{divided}"
+            ),
+        )
 
 
 def _default_dose_target(k, agent, spec):
@@ -66,22 +89,40 @@ def _default_dose_target(k, agent, spec):
     @consequent(f"usual_target_{agent}")
     def usual_target(ctx):
         divided = " in divided doses" if "divided_doses_min" in spec else ""
-        ctx.derive("target", agent=agent, dose=spec["adequate_mg_day"], once_daily=False, renal=False,
-                   capped=False, label=spec["sources"][0],
-                   advice=k.phrases[f"advice_{agent}"].format(dose=spec["adequate_mg_day"]),
-                   advice_src=spec["sources"][0],
-                   requirement=f"at least {spec['adequate_mg_day']} mg/day{divided}")
+        ctx.derive(
+            "target",
+            agent=agent,
+            dose=spec["adequate_mg_day"],
+            once_daily=False,
+            renal=False,
+            capped=False,
+            label=spec["sources"][0],
+            advice=k.phrases[f"advice_{agent}"].format(dose=spec["adequate_mg_day"]),
+            advice_src=spec["sources"][0],
+            requirement=f"at least {spec['adequate_mg_day']} mg/day{divided}",
+        )
 
 
 def _tca_target(k, spec):
     @when_all(phase("target"))
     @consequent("tca_duration_target")
     def tca_target(ctx):
-        ctx.derive("target", agent="tca", weeks=spec["min_weeks"], weeks_at_max=spec["min_weeks_at_max_dose"],
-                   renal=False, capped=False, once_daily=False, label=spec["sources"][0],
-                   advice=k.phrases["advice_tca"].format(th=k.thresholds), advice_src=spec["sources"][0],
-                   requirement=(f"{spec['min_weeks']}-{spec['max_weeks']} weeks including {spec['min_weeks_at_max_dose']} weeks "
-                                "at the maximum tolerated dose"))
+        ctx.derive(
+            "target",
+            agent="tca",
+            weeks=spec["min_weeks"],
+            weeks_at_max=spec["min_weeks_at_max_dose"],
+            renal=False,
+            capped=False,
+            once_daily=False,
+            label=spec["sources"][0],
+            advice=k.phrases["advice_tca"].format(th=k.thresholds),
+            advice_src=spec["sources"][0],
+            requirement=(
+                f"{spec['min_weeks']}-{spec['max_weeks']} weeks including {spec['min_weeks_at_max_dose']} weeks "
+                "at the maximum tolerated dose"
+            ),
+        )
 
 
 def _classify(k):
@@ -91,8 +132,12 @@ def _classify(k):
     @when_all(phase("classify"), c.r << (m.kind == "renal") & (m.known == True) & (m.crcl < below))
     @consequent("duloxetine_avoid_renal")
     def duloxetine_avoid_renal(ctx):
-        ctx.derive("avoid", "r", agent="duloxetine",
-                   why=k.phrases["avoid_renal"].format(basis=renal_basis(k, ctx.fact("r")), below=below))
+        ctx.derive(
+            "avoid",
+            "r",
+            agent="duloxetine",
+            why=k.phrases["avoid_renal"].format(basis=renal_basis(k, ctx.fact("r")), below=below),
+        )
 
     @when_all(phase("classify"), c.h << (m.kind == "hepatic") & (m.value == "yes"))
     @consequent("duloxetine_avoid_hepatic")
@@ -106,9 +151,11 @@ def _classify(k):
 
     # No gabapentinoid can be given: both stopped for side effects (clinical notes, "Combination
     # not feasible").
-    @when_all(phase("classify"),
-              c.g << (m.kind == "trial") & (m.agent == "gabapentin") & (m.outcome == "side_effects"),
-              c.p << (m.kind == "trial") & (m.agent == "pregabalin") & (m.outcome == "side_effects"))
+    @when_all(
+        phase("classify"),
+        c.g << (m.kind == "trial") & (m.agent == "gabapentin") & (m.outcome == "side_effects"),
+        c.p << (m.kind == "trial") & (m.agent == "pregabalin") & (m.outcome == "side_effects"),
+    )
     @consequent("no_gabapentinoid_possible")
     def no_gabapentinoid_possible(ctx):
         ctx.derive("no_gabapentinoid", "g", "p", why="both gabapentin and pregabalin were stopped for side effects")

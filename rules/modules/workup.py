@@ -6,6 +6,7 @@ unchecked or present, the pain is not called treatment-resistant (clinical notes
 HbA1c is judged as [L8] says, a serum B12 level as [L9] says; a treated deficiency is not open.
 Red flags are judged one by one; an asymmetric pattern with a known focal cause is not a flag.
 """
+
 from durable.lang import c, m, none, when_all
 
 from ..dsl import any_of, consequent, phase
@@ -50,18 +51,30 @@ def _glycaemia(k):
         _open(ctx, "CAUSE_DIABETES_UNCONTROLLED", "glycaemic control", "f", hba1c="", srcs="")
 
     # At or above 8% diabetes is not controlled [L8], whatever the answer to "controlled?".
-    @when_all(phase("ladder"), c.h << (m.kind == "hba1c") & (m.value >= h["uncontrolled_from"]),
-              c.f << (m.kind == "diabetes") & (m.value != "uncontrolled"))
+    @when_all(
+        phase("ladder"),
+        c.h << (m.kind == "hba1c") & (m.value >= h["uncontrolled_from"]),
+        c.f << (m.kind == "diabetes") & (m.value != "uncontrolled"),
+    )
     @consequent("hba1c_uncontrolled")
     def hba1c_uncontrolled(ctx):
         words = _hba1c_words(k, ctx.fact("h")["value"])
-        _open(ctx, "CAUSE_DIABETES_UNCONTROLLED", "glycaemic control", "h", "f",
-              hba1c=f" {words}: at or above {h['uncontrolled_from']:g}% diabetes is not controlled [L8].", srcs="L8")
+        _open(
+            ctx,
+            "CAUSE_DIABETES_UNCONTROLLED",
+            "glycaemic control",
+            "h",
+            "f",
+            hba1c=f" {words}: at or above {h['uncontrolled_from']:g}% diabetes is not controlled [L8].",
+            srcs="L8",
+        )
 
     # 7-8%: whether that is this patient's own target decides; the answer sets controlled/uncontrolled.
-    @when_all(phase("ladder"),
-              c.h << (m.kind == "hba1c") & (m.value >= h["target_from"]) & (m.value < h["uncontrolled_from"]),
-              c.f << (m.kind == "diabetes") & (m.value == "unknown"))
+    @when_all(
+        phase("ladder"),
+        c.h << (m.kind == "hba1c") & (m.value >= h["target_from"]) & (m.value < h["uncontrolled_from"]),
+        c.f << (m.kind == "diabetes") & (m.value == "unknown"),
+    )
     @consequent("hba1c_target_ask")
     def hba1c_target_ask(ctx):
         _open(ctx, "HBA1C_TARGET_ASK", "glycaemic target", "h", "f", hba1c=_hba1c_words(k, ctx.fact("h")["value"]))
@@ -85,21 +98,39 @@ def _b12(k):
     def b12_low(ctx):
         _open(ctx, "CAUSE_B12_DEFICIENT", "B12 replacement", "f", level="", srcs="")
 
-    @when_all(phase("ladder"), c.l << (m.kind == "b12_level") & (m.value < b["deficient_below"]),
-              c.f << not_treated & (m.value != "low"))
+    @when_all(
+        phase("ladder"),
+        c.l << (m.kind == "b12_level") & (m.value < b["deficient_below"]),
+        c.f << not_treated & (m.value != "low"),
+    )
     @consequent("b12_level_deficient")
     def b12_level_deficient(ctx):
         words = _b12_words(k, ctx.fact("l")["value"])
-        _open(ctx, "CAUSE_B12_DEFICIENT", "B12 replacement", "l", "f",
-              level=f" {words}: below {b['deficient_below']} pmol/L supports deficiency [L9].", srcs="L9")
+        _open(
+            ctx,
+            "CAUSE_B12_DEFICIENT",
+            "B12 replacement",
+            "l",
+            "f",
+            level=f" {words}: below {b['deficient_below']} pmol/L supports deficiency [L9].",
+            srcs="L9",
+        )
 
-    @when_all(phase("ladder"),
-              c.l << (m.kind == "b12_level") & (m.value >= b["deficient_below"]) & (m.value < b["borderline_below"]),
-              c.f << not_treated & (m.value != "low"))
+    @when_all(
+        phase("ladder"),
+        c.l << (m.kind == "b12_level") & (m.value >= b["deficient_below"]) & (m.value < b["borderline_below"]),
+        c.f << not_treated & (m.value != "low"),
+    )
     @consequent("b12_level_borderline")
     def b12_level_borderline(ctx):
-        _open(ctx, "B12_BORDERLINE", "B12 near the cut-off (MMA or holotranscobalamin)", "l", "f",
-              level=_b12_words(k, ctx.fact("l")["value"]))
+        _open(
+            ctx,
+            "B12_BORDERLINE",
+            "B12 near the cut-off (MMA or holotranscobalamin)",
+            "l",
+            "f",
+            level=_b12_words(k, ctx.fact("l")["value"]),
+        )
 
     @when_all(phase("ladder"), c.f << (m.kind == "b12") & (m.value == "unknown"), none(m.kind == "b12_level"))
     @consequent("b12_unknown")
@@ -108,8 +139,10 @@ def _b12(k):
 
 
 def _paraprotein():
-    for value, code, rung in (("abnormal", "CAUSE_PARAPROTEIN", "monoclonal gammopathy work-up"),
-                              ("unknown", "CAUSE_PARAPROTEIN_UNCHECKED", "monoclonal gammopathy screen")):
+    for value, code, rung in (
+        ("abnormal", "CAUSE_PARAPROTEIN", "monoclonal gammopathy work-up"),
+        ("unknown", "CAUSE_PARAPROTEIN_UNCHECKED", "monoclonal gammopathy screen"),
+    ):
         _cause_rule("paraprotein", value, code, rung)
 
 
@@ -121,7 +154,6 @@ def _cause_rule(kind, value, code, rung):
 
 
 def _red_flags(k):
-    shown = k.red_flags
     yes = (m.kind == "red_flag") & (m.value == "yes")
 
     # Each flag present opens the ladder's neurology rung; the findings are concluded once, each
@@ -143,11 +175,16 @@ def _red_flags(k):
         seen = ctx.derived_of("flag_seen")
         if not seen:
             return
-        for code, wanted in (("RED_FLAG_URGENT", URGENT_FLAGS), ("RED_FLAGS_NEUROLOGY", None),
-                             ("CIDP_IMMUNOTHERAPY", CIDP_FLAGS)):
+        for code, wanted in (
+            ("RED_FLAG_URGENT", URGENT_FLAGS),
+            ("RED_FLAGS_NEUROLOGY", None),
+            ("CIDP_IMMUNOTHERAPY", CIDP_FLAGS),
+        ):
             order = list(k.red_flags)  # the flags in one order, however the facts came in
-            group = sorted((d for d in seen if wanted is None or d["fact"]["flag"] in wanted),
-                           key=lambda d: order.index(d["fact"]["flag"]))
+            group = sorted(
+                (d for d in seen if wanted is None or d["fact"]["flag"] in wanted),
+                key=lambda d: order.index(d["fact"]["flag"]),
+            )
             if group:
                 flags = [k.red_flag_names[d["fact"]["flag"]] for d in group]
                 ctx.finding_because(code, [fid for d in group for fid in d["from"]], flag="; ".join(flags))

@@ -19,6 +19,7 @@ end-to-end encrypted unless `--allow-unencrypted` is given (an unencrypted room 
 Settings from the environment: MATRIX_HOMESERVER, MATRIX_USER_ID, MATRIX_PASSWORD or
 MATRIX_ACCESS_TOKEN, NEUROLADDER_ALLOWED_USERS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,22 +30,22 @@ import os
 import re
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from neuroladder.bot.storage import crypto
-from neuroladder.bot.storage import retention
-from neuroladder.bot.text import privacy
-from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
-from .render import choice_by_number, file_content, keycap_number, resolve_text, text_contents
-from .settings import ConfigError, Settings, parse_allowed, settings_from  # noqa: F401 (re-exported)
-from .trust import TRUST_COMMANDS, DeviceTrust
 from neuroladder.bot.channels.exit_status import serve_until_stopped, stop_on_signals
 from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker
 from neuroladder.bot.channels.ratelimit import UserRateLimit
-from neuroladder.bot.views.reply import Choice, Reply
+from neuroladder.bot.storage import crypto, retention
+from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
 from neuroladder.bot.storage.matrix import CHANNEL, MatrixState
 from neuroladder.bot.storage.store import Store
+from neuroladder.bot.text import privacy
+from neuroladder.bot.views.reply import Choice, Reply
+
+from .render import choice_by_number, file_content, keycap_number, resolve_text, text_contents
+from .settings import ConfigError, Settings, parse_allowed, settings_from  # noqa: F401 (re-exported)
+from .trust import TRUST_COMMANDS, DeviceTrust
 
 log = logging.getLogger("neuroladder.matrix")
 DEVICE_NAME = "NeuroLadder bot"
@@ -59,21 +60,24 @@ def sync_filter() -> dict:
     # Events past the timeline limit are fetched with /messages (see `_timeline`), so the limit
     # only trades one large response for a few pages; NEUROLADDER_MATRIX_TIMELINE_LIMIT tunes it.
     limit = int(os.environ.get("NEUROLADDER_MATRIX_TIMELINE_LIMIT") or 100)
-    return {"room": {"timeline": {"limit": max(limit, 1)}, "state": {"lazy_load_members": False}},
-            "presence": {"not_types": ["*"]}}
+    return {
+        "room": {"timeline": {"limit": max(limit, 1)}, "state": {"lazy_load_members": False}},
+        "presence": {"not_types": ["*"]},
+    }
 
 
 # Transport notices (no clinical content).
 REFUSE_UNENCRYPTED = (
     "This room is not end-to-end encrypted, so I do not take part in consultations here. "
-    "Enable encryption in the room settings (or start an encrypted room and invite me there).")
+    "Enable encryption in the room settings (or start an encrypted room and invite me there)."
+)
 REFUSE_STRANGER = (
     "A message here came from someone who is not on NeuroLadder's allowlist: I answer only the clinicians "
-    "on it, and I have neither read nor kept that message. Ask the team's administrator to add them.")
+    "on it, and I have neither read nor kept that message. Ask the team's administrator to add them."
+)
 STRANGER_NOTICE_EVERY = 600.0  # seconds between two such notices in one room
 COMMAND_RE = re.compile(r"^/(\w+)(?:@\S+)?(?:\s+(.*))?$", re.S)
-UNDECRYPTABLE = ("I could not decrypt your last message (I have no key for it). "
-                 "Please send it again.")
+UNDECRYPTABLE = "I could not decrypt your last message (I have no key for it). Please send it again."
 FAILED = "Sorry, something went wrong on my side and I could not process that message. Please try again."
 
 
@@ -125,10 +129,14 @@ class MatrixBot:
             except ValueError:
                 saved = {}
         device_id = saved.get("device_id") if saved.get("user_id") == s.user_id else None
-        config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, max_timeouts=4,
-                                   max_timeout_retry_wait_time=5, request_timeout=60)
-        client = AsyncClient(s.homeserver, s.user_id, device_id=device_id, store_path=str(s.store_dir),
-                             config=config)
+        config = AsyncClientConfig(
+            encryption_enabled=True,
+            store_sync_tokens=False,
+            max_timeouts=4,
+            max_timeout_retry_wait_time=5,
+            request_timeout=60,
+        )
+        client = AsyncClient(s.homeserver, s.user_id, device_id=device_id, store_path=str(s.store_dir), config=config)
         self.client = client
         try:
             if s.access_token:
@@ -190,8 +198,9 @@ class MatrixBot:
         client = self.client
         # The first sync after a start asks for the full room state so that nio knows every
         # room (and whether it is encrypted) even when resuming from a stored position.
-        resp = await client.sync(timeout=0 if first else 30000, sync_filter=sync_filter(), since=token,
-                                 full_state=True if first else None)
+        resp = await client.sync(
+            timeout=0 if first else 30000, sync_filter=sync_filter(), since=token, full_state=True if first else None
+        )
         if not isinstance(resp, SyncResponse):
             if getattr(resp, "status_code", None) in ("M_UNKNOWN_TOKEN", "M_FORBIDDEN"):
                 raise ConfigError(f"the homeserver no longer accepts the bot's login: {_why(resp)}")
@@ -222,8 +231,14 @@ class MatrixBot:
 
         me = self.client.user_id
         for room_id, info in resp.rooms.invite.items():
-            inviter = next((ev.sender for ev in info.invite_state if isinstance(ev, InviteMemberEvent)
-                            and ev.state_key == me and ev.membership == "invite"), None)
+            inviter = next(
+                (
+                    ev.sender
+                    for ev in info.invite_state
+                    if isinstance(ev, InviteMemberEvent) and ev.state_key == me and ev.membership == "invite"
+                ),
+                None,
+            )
             if inviter in self.settings.allowed_users:
                 r = await self.client.join(room_id)
                 if not isinstance(r, JoinResponse):
@@ -247,8 +262,9 @@ class MatrixBot:
                 older: list = []
                 start = info.timeline.prev_batch
                 while True:
-                    page = await self.client.room_messages(room_id, start=start, end=since,
-                                                           direction=MessageDirection.back, limit=100)
+                    page = await self.client.room_messages(
+                        room_id, start=start, end=since, direction=MessageDirection.back, limit=100
+                    )
                     if not isinstance(page, RoomMessagesResponse):
                         raise RuntimeError(f"filling a timeline gap failed: {_why(page)}")
                     older.extend(e for e in page.chunk if getattr(e, "event_id", None) not in seen)
@@ -272,8 +288,10 @@ class MatrixBot:
             return
         if event.sender == me:
             return
-        if isinstance(event, (MegolmEvent, RoomMessageText, ReactionEvent)) \
-                and event.sender not in self.settings.allowed_users:
+        if (
+            isinstance(event, (MegolmEvent, RoomMessageText, ReactionEvent))
+            and event.sender not in self.settings.allowed_users
+        ):
             # An allowed user invited the bot, but the room may hold others: only the allowlist
             # consults. Nothing of the stranger's is stored; a counter and one notice, as on Telegram.
             self._refuse_stranger(room_id)
@@ -285,8 +303,12 @@ class MatrixBot:
                 self.store.outbox_add(CHANNEL, room_id, Reply().add(notice).to_json(), inbox_id=None)
             return
         if isinstance(event, MegolmEvent):
-            self.store.inbox_add(CHANNEL, event.event_id, room_id,
-                                 {"kind": "undecryptable", "sender": event.sender, "source": event.source})
+            self.store.inbox_add(
+                CHANNEL,
+                event.event_id,
+                room_id,
+                {"kind": "undecryptable", "sender": event.sender, "source": event.source},
+            )
             return
         if not isinstance(event, (RoomMessageText, ReactionEvent)):
             return
@@ -309,8 +331,13 @@ class MatrixBot:
                 body = (content.get("m.new_content") or {}).get("body")
                 if not isinstance(body, str) or not body.strip():
                     return
-            payload = {"kind": "text", "sender": event.sender, "body": body, "origin": origin,
-                       "edit": origin != event.event_id}
+            payload = {
+                "kind": "text",
+                "sender": event.sender,
+                "body": body,
+                "origin": origin,
+                "edit": origin != event.event_id,
+            }
         self.store.inbox_add(CHANNEL, event.event_id, room_id, privacy.redact_payload(payload))
 
     def _refuse(self, room_id: str) -> None:
@@ -401,17 +428,33 @@ class MatrixBot:
             if command and command.group(1).lower() in TRUST_COMMANDS:
                 # Device trust is this transport's business: an admin decides, the consult never sees it.
                 admins = getattr(self.service, "admins", frozenset())
-                text, notice = None, (self.trust.command(command.group(1).lower(), command.group(2) or "", author)
-                                      if author in admins else
-                                      "/devices and /trust are for administrators only (NEUROLADDER_ADMINS).")
+                text, notice = (
+                    None,
+                    (
+                        self.trust.command(command.group(1).lower(), command.group(2) or "", author)
+                        if author in admins
+                        else "/devices and /trust are for administrators only (NEUROLADDER_ADMINS)."
+                    ),
+                )
         if text is None:
             answer_without_turn(self.store, CHANNEL, room_id, row["id"], notice)
             await self._flush(room_id)
             return
         await self._typing(room_id, True)
         # The consult runs here, on the event loop thread (the rules engine is not thread safe).
-        answer_turn(self.store, self.service, CHANNEL, room_id, text, row["id"], FAILED, author=author,
-                    private=self._one_to_one(room_id), origin=payload.get("origin"), edit=bool(payload.get("edit")))
+        answer_turn(
+            self.store,
+            self.service,
+            CHANNEL,
+            room_id,
+            text,
+            row["id"],
+            FAILED,
+            author=author,
+            private=self._one_to_one(room_id),
+            origin=payload.get("origin"),
+            edit=bool(payload.get("edit")),
+        )
         try:
             await self._flush(room_id)
         finally:
@@ -478,8 +521,9 @@ class MatrixBot:
     async def _send(self, room_id: str, content: dict, txn_id: str) -> str:
         from nio import RoomSendResponse
 
-        resp = await self.client.room_send(room_id, "m.room.message", content, tx_id=txn_id,
-                                           ignore_unverified_devices=True)
+        resp = await self.client.room_send(
+            room_id, "m.room.message", content, tx_id=txn_id, ignore_unverified_devices=True
+        )
         if isinstance(resp, RoomSendResponse):
             return resp.event_id
         if getattr(resp, "status_code", None) in ("M_FORBIDDEN", "M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON"):
@@ -494,13 +538,22 @@ class MatrixBot:
         encrypt = bool(room.encrypted)
         # An encrypted upload tells the server nothing: no file name, an opaque media type.
         resp, keys = await self.client.upload(
-            io.BytesIO(att.data), content_type="application/octet-stream" if encrypt else att.mime,
-            filename=None if encrypt else att.filename, encrypt=encrypt, filesize=len(att.data))
+            io.BytesIO(att.data),
+            content_type="application/octet-stream" if encrypt else att.mime,
+            filename=None if encrypt else att.filename,
+            encrypt=encrypt,
+            filesize=len(att.data),
+        )
         if not isinstance(resp, UploadResponse):
             raise RuntimeError(f"upload failed: {_why(resp)}")
         if encrypt:
-            encrypted_file = {"url": resp.content_uri, "key": keys["key"], "iv": keys["iv"],
-                              "hashes": keys["hashes"], "v": keys["v"]}
+            encrypted_file = {
+                "url": resp.content_uri,
+                "key": keys["key"],
+                "iv": keys["iv"],
+                "hashes": keys["hashes"],
+                "v": keys["v"],
+            }
             return file_content(att.filename, att.mime, len(att.data), att.data, encrypted_file=encrypted_file)
         return file_content(att.filename, att.mime, len(att.data), att.data, url=resp.content_uri)
 
@@ -511,15 +564,19 @@ def _since_own_join(events: list, me: str) -> list:
 
     for i in range(len(events) - 1, -1, -1):
         e = events[i]
-        if isinstance(e, RoomMemberEvent) and e.state_key == me and e.membership == "join" \
-                and (e.prev_membership or (e.prev_content or {}).get("membership")) != "join":
+        if (
+            isinstance(e, RoomMemberEvent)
+            and e.state_key == me
+            and e.membership == "join"
+            and (e.prev_membership or (e.prev_content or {}).get("membership")) != "join"
+        ):
             return events[i:]
     return events
 
 
 def _age_s(iso: str) -> float:
     try:
-        return (datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds()
+        return (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
     except (TypeError, ValueError):
         return float("inf")
 
@@ -533,10 +590,15 @@ def _why(resp) -> str:
 # -- command line ----------------------------------------------------------------------------------
 def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--db", default=None, help="SQLite file (default: $NEUROLADDER_DB or neuroladder.db)")
-    parser.add_argument("--store", default=None, metavar="DIR",
-                        help="folder for the bot's encryption keys (default: beside the database)")
-    parser.add_argument("--allow-unencrypted", action="store_true",
-                        help="also answer in rooms that are not end-to-end encrypted")
+    parser.add_argument(
+        "--store",
+        default=None,
+        metavar="DIR",
+        help="folder for the bot's encryption keys (default: beside the database)",
+    )
+    parser.add_argument(
+        "--allow-unencrypted", action="store_true", help="also answer in rooms that are not end-to-end encrypted"
+    )
     parser.set_defaults(func=main)
     return parser
 
@@ -591,8 +653,9 @@ def main(args: argparse.Namespace) -> int:
         print("neuroladder matrix: matrix-nio is not installed; pip install 'neuroladder[matrix]'", file=sys.stderr)
         return 2
     if not ENCRYPTION_ENABLED:
-        print("neuroladder matrix: matrix-nio lacks end-to-end encryption; pip install 'matrix-nio[e2e]'",
-              file=sys.stderr)
+        print(
+            "neuroladder matrix: matrix-nio lacks end-to-end encryption; pip install 'matrix-nio[e2e]'", file=sys.stderr
+        )
         return 2
     try:
         settings = settings_from(args)
@@ -600,9 +663,12 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"neuroladder matrix: {exc}", file=sys.stderr)
         return 2
-    return serve_until_stopped("neuroladder matrix", lambda: serve(settings, store=store),
-                               secrets=(settings.access_token or "", settings.password or ""),
-                               one_line={ConfigError: 2, crypto.DatabaseOpenError: 2})
+    return serve_until_stopped(
+        "neuroladder matrix",
+        lambda: serve(settings, store=store),
+        secrets=(settings.access_token or "", settings.password or ""),
+        one_line={ConfigError: 2, crypto.DatabaseOpenError: 2},
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ and the `org.matrix.custom.html` `formatted_body` beside it; choices are a numbe
 message with the number's keycap emoji (1️⃣ … 🔟); each maps to the choice's value.
 Pure functions: no network, no storage.
 """
+
 from __future__ import annotations
 
 import html
@@ -54,16 +55,16 @@ def text_contents(reply: Reply, in_reply_to: str | None = None) -> list[dict]:
             formatted = _html_lines(formatted)
         if not body.strip():
             continue
-        content = {"msgtype": "m.notice", "body": body, "format": "org.matrix.custom.html",
-                   "formatted_body": formatted}
+        content = {"msgtype": "m.notice", "body": body, "format": "org.matrix.custom.html", "formatted_body": formatted}
         if in_reply_to:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
         contents.append(content)
     return contents
 
 
-def file_content(filename: str, mime: str, size: int, data: bytes, url: str | None = None,
-                 encrypted_file: dict | None = None) -> dict:
+def file_content(
+    filename: str, mime: str, size: int, data: bytes, url: str | None = None, encrypted_file: dict | None = None
+) -> dict:
     """An `m.image` (PNG) or `m.file` content for an uploaded attachment.
 
     `encrypted_file` is the `file` object (url, key, iv, hashes) of an encrypted upload;

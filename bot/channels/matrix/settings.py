@@ -4,6 +4,7 @@ Everything that can be wrong with them is found here, before any network call, a
 one `ConfigError` line (the caller prints it and exits with status 2). The password and the
 access token are secrets: they are never part of a repr, a log line or an error message.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,11 +62,19 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
         raise ConfigError("set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN for the bot's Matrix account")
     allowed = parse_allowed(env.get("NEUROLADDER_ALLOWED_USERS"))
     if not allowed:
-        raise ConfigError("NEUROLADDER_ALLOWED_USERS holds no Matrix id (e.g. @doc:hospital.example), "
-                          "so the bot would decline every invite")
+        raise ConfigError(
+            "NEUROLADDER_ALLOWED_USERS holds no Matrix id (e.g. @doc:hospital.example), "
+            "so the bot would decline every invite"
+        )
     db = getattr(args, "db", None) or default_db_path()
     store_dir = Path(args.store) if getattr(args, "store", None) else default_store_dir(db)
-    return Settings(homeserver=homeserver.rstrip("/"), user_id=user_id, db=db, store_dir=store_dir,
-                    password=password, access_token=token,
-                    allowed_users=allowed,
-                    allow_unencrypted=bool(getattr(args, "allow_unencrypted", False)))
+    return Settings(
+        homeserver=homeserver.rstrip("/"),
+        user_id=user_id,
+        db=db,
+        store_dir=store_dir,
+        password=password,
+        access_token=token,
+        allowed_users=allowed,
+        allow_unencrypted=bool(getattr(args, "allow_unencrypted", False)),
+    )

@@ -7,6 +7,7 @@ appears after that is blacklisted (nio never shares a room key with it) until an
 `/trust DEVICE` in chat; the room is told once, in one line, that replies are held back from it.
 Devices of users not on the allowlist never get keys. Pins live in the log (`matrix_devices`).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,10 @@ from typing import Any
 from neuroladder.bot.storage.matrix import MatrixState
 from neuroladder.bot.storage.store import Store
 
-HELD_BACK = ("A new device of {user} ({device}) is not yet trusted, so my replies are held back from it. "
-             "If it is theirs, an admin can approve it with /trust {device}.")
+HELD_BACK = (
+    "A new device of {user} ({device}) is not yet trusted, so my replies are held back from it. "
+    "If it is theirs, an admin can approve it with /trust {device}."
+)
 TRUST_COMMANDS = ("devices", "trust")
 
 

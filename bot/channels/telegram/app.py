@@ -26,6 +26,7 @@ Users outside the allowlists get one short refusal; nothing of theirs is stored 
 counter is). Flood limits: python-telegram-bot's AIORateLimiter, which also retries a 429
 after its retry_after.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,27 +43,53 @@ from typing import Any
 # python-telegram-bot 22 warns unless RetryAfter.retry_after is opted in as a timedelta (PTB 23's type)
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from telegram import (BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
-                      ReplyParameters, Update)
+from telegram import (
+    BotCommand,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-from neuroladder.bot.storage import crypto
-from neuroladder.bot.storage import retention
-from neuroladder.bot.storage import telegram as telegram_log
-from neuroladder.bot.text import privacy
 from neuroladder.bot import settings as settings_mod
-from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
 from neuroladder.bot.channels.exit_status import serve_until_stopped, stop_on_signals
 from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker
 from neuroladder.bot.channels.ratelimit import UserRateLimit
-from neuroladder.bot.views.reply import Reply
 from neuroladder.bot.settings import SettingsError, TelegramSettings
+from neuroladder.bot.storage import crypto, retention
+from neuroladder.bot.storage import telegram as telegram_log
+from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
 from neuroladder.bot.storage.store import Store
-from .inbox import (CHANNEL, Inbound, callback_data, chat_migration, inbound_from_update, live_reply,
-                             pending_by_chat, sender_and_chat, sent_time, update_key)
+from neuroladder.bot.text import privacy
+from neuroladder.bot.views.reply import Reply
+
+from .inbox import (
+    CHANNEL,
+    Inbound,
+    callback_data,
+    chat_migration,
+    inbound_from_update,
+    live_reply,
+    pending_by_chat,
+    sender_and_chat,
+    sent_time,
+    update_key,
+)
 from .webhook import WebhookServer
 
 log = logging.getLogger("neuroladder.telegram")
@@ -70,13 +97,13 @@ log = logging.getLogger("neuroladder.telegram")
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 CHUNK_LIMIT = 3900  # below Telegram's 4096
 REFUSAL_EVERY = 600.0  # seconds between two refusals to the same chat
-REFUSAL = ("Sorry, this bot serves an approved clinical team only. "
-           "Ask its administrator to add your Telegram id {user_id}.")
+REFUSAL = (
+    "Sorry, this bot serves an approved clinical team only. Ask its administrator to add your Telegram id {user_id}."
+)
 UNSUPPORTED = "Please type your answer as text (or use the buttons)."
 STALE_PRESS = "That question was already answered."
 CHOSEN = "You pressed: {label}"  # a toast to the member who pressed: what was registered
-FAILED = ("Sorry, something went wrong while handling that message and it was not recorded. "
-          "Please send it again.")
+FAILED = "Sorry, something went wrong while handling that message and it was not recorded. Please send it again."
 
 
 def _seconds(value) -> float:
@@ -89,15 +116,22 @@ class StartupError(Exception):
 
 def build_application(cfg: TelegramSettings) -> Application:
     """The PTB Application: our own polling loop (no Updater), AIORateLimiter with 429 retries."""
-    limiter = AIORateLimiter(overall_max_rate=cfg.overall_rate, overall_time_period=1,
-                             group_max_rate=cfg.group_rate, group_time_period=60, max_retries=5)
-    return (ApplicationBuilder()
-            .token(cfg.token)
-            .base_url(cfg.api_base_url)
-            .updater(None)
-            .rate_limiter(limiter)
-            .request(GatedRequest(8, connect_timeout=10, read_timeout=20, write_timeout=20, pool_timeout=10))
-            .build())
+    limiter = AIORateLimiter(
+        overall_max_rate=cfg.overall_rate,
+        overall_time_period=1,
+        group_max_rate=cfg.group_rate,
+        group_time_period=60,
+        max_retries=5,
+    )
+    return (
+        ApplicationBuilder()
+        .token(cfg.token)
+        .base_url(cfg.api_base_url)
+        .updater(None)
+        .rate_limiter(limiter)
+        .request(GatedRequest(8, connect_timeout=10, read_timeout=20, write_timeout=20, pool_timeout=10))
+        .build()
+    )
 
 
 class GatedRequest(HTTPXRequest):
@@ -116,12 +150,14 @@ class GatedRequest(HTTPXRequest):
 
 def keyboard(outbox_id: int, choices) -> InlineKeyboardMarkup:
     """Buttons for a reply's choices: short labels side by side, long ones one per row."""
-    buttons = [InlineKeyboardButton(c.label[:64] or "?", callback_data=callback_data(outbox_id, i))
-               for i, c in enumerate(choices)]
+    buttons = [
+        InlineKeyboardButton(c.label[:64] or "?", callback_data=callback_data(outbox_id, i))
+        for i, c in enumerate(choices)
+    ]
     if len(buttons) <= 4 and sum(len(c.label) for c in choices) <= 28:
         return InlineKeyboardMarkup([buttons])
     if all(len(c.label) <= 14 for c in choices):
-        return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+        return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
     return InlineKeyboardMarkup([[b] for b in buttons])
 
 
@@ -176,8 +212,9 @@ class TelegramChannel:
         log.info("connected as bot id %s", me.id)
         if self.cfg.webhook_url:
             try:
-                await self.bot.set_webhook(self.cfg.webhook_url, secret_token=self.cfg.webhook_secret,
-                                           allowed_updates=ALLOWED_UPDATES)
+                await self.bot.set_webhook(
+                    self.cfg.webhook_url, secret_token=self.cfg.webhook_secret, allowed_updates=ALLOWED_UPDATES
+                )
             except TelegramError as exc:
                 raise StartupError(f"Telegram refused the webhook URL: {exc}") from None
         else:
@@ -201,8 +238,14 @@ class TelegramChannel:
         try:
             await self.start()
             if self.cfg.webhook_url:
-                self.webhook = WebhookServer(self.cfg.webhook_url, self.cfg.webhook_secret or "", self.receive,
-                                             self.bot, self.cfg.webhook_listen, self.cfg.webhook_port)
+                self.webhook = WebhookServer(
+                    self.cfg.webhook_url,
+                    self.cfg.webhook_secret or "",
+                    self.receive,
+                    self.bot,
+                    self.cfg.webhook_listen,
+                    self.cfg.webhook_port,
+                )
                 await self.webhook.start()
                 await self.stopping.wait()
             else:
@@ -237,16 +280,19 @@ class TelegramChannel:
         backoff = Backoff()
         while not self.stopping.is_set():
             try:
-                updates = await self.bot.get_updates(offset=offset, timeout=self.cfg.poll_timeout,
-                                                     allowed_updates=ALLOWED_UPDATES)
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=self.cfg.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
                 backoff.reset()
             except InvalidToken:
                 raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized)") from None
             except Conflict:
                 # Telegram ends the older of two getUpdates calls with 409: another process (on
                 # another log) polls with this token. Two pollers split the updates between them.
-                raise StartupError("another instance is polling this bot (Telegram answered 409 Conflict); "
-                                   "stop it, or use one token per instance") from None
+                raise StartupError(
+                    "another instance is polling this bot (Telegram answered 409 Conflict); "
+                    "stop it, or use one token per instance"
+                ) from None
             except (TelegramError, RetryAfter) as exc:
                 wait = _seconds(exc.retry_after) if isinstance(exc, RetryAfter) else backoff.delay
                 log.warning("getUpdates failed (%s); retrying in %.0f s", exc, wait)
@@ -257,8 +303,9 @@ class TelegramChannel:
             try:
                 self.receive(updates)
             except Exception:  # not stored, so not acknowledged: Telegram delivers them again
-                log.exception("could not store %d update(s); fetching them again in %.0f s", len(updates),
-                              backoff.delay)
+                log.exception(
+                    "could not store %d update(s); fetching them again in %.0f s", len(updates), backoff.delay
+                )
                 await backoff.wait()
                 continue
             offset = updates[-1].update_id + 1  # the next call acknowledges what is now stored
@@ -326,8 +373,9 @@ class TelegramChannel:
     async def _tell(self, update: Update, chat_id: int, text: str) -> None:
         """A transport notice that is not part of any consultation (not stored)."""
         if update.callback_query is not None:
-            await self._best_effort(self.bot.answer_callback_query(update.callback_query.id, text=text[:200],
-                                                                   show_alert=True))
+            await self._best_effort(
+                self.bot.answer_callback_query(update.callback_query.id, text=text[:200], show_alert=True)
+            )
         else:
             await self._best_effort(self.bot.send_message(chat_id, text))
 
@@ -353,8 +401,9 @@ class TelegramChannel:
             queue.popleft()
 
         try:
-            await chat_worker(lambda: self._flush_outbox(self._current(chat_id)),
-                              lambda: queue[0] if queue else None, process)
+            await chat_worker(
+                lambda: self._flush_outbox(self._current(chat_id)), lambda: queue[0] if queue else None, process
+            )
         finally:
             if self.workers.get(chat_id) is asyncio.current_task():
                 del self.workers[chat_id]
@@ -375,14 +424,23 @@ class TelegramChannel:
         if event.kind == "unsupported":
             answer_without_turn(self.store, CHANNEL, str(event.chat_id), inbox_id, UNSUPPORTED)
             return
-        answer_turn(self.store, self.service, CHANNEL, str(event.chat_id), text, inbox_id, FAILED,
-                    author=None if event.author is None else str(event.author),
-                    private=event.chat_type == "private", origin=event.origin, edit=event.edit)
+        answer_turn(
+            self.store,
+            self.service,
+            CHANNEL,
+            str(event.chat_id),
+            text,
+            inbox_id,
+            FAILED,
+            author=None if event.author is None else str(event.author),
+            private=event.chat_type == "private",
+            origin=event.origin,
+            edit=event.edit,
+        )
 
     async def _resolve_press(self, event: Inbound, inbox_id: int) -> str | None:
         """The value of the pressed choice, or None for a stale or unknown button."""
-        reply = None if event.outbox_id is None else live_reply(self.store, event.chat_id, event.outbox_id,
-                                                                inbox_id)
+        reply = None if event.outbox_id is None else live_reply(self.store, event.chat_id, event.outbox_id, inbox_id)
         if reply is None or not 0 <= (event.index or 0) < len(reply.choices):
             await self._best_effort(self.bot.answer_callback_query(event.query_id, text=STALE_PRESS))
             return None
@@ -426,8 +484,7 @@ class TelegramChannel:
         chunks = reply.html_chunks(CHUNK_LIMIT) if reply.plain() else []
         # In a group a question to be answered by typing forces a reply, so that the answer reaches
         # the bot with privacy mode on; buttons aside from the answer ("Why?") give way to it.
-        force = (group and last_of_turn and reply.expects_answer
-                 and all(c.aside for c in reply.choices))
+        force = group and last_of_turn and reply.expects_answer and all(c.aside for c in reply.choices)
         for i, chunk in enumerate(chunks):
             last = i + 1 == len(chunks)
             markup: Any = None
@@ -439,14 +496,16 @@ class TelegramChannel:
             if group and origin.kind == "text" and origin.message_id and (i == 0 or isinstance(markup, ForceReply)):
                 reply_to = ReplyParameters(message_id=origin.message_id, allow_sending_without_reply=True)
             try:
-                await self.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
-                                            reply_markup=markup, reply_parameters=reply_to)
+                await self.bot.send_message(
+                    chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply_to
+                )
             except BadRequest as exc:
                 if "parse" not in str(exc).lower() and "entit" not in str(exc).lower():
                     raise
                 log.warning("Telegram refused a reply's HTML (%s); sending it as plain text", exc)
-                await self.bot.send_message(chat_id, html_to_text(chunk), reply_markup=markup,
-                                            reply_parameters=reply_to)
+                await self.bot.send_message(
+                    chat_id, html_to_text(chunk), reply_markup=markup, reply_parameters=reply_to
+                )
         for attachment in reply.attachments:
             file = InputFile(attachment.data, filename=attachment.filename)
             if attachment.mime == "image/png":
@@ -479,34 +538,50 @@ class TelegramChannel:
 # -- command line ----------------------------------------------------------------------------
 def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Options of `neuroladder run`."""
-    parser.add_argument("--db", default=None,
-                        help="SQLite file of the consultation log (default: $NEUROLADDER_DB, else neuroladder.db)")
-    parser.add_argument("--open", action="store_true",
-                        help="serve every Telegram user (without it, NEUROLADDER_ALLOWED_USERS or "
-                             "NEUROLADDER_ALLOWED_CHATS must be set)")
+    parser.add_argument(
+        "--db", default=None, help="SQLite file of the consultation log (default: $NEUROLADDER_DB, else neuroladder.db)"
+    )
+    parser.add_argument(
+        "--open",
+        action="store_true",
+        help="serve every Telegram user (without it, NEUROLADDER_ALLOWED_USERS or "
+        "NEUROLADDER_ALLOWED_CHATS must be set)",
+    )
     settings_mod.add_env_file_option(parser)
-    parser.add_argument("--poll-timeout", type=float, default=None,
-                        help="long-polling timeout in seconds (default 30)")
-    parser.add_argument("--webhook-url", default=None,
-                        help="receive updates by webhook at this public https URL instead of polling; needs "
-                             "NEUROLADDER_WEBHOOK_SECRET (checked on every request)")
-    parser.add_argument("--webhook-listen", default="127.0.0.1",
-                        help="address the webhook server listens on, behind your TLS proxy (default 127.0.0.1)")
-    parser.add_argument("--webhook-port", type=int, default=8443,
-                        help="port the webhook server listens on (default 8443)")
+    parser.add_argument("--poll-timeout", type=float, default=None, help="long-polling timeout in seconds (default 30)")
+    parser.add_argument(
+        "--webhook-url",
+        default=None,
+        help="receive updates by webhook at this public https URL instead of polling; needs "
+        "NEUROLADDER_WEBHOOK_SECRET (checked on every request)",
+    )
+    parser.add_argument(
+        "--webhook-listen",
+        default="127.0.0.1",
+        help="address the webhook server listens on, behind your TLS proxy (default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--webhook-port", type=int, default=8443, help="port the webhook server listens on (default 8443)"
+    )
     return parser
 
 
 def load_settings(args: argparse.Namespace) -> TelegramSettings:
     settings_mod.load_environment(getattr(args, "env_file", None))
-    cfg = settings_mod.from_env(db_path=args.db, open_access=args.open, webhook_url=args.webhook_url,
-                                webhook_listen=args.webhook_listen, webhook_port=args.webhook_port,
-                                poll_timeout=args.poll_timeout)
+    cfg = settings_mod.from_env(
+        db_path=args.db,
+        open_access=args.open,
+        webhook_url=args.webhook_url,
+        webhook_listen=args.webhook_listen,
+        webhook_port=args.webhook_port,
+        poll_timeout=args.poll_timeout,
+    )
     return cfg
 
 
 def make_service(store: Store):
     from neuroladder.bot.service import Service
+
     return Service(store)
 
 
@@ -540,8 +615,12 @@ def main(args: argparse.Namespace, service_factory=make_service) -> int:
         print(f"neuroladder run: {exc}", file=sys.stderr)
         return 2
     settings_mod.setup_logging([cfg.token])
-    return serve_until_stopped("neuroladder run", lambda: serve(cfg, service_factory), secrets=(cfg.token,),
-                               one_line={StartupError: 1, crypto.DatabaseOpenError: 2})
+    return serve_until_stopped(
+        "neuroladder run",
+        lambda: serve(cfg, service_factory),
+        secrets=(cfg.token,),
+        one_line={StartupError: 1, crypto.DatabaseOpenError: 2},
+    )
 
 
 if __name__ == "__main__":  # python -m neuroladder.bot.channels.telegram.app [options]

@@ -9,6 +9,7 @@ Buttons carry `k<outbox id>.<choice index>` (Telegram allows 64 bytes of callbac
 choice's value is read back from the stored reply, so a value of any length works, and a press
 on a question that was already answered is recognised and ignored.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,7 +63,7 @@ class Inbound:
         return {**asdict(self), "origin": self.origin}
 
     @classmethod
-    def from_payload(cls, payload: dict | str) -> "Inbound":
+    def from_payload(cls, payload: dict | str) -> Inbound:
         if isinstance(payload, str):
             payload = json.loads(payload)
         return cls(**{k: v for k, v in payload.items() if k in cls.__dataclass_fields__})
@@ -146,7 +147,8 @@ def addressed_text(update: Update, me: User) -> str | None:
     mentioned = False
     for entity, value in msg.parse_entities(["mention", "text_mention"]).items():
         if (entity.type == "mention" and value.lstrip("@").lower() == username) or (
-                entity.type == "text_mention" and entity.user and entity.user.id == me.id):
+            entity.type == "text_mention" and entity.user and entity.user.id == me.id
+        ):
             mentioned = True
     if mentioned:
         stripped = re.sub(rf"@{re.escape(me.username or '')}\b", "", text, flags=re.IGNORECASE) if username else text
@@ -174,9 +176,16 @@ def inbound_from_update(update: Update, me: User) -> Inbound | None:
             return None
         parsed = parse_callback_data(q.data)
         chat = q.message.chat
-        return Inbound(kind="button", chat_id=chat.id, chat_type=chat.type, author=q.from_user.id,
-                       message_id=q.message.message_id, query_id=q.id,
-                       outbox_id=parsed[0] if parsed else None, index=parsed[1] if parsed else None)
+        return Inbound(
+            kind="button",
+            chat_id=chat.id,
+            chat_type=chat.type,
+            author=q.from_user.id,
+            message_id=q.message.message_id,
+            query_id=q.id,
+            outbox_id=parsed[0] if parsed else None,
+            index=parsed[1] if parsed else None,
+        )
     # An edited message is read as a new one: a clinician who fixes "300 tid" to "600 tid" gets
     # the correction applied (and told what changed), not silently ignored.
     msg = update.message or update.edited_message
@@ -188,13 +197,21 @@ def inbound_from_update(update: Update, me: User) -> Inbound | None:
             return None  # pictures and stickers in a team chat are not for the bot
         if msg.new_chat_members or msg.left_chat_member or msg.group_chat_created:
             return None
-        return Inbound(kind="unsupported", chat_id=msg.chat_id, chat_type=msg.chat.type, author=author,
-                       message_id=msg.message_id)
+        return Inbound(
+            kind="unsupported", chat_id=msg.chat_id, chat_type=msg.chat.type, author=author, message_id=msg.message_id
+        )
     text = addressed_text(update, me)
     if text is None:
         return None
-    return Inbound(kind="text", chat_id=msg.chat_id, chat_type=msg.chat.type, author=author,
-                   message_id=msg.message_id, text=text, edit=update.edited_message is not None)
+    return Inbound(
+        kind="text",
+        chat_id=msg.chat_id,
+        chat_type=msg.chat.type,
+        author=author,
+        message_id=msg.message_id,
+        text=text,
+        edit=update.edited_message is not None,
+    )
 
 
 # -- a press, resolved against the log (synchronous: called on the event loop thread) -------------
@@ -216,8 +233,12 @@ def live_reply(store, chat_id: int, outbox_id: int, inbox_id: int) -> Reply | No
     for kind, text, index in telegram_log.answers_between(store, chat_id, answered_inbox or 0, inbox_id, outbox_id):
         if kind == "text" and not is_command(text or ""):
             return None
-        if kind == "button" and index is not None and 0 <= index < len(reply.choices) \
-                and not is_command(reply.choices[index].value):
+        if (
+            kind == "button"
+            and index is not None
+            and 0 <= index < len(reply.choices)
+            and not is_command(reply.choices[index].value)
+        ):
             return None
     return reply
 

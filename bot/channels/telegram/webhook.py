@@ -6,13 +6,14 @@ other request is refused with 403 and nothing of it is stored. An update is comm
 inbox before the 200 answer, which is Telegram's acknowledgement: if we die first, Telegram
 delivers it again and the inbox's unique key keeps it from running twice.
 """
+
 from __future__ import annotations
 
 import asyncio
 import hmac
 import json
 import logging
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from telegram import Update
@@ -20,7 +21,7 @@ from telegram import Update
 log = logging.getLogger("neuroladder.telegram")
 
 MAX_BODY = 1_000_000
-MAX_LINE = 8192            # one request or header line
+MAX_LINE = 8192  # one request or header line
 MAX_HEADER_BYTES = 32_768  # all headers together: read before the secret is checked, so bounded
 MAX_HEADERS = 100
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
@@ -29,8 +30,15 @@ SECRET_HEADER = "x-telegram-bot-api-secret-token"
 class WebhookServer:
     """Accepts Telegram's POSTs at the webhook URL's path and hands each update to `receive`."""
 
-    def __init__(self, url: str, secret: str, receive: Callable[[list[Update]], None], bot,
-                 host: str = "127.0.0.1", port: int = 8443):
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        receive: Callable[[list[Update]], None],
+        bot,
+        host: str = "127.0.0.1",
+        port: int = 8443,
+    ):
         self.path = urlsplit(url).path or "/"
         self.secret = secret.encode()
         self.receive = receive
@@ -53,13 +61,21 @@ class WebhookServer:
         status = 400
         try:
             status = await asyncio.wait_for(self._request(reader), 30)
-        except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError, ValueError, UnicodeError):
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, ValueError, UnicodeError):
             status = 400
         except Exception:  # the update was not stored: Telegram will deliver it again
             log.exception("webhook update could not be stored")
             status = 500
-        reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-                  413: "Payload Too Large", 431: "Request Header Fields Too Large", 500: "Internal Server Error"}.get(status, "Error")
+        reason = {
+            200: "OK",
+            400: "Bad Request",
+            403: "Forbidden",
+            404: "Not Found",
+            405: "Method Not Allowed",
+            413: "Payload Too Large",
+            431: "Request Header Fields Too Large",
+            500: "Internal Server Error",
+        }.get(status, "Error")
         try:
             writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
             await writer.drain()
