@@ -90,7 +90,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
         service = Service(store)
-        per_turn, stage_totals = [], defaultdict(float)
+        per_turn, stage_totals, checkpoints = [], defaultdict(float), []
         runs = scripts()
         started = time.perf_counter()
         for i in range(args.consults):
@@ -105,6 +105,11 @@ def main() -> None:
                     r.html()
                 elapsed = clock() - t0
                 per_turn.append(elapsed)
+                # What a channel does once the reply is out (pipeline.chat_worker's idle step):
+                # measured apart, since no clinician waits for it.
+                t1 = clock()
+                if store.checkpoint_when_idle():
+                    checkpoints.append(clock() - t1)
                 for stage, spent in watch.spent.items():
                     stage_totals[stage] += spent
         wall = time.perf_counter() - started
@@ -120,6 +125,11 @@ def main() -> None:
     for stage, spent in sorted(stage_totals.items(), key=lambda kv: -kv[1]):
         print(f"  {stage:<8} {spent / total * 100:5.1f}%")
     print(f"  {'other':<8} {other / total * 100:5.1f}%  (SQLite reads/writes and commit, intake, dialogue)")
+    if checkpoints:
+        print(
+            f"WAL checkpoints between turns (after the reply, as the channels do): {len(checkpoints)}, "
+            f"mean {statistics.mean(checkpoints) * 1000:.2f} ms, max {max(checkpoints) * 1000:.2f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -80,9 +80,10 @@ async def chat_worker(
     next_row: Callable[[], dict | None],
     process: Callable[[dict], Awaitable[None]],
     cap: float = 60.0,
+    idle: Callable[[], object] | None = None,
 ) -> None:
     """One chat's loop until it has nothing left: send its unsent replies (those a crash left go
-    first), then handle its next inbox row. On an error the same row is tried again after a
+    first), then handle its next inbox row; when none is left, `idle` (the log's checkpoint). On an error the same row is tried again after a
     backoff, so the chat's order is kept."""
     backoff = Backoff(cap=cap)
     while True:
@@ -90,6 +91,8 @@ async def chat_worker(
             await flush()
             row = next_row()
             if row is None:
+                if idle is not None:
+                    idle()  # housekeeping after the replies are out, never in front of one
                 return
             await process(row)
             backoff.reset()

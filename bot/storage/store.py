@@ -23,6 +23,15 @@ from . import crypto
 from .migrations import MIGRATIONS
 
 DEFAULT_DB = "neuroladder.db"
+# SQLite checkpoints its WAL inside the COMMIT that crosses 1,000 pages, so about one turn in a
+# hundred paid for it (bench/README.md). The channels checkpoint between turns instead
+# (`checkpoint_when_idle`, after CHECKPOINT_EVERY_COMMITS commits: a turn writes a few pages, so
+# about as often as SQLite would); a commit still checkpoints at once when the WAL file passes
+# WAL_HARD_LIMIT_PAGES, so a process that never idles cannot grow it without bound. (The WAL
+# file keeps its size after a checkpoint and is written again from its start, so its size tells
+# the most ever pending, not what is pending now: hence the count.)
+CHECKPOINT_EVERY_COMMITS = 50
+WAL_HARD_LIMIT_PAGES = 10_000
 
 
 def default_db_path() -> str:
@@ -49,8 +58,13 @@ class Store:
         self._depth = 0
         self._after_commit: list[Callable[[], None]] = []
         self.conn.execute("PRAGMA busy_timeout = 5000")
+        self._wal = None
+        self._commits_since_checkpoint = 0
         if self.path != ":memory:":
             self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA wal_autocheckpoint = 0")  # see WAL_CHECKPOINT_PAGES
+            self._wal = self.path + "-wal"
+            self._page_size = int(self.conn.execute("PRAGMA page_size").fetchone()[0])  # SQLCipher: a str
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.migrate()
@@ -97,10 +111,33 @@ class Store:
                 self._depth -= 1
                 self.conn.execute("COMMIT" if depth == 0 else f"RELEASE sp_{depth}")
                 if depth == 0:
+                    self._commits_since_checkpoint += 1
+                    if self.wal_pages() >= WAL_HARD_LIMIT_PAGES:
+                        self._checkpoint()
                     self._run_after_commit()
             finally:
                 if depth == 0:
                     self._after_commit.clear()  # a rolled-back unit's follow-ups never run
+
+    def wal_pages(self) -> int:
+        """The size of the write-ahead log file, in pages (0 for a log in memory)."""
+        try:
+            return os.stat(self._wal).st_size // self._page_size if self._wal else 0
+        except FileNotFoundError:
+            return 0
+
+    def checkpoint_when_idle(self) -> bool:
+        """Between turns (a channel with nothing left to do): fold the WAL back into the log once
+        CHECKPOINT_EVERY_COMMITS commits wait in it. Returns whether it did."""
+        if self._depth or not self._wal or self._commits_since_checkpoint < CHECKPOINT_EVERY_COMMITS:
+            return False
+        self._checkpoint()
+        return True
+
+    def _checkpoint(self) -> None:
+        # PASSIVE: never waits for readers; what it cannot copy now is copied next time.
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self._commits_since_checkpoint = 0
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run `fn` once the outermost transaction has committed (now, if none is open): work that

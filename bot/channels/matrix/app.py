@@ -373,7 +373,9 @@ class MatrixBot:
             rows = self.state.room_pending(room_id)
             return rows[0] if rows else None
 
-        await chat_worker(lambda: self._flush(room_id), next_row, self._process_or_wait_for_key)
+        await chat_worker(
+            lambda: self._flush(room_id), next_row, self._process_or_wait_for_key, idle=self.store.checkpoint_when_idle
+        )
 
     async def _process_or_wait_for_key(self, row: dict) -> None:
         try:

@@ -402,7 +402,10 @@ class TelegramChannel:
 
         try:
             await chat_worker(
-                lambda: self._flush_outbox(self._current(chat_id)), lambda: queue[0] if queue else None, process
+                lambda: self._flush_outbox(self._current(chat_id)),
+                lambda: queue[0] if queue else None,
+                process,
+                idle=self.store.checkpoint_when_idle,
             )
         finally:
             if self.workers.get(chat_id) is asyncio.current_task():
