@@ -210,31 +210,10 @@ def _patch_sendlimit(value: str) -> None:
 def _patch_gated(value: str) -> None:
     """Proposal A (now in bot/channels/telegram/app.py) with another gate size: at most `value` Bot API calls
     inside httpx at once, with a pool of the same size."""
-    from telegram.ext import AIORateLimiter, ApplicationBuilder
-
     from neuroladder.bot.channels.telegram import app as tg
 
-    def build_application(cfg):
-        limiter = AIORateLimiter(
-            overall_max_rate=cfg.overall_rate,
-            overall_time_period=1,
-            group_max_rate=cfg.group_rate,
-            group_time_period=60,
-            max_retries=5,
-        )
-        return (
-            ApplicationBuilder()
-            .token(cfg.token)
-            .base_url(cfg.api_base_url)
-            .updater(None)
-            .rate_limiter(limiter)
-            .request(
-                tg.GatedRequest(int(value), connect_timeout=10, read_timeout=20, write_timeout=20, pool_timeout=10)
-            )
-            .build()
-        )
-
-    tg.build_application = build_application
+    build = tg.build_application
+    tg.build_application = lambda cfg: build(cfg, gate=int(value))
 
 
 PATCHES = {

@@ -114,8 +114,9 @@ class StartupError(Exception):
     """The bot cannot start (Telegram refused the token, ...): one line for the operator."""
 
 
-def build_application(cfg: TelegramSettings) -> Application:
-    """The PTB Application: our own polling loop (no Updater), AIORateLimiter with 429 retries."""
+def build_application(cfg: TelegramSettings, gate: int = 8) -> Application:
+    """The PTB Application: our own polling loop (no Updater), AIORateLimiter with 429 retries, and
+    at most `gate` Bot API calls inside httpx at once (bench/e2e.py measures other sizes)."""
     limiter = AIORateLimiter(
         overall_max_rate=cfg.overall_rate,
         overall_time_period=1,
@@ -129,7 +130,7 @@ def build_application(cfg: TelegramSettings) -> Application:
         .base_url(cfg.api_base_url)
         .updater(None)
         .rate_limiter(limiter)
-        .request(GatedRequest(8, connect_timeout=10, read_timeout=20, write_timeout=20, pool_timeout=10))
+        .request(GatedRequest(gate, connect_timeout=10, read_timeout=20, write_timeout=20, pool_timeout=10))
         .build()
     )
 
