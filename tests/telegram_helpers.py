@@ -51,3 +51,19 @@ def query(db_path: str, sql: str, params=()) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+async def all_handled_and_sent(api: BotAPIStandIn, db_path: str) -> None:
+    """Wait until the bot has handled every stored message and sent every reply (files included)."""
+    await api.until(
+        lambda: (
+            query(
+                db_path,
+                "select (select count(*) from inbox where done_at is null) + "
+                "(select count(*) from outbox where sent_at is null)",
+            )
+            == [(0,)]
+        ),
+        20,
+        "every reply to be sent",
+    )

@@ -12,7 +12,7 @@ import re
 import struct
 
 from botapi_standin import BotAPIStandIn
-from telegram_helpers import query, running_bot, tg_settings
+from telegram_helpers import all_handled_and_sent, query, running_bot, tg_settings
 
 from neuroladder.bot.dialogue import consult as consult_mod
 from neuroladder.bot.dialogue.consult import Consult, Toolkit
@@ -46,18 +46,7 @@ async def settled(api: BotAPIStandIn, db: str, after: int) -> list[dict]:
     """The bot's messages newer than message id `after`, once it has handled every message and
     sent every reply (photos and documents included)."""
     await api.until(lambda: any(m["message_id"] > after for m in api.bot_messages(CHAT)), 20, "the bot's answer")
-    await api.until(
-        lambda: (
-            query(
-                db,
-                "select (select count(*) from inbox where done_at is null) + "
-                "(select count(*) from outbox where sent_at is null)",
-            )
-            == [(0,)]
-        ),
-        20,
-        "every reply to be sent",
-    )
+    await all_handled_and_sent(api, db)
     return [m for m in api.bot_messages(CHAT) if m["message_id"] > after]
 
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from botapi_standin import BotAPIStandIn
-from telegram_helpers import query, running_bot, tg_settings
+from telegram_helpers import all_handled_and_sent, query, running_bot, tg_settings
 
 from neuroladder.bot.service import Service
 from neuroladder.bot.tutor.mode import Tutor
@@ -46,18 +46,7 @@ def last_id(api: BotAPIStandIn) -> int:
 async def settled(api: BotAPIStandIn, db: str, after: int) -> dict:
     """The bot's newest message after message id `after`, once every message is handled and sent."""
     await api.until(lambda: any(m["message_id"] > after for m in api.bot_messages(LEARNER)), 20, "the bot's answer")
-    await api.until(
-        lambda: (
-            query(
-                db,
-                "select (select count(*) from inbox where done_at is null) + "
-                "(select count(*) from outbox where sent_at is null)",
-            )
-            == [(0,)]
-        ),
-        20,
-        "every reply to be sent",
-    )
+    await all_handled_and_sent(api, db)
     [answer] = [m for m in api.bot_messages(LEARNER) if m["message_id"] > after]  # one reply per turn
     return answer
 
