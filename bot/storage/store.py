@@ -26,10 +26,11 @@ DEFAULT_DB = "neuroladder.db"
 # SQLite checkpoints its WAL inside the COMMIT that crosses 1,000 pages, so about one turn in a
 # hundred paid for it (bench/README.md). The channels checkpoint between turns instead
 # (`checkpoint_when_idle`, after CHECKPOINT_EVERY_COMMITS commits: a turn writes a few pages, so
-# about as often as SQLite would); a commit still checkpoints at once when the WAL file passes
-# WAL_HARD_LIMIT_PAGES, so a process that never idles cannot grow it without bound. (The WAL
-# file keeps its size after a checkpoint and is written again from its start, so its size tells
-# the most ever pending, not what is pending now: hence the count.)
+# about as often as SQLite would). A commit checkpoints at once only when a checkpoint is due that
+# no idle step took and the WAL file has passed WAL_HARD_LIMIT_PAGES, so a process that never
+# idles cannot grow it without bound. (The WAL file keeps its size after a checkpoint and is
+# written again from its start, so its size tells the most ever pending, not what is pending now:
+# hence the count first.)
 CHECKPOINT_EVERY_COMMITS = 50
 WAL_HARD_LIMIT_PAGES = 10_000
 
@@ -62,7 +63,7 @@ class Store:
         self._commits_since_checkpoint = 0
         if self.path != ":memory:":
             self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA wal_autocheckpoint = 0")  # see WAL_CHECKPOINT_PAGES
+            self.conn.execute("PRAGMA wal_autocheckpoint = 0")  # see CHECKPOINT_EVERY_COMMITS
             self._wal = self.path + "-wal"
             self._page_size = int(self.conn.execute("PRAGMA page_size").fetchone()[0])  # SQLCipher: a str
         self.conn.execute("PRAGMA synchronous = NORMAL")
@@ -112,7 +113,10 @@ class Store:
                 self.conn.execute("COMMIT" if depth == 0 else f"RELEASE sp_{depth}")
                 if depth == 0:
                     self._commits_since_checkpoint += 1
-                    if self.wal_pages() >= WAL_HARD_LIMIT_PAGES:
+                    if (
+                        self._commits_since_checkpoint >= CHECKPOINT_EVERY_COMMITS
+                        and self.wal_pages() >= WAL_HARD_LIMIT_PAGES
+                    ):
                         self._checkpoint()
                     self._run_after_commit()
             finally:
