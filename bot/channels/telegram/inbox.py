@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass
 from telegram import Update, User
 
 from neuroladder.bot.storage import telegram as telegram_log
+from neuroladder.bot.storage.telegram import CHANNEL  # the channel's name in the log's rows
 from neuroladder.bot.views.reply import Reply
 
-CHANNEL = "telegram"
 GROUP_TYPES = ("group", "supergroup")
 CALLBACK_RE = re.compile(r"^k(\d{1,18})\.(\d{1,3})$")
 
