@@ -13,6 +13,8 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 
+from neuroladder.bot.settings import redact
+
 log = logging.getLogger("neuroladder")
 
 
@@ -35,11 +37,7 @@ def serve_until_stopped(
         return next(code for kind, code in one_line.items() if isinstance(exc, kind))
     except Exception as exc:
         log.debug("stopped by an unexpected error", exc_info=True)
-        detail = repr(exc)
-        for secret in secrets:
-            if secret:
-                detail = detail.replace(secret, "<token>")
-        print(f"{prog}: stopped by an unexpected error: {detail}", file=sys.stderr)
+        print(f"{prog}: stopped by an unexpected error: {redact(repr(exc), list(secrets))}", file=sys.stderr)
         return 1
 
 
