@@ -83,8 +83,8 @@ async def chat_worker(
     idle: Callable[[], object] | None = None,
 ) -> None:
     """One chat's loop until it has nothing left: send its unsent replies (those a crash left go
-    first), then handle its next inbox row; when none is left, `idle` (the log's checkpoint). On an error the same row is tried again after a
-    backoff, so the chat's order is kept."""
+    first), then handle its next inbox row; when none is left, `idle` (the log's checkpoint). On
+    an error the same row is tried again after a backoff, so the chat's order is kept."""
     backoff = Backoff(cap=cap)
     while True:
         try:
