@@ -95,8 +95,9 @@ def main() -> None:
         started = time.perf_counter()
         for i in range(args.consults):
             chat = f"bench-{i}"
-            # A different age per consultation: no two consults share their facts, so no
-            # evaluation is reused across consultations.
+            # A different age per consultation, though the cases restate the age in their first
+            # turn: evaluations are cached per consultation (bot/dialogue/consult.py), so none is
+            # reused across them whatever the facts.
             for text in [f"{18 + i % 90} yo", *runs[i % len(runs)][:14]]:
                 watch.spent.clear()
                 t0 = clock()

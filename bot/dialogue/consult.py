@@ -30,8 +30,13 @@ from .intake import Intake, Question
 from .report import ChangeReport
 from .state import Change, ConsultState
 
-EVALUATION_CACHE = 4096
-_evaluations: dict[tuple[str, str], Evaluation] = {}
+# The last few evaluations of each recently active consult (a turn needs the findings before it,
+# which are the last turn's, and after it). Kept per consult, not shared between consults: two
+# patients rarely have the same facts, and a shared cache made the benches measure reuse that
+# real consultations do not get.
+EVALUATIONS_PER_CONSULT = 3
+CONSULTS_CACHED = 1024
+_evaluations: dict[int, dict[tuple[str, str], Evaluation]] = {}
 
 
 @dataclass
@@ -93,16 +98,20 @@ class Consult:
             self._answers[name] = json.loads(json.dumps(value))
 
     def evaluate(self, answers: dict[str, Any] | None = None) -> Evaluation:
-        """Findings are a pure function of the answers: the last turn's evaluation is reused
+        """Findings are a pure function of the answers: this consult's last evaluations are reused
         (each turn needs the findings before and after it; this halves the engine's work)."""
         answers = self.answers() if answers is None else answers
         key = (self.tk.version or self.tk.rules.version, json.dumps(answers, sort_keys=True))
-        cached = _evaluations.get(key)
+        mine = _evaluations.pop(self.id, None) or {}
+        _evaluations[self.id] = mine  # most recently used last
+        cached = mine.pop(key, None)
         if cached is None:
             cached = self.tk.rules.evaluate(engine_facts(answers, self.tk.knowledge))
-            _evaluations[key] = cached
-            while len(_evaluations) > EVALUATION_CACHE:
-                _evaluations.pop(next(iter(_evaluations)))
+        mine[key] = cached
+        while len(mine) > EVALUATIONS_PER_CONSULT:
+            mine.pop(next(iter(mine)))
+        while len(_evaluations) > CONSULTS_CACHED:
+            _evaluations.pop(next(iter(_evaluations)))
         return cached
 
     def next_question(self, answers: dict[str, Any], ev: Evaluation) -> Question | None:
