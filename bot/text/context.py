@@ -120,9 +120,11 @@ class Scope:
     def from_lexicon(cls, lex: dict) -> Scope:
         neg = lex["negation"]
         after = "|".join(re.escape(p) for p in sorted(neg["after"], key=len, reverse=True))
+        gap = "|".join(re.escape(p) for p in sorted(neg.get("after_gap", []), key=len, reverse=True))
+        gaps = rf"(?:[\s:=\-]*(?:{gap})(?![\w%]))" + "{0,2}" if gap else ""
         return cls(
             before=Tail(neg["before"]),
-            after=re.compile(r"[\s:=\-]*(?:" + after + r")(?![\w%])"),
+            after=re.compile(gaps + r"[\s:=\-]*(?P<trigger>" + after + r")(?![\w%])"),
             pseudo=phrase_re(neg["pseudo"]),
             pseudo_tail=Tail(neg["pseudo"]),
             filler=Tail(neg["fillers"], repeat=True),
@@ -159,8 +161,11 @@ class Scope:
     def negated_after(self, text: str, end: int) -> re.Match | None:
         """A backward trigger right after the concept ("TCA: not tried", "mgus neg")."""
         mt = self.after.match(text, end)
-        if mt and self.pseudo and self.pseudo.match(text, end + len(mt.group()) - len(mt.group().lstrip(" :=-"))):
-            return None
+        if mt and self.pseudo:
+            # a pseudo-trigger that starts where the trigger starts and reaches further ("no longer")
+            pseudo = self.pseudo.match(text, mt.start("trigger"))
+            if pseudo and pseudo.end() > mt.end():
+                return None
         return mt
 
     def terminated(self, text: str) -> bool:

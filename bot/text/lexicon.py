@@ -48,6 +48,7 @@ class Topic:
         self.priority = spec.get("priority", [])
         self.combine = spec.get("combine")
         self.implies = spec.get("implies", {})
+        self.values = set(spec.get("values", {}))  # the values it may take ("unknown" for a queried term)
 
 
 class Lexicon:
@@ -58,6 +59,9 @@ class Lexicon:
         self.scope = Scope.from_lexicon(lex)
         self.frequency = {k.lower(): v for k, v in lex["frequency"].items()}
         self.frequency_re = phrase_re(self.frequency)
+        # "150bd", "600tds": a number typed against its frequency word
+        glued = [w for w in self.frequency if w.isalnum() and w.isalpha()]
+        self.glued_frequency = re.compile(rf"(?<=\d)(?=(?:{_by_length(glued)})(?![\w%]))")
         self.units = lex["units"]
         self.divided = {k.lower(): v for k, v in lex.get("divided_doses", {}).items()}
         self.divided_re = phrase_re(self.divided)
@@ -66,7 +70,13 @@ class Lexicon:
         # word, so the matches are the same, but a searched run of n spaces costs n steps, not n².
         self.at_max_re = re.compile(r"(?<!\s)\s*(?:" + _by_length(lex["at_max"]["phrases"]) + r")(?![\w%])")
         self.outcomes = PhraseMap((p, o) for o, ps in lex["outcomes"].items() for p in ps)
+        scores = lex.get("pain_scores", {})
+        self.pain_scores = [re.compile(p) for p in scores.get("patterns", [])]
+        self.pain_percent = [re.compile(p) for p in scores.get("percent_patterns", [])]
+        self.pain_good_at_most = scores.get("good_at_most", 0.5)
+        self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
+        self.outcome_hedges = phrase_re(lex.get("outcome_hedges", {}).get("words", []), right=r"(?:(?![\w%])|(?<=\?))")
         self.bare_negative = re.compile(
             r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"]) + r")\s*(?:[,;.!\n)]|$)"
         )
@@ -149,8 +159,9 @@ class Lexicon:
         self.duration_re = re.compile(rf"(?P<n>{NUMBER})\s*(?P<u>" + _by_length(self.duration_units) + r")(?![a-z])")
         units = _by_length(self.units)
         self.thousands_space = re.compile(rf"(?<![\d.,])\d{{1,3}}(?: \d{{3}})+(?=\s*(?:{units})\b)")
+        # never a number glued to a word ("b12", "T8", "x5"): a name or a label, not a dose
         self.dose_re = re.compile(
-            rf"(?P<n>{NUMBER})\s*(?P<u>{units})?\b(?P<per>\s*(?:/\s*(?:d|day|24h)|per\s+day|a\s+day|/day"
+            rf"(?<![a-z\d.,])(?P<n>{NUMBER})\s*(?P<u>{units})?\b(?P<per>\s*(?:/\s*(?:d|day|24h)|per\s+day|a\s+day|/day"
             r"|daily\s+total|total\s+daily|total))?"
         )
         self.times_re = re.compile(

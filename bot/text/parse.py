@@ -36,6 +36,12 @@ MALFORMED_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,40}(?:[.,]\d{1,40})?e[+-]?\d
 MAX_CHARS = 20_000
 
 
+def queried(text: str, start: int) -> bool:
+    """A question mark typed against a term ("?mgus", "?B12", "?gaba") queries it: suspected or
+    to be checked, never found."""
+    return start > 0 and text[start - 1] == "?" and (start < 2 or not text[start - 2].isalnum())
+
+
 @dataclass
 class Clarify:
     """One short question, and buttons whose values are messages the reader reads unambiguously."""
@@ -98,6 +104,7 @@ class Parser:
             out.truncated = (len(text), MAX_CHARS, raw[MAX_CHARS - 30 : MAX_CHARS])  # where reading stopped
             text = text[:MAX_CHARS]
         text = self._thousands(text)
+        text = self.lx.glued_frequency.sub(" ", text)
         text = self._malformed(text, out)
         text = self._respell(text, out)
         text = self._questions(text, out)
@@ -324,8 +331,9 @@ class Parser:
         for c in concepts:
             value, hit = self._value_of(text, c, values, concepts, starts)
             negated, through = self.lx.scope.negated_before(text, c.start, ends)
-            if hit is None and self.lx.scope.negated_after(text, c.end):
-                negated = True
+            after = self.lx.scope.negated_after(text, c.end) if hit is None else None
+            if after and not self._outcome_at(text, after.start("trigger")):
+                negated = True  # ("together no better": an outcome, not "not together")
             if hit is not None:
                 if through or hit[0] < c.start:
                     # a concept with its own value is outside a list's negation ("no mgus, b12
@@ -339,6 +347,12 @@ class Parser:
                 negated = False
             if value is None and negated and c.topic is not None and c.topic.absent:
                 value, negated = c.topic.absent, False  # "diabetes: no", "no paraprotein"
+            if (
+                (queried(text, c.start) or text[c.end : c.end + 1] == "?")
+                and c.topic is not None
+                and "unknown" in c.topic.values
+            ):
+                value, negated = "unknown", False  # "?mgus", "?B12": asked about, not found
             if value is None:
                 continue
             if negated:
@@ -353,6 +367,10 @@ class Parser:
                 text = mask(text, s, e)
         self._resolve(got, out)
         return text, combined_at
+
+    def _outcome_at(self, text: str, start: int) -> bool:
+        """An outcome phrase starts here ("no better", "no help")."""
+        return any(s == start for s, _, _ in self.lx.outcomes.finditer(text, start, min(len(text), start + 40)))
 
     def _value_hits(self, text: str, concepts: list[_Concept]) -> list[tuple[int, int, str, str]]:
         """(start, end, fact, value) of every value word outside the concepts themselves."""
@@ -437,7 +455,7 @@ class Parser:
                 self._ask_topic(fact, topic, vals, out)
                 continue
             out.facts[fact] = vals[0]
-            for name, value in topic.implies.items() if topic is not None else ():
+            for name, value in topic.implies.items() if topic is not None and vals[0] != "unknown" else ():
                 out.facts.setdefault(name, value)
         if every is not None:
             for flag in self.k.red_flags:

@@ -71,7 +71,8 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
             return Parsed(facts={q.slot: "unknown"})
         return Parsed(answer="skip")
     if parsed.answer == "no" and q.answer == "outcome":
-        tried = q.slot.rsplit(".", 1)[0] + ".tried"
+        subject = q.slot.rsplit(".", 1)[0]  # trial.x -> trial.x.tried; combination is its own yes/no
+        tried = subject + ".tried" if subject.startswith("trial.") else subject
         return Parsed(facts={q.slot: "no_benefit", tried: "yes"})  # "what was the effect?" - "nil"
     if q.answer in ("number", "weeks"):
         mt = (NUMBER_ONLY if q.answer == "number" else WEEKS_ONLY).fullmatch(text.lower())

@@ -23,6 +23,8 @@ STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r
 YEAR = re.compile(r"(?:19|20)\d\d")
 SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
 RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped)\s*$")
+# An outcome-list key for benefit on something other than the pain ("helped sleep").
+NOT_PAIN = "not_pain"
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
 
 
@@ -32,10 +34,16 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
     A good/partial phrase right after a negator is no benefit ("hasn't helped"); an outcome that
     helped and then stopped is `waned`; a side effect alone is not an outcome."""
     kept = [(s, e, outcomes[0]) for s, e, outcomes in lx.outcomes.finditer(segment)]
+    kept = sorted(kept + _pain_scores(lx, segment))
     read: list[str] = []
     spans: list[tuple[int, int]] = []
     for s, e, outcome in kept:
-        if outcome in ("good", "partial") and lx.outcome_negators:
+        if outcome == NOT_PAIN:  # "helped sleep": said, read, and not the trial's outcome
+            spans.append((s, e))
+            continue
+        if outcome in ("good", "partial") and _hedged(lx, segment, s):
+            outcome = "unknown"
+        elif outcome in ("good", "partial") and lx.outcome_negators:
             neg = lx.outcome_negators.search(segment[max(0, s - 25) : s])
             if neg:
                 outcome = "no_benefit"
@@ -59,6 +67,33 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
     if first in ("good", "partial") and last == "no_benefit" and lx.sequence and lx.sequence.search(segment):
         return "waned", spans  # "helped, then no benefit"
     return "?", spans
+
+
+def _pain_scores(lx: Lexicon, segment: str) -> list[tuple[int, int, str]]:
+    """Pain scores before and after ("pain down from 8 to 4", "helped ~30%"): the outcome they
+    show, as (start, end, outcome); "?" for a small drop (partial or no benefit: ask)."""
+    scores = [(mt, 10.0, 10 - float(mt.group("pct")) / 10) for rx in lx.pain_percent for mt in rx.finditer(segment)]
+    scores += [(mt, float(mt.group("a")), float(mt.group("b"))) for rx in lx.pain_scores for mt in rx.finditer(segment)]
+    found: list[tuple[int, int, str]] = []
+    for mt, before, after in scores:
+        if not (0 < before <= 10 and 0 <= after <= 10) or any(s < mt.end() and mt.start() < e for s, e, _ in found):
+            continue
+        if after <= before * lx.pain_good_at_most:
+            outcome = "good"
+        elif after <= before * lx.pain_partial_at_most:
+            outcome = "partial"
+        else:
+            outcome = "?" if after < before else "no_benefit"
+        found.append((mt.start(), mt.end(), outcome))
+    return found
+
+
+def _hedged(lx: Lexicon, segment: str, start: int) -> bool:
+    """A hedge earlier in the outcome's own clause ("not sure it helped", "? helping")."""
+    clause = segment[max(0, start - 30) : start]
+    breaks = [b.end() for b in CLAUSE_BREAK.finditer(clause) if b.group() not in ("and",)]
+    clause = clause[max(breaks, default=0) :]
+    return bool(lx.outcome_hedges and lx.outcome_hedges.search(clause))
 
 
 def read_trials(p: Parser, text: str, out: Parsed) -> None:
@@ -126,7 +161,7 @@ def read_trials(p: Parser, text: str, out: Parsed) -> None:
 
 
 def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment: str, ends, out: Parsed) -> dict:
-    from .parse import Clarify
+    from .parse import Clarify, queried
 
     lx = p.lx
     label = p.k.agent_label(agent)
@@ -203,17 +238,25 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     if (negated or after) and not has_details:
         return {"tried": "no", "_after_neg": bool(after), "_bare": True}
     if negated and has_details and not through:
-        return {
-            "_clarify": Clarify(
-                lx.clarify["tried"].format(drug=label),
-                [(f"{label} tried", f"{name} tried"), (f"{label} not tried", f"{name} not tried")],
-            )
-        }
+        return {"_clarify": _tried_or_not(lx, label, name)}
+    if queried(text, mt.start()):  # "?gaba": whether it was tried is the question
+        if has_details:
+            return {"_clarify": _tried_or_not(lx, label, name)}
+        return {"tried": "unknown"}
     answer = lx.answers["unknown"].search(segment[:20]) if lx.answers["unknown"] else None
     facts["tried"] = "unknown" if (answer and not has_details) else "yes"
     if not (facts.keys() - {"tried", "outcome", "_from"}) and not answer:
         facts["_bare"] = True
     return facts
+
+
+def _tried_or_not(lx: Lexicon, label: str, name: str):
+    from .parse import Clarify
+
+    return Clarify(
+        lx.clarify["tried"].format(drug=label),
+        [(f"{label} tried", f"{name} tried"), (f"{label} not tried", f"{name} not tried")],
+    )
 
 
 def _outcome_choices(p: Parser) -> list[tuple[str, str]]:
