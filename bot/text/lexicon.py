@@ -78,7 +78,7 @@ class Lexicon:
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
         self.outcome_hedges = phrase_re(lex.get("outcome_hedges", {}).get("words", []), right=r"(?:(?![\w%])|(?<=\?))")
         self.bare_negative = re.compile(
-            r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"]) + r")\s*(?:[,;.!\n)]|$)"
+            r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"]) + r")\s*(?:[,;.!\n)]|-+>|$)"
         )
         self.adverse = PhraseMap((w, key) for key, ws in lex["adverse"].items() for w in ws)
         status = lex["trial_status"]
@@ -87,6 +87,7 @@ class Lexicon:
         self.current_after = phrase_re(status["current_after"])
         self.stopped = phrase_re(status["stopped"])
         self.stopped_before = Tail(status["stopped_before"])
+        self.not_duration = phrase_re(status.get("not_duration", []))
         self.max_yes = phrase_re(status["max_tolerated_yes"])
         self.max_no = phrase_re(status["max_tolerated_no"])
         self.part_of = Tail(status["part_of"])
@@ -131,6 +132,8 @@ class Lexicon:
         self.query_weak_starts = re.compile(r"^[\s\x00,]*(?:" + _by_length(q["weak_starts"]) + r")(?![\w])")
         self.query_inside = phrase_re(q["inside"])
         self.hypothetical = phrase_re(q["hypothetical"])
+        self.conditional = phrase_re(q.get("conditional", []))
+        self.not_conditional = phrase_re(q.get("not_conditional", []))
         self.not_given = phrase_re(q.get("not_given", []))
         self.query_options = PhraseMap((w, key) for key, ws in q["options"].items() for w in ws)
         self.query_classes = q["classes"]

@@ -171,8 +171,13 @@ class Parser:
                 stop = self.lx.scope.termination.search(sentence, avoid.end()) if self.lx.scope.termination else None
                 text = mask(text, start + avoid.start(), start + stop.start() if stop else end)
                 continue
+            cond = self._condition(sentence)
             if self._is_question(sentence):
                 begin = start
+            elif cond and not (hypo and hypo.start() < cond.start()):
+                begin = start + cond.start()
+                stop = re.compile(r",|\bthen\b").search(sentence, cond.end())
+                end = start + stop.start() if stop else end
             elif hypo:
                 begin = start + hypo.start()
                 stop = self.lx.scope.termination.search(sentence, hypo.end()) if self.lx.scope.termination else None
@@ -182,6 +187,21 @@ class Parser:
             self._query_options(text[begin:end], out)
             text = mask(text, begin, end)
         return text
+
+    def _condition(self, sentence: str) -> re.Match | None:
+        """The first "if" / "unless" that sets a condition ("if dulox fails"), not one that asks
+        whether ("not sure if it helped")."""
+        if not self.lx.conditional:
+            return None
+        asking = (
+            [(m.start(), m.end()) for m in self.lx.not_conditional.finditer(sentence)]
+            if self.lx.not_conditional
+            else []
+        )
+        for mt in self.lx.conditional.finditer(sentence):
+            if not any(s <= mt.start() and mt.end() <= e for s, e in asking):
+                return mt
+        return None
 
     def _is_question(self, sentence: str) -> bool:
         body = sentence.rstrip(" \x00;.!\n")
@@ -328,7 +348,9 @@ class Parser:
         starts = [c.start for c in concepts]
         got: dict[str, list[tuple[str, _Concept]]] = {}
         combined_at: list[int] = []
-        for c in concepts:
+        for i, c in enumerate(concepts):
+            if self._describes_weakness(text, concepts, i):
+                continue
             value, hit = self._value_of(text, c, values, concepts, starts)
             negated, through = self.lx.scope.negated_before(text, c.start, ends)
             after = self.lx.scope.negated_after(text, c.end) if hit is None else None
@@ -367,6 +389,16 @@ class Parser:
                 text = mask(text, s, e)
         self._resolve(got, out)
         return text, combined_at
+
+    @staticmethod
+    def _describes_weakness(text: str, concepts: list[_Concept], i: int) -> bool:
+        """ "proximal weakness both legs": where the weakness is, not where the pain is."""
+        c = concepts[i]
+        if c.fact != "pain_pattern" or i == 0:
+            return False
+        before = concepts[i - 1]
+        weakness = before.kind == "flag" or before.fact == "weakness_fatigue"
+        return weakness and not text[before.end : c.start].strip(" -:")
 
     def _outcome_at(self, text: str, start: int) -> bool:
         """An outcome phrase starts here ("no better", "no help")."""

@@ -25,6 +25,8 @@ SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
 RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped)\s*$")
 # An outcome-list key for benefit on something other than the pain ("helped sleep").
 NOT_PAIN = "not_pain"
+ASK = "ask"  # an outcome word that says neither which way ("meh")
+JOINED_ON = re.compile(r"(?:\+|&|\band|\bplus)\s*$")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
 
 
@@ -37,8 +39,13 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
     kept = sorted(kept + _pain_scores(lx, segment))
     read: list[str] = []
     spans: list[tuple[int, int]] = []
+    vague = False
     for s, e, outcome in kept:
         if outcome == NOT_PAIN:  # "helped sleep": said, read, and not the trial's outcome
+            spans.append((s, e))
+            continue
+        if outcome == ASK:  # "meh": neither good nor bad - asked, unless a definite word says which
+            vague = True
             spans.append((s, e))
             continue
         if outcome in ("good", "partial") and _hedged(lx, segment, s):
@@ -51,6 +58,8 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
         read.append(outcome)
         spans.append((s, e))
     kinds = list(dict.fromkeys(read))
+    if not kinds and vague:
+        return "?", spans
     if not kinds:
         return None, spans
     if "waned" in kinds:
@@ -146,8 +155,15 @@ def read_trials(p: Parser, text: str, out: Parsed) -> None:
             and "outcome" not in results[i]
         ):
             results[i] = {"tried": "yes", "outcome": results[i - 1]["outcome"], "_from": "prefix", "_bare": True}
+    # "on gaba 600 tds + ami 25 nocte": "on" reaches over drugs joined by "+" / "and" / "plus"
+    for i in range(1, len(items)):
+        joined = JOINED_ON.search(items[i - 1][3].replace(BLOCK, " ")) and not items[i][2].strip(" \x00")
+        if joined and results[i - 1].get("_on_before") and "current" not in results[i] and "tried" in results[i]:
+            if results[i].get("tried") == "yes":
+                results[i]["current"] = "yes"
+                results[i]["_on_before"] = True
     for (agent, *_), facts in zip(items, results):
-        for key in ("_bare", "_after_neg", "_from"):
+        for key in ("_bare", "_after_neg", "_from", "_on_before"):
             facts.pop(key, None)
         clarify = facts.pop("_clarify", None)
         if clarify:
@@ -247,6 +263,8 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     facts["tried"] = "unknown" if (answer and not has_details) else "yes"
     if not (facts.keys() - {"tried", "outcome", "_from"}) and not answer:
         facts["_bare"] = True
+    if facts.get("current") == "yes" and lx.current_before and lx.current_before.search(masked_prefix):
+        facts["_on_before"] = True  # "on" before it: it may reach the next drug of a list
     return facts
 
 
@@ -271,6 +289,8 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     # one followed by "at max" is the weeks at the highest dose; "then" adds a further stretch
     total = None
     last_end = 0
+    for wear in list(lx.not_duration.finditer(seg)) if lx.not_duration else []:
+        seg = mask(seg, wear.start(), wear.end(), " ")
     for am in list(lx.at_max_re.finditer(seg)):
         after = re.match(r"(?:\s*(?:tolerated|tolerable|dose))*\s*(?:for|x)?\s*", seg[am.end() :])
         dm = lx.duration_re.match(seg, am.end() + after.end())

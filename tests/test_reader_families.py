@@ -1,0 +1,176 @@
+"""Families of phrasings the reader once inverted or misread, pinned with variants that are not in
+the language corpus: each fix is a general rule (lexicon data and scope), so a new wording of the
+same family must read the same way. A wrong reading here is a fact stored that was not typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from neuroladder.bot.dialogue.intake import Intake
+from neuroladder.bot.text.parse import Parser
+from neuroladder.bot.text.short_answer import read_turn
+from neuroladder.rules.data import load_knowledge
+
+KNOWLEDGE = load_knowledge()
+PARSER = Parser(KNOWLEDGE)
+INTAKE = Intake()
+
+
+def read(text: str, question: str | None = None):
+    q = INTAKE.by_id[question] if question else None
+    return read_turn(PARSER, KNOWLEDGE, q, text)
+
+
+def facts(text: str, question: str | None = None) -> dict:
+    return read(text, question).facts
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("patient declined pregabalin", "pregabalin"),
+        ("duloxetine refused by pt", "duloxetine"),
+        ("venlafaxine has not been tried", "venlafaxine"),
+        ("botox not yet tried", "botox"),
+        ("tramadol yet to be tried", "tramadol"),
+        ("lidocaine patch not tried", "lidocaine"),
+        ("capsaicin 8% patch: hasn't been tried", "capsaicin8"),
+    ],
+)
+def test_refused_or_not_yet_tried_is_not_tried(text, agent):
+    assert facts(text) == {f"trial.{agent}.tried": "no"}
+
+
+@pytest.mark.parametrize(
+    "text, fact, value",
+    [
+        ("diabetes ruled out", "diabetes", "no"),
+        ("mgus excluded", "paraprotein", "normal"),
+        ("CIDP ruled out by neurology", "flag.cidp", "no"),
+        ("falls history none", "falls", "no"),
+        ("paraprotein screen negative", "paraprotein", "normal"),
+    ],
+)
+def test_excluded_and_words_between_a_term_and_its_negation(text, fact, value):
+    assert facts(text)[fact] == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["dulox 60, unsure if helping", "gaba 300 tds, maybe helped a bit", "lyrica 75 bd, not convinced it helped"],
+)
+def test_a_hedged_benefit_is_unknown_never_good(text):
+    outcome = [v for k, v in facts(text).items() if k.endswith(".outcome")]
+    assert outcome == ["unknown"]
+
+
+def test_benefit_on_sleep_is_not_the_pain_outcome():
+    assert facts("ami 25 nocte helps her sleep but not the pain")["trial.tca.outcome"] == "no_benefit"
+    assert "trial.tca.outcome" not in facts("ami 10 nocte, sleeping better")
+    assert "trial.tca.outcome" not in facts("nortriptyline 25 at night, helped with mood")
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [("?paraprotein", "paraprotein"), ("?T2DM", "diabetes"), ("b12?", "b12"), ("? falls", "falls")],
+)
+def test_a_queried_test_or_history_is_unknown_never_found(text, fact):
+    assert facts(text) == {fact: "unknown"}
+
+
+def test_a_queried_drug_is_unknown_or_asked():
+    assert facts("?lyrica") == {"trial.pregabalin.tried": "unknown"}
+    parsed = read("?lyrica 75 bd")
+    assert parsed.facts == {} and parsed.clarify  # tried or not? asked
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [("lyrica never, b12 200 pmol/l", "pregabalin"), ("dulox never. T8 PHN", "duloxetine")],
+)
+def test_a_number_inside_a_word_is_never_a_dose(text, agent):
+    got = facts(text)
+    assert got[f"trial.{agent}.tried"] == "no"
+    assert f"trial.{agent}.dose" not in got
+
+
+@pytest.mark.parametrize(
+    "text, dose, outcome",
+    [
+        ("gaba 600 tds, pain from 9 to 4", 1800, "good"),
+        ("dulox 60 od, VAS 6/10 -> 6/10", 60, "no_benefit"),
+        ("tapentadol 50 bd, 60% better", 100, "good"),
+        ("pregab 150 bd, pain score 8 -> 5", 300, "partial"),
+    ],
+)
+def test_pain_scores_are_the_outcome_never_a_dose(text, dose, outcome):
+    got = facts(text)
+    assert [v for k, v in got.items() if k.endswith(".dose")] == [dose]
+    assert [v for k, v in got.items() if k.endswith(".outcome")] == [outcome]
+
+
+@pytest.mark.parametrize("text", ["lyrica 150 bd, pain 8 to 7", "gaba 600 tds, 20% relief", "dulox 60 so-so"])
+def test_a_small_drop_or_a_vague_word_is_asked(text):
+    parsed = read(text)
+    assert parsed.clarify and not any(k.endswith(".outcome") for k in parsed.facts)
+
+
+def test_a_definite_word_beside_a_vague_one_decides():
+    assert facts("gaba 600 tds meh, no help")["trial.gabapentin.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose, per_day", [("gaba 300tds", "gabapentin", 900, 3), ("ami 10nocte", "tca", 10, 1)]
+)
+def test_a_frequency_typed_against_its_number(text, agent, dose, per_day):
+    got = facts(text)
+    assert got[f"trial.{agent}.dose"] == dose and got[f"trial.{agent}.doses_per_day"] == per_day
+
+
+def test_the_combination_effect_is_never_read_as_not_combined():
+    assert facts("no better", "combination_outcome") == {"combination": "yes", "combination.outcome": "no_benefit"}
+    got = facts("lyrica + dulox together no better")
+    assert got["combination"] == "yes" and got["combination.outcome"] == "no_benefit"
+
+
+def test_a_patch_wear_schedule_is_not_a_duration():
+    assert facts("versatis 12 hrs on 12 hrs off for 5 wks")["trial.lidocaine.weeks"] == 5
+
+
+def test_where_the_weakness_is_is_not_the_pain_pattern():
+    assert "pain_pattern" not in facts("hip weakness both sides")
+    assert facts("hip weakness, burning both feet")["pain_pattern"] == "diffuse"
+
+
+@pytest.mark.parametrize("text", ["if lyrica doesnt help, dulox?", "unless tramadol works we refer"])
+def test_a_condition_stores_nothing(text):
+    assert facts(text) == {}
+
+
+def test_whether_is_not_a_condition():
+    assert facts("ami 25 nocte, unclear if it helped")["trial.tca.outcome"] == "unknown"
+
+
+def test_on_reaches_over_drugs_joined_by_and():
+    got = facts("currently on pregabalin 75 bd and amitriptyline 10 nocte")
+    assert got["trial.pregabalin.current"] == got["trial.tca.current"] == "yes"
+    assert "trial.duloxetine.current" not in facts("on gaba 300 tds, dulox 60 8/52 no help")
+
+
+def test_b12_replacement_about_to_start_is_still_low():
+    assert facts("b12 deficient, for replacement")["b12"] == "low"
+    assert facts("b12 low, now on injections")["b12"] == "treated"
+
+
+def test_no_topicals_is_every_topical_not_tried():
+    got = facts("no topical agents so far")
+    assert {got[f"trial.{a}.tried"] for a in ("lidocaine", "capsaicin8", "capsaicin_cream")} == {"no"}
+    assert "trial.capsaicin8.tried" not in facts("topical lidocaine 5% 3 wks nil")
+
+
+def test_sex_before_age():
+    assert facts("female 72, PDN")["age"] == 72
+
+
+def test_not_that_i_know_of_is_unknown():
+    assert facts("not that I know of", "pregabalin") == {"trial.pregabalin.tried": "unknown"}
