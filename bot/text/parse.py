@@ -191,7 +191,7 @@ class Parser:
     def _condition(self, sentence: str) -> re.Match | None:
         """The first "if" / "unless" that sets a condition ("if dulox fails"), not one that asks
         whether ("not sure if it helped")."""
-        if not self.lx.conditional:
+        if not self.lx.conditional or not self.lx.conditional.search(sentence):
             return None
         asking = (
             [(m.start(), m.end()) for m in self.lx.not_conditional.finditer(sentence)]

@@ -26,6 +26,7 @@ RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped)\s*$")
 # An outcome-list key for benefit on something other than the pain ("helped sleep").
 NOT_PAIN = "not_pain"
 ASK = "ask"  # an outcome word that says neither which way ("meh")
+SCORE_HINT = re.compile(r"\d\s*(?:%|/\s*10|to\b|-+>|>)")
 JOINED_ON = re.compile(r"(?:\+|&|\band|\bplus)\s*$")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
 
@@ -81,6 +82,8 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
 def _pain_scores(lx: Lexicon, segment: str) -> list[tuple[int, int, str]]:
     """Pain scores before and after ("pain down from 8 to 4", "helped ~30%"): the outcome they
     show, as (start, end, outcome); "?" for a small drop (partial or no benefit: ask)."""
+    if not SCORE_HINT.search(segment):  # no "%", "/10", "to" or "->" after a number: nothing to read
+        return []
     scores = [(mt, 10.0, 10 - float(mt.group("pct")) / 10) for rx in lx.pain_percent for mt in rx.finditer(segment)]
     scores += [(mt, float(mt.group("a")), float(mt.group("b"))) for rx in lx.pain_scores for mt in rx.finditer(segment)]
     found: list[tuple[int, int, str]] = []
