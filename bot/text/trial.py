@@ -160,11 +160,11 @@ def read_trials(p: Parser, text: str, out: Parsed) -> None:
             results[i] = {"tried": "yes", "outcome": results[i - 1]["outcome"], "_from": "prefix", "_bare": True}
     # "on gaba 600 tds + ami 25 nocte": "on" reaches over drugs joined by "+" / "and" / "plus"
     for i in range(1, len(items)):
-        joined = JOINED_ON.search(items[i - 1][3].replace(BLOCK, " ")) and not items[i][2].strip(" \x00")
-        if joined and results[i - 1].get("_on_before") and "current" not in results[i] and "tried" in results[i]:
-            if results[i].get("tried") == "yes":
-                results[i]["current"] = "yes"
-                results[i]["_on_before"] = True
+        if not (results[i - 1].get("_on_before") and results[i].get("tried") == "yes" and "current" not in results[i]):
+            continue
+        if JOINED_ON.search(items[i - 1][3][-12:].replace(BLOCK, " ")) and not items[i][2].strip(" \x00"):
+            results[i]["current"] = "yes"
+            results[i]["_on_before"] = True
     for (agent, *_), facts in zip(items, results):
         for key in ("_bare", "_after_neg", "_from", "_on_before"):
             facts.pop(key, None)
@@ -205,7 +205,8 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     has_details = bool(facts) or outcome is not None
     # status: still taking it, stopped, side effects, maximum tolerated
     current = None
-    if lx.current_before and lx.current_before.search(masked_prefix):
+    on_before = bool(lx.current_before and lx.current_before.search(masked_prefix))
+    if on_before:
         current = "yes"
     if lx.current_after and lx.current_after.search(seg):
         current = "yes"
@@ -266,7 +267,7 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     facts["tried"] = "unknown" if (answer and not has_details) else "yes"
     if not (facts.keys() - {"tried", "outcome", "_from"}) and not answer:
         facts["_bare"] = True
-    if facts.get("current") == "yes" and lx.current_before and lx.current_before.search(masked_prefix):
+    if on_before and facts.get("current") == "yes":
         facts["_on_before"] = True  # "on" before it: it may reach the next drug of a list
     return facts
 
