@@ -174,3 +174,38 @@ def test_sex_before_age():
 
 def test_not_that_i_know_of_is_unknown():
     assert facts("not that I know of", "pregabalin") == {"trial.pregabalin.tried": "unknown"}
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("neither amitriptyline nor duloxetine 60 helped", ("tca", "duloxetine")),
+        ("none of lyrica, cymbalta or tramadol helped", ("pregabalin", "duloxetine", "tramadol")),
+    ],
+)
+def test_neither_nor_helped_is_tried_without_benefit(text, agents):
+    got = facts(text)
+    for agent in agents:
+        assert got[f"trial.{agent}.tried"] == "yes" and got[f"trial.{agent}.outcome"] == "no_benefit"
+
+
+def test_a_list_not_tried_keeps_the_next_drug_its_own_outcome():
+    got = facts("neither venlafaxine nor ami tried, pregabalin helped")
+    assert got["trial.venlafaxine.tried"] == got["trial.tca.tried"] == "no"
+    assert got["trial.pregabalin.outcome"] == "good"
+
+
+def test_given_together_then_nil_is_the_combination_outcome():
+    got = facts("gabapentin with amitriptyline concurrently x 8 wks - nil")
+    assert got["combination"] == "yes" and got["combination.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize("text", ["lidocaine plasters unavailable", "capsaicin 8% patch not funded here"])
+def test_not_available_is_not_tried(text):
+    assert list(facts(text).values()) == ["no"]
+
+
+def test_strong_and_weak_opioid_classes():
+    got = facts("no strong opiates")
+    assert got["trial.oxycodone.tried"] == got["trial.fentanyl.tried"] == "no"
+    assert "weakness_fatigue" not in facts("weak opioids never tried")

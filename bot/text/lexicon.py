@@ -48,6 +48,9 @@ class Topic:
         self.priority = spec.get("priority", [])
         self.combine = spec.get("combine")
         self.implies = spec.get("implies", {})
+        self.asserted = {w.lower() for w in spec.get("asserted", [])}  # a negation after these is an outcome
+        words = spec.get("not_before", [])  # a subject word followed by one of these is not this topic
+        self.not_before = re.compile(r"\s*(?:" + _by_length(words) + r")(?![\w%])") if words else None
         self.values = set(spec.get("values", {}))  # the values it may take ("unknown" for a queried term)
 
 
@@ -75,6 +78,7 @@ class Lexicon:
         self.pain_percent = [re.compile(p) for p in scores.get("percent_patterns", [])]
         self.pain_good_at_most = scores.get("good_at_most", 0.5)
         self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
+        self.list_outcome = phrase_re(lex["negation"].get("list_outcome", []))
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
         self.outcome_hedges = phrase_re(lex.get("outcome_hedges", {}).get("words", []), right=r"(?:(?![\w%])|(?<=\?))")
         self.bare_negative = re.compile(

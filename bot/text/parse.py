@@ -310,7 +310,11 @@ class Parser:
         """Every topic mention, longest first where two overlap."""
         found: list[_Concept] = []
         for start, end, meanings in self.lx.topic_words.finditer(text):
-            found += [_Concept(start, end, topic.fact, value, topic) for topic, value in meanings]
+            found += [
+                _Concept(start, end, topic.fact, value, topic)
+                for topic, value in meanings
+                if not (topic.not_before and topic.not_before.match(text, end))
+            ]
         for flag, rx in self.lx.flags:
             if rx:
                 found += [_Concept(m.start(), m.end(), f"flag.{flag}", "yes", kind="flag") for m in rx.finditer(text)]
@@ -347,13 +351,15 @@ class Parser:
         values = self._value_hits(text, concepts)
         starts = [c.start for c in concepts]
         got: dict[str, list[tuple[str, _Concept]]] = {}
-        combined_at: list[int] = []
+        combined_at: list[tuple[int, bool]] = []  # where a combination is said, and whether it asserts one
         for i, c in enumerate(concepts):
             if self._describes_weakness(text, concepts, i):
                 continue
             value, hit = self._value_of(text, c, values, concepts, starts)
             negated, through = self.lx.scope.negated_before(text, c.start, ends)
             after = self.lx.scope.negated_after(text, c.end) if hit is None else None
+            if after and c.topic is not None and text[c.start : c.end] in c.topic.asserted:
+                after = None  # "gaba + dulox together - nil": given together, to no effect
             if after and not self._outcome_at(text, after.start("trigger")):
                 negated = True  # ("together no better": an outcome, not "not together")
             if hit is not None:
@@ -384,7 +390,7 @@ class Parser:
                 value = flipped
             got.setdefault(c.fact, []).append((value, c))
             if c.fact == "combination" and value == "yes":
-                combined_at.append(c.start)
+                combined_at.append((c.start, c.topic is not None and text[c.start : c.end] in c.topic.asserted))
             for s, e in [(c.start, c.end)] + ([hit] if hit else []):
                 text = mask(text, s, e)
         self._resolve(got, out)
@@ -505,10 +511,11 @@ class Parser:
         )
 
     # -- combination: "gaba + dulox together x 3 mo, no help" ------------------------------------------
-    def _combination(self, text: str, combined_at: list[int], out: Parsed) -> str:
+    def _combination(self, text: str, combined_at: list[tuple[int, bool]], out: Parsed) -> str:
         """The drugs, duration and outcome of the sentence that says they were given together."""
         for start, end in sentences(text):
-            anchors = [a for a in combined_at if start <= a < end]
+            anchors = [a for a, _ in combined_at if start <= a < end]
+            asserted = any(said for a, said in combined_at if start <= a < end)
             if not anchors:
                 continue
             sentence = text[start:end]
@@ -532,7 +539,7 @@ class Parser:
                 outcome = "side_effects"
                 spans = [(s - at, e - at) for s, e in [(stop.start(), stop.end()), *felt]]
             bare = self.lx.bare_negative.search(text, at, end)
-            if outcome is None and bare and dm:  # "dual therapy x 6 wks, nil"
+            if outcome is None and bare and (dm or asserted):  # "dual therapy x 6 wks, nil", "together - nil"
                 outcome, spans = "no_benefit", [(bare.start() - at, bare.end() - at)]
             if outcome:
                 out.facts["combination.outcome"] = outcome

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from .context import BLOCK, CLAUSE_BREAK, mask
+from .context import BLOCK, CLAUSE_BREAK, HARD_BREAK_RE, mask
 from .lexicon import NUMBER, Lexicon
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped)\s*$")
 # An outcome-list key for benefit on something other than the pain ("helped sleep").
 NOT_PAIN = "not_pain"
 ASK = "ask"  # an outcome word that says neither which way ("meh")
+LIST_WORDS = re.compile(r"\b(?:or|nor|and|mg|x)\b|[,/+&]")
 SCORE_HINT = re.compile(r"\d\s*(?:%|/\s*10|to\b|-+>|>)")
 JOINED_ON = re.compile(r"(?:\+|&|\band|\bplus)\s*$")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
@@ -77,6 +78,32 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
     if first in ("good", "partial") and last == "no_benefit" and lx.sequence and lx.sequence.search(segment):
         return "waned", spans  # "helped, then no benefit"
     return "?", spans
+
+
+def _failed_lists(lx: Lexicon, text: str) -> list[tuple[int, int]]:
+    """(start, end) of "neither ... nor ... helped": a list of drugs under a list negation whose
+    sentence goes on to a benefit word - the benefit is what is negated, not the trials."""
+    spans = []
+    for mt in lx.list_outcome.finditer(text) if lx.list_outcome else []:
+        stop = HARD_BREAK_RE.search(text, mt.end())
+        end = stop.start() if stop else len(text)
+        for s, _, outcomes in lx.outcomes.finditer(text, mt.end(), end):
+            if outcomes[0] in ("good", "partial") and _only_drugs(lx, text[mt.end() : s]):
+                spans.append((mt.start(), s))
+            break
+    return spans
+
+
+def _only_drugs(lx: Lexicon, span: str) -> bool:
+    """Nothing but drugs, their doses and the words that join a list ("gaba 600 tds nor dulox");
+    a list joined by "nor" ends at its "nor" member ("neither gaba nor lyrica, dulox helped")."""
+    nor = re.search(r"\bnor\b", span)
+    if nor and "," in span[nor.end() :]:
+        return False
+    for rx in (lx.drug_re, lx.frequency_re, lx.duration_re, lx.dose_re, LIST_WORDS):
+        if rx:
+            span = rx.sub(" ", span)
+    return not re.search(r"[a-z]", span)
 
 
 def _pain_scores(lx: Lexicon, segment: str) -> list[tuple[int, int, str]]:
@@ -165,6 +192,11 @@ def read_trials(p: Parser, text: str, out: Parsed) -> None:
         if JOINED_ON.search(items[i - 1][3][-12:].replace(BLOCK, " ")) and not items[i][2].strip(" \x00"):
             results[i]["current"] = "yes"
             results[i]["_on_before"] = True
+    for a, b in _failed_lists(lx, text):  # "neither gaba nor lyrica helped": both tried, no benefit
+        for i, (_, mt, _, _) in enumerate(items):
+            if a < mt.start() < b:
+                kept = {k: v for k, v in results[i].items() if k not in ("_clarify", "tried", "outcome")}
+                results[i] = {**kept, "tried": "yes", "outcome": "no_benefit"}
     for (agent, *_), facts in zip(items, results):
         for key in ("_bare", "_after_neg", "_from", "_on_before"):
             facts.pop(key, None)
