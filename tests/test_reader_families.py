@@ -209,3 +209,34 @@ def test_strong_and_weak_opioid_classes():
     got = facts("no strong opiates")
     assert got["trial.oxycodone.tried"] == got["trial.fentanyl.tried"] == "no"
     assert "weakness_fatigue" not in facts("weak opioids never tried")
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose, per_day",
+    [("pregabalin 150mg b.i.d. x 8/52", "pregabalin", 300, 2), ("venlafaxine 75 o.d.", "venlafaxine", 75, 1)],
+)
+def test_dotted_frequencies(text, agent, dose, per_day):
+    got = facts(text)
+    assert got[f"trial.{agent}.dose"] == dose and got[f"trial.{agent}.doses_per_day"] == per_day
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [("duloxetine was prescribed but never taken", "duloxetine"), ("amitriptyline issued, never started", "tca")],
+)
+def test_prescribed_but_never_taken_is_not_tried(text, agent):
+    assert facts(text)[f"trial.{agent}.tried"] == "no"
+
+
+def test_stopped_because_of_a_side_effect_outranks_an_earlier_benefit():
+    got = facts("nortriptyline helped but ceased d/t constipation")
+    assert got["trial.tca.outcome"] == "side_effects" and got["trial.tca.current"] == "no"
+
+
+def test_without_benefit_and_used_to_help():
+    assert facts("venlafaxine 150 w/o effect")["trial.venlafaxine.outcome"] == "no_benefit"
+    assert facts("gabapentin used to work, less so now")["trial.gabapentin.outcome"] == "waned"
+
+
+def test_a_dose_range_reads_its_top():
+    assert facts("amitriptyline 10-50mg nocte")["trial.tca.dose"] == 50

@@ -121,10 +121,11 @@ class Scope:
         neg = lex["negation"]
         after = "|".join(re.escape(p) for p in sorted(neg["after"], key=len, reverse=True))
         gap = "|".join(re.escape(p) for p in sorted(neg.get("after_gap", []), key=len, reverse=True))
-        gaps = rf"(?:[\s:=\-]*(?:{gap})(?![\w%]))" + "{0,2}" if gap else ""
+        # up to three gap words, and then a comma may stand before the trigger ("issued, never started")
+        gaps = rf"(?:(?:[\s:=\-]*(?:{gap})(?![\w%]))" + "{1,3}" + r"[\s:=\-,]*|[\s:=\-]*)" if gap else r"[\s:=\-]*"
         return cls(
             before=Tail(neg["before"]),
-            after=re.compile(gaps + r"[\s:=\-]*(?P<trigger>" + after + r")(?![\w%])"),
+            after=re.compile(gaps + r"(?P<trigger>" + after + r")(?![\w%])"),
             pseudo=phrase_re(neg["pseudo"]),
             pseudo_tail=Tail(neg["pseudo"]),
             filler=Tail(neg["fillers"], repeat=True),

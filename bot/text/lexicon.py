@@ -62,6 +62,9 @@ class Lexicon:
         self.scope = Scope.from_lexicon(lex)
         self.frequency = {k.lower(): v for k, v in lex["frequency"].items()}
         self.frequency_re = phrase_re(self.frequency)
+        dotted = lex.get("dotted_frequency", {})
+        self.dotted = {k.lower(): v for k, v in dotted.items()}
+        self.dotted_re = phrase_re([k + "." for k in dotted] + list(dotted)) if dotted else None
         # "150bd", "600tds": a number typed against its frequency word
         glued = [w for w in self.frequency if w.isalnum() and w.isalpha()]
         self.glued_frequency = re.compile(rf"(?<=\d)(?=(?:{_by_length(glued)})(?![\w%]))")

@@ -105,6 +105,8 @@ class Parser:
             text = text[:MAX_CHARS]
         text = self._thousands(text)
         text = self.lx.glued_frequency.sub(" ", text)
+        if self.lx.dotted_re:  # "t.d.s." -> "tds": its dots are not full stops
+            text = self.lx.dotted_re.sub(lambda mt: self.lx.dotted[mt.group().rstrip(".")] + " ", text)
         text = self._malformed(text, out)
         text = self._respell(text, out)
         text = self._questions(text, out)

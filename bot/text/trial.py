@@ -22,7 +22,8 @@ STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r
 # "since 2019" is a date, not a dose
 YEAR = re.compile(r"(?:19|20)\d\d")
 SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
-RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped)\s*$")
+# ("10-25mg": a range titrated through, its top the dose reached)
+RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped|(?<=\d)\s*-)\s*$")
 # An outcome-list key for benefit on something other than the pain ("helped sleep").
 NOT_PAIN = "not_pain"
 ASK = "ask"  # an outcome word that says neither which way ("meh")
