@@ -240,3 +240,20 @@ def test_without_benefit_and_used_to_help():
 
 def test_a_dose_range_reads_its_top():
     assert facts("amitriptyline 10-50mg nocte")["trial.tca.dose"] == 50
+
+
+def test_never_got_to_the_maximum_is_a_trial_below_it_not_no_trial():
+    assert facts("didnt get to max", "tca_weeks_at_max") == {"trial.tca.tried": "yes", "trial.tca.max_tolerated": "no"}
+    assert facts("pregabalin 75 bd, never reached max")["trial.pregabalin.tried"] == "yes"
+
+
+def test_not_yet_of_a_drug_is_not_tried_of_a_test_is_nothing():
+    assert facts("not as yet", "duloxetine") == {"trial.duloxetine.tried": "no"}
+    assert facts("venlafaxine not so far") == {"trial.venlafaxine.tried": "no"}
+    assert "paraprotein" not in facts("spep not yet")
+
+
+def test_a_side_effect_said_just_before_on_the_drug():
+    assert facts("nauseous on duloxetine")["trial.duloxetine.adverse"] == ["nausea"]
+    assert facts("unsteady since starting pregabalin")["trial.pregabalin.adverse"] == ["unsteadiness"]
+    assert "trial.duloxetine.adverse" not in facts("nausea, dulox 60 no help")

@@ -82,6 +82,8 @@ class Lexicon:
         self.pain_good_at_most = scores.get("good_at_most", 0.5)
         self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
         self.list_outcome = phrase_re(lex["negation"].get("list_outcome", []))
+        drug_after = lex["negation"].get("after_drug", [])
+        self.drug_not_yet = re.compile(r"[\s:=\-]*(?:" + _by_length(drug_after) + r")(?![\w%])") if drug_after else None
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
         self.outcome_hedges = phrase_re(lex.get("outcome_hedges", {}).get("words", []), right=r"(?:(?![\w%])|(?<=\?))")
         self.bare_negative = re.compile(

@@ -28,6 +28,7 @@ RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped|(?<=\d)\s
 NOT_PAIN = "not_pain"
 ASK = "ask"  # an outcome word that says neither which way ("meh")
 LIST_WORDS = re.compile(r"\b(?:or|nor|and|mg|x)\b|[,/+&]")
+SAID_OF_NEXT = re.compile(r"\b(?:on|with|from|since starting|after starting|due to|d/t)\s*$")
 SCORE_HINT = re.compile(r"\d\s*(?:%|/\s*10|to\b|-+>|>)")
 JOINED_ON = re.compile(r"(?:\+|&|\band|\bplus)\s*$")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
@@ -251,7 +252,12 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     )
     if stopped:
         current = "no"
-    adverse = sorted({keys[0] for s, e, keys in lx.adverse.finditer(seg) if not lx.scope.negated_before(seg, s)[0]})
+    adverse = {keys[0] for s, e, keys in lx.adverse.finditer(seg) if not lx.scope.negated_before(seg, s)[0]}
+    if SAID_OF_NEXT.search(masked_prefix):  # "dizzy on pregab", "nausea from dulox"
+        adverse |= {
+            k[0] for s, e, k in lx.adverse.finditer(masked_prefix) if not lx.scope.negated_before(masked_prefix, s)[0]
+        }
+    adverse = sorted(adverse)
     if lx.no_adverse and lx.no_adverse.search(segment):
         adverse = []
         facts["adverse"] = []
@@ -285,7 +291,7 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     negated, through = lx.scope.negated_before(text, mt.start(), ends)
     if negated and re.search(r"\bno\s+(?:help|benefit|relief|response|effect)\b", prefix):
         negated = False
-    after = lx.scope.negated_after(text, mt.end())
+    after = lx.scope.negated_after(text, mt.end()) or (lx.drug_not_yet and lx.drug_not_yet.match(text, mt.end()))
     if lx.answers["skip"] and lx.answers["skip"].match(segment.strip()) and not has_details:
         return {}  # "pregabalin skip": nothing said about it
     if (negated or after) and not has_details:
