@@ -64,7 +64,6 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
-from telegram.request import HTTPXRequest
 
 from neuroladder.bot import settings as settings_mod
 from neuroladder.bot.channels.exit_status import serve_until_stopped, stop_on_signals
@@ -90,6 +89,7 @@ from .inbox import (
     sent_time,
     update_key,
 )
+from .transport import AiohttpRequest
 from .webhook import WebhookServer
 
 log = logging.getLogger("neuroladder.telegram")
@@ -114,9 +114,10 @@ class StartupError(Exception):
     """The bot cannot start (Telegram refused the token, ...): one line for the operator."""
 
 
-def build_application(cfg: TelegramSettings, gate: int = 8) -> Application:
+def build_application(cfg: TelegramSettings, pool: int = 8) -> Application:
     """The PTB Application: our own polling loop (no Updater), AIORateLimiter with 429 retries, and
-    at most `gate` Bot API calls inside httpx at once (bench/e2e.py measures other sizes)."""
+    the Bot API reached through `transport.AiohttpRequest`: at most `pool` calls at once, and one
+    connection of its own for getUpdates (bench/e2e.py measures other sizes)."""
     limiter = AIORateLimiter(
         overall_max_rate=cfg.overall_rate,
         overall_time_period=1,
@@ -124,29 +125,17 @@ def build_application(cfg: TelegramSettings, gate: int = 8) -> Application:
         group_time_period=60,
         max_retries=5,
     )
+    timeouts = {"connect_timeout": 10, "read_timeout": 20, "write_timeout": 20, "pool_timeout": 10}
     return (
         ApplicationBuilder()
         .token(cfg.token)
         .base_url(cfg.api_base_url)
         .updater(None)
         .rate_limiter(limiter)
-        .request(GatedRequest(gate, connect_timeout=10, read_timeout=20, write_timeout=20, pool_timeout=10))
+        .request(AiohttpRequest(pool, **timeouts))
+        .get_updates_request(AiohttpRequest(1, **timeouts))
         .build()
     )
-
-
-class GatedRequest(HTTPXRequest):
-    """At most `limit` Bot API calls inside httpx at once. httpcore's pool bookkeeping walks every
-    queued request and every connection on each call: with 100 chats sending at once the default
-    pool grew to ~90 connections and doubled the CPU per turn (bench/README.md)."""
-
-    def __init__(self, limit: int = 8, **kwargs):
-        super().__init__(connection_pool_size=limit, **kwargs)
-        self._gate = asyncio.Semaphore(limit)
-
-    async def do_request(self, *args, **kwargs):
-        async with self._gate:
-            return await super().do_request(*args, **kwargs)
 
 
 def keyboard(outbox_id: int, choices) -> InlineKeyboardMarkup:
