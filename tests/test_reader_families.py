@@ -257,3 +257,24 @@ def test_a_side_effect_said_just_before_on_the_drug():
     assert facts("nauseous on duloxetine")["trial.duloxetine.adverse"] == ["nausea"]
     assert facts("unsteady since starting pregabalin")["trial.pregabalin.adverse"] == ["unsteadiness"]
     assert "trial.duloxetine.adverse" not in facts("nausea, dulox 60 no help")
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [("not currently taking pregabalin", "pregabalin"), ("duloxetine not currently", "duloxetine")],
+)
+def test_not_currently_on_is_never_read_as_currently_on(text, agent):
+    assert facts(text)[f"trial.{agent}.current"] == "no"
+
+
+def test_not_on_it_anymore_is_a_stopped_trial_not_an_untried_drug():
+    assert facts("not on venlafaxine any more") == {"trial.venlafaxine.tried": "yes", "trial.venlafaxine.current": "no"}
+    assert facts("not on amitriptyline at the moment") == {"trial.tca.current": "no"}
+
+
+def test_a_drug_listed_after_a_negated_class_shares_the_negation():
+    assert facts("no gabapentinoid or amitriptyline so far")["trial.tca.tried"] == "no"
+
+
+def test_contraindicated_after_the_drug_stores_nothing_of_it():
+    assert facts("duloxetine contraindicated - liver") == {}

@@ -94,6 +94,11 @@ class Lexicon:
         self.no_adverse = phrase_re(status["no_adverse"])
         self.current_before = Tail(status["current_before"])
         self.current_after = phrase_re(status["current_after"])
+        self.current_negators = Tail(status.get("current_negators", []))
+        self.no_longer_after = re.compile(
+            r"\s*(?:" + _by_length(status.get("no_longer_after", ["anymore"])) + r")(?![\w%])"
+        )
+        self.not_now_after = re.compile(r"\s*(?:" + _by_length(status.get("not_now_after", ["now"])) + r")(?![\w%])")
         self.stopped = phrase_re(status["stopped"])
         self.stopped_before = Tail(status["stopped_before"])
         self.not_duration = phrase_re(status.get("not_duration", []))

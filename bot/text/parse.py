@@ -115,8 +115,8 @@ class Parser:
         text, combined_at = self._topics(text, out)
         text = self._combination(text, combined_at, out)
         text = self._ambiguous(text, out)
-        text = self._classes(text, out)
-        self._drugs(text, out)
+        text, class_spans = self._classes(text, out)
+        read_trials(self, text, out, class_spans)
         if not out:
             out.answer = self.bare_answer(text)
         return out
@@ -171,7 +171,7 @@ class Parser:
             avoid = self.lx.not_given.search(sentence) if self.lx.not_given else None
             if avoid and not self._is_question(sentence):  # "avoiding TCAs": not given, nothing asked
                 stop = self.lx.scope.termination.search(sentence, avoid.end()) if self.lx.scope.termination else None
-                text = mask(text, start + avoid.start(), start + stop.start() if stop else end)
+                text = mask(text, start + self._said_of(sentence, avoid.start()), start + stop.start() if stop else end)
                 continue
             cond = self._condition(sentence)
             if self._is_question(sentence):
@@ -189,6 +189,16 @@ class Parser:
             self._query_options(text[begin:end], out)
             text = mask(text, begin, end)
         return text
+
+    def _said_of(self, sentence: str, at: int) -> int:
+        """Where the drug a "not given" phrase is said of starts, when it comes right before the
+        phrase ("TCA contraindicated", "ami - avoid"); else the phrase's own start."""
+        drugs = [m for m in self.lx.drug_re.finditer(sentence, 0, at)]
+        if drugs and re.fullmatch(
+            r"[\s:\-(,]*(?:is|are|was|were|felt|deemed|considered)?\s*", sentence[drugs[-1].end() : at]
+        ):
+            return drugs[-1].start()
+        return at
 
     def _condition(self, sentence: str) -> re.Match | None:
         """The first "if" / "unless" that sets a condition ("if dulox fails"), not one that asks
@@ -567,7 +577,10 @@ class Parser:
         return text
 
     # -- class words ("no SNRI") ---------------------------------------------------------------
-    def _classes(self, text: str, out: Parsed) -> str:
+    def _classes(self, text: str, out: Parsed) -> tuple[str, dict[int, int]]:
+        """Class words ("no SNRI"), and where each stood (end -> start): a drug listed after one
+        shares its negation ("no SNRI or TCA")."""
+        spans: dict[int, int] = {}
         for cls, rx in self.lx.class_words.items():
             for mt in list(rx.finditer(text)) if rx else []:
                 out.names_a_class = True
@@ -579,8 +592,5 @@ class Parser:
                         if spec["class"] == cls:
                             out.facts.setdefault(f"trial.{agent}.tried", "no")
                 text = mask(text, mt.start(), mt.end())
-        return text
-
-    # -- drugs ------------------------------------------------------------------------------------------
-    def _drugs(self, text: str, out: Parsed) -> None:
-        read_trials(self, text, out)
+                spans[mt.end()] = mt.start()
+        return text, spans

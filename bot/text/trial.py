@@ -137,7 +137,7 @@ def _hedged(lx: Lexicon, segment: str, start: int) -> bool:
     return bool(lx.outcome_hedges and lx.outcome_hedges.search(clause))
 
 
-def read_trials(p: Parser, text: str, out: Parsed) -> None:
+def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] | None = None) -> None:
     lx = p.lx
     mentions = list(lx.drug_re.finditer(text))
     items = []
@@ -160,7 +160,7 @@ def read_trials(p: Parser, text: str, out: Parsed) -> None:
         prefix_start = max([prev_end] + breaks)
         items.append((agent, mt, text[prefix_start : mt.start()], segment))
         prev_end = end
-    ends = {mt.end(): mt.start() for _, mt, _, _ in items}  # the drugs a list may hold
+    ends = {**(class_spans or {}), **{mt.end(): mt.start() for _, mt, _, _ in items}}  # what a list may hold
     results: list[dict[str, Any]] = []
     for agent, mt, prefix, segment in items:
         results.append(_trial(p, agent, text, mt, prefix, segment, ends, out))
@@ -239,11 +239,14 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     has_details = bool(facts) or outcome is not None
     # status: still taking it, stopped, side effects, maximum tolerated
     current = None
-    on_before = bool(lx.current_before and lx.current_before.search(masked_prefix))
-    if on_before:
-        current = "yes"
-    if lx.current_after and lx.current_after.search(seg):
-        current = "yes"
+    on = lx.current_before.search(masked_prefix) if lx.current_before else None
+    on_before = bool(on)
+    if on:  # "not currently on gaba", "isn't on lyrica": not taking it now
+        current = "no" if lx.current_negators.search(masked_prefix[: on.start()]) else "yes"
+        on_before = current == "yes"
+    still = lx.current_after.search(seg) if lx.current_after else None
+    if still:  # "gaba not currently"
+        current = "no" if lx.current_negators.search(seg[: still.start()]) else "yes"
     stopped = bool(lx.stopped and lx.stopped.search(seg)) or bool(
         lx.stopped_before
         and lx.stopped_before.search(masked_prefix)
@@ -292,6 +295,12 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     if negated and re.search(r"\bno\s+(?:help|benefit|relief|response|effect)\b", prefix):
         negated = False
     after = lx.scope.negated_after(text, mt.end()) or (lx.drug_not_yet and lx.drug_not_yet.match(text, mt.end()))
+    if negated and not through and lx.no_longer_after.match(segment):
+        return {"tried": "yes", "current": "no"}  # "not on gaba anymore": taken, then stopped
+    if negated and not through and lx.not_now_after.match(segment):
+        return {"current": "no"}  # "not on gaba at present": whether it was ever tried is asked
+    if current == "no" and not stopped and not has_details and on and not negated:
+        return {"current": "no"}  # "not currently on gaba": the same
     if lx.answers["skip"] and lx.answers["skip"].match(segment.strip()) and not has_details:
         return {}  # "pregabalin skip": nothing said about it
     if (negated or after) and not has_details:
