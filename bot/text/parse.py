@@ -32,6 +32,9 @@ THOUSANDS_COMMA = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)")
 # Exponent and hex notation: never a clinician's number, and read in part ("1e309" -> 309) it
 # would store a dose or an age no one typed.
 MALFORMED_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,40}(?:[.,]\d{1,40})?e[+-]?\d{1,40}|0x[0-9a-f]{1,40})(?![\w.])")
+# Cheap first looks: a number typed against a word ("150bd"), a letter between dots ("t.d.s.").
+GLUED = re.compile(r"\d[a-z]")
+DOTTED = re.compile(r"\b[a-z]\.[a-z]\b")
 # A hostile or pasted message is read up to this many characters; the reply says what was cut.
 MAX_CHARS = 20_000
 
@@ -104,8 +107,9 @@ class Parser:
             out.truncated = (len(text), MAX_CHARS, raw[MAX_CHARS - 30 : MAX_CHARS])  # where reading stopped
             text = text[:MAX_CHARS]
         text = self._thousands(text)
-        text = self.lx.glued_frequency.sub(" ", text)
-        if self.lx.dotted_re:  # "t.d.s." -> "tds": its dots are not full stops
+        if GLUED.search(text):
+            text = self.lx.glued_frequency.sub(" ", text)
+        if self.lx.dotted_re and DOTTED.search(text):  # "t.d.s." -> "tds": its dots are not full stops
             text = self.lx.dotted_re.sub(lambda mt: self.lx.dotted[mt.group().rstrip(".")] + " ", text)
         text = self._malformed(text, out)
         text = self._respell(text, out)
