@@ -278,3 +278,19 @@ def test_a_drug_listed_after_a_negated_class_shares_the_negation():
 
 def test_contraindicated_after_the_drug_stores_nothing_of_it():
     assert facts("duloxetine contraindicated - liver") == {}
+
+
+def test_how_long_the_relief_lasted_is_not_the_trials_duration():
+    got = facts("botox x1, relief for 10 weeks")
+    assert got["trial.botox.outcome"] == "good" and "trial.botox.weeks" not in got
+    got = facts("gabapentin 600 tds, no relief for 3 months")
+    assert got["trial.gabapentin.outcome"] == "no_benefit" and got["trial.gabapentin.weeks"] == 13.0
+    assert facts("pregabalin 150 bd 8/52 good relief")["trial.pregabalin.weeks"] == 8
+
+
+def test_a_side_effect_after_two_drugs_taken_together_is_asked():
+    parsed = read("currently on gabapentin 600 tds and morphine 10 bd, confused")
+    assert parsed.clarify and not any(k.endswith(".adverse") for k in parsed.facts)
+    assert parsed.facts["trial.morphine.dose"] == 20  # the rest is still read
+    for _, button in parsed.clarify[0].choices:
+        assert read(button).facts[f"trial.{'gabapentin' if 'gaba' in button else 'morphine'}.adverse"] == ["confusion"]

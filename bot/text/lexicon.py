@@ -79,6 +79,7 @@ class Lexicon:
         scores = lex.get("pain_scores", {})
         self.pain_scores = [re.compile(p) for p in scores.get("patterns", [])]
         self.pain_percent = [re.compile(p) for p in scores.get("percent_patterns", [])]
+        self.relief_for = [re.compile(p) for p in scores.get("relief_patterns", [])]
         self.pain_good_at_most = scores.get("good_at_most", 0.5)
         self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
         self.list_outcome = phrase_re(lex["negation"].get("list_outcome", []))

@@ -29,7 +29,8 @@ NOT_PAIN = "not_pain"
 ASK = "ask"  # an outcome word that says neither which way ("meh")
 LIST_WORDS = re.compile(r"\b(?:or|nor|and|mg|x)\b|[,/+&]")
 SAID_OF_NEXT = re.compile(r"\b(?:on|with|from|since starting|after starting|due to|d/t)\s*$")
-SCORE_HINT = re.compile(r"\d\s*(?:%|/\s*10|to\b|-+>|>)")
+GOOD = ("good", "partial")
+SCORE_HINT = re.compile(r"\d\s*(?:%|/\s*10|to\b|-+>|>)|relief|benefit")
 JOINED_ON = re.compile(r"(?:\+|&|\band|\bplus)\s*$")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
 
@@ -40,7 +41,12 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
     A good/partial phrase right after a negator is no benefit ("hasn't helped"); an outcome that
     helped and then stopped is `waned`; a side effect alone is not an outcome."""
     kept = [(s, e, outcomes[0]) for s, e, outcomes in lx.outcomes.finditer(segment)]
-    kept = sorted(kept + _pain_scores(lx, segment))
+    # a score says more than the benefit word inside it ("helped ~30%"); a negative phrase stands
+    scores = _pain_scores(lx, segment)
+    if scores:
+        overlap = [k for k in kept if any(h[0] < k[1] and k[0] < h[1] for h in scores)]
+        scores = [h for h in scores if not any(h[0] < k[1] and k[0] < h[1] and k[2] not in GOOD for k in overlap)]
+        kept = sorted([k for k in kept if not (k in overlap and k[2] in GOOD)] + scores)
     read: list[str] = []
     spans: list[tuple[int, int]] = []
     vague = False
@@ -82,6 +88,23 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
     return "?", spans
 
 
+def _shared_side_effect(p: Parser, first, last, facts: dict, out: Parsed) -> None:
+    """ "on pregab 150 bd and tramadol 50 qds, drowsy": a side effect in a clause of its own after
+    two drugs taken together may be either's - asked, never given to the nearest."""
+    from .parse import Clarify
+
+    segment = last[3]
+    comma = segment.find(",")
+    said = [m for m in p.lx.adverse.finditer(segment)] if comma >= 0 else []
+    if not said or any(s < comma for s, _, _ in said) or not facts.get("adverse"):
+        return
+    s, e, _ = said[0]
+    word = segment[s:e]
+    facts.pop("adverse")
+    choices = [(p.k.agent_label(item[0]), f"{word} on {p.k.agents[item[0]]['names'][0]}") for item in (first, last)]
+    out.clarify.append(Clarify(p.lx.clarify["adverse_owner"].format(effect=word.capitalize()), choices))
+
+
 def _failed_lists(lx: Lexicon, text: str) -> list[tuple[int, int]]:
     """(start, end) of "neither ... nor ... helped": a list of drugs under a list negation whose
     sentence goes on to a benefit word - the benefit is what is negated, not the trials."""
@@ -109,13 +132,19 @@ def _only_drugs(lx: Lexicon, span: str) -> bool:
 
 
 def _pain_scores(lx: Lexicon, segment: str) -> list[tuple[int, int, str]]:
-    """Pain scores before and after ("pain down from 8 to 4", "helped ~30%"): the outcome they
-    show, as (start, end, outcome); "?" for a small drop (partial or no benefit: ask)."""
+    """Pain scores before and after ("pain down from 8 to 4", "helped ~30%") and relief that
+    lasted ("~8 weeks relief"): the outcome they show, as (start, end, outcome); "?" for a small
+    drop (partial or no benefit: ask)."""
     if not SCORE_HINT.search(segment):  # no "%", "/10", "to" or "->" after a number: nothing to read
         return []
     scores = [(mt, 10.0, 10 - float(mt.group("pct")) / 10) for rx in lx.pain_percent for mt in rx.finditer(segment)]
     scores += [(mt, float(mt.group("a")), float(mt.group("b"))) for rx in lx.pain_scores for mt in rx.finditer(segment)]
-    found: list[tuple[int, int, str]] = []
+    found: list[tuple[int, int, str]] = [
+        (mt.start(), mt.end(), "good")
+        for rx in lx.relief_for
+        for mt in rx.finditer(segment)
+        if not (lx.outcome_negators and lx.outcome_negators.search(segment[max(0, mt.start() - 25) : mt.start()]))
+    ]
     for mt, before, after in scores:
         if not (0 < before <= 10 and 0 <= after <= 10) or any(s < mt.end() and mt.start() < e for s, e, _ in found):
             continue
@@ -194,6 +223,7 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
         if JOINED_ON.search(items[i - 1][3][-12:].replace(BLOCK, " ")) and not items[i][2].strip(" \x00"):
             results[i]["current"] = "yes"
             results[i]["_on_before"] = True
+            _shared_side_effect(p, items[i - 1], items[i], results[i], out)
     for a, b in _failed_lists(lx, text):  # "neither gaba nor lyrica helped": both tried, no benefit
         for i, (_, mt, _, _) in enumerate(items):
             if a < mt.start() < b:
