@@ -294,3 +294,9 @@ def test_a_side_effect_after_two_drugs_taken_together_is_asked():
     assert parsed.facts["trial.morphine.dose"] == 20  # the rest is still read
     for _, button in parsed.clarify[0].choices:
         assert read(button).facts[f"trial.{'gabapentin' if 'gaba' in button else 'morphine'}.adverse"] == ["confusion"]
+
+
+def test_good_for_a_while_is_waned_and_a_double_negative_is_asked():
+    assert facts("duloxetine worked for a while, now nothing")["trial.duloxetine.outcome"] == "waned"
+    parsed = read("amitriptyline not unhelpful")
+    assert parsed.clarify and "trial.tca.outcome" not in parsed.facts
