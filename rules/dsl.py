@@ -30,12 +30,14 @@ class Collector:
         self.errors: list[str] = []
         self.base_ids: list[str] = [f["id"] for f in base]
         self.base: list[dict] = base
+        self.read: dict[str, dict] = {}  # fact id -> the fact as consequents read it (base and derived)
         self.counter = itertools.count(1)
 
 
 class Match:
-    """One firing as the engine hands it over: the session, the matched facts by name, and a way
-    to assert a derived fact into the same session."""
+    """One firing as the engine hands it over: the session, the matched facts by name (as the
+    engine holds them: the fields conditions test, and the id), and a way to assert a derived fact
+    into the same session."""
 
     __slots__ = ("collector", "facts", "assert_fact")
 
@@ -55,7 +57,8 @@ class Ctx:
         self.k = self._col.k
 
     def fact(self, name: str) -> dict:
-        return dict(self._match.facts[name])
+        """A matched fact whole (the engine holds only the fields conditions test)."""
+        return dict(self._col.read[self._match.facts[name]["id"]])
 
     def finding(self, code: str, *matched: str, **params: Any) -> None:
         self.finding_because(code, [self._match.facts[n]["id"] for n in matched], **params)
