@@ -22,10 +22,12 @@ def define(k):
     elderly = k.thresholds["elderly"]
     label = k.agent_label
 
+    # Only a gabapentin still taken can be the cause now: one stopped (for side effects or
+    # otherwise) is neither asked about nor left open as a rung that holds back Step 4.
     def elderly_on_gabapentin():
         return (
             c.a << (m.kind == "age") & (m.known == True) & (m.years >= elderly["min_age"]),
-            c.t << (m.kind == "trial") & (m.agent == "gabapentin") & (m.tried == "yes"),
+            c.t << _being_taken() & (m.agent == "gabapentin"),
         )
 
     @when_all(phase("ladder"), *elderly_on_gabapentin(), c.w << (m.kind == "weakness_fatigue") & (m.value == "yes"))

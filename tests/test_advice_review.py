@@ -1,0 +1,75 @@
+"""Consultations the ruleset had not seen, typed as clinicians type them, and the advice a careful
+pain specialist expects from the seed and the clinical notes. Each runs through the real Service
+(reader, intake, durable_rules engine, SQLite) and asserts what the clinician reads in /findings.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from neuroladder.bot.service import Service
+from neuroladder.bot.storage.store import Store
+from neuroladder.rules.data import load_knowledge
+
+KNOWLEDGE = load_knowledge()
+SUMMARY = {code: spec["summary"] for code, spec in KNOWLEDGE.findings.items()}
+
+# Work-up done and no red flags, so that only the point under test decides the advice.
+WORKED_UP = "a1c 6, b12 normal, spep normal, no red flags, diffuse"
+
+
+@pytest.fixture
+def service(tmp_path):
+    store = Store(tmp_path / "consult.db")
+    yield Service(store)
+    store.close()
+
+
+def findings(service: Service, *turns: str, chat: str = "review") -> str:
+    for turn in turns:
+        service.handle("test", chat, turn, author="clinician")
+    return "\n".join(r.plain() for r in service.handle("test", chat, "/findings", author="clinician"))
+
+
+def shown(text: str, code: str) -> bool:
+    return SUMMARY[code] in text
+
+
+# -- an older patient's gabapentin: only the drug still taken is asked about --------------------------
+def test_gabapentin_stopped_for_side_effects_is_not_asked_about_and_does_not_hold_back_step4(service):
+    text = findings(
+        service,
+        "70F, both feet, stopped gabapentin for drowsiness, stopped pregabalin for dizziness. "
+        f"dulox 60 x 10 wks nil. crcl 60, no falls, {WORKED_UP}",
+    )
+    assert not shown(text, "ELDERLY_GABAPENTIN_ASK"), text
+    assert shown(text, "STEP4_REFERRAL") and not shown(text, "STEP4_NOT_YET"), text
+
+
+def test_gabapentin_still_taken_at_75_is_asked_about(service):
+    text = findings(
+        service,
+        "75M, gabapentin 800 tds x 12 wks incl 4 at max, no help, still taking it. dulox 60 od x 10 wks nil. "
+        f"gaba + dulox together 8 wks nil. crcl 80, no falls, {WORKED_UP}",
+    )
+    assert shown(text, "ELDERLY_GABAPENTIN_ASK") and shown(text, "STEP4_NOT_YET"), text
+
+
+# -- Step 4 says why it is reached, truthfully ---------------------------------------------------------
+def test_step4_without_a_possible_gabapentinoid_does_not_claim_the_combination_failed(service):
+    text = findings(
+        service,
+        "70F, both feet, stopped gabapentin for drowsiness, stopped pregabalin for dizziness. "
+        f"dulox 60 x 10 wks nil. crcl 60, no falls, {WORKED_UP}",
+    )
+    assert "alone and in combination have failed" not in text, text
+    assert "combination is not feasible (both gabapentin and pregabalin were stopped for side effects" in text
+
+
+def test_step4_after_a_failed_combination_says_so(service):
+    text = findings(
+        service,
+        "60M, gabapentin 800 tds x 12 wks incl 4 at max, no help; duloxetine 60 od x 10 wks nil; "
+        f"gaba + dulox together 8 wks nil. crcl 85, {WORKED_UP}",
+    )
+    assert "Adequate first-line trials alone and in combination have failed" in text, text
