@@ -73,3 +73,40 @@ def test_step4_after_a_failed_combination_says_so(service):
         f"gaba + dulox together 8 wks nil. crcl 85, {WORKED_UP}",
     )
     assert "Adequate first-line trials alone and in combination have failed" in text, text
+
+
+# -- combination advice is renal- and liver-aware, as every start/raise advice is ------------------------
+def combination_card(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("Combination therapy is not yet tried"))
+
+
+def test_combination_at_crcl_25_gives_the_renal_gabapentinoid_dose_and_avoids_duloxetine(service):
+    text = findings(
+        service,
+        "64M, both feet, gabapentin 700 mg nocte x 12 wks incl 4 at max, no help. nortriptyline 75 nocte x 8 wks "
+        f"incl 3 at max tolerated, no help. combination not tried. crcl 25, no falls, {WORKED_UP}",
+    )
+    card = combination_card(text)
+    assert "gabapentin 200-700 mg/day once daily at creatinine clearance 25 mL/min [L1]" in card, card
+    assert "Duloxetine is to be avoided here (creatinine clearance 25 mL/min is below 30 mL/min) [L7]" in card, card
+
+
+def test_combination_in_hepatic_impairment_avoids_duloxetine(service):
+    text = findings(
+        service,
+        "50M, cirrhosis, hepatic impairment. gabapentin 800 tds x 12 wks incl 4 at max, no help. nortriptyline 75 "
+        f"nocte x 8 wks incl 3 at max tolerated, no help. combination not tried. crcl 90, {WORKED_UP}",
+    )
+    card = combination_card(text)
+    assert "Duloxetine is to be avoided here (hepatic impairment) [L7]" in card, card
+    assert "renal dose" not in card, card
+
+
+def test_combination_at_normal_clearance_has_no_renal_or_duloxetine_words(service):
+    text = findings(
+        service,
+        "50M, gabapentin 800 tds x 12 wks incl 4 at max, no help. nortriptyline 75 nocte x 8 wks incl 3 at max "
+        f"tolerated, no help. combination not tried. crcl 90, {WORKED_UP}",
+    )
+    card = combination_card(text)
+    assert "renal dose" not in card and "Duloxetine" not in card, card

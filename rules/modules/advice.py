@@ -34,3 +34,19 @@ def older_caution(ctx, classes) -> tuple[str, str]:
     if not parts:
         return "", ""
     return " " + " ".join(parts), "L6"
+
+
+def combination_cautions(ctx) -> tuple[str, str]:
+    """What combining means for this patient: the gabapentinoid at its renal dose [L1, L2, 4], and
+    duloxetine to be avoided [L7]. (text, sources); ("", "") when neither applies."""
+    k = ctx.k
+    parts, srcs = [], []
+    capped = [t for t in (target(ctx, "gabapentin"), target(ctx, "pregabalin")) if t.get("capped")]
+    if capped:
+        parts.append(k.phrases["combination_renal"].format(advice="; ".join(t["advice"] for t in capped)))
+        srcs += [t["advice_src"] for t in capped]
+    why = avoid(ctx, "duloxetine")
+    if why:
+        parts.append(k.phrases["combination_duloxetine_avoid"].format(why=why))
+        srcs.append("L7")
+    return "".join(" " + p for p in parts), ", ".join(srcs)

@@ -6,7 +6,7 @@ combination is not feasible: said so, and it does not hold back Step 4 (the spec
 from durable.lang import c, m, none, when_all
 
 from ..dsl import any_of, consequent, phase
-from .advice import older_caution
+from .advice import combination_cautions, older_caution
 
 STARTED = ("gabapentinoid", "snri", "tca")  # the combination starts or raises one of these
 
@@ -24,7 +24,16 @@ def define(k):
     @consequent("combination_not_tried")
     def combination_not_tried(ctx):
         caution, caution_src = older_caution(ctx, STARTED)
-        ctx.finding("COMBINATION_NOT_TRIED", "f", pair="", caution=caution, caution_src=caution_src)
+        renal, renal_src = combination_cautions(ctx)
+        ctx.finding(
+            "COMBINATION_NOT_TRIED",
+            "f",
+            pair="",
+            renal=renal,
+            renal_src=renal_src,
+            caution=caution,
+            caution_src=caution_src,
+        )
         ctx.derive("open", "f", rung="combination therapy")
 
     # An SNRI with a TCA is not the seed's combination.
@@ -33,10 +42,13 @@ def define(k):
     def combination_not_the_seeds(ctx):
         agents = " + ".join(k.agent_label(a) for a in ctx.fact("f")["agents"].split(","))
         caution, caution_src = older_caution(ctx, STARTED)
+        renal, renal_src = combination_cautions(ctx)
         ctx.finding(
             "COMBINATION_NOT_TRIED",
             "f",
             pair=k.phrases["not_the_seeds_pair"].format(agents=agents),
+            renal=renal,
+            renal_src=renal_src,
             caution=caution,
             caution_src=caution_src,
         )
