@@ -110,3 +110,23 @@ def test_combination_at_normal_clearance_has_no_renal_or_duloxetine_words(servic
     )
     card = combination_card(text)
     assert "renal dose" not in card and "Duloxetine" not in card, card
+
+
+# -- the elderly gabapentin pitfall needs the age: unknown is asked, not taken as young ----------------
+def test_step4_waits_for_the_age_of_a_patient_on_gabapentin(service):
+    text = findings(
+        service,
+        "gabapentin 800 tds x 12 wks incl 4 at max, no help, still taking it. dulox 60 od x 10 wks nil. "
+        f"gaba + dulox together 8 wks nil. crcl 80, {WORKED_UP}",  # no age given
+    )
+    assert shown(text, "AGE_UNKNOWN_GABAPENTIN") and not shown(text, "STEP4_REFERRAL"), text
+    assert "age (gabapentin in the elderly)" in text
+
+
+def test_the_age_given_settles_it(service):
+    text = findings(
+        service,
+        "52M, gabapentin 800 tds x 12 wks incl 4 at max, no help, still taking it. dulox 60 od x 10 wks nil. "
+        f"gaba + dulox together 8 wks nil. crcl 80, {WORKED_UP}",
+    )
+    assert not shown(text, "AGE_UNKNOWN_GABAPENTIN") and shown(text, "STEP4_REFERRAL"), text
