@@ -130,3 +130,35 @@ def test_the_age_given_settles_it(service):
         f"gaba + dulox together 8 wks nil. crcl 80, {WORKED_UP}",
     )
     assert not shown(text, "AGE_UNKNOWN_GABAPENTIN") and shown(text, "STEP4_REFERRAL"), text
+
+
+# -- advice to start a gabapentinoid while an opioid is taken carries [L5] (and [L6] at 65+) -----------
+def card(text: str, start: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(start))
+
+
+def test_starting_a_gabapentinoid_on_fentanyl_warns_of_breathing_risk(service):
+    text = findings(
+        service,
+        "66F, both feet, fentanyl patch 25 mcg/h, duloxetine 60 od x 8 wks nil, never tried gabapentin or "
+        "pregabalin. crcl 70",
+    )
+    advice = card(text, "No gabapentinoid trial is recorded")
+    assert "fentanyl is taken: a gabapentinoid with an opioid carries a risk of serious breathing" in advice, advice
+    assert "[L5]" in advice and "At 66, opioids together with gabapentinoids are to be avoided" in advice, advice
+
+
+def test_starting_a_gabapentinoid_without_an_opioid_has_no_breathing_caution(service):
+    text = findings(service, "50F, both feet, duloxetine 60 od x 8 wks nil, never tried gabapentin or pregabalin. crcl 70")
+    advice = card(text, "No gabapentinoid trial is recorded")
+    assert "breathing" not in advice and "[L5]" not in advice, advice
+
+
+def test_combination_advised_on_oxycodone_warns_of_breathing_risk(service):
+    text = findings(
+        service,
+        "55M, both feet, on oxycodone 20 mg bd. gabapentin 800 tds x 12 wks incl 4 at max, no help, stopped. "
+        f"dulox 60 od x 10 wks nil. combination not tried. crcl 85, {WORKED_UP}",
+    )
+    advice = combination_card(text)
+    assert "oxycodone is taken: a gabapentinoid with an opioid carries a risk of serious breathing" in advice, advice
