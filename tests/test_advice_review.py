@@ -162,3 +162,18 @@ def test_combination_advised_on_oxycodone_warns_of_breathing_risk(service):
     )
     advice = combination_card(text)
     assert "oxycodone is taken: a gabapentinoid with an opioid carries a risk of serious breathing" in advice, advice
+
+
+# -- a drug the seed gives no step for is not the next step ----------------------------------------------
+def test_a_short_lidocaine_trial_says_the_seed_is_silent_and_the_capsaicin_patch_leads(service):
+    said = []
+    for turn in [
+        "55M, focal pain right foot scar after surgery. lidocaine plaster 2 weeks no help. gabapentin 800 tds x 12 "
+        "wks incl 4 at max, no help. dulox 60 od x 10 wks nil. gaba + dulox together 8 wks nil. crcl 90, a1c 6, "
+        "b12 normal, spep normal, no red flags",
+    ]:
+        said.append("\n".join(r.plain() for r in service.handle("test", "lido", turn, author="clinician")))
+    assert "Next step: ⚠ " + SUMMARY["FOCAL_CAPSAICIN8"] in said[-1], said[-1]
+    text = findings(service, chat="lido")
+    lidocaine = card(text, "topical lidocaine: 2 week(s) - too short to judge")
+    assert "The seed gives no step for topical lidocaine" in lidocaine, lidocaine

@@ -277,8 +277,10 @@ def _duration_rules(k, name, spec):
                 if "weeks_at_max" in t
                 else ", weeks at the maximum tolerated dose not known"
             )
+        # A drug the seed gives no step for (topical lidocaine, weak opioids): said too short, and
+        # that the seed is silent on it, without ranking as a rung of the ladder.
         ctx.finding(
-            "TRIAL_TOO_SHORT",
+            "TRIAL_TOO_SHORT" if t["cls"] in FIRST_LINE else "OTHER_TRIAL_TOO_SHORT",
             "t",
             agent=k.agent_label(t["agent"]),
             weeks=weeks,
