@@ -177,3 +177,24 @@ def test_a_short_lidocaine_trial_says_the_seed_is_silent_and_the_capsaicin_patch
     text = findings(service, chat="lido")
     lidocaine = card(text, "topical lidocaine: 2 week(s) - too short to judge")
     assert "The seed gives no step for topical lidocaine" in lidocaine, lidocaine
+
+
+# -- a combination that helps is said to help ------------------------------------------------------------
+def test_a_combination_that_helps_says_so(service):
+    text = findings(
+        service,
+        "60F, gabapentin 800 tds 12 wks 4 at max partial; dulox 60 x 8 wks partial; combination gaba+dulox 8 wks "
+        f"good. crcl 80, {WORKED_UP}",
+    )
+    helping = card(text, "The combination (duloxetine + gabapentin) is helping")
+    assert "escalation beyond it may not be needed" in helping, helping
+    assert not shown(text, "STEP4_REFERRAL")
+
+
+def test_a_combination_that_failed_is_not_said_to_help(service):
+    text = findings(
+        service,
+        "60F, gabapentin 800 tds 12 wks 4 at max partial; dulox 60 x 8 wks partial; combination gaba+dulox 8 wks "
+        f"no help. crcl 80, {WORKED_UP}",
+    )
+    assert "is helping" not in text and shown(text, "STEP4_REFERRAL"), text

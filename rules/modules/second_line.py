@@ -76,6 +76,10 @@ def define(k):
     )
     @consequent("combination_helping")
     def combination_helping(ctx):
+        agents = ctx.fact("f").get("agents", "")
+        pair = f" ({' + '.join(k.agent_label(a) for a in agents.split(','))})" if agents else ""
+        # agent "combination": no single drug's option (/options) counts as done by it.
+        ctx.finding("TRIAL_RESPONDING", "f", agent="combination", what=f"The combination{pair}")
         ctx.derive("open", "f", rung="the combination is helping")
 
     @when_all(
