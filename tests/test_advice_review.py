@@ -198,3 +198,21 @@ def test_a_combination_that_failed_is_not_said_to_help(service):
         f"no help. crcl 80, {WORKED_UP}",
     )
     assert "is helping" not in text and shown(text, "STEP4_REFERRAL"), text
+
+
+# -- a focal option that helps: no Step 4 past it ------------------------------------------------------
+FOCAL_DONE = (
+    "gabapentin 800 tds 12 wks 4 at max nil, dulox 60 x 8 wks nil, combination gaba+dulox 8 wks nil. crcl 90, "
+    "a1c 6, b12 normal, spep normal, no red flags"
+)
+
+
+def test_a_capsaicin_patch_that_helps_holds_back_step4(service):
+    text = findings(service, f"58F, focal post-surgical pain left chest wall. qutenza applied, good relief. {FOCAL_DONE}")
+    assert "Capsaicin 8% patch is helping: escalation beyond it may not be needed" in text, text
+    assert not shown(text, "STEP4_REFERRAL") and not shown(text, "STRONG_OPIOIDS_LAST_RESORT"), text
+
+
+def test_a_capsaicin_patch_that_failed_leaves_step4(service):
+    text = findings(service, f"58F, focal post-surgical pain left chest wall. qutenza applied, no help. {FOCAL_DONE}")
+    assert "is helping" not in text and shown(text, "STEP4_REFERRAL"), text

@@ -9,6 +9,7 @@ from ..dsl import any_of, consequent, phase
 from .advice import combination_cautions, older_caution
 
 STARTED = ("gabapentinoid", "snri", "tca")  # the combination starts or raises one of these
+HELPING_CLASSES = ("topical", "procedure")
 
 
 def _tried(agent):
@@ -107,6 +108,18 @@ def define(k):
     @consequent("capsaicin_cream_is_not_the_patch")
     def capsaicin_cream_is_not_the_patch(ctx):
         ctx.finding("CAPSAICIN_CREAM_NOT_PATCH", "t")
+
+    # A topical agent or focal procedure that helps: no Step 4 past it (the seed's Step 4 follows
+    # the failure of topical agents too [1]); reassess instead.
+    @when_all(
+        phase("ladder"),
+        c.t << (m.kind == "trial") & (m.tried == "yes") & (m.outcome == "good") & any_of("cls", HELPING_CLASSES),
+    )
+    @consequent("topical_or_procedure_helping")
+    def topical_or_procedure_helping(ctx):
+        shown = k.agent_label(ctx.fact("t")["agent"])
+        ctx.finding("TRIAL_RESPONDING", "t", agent=shown, what=shown[0].upper() + shown[1:])
+        ctx.derive("open", "t", rung=f"{shown} is helping")
 
     @when_all(phase("ladder"), c.p << (m.kind == "pain_pattern") & (m.value == "unknown"))
     @consequent("pain_pattern_unknown")
