@@ -216,3 +216,16 @@ def test_a_capsaicin_patch_that_helps_holds_back_step4(service):
 def test_a_capsaicin_patch_that_failed_leaves_step4(service):
     text = findings(service, f"58F, focal post-surgical pain left chest wall. qutenza applied, no help. {FOCAL_DONE}")
     assert "is helping" not in text and shown(text, "STEP4_REFERRAL"), text
+
+
+def test_a_capsaicin_patch_of_unknown_effect_is_asked_about_before_step4(service):
+    note = f"58F, focal post-surgical pain left chest wall. qutenza applied. botox no. {FOCAL_DONE}"
+    replies = [
+        "\n".join(r.plain() for r in service.handle("test", "patch", turn, author="clinician"))
+        for turn in (note, "no", "no")
+    ]
+    assert "Capsaicin 8% patch: what was the effect?" in replies[-1], replies[-1]
+    text = findings(service, chat="patch")
+    assert not shown(text, "STEP4_REFERRAL") and "effect of the capsaicin 8% patch" in text, text
+    text = findings(service, "no benefit", chat="patch")
+    assert shown(text, "STEP4_REFERRAL"), text

@@ -98,6 +98,16 @@ def define(k):
         ctx.finding("FOCAL_CAPSAICIN8", "p")
         ctx.derive("open", "p", rung="capsaicin 8% patch for focal pain")
 
+    # Tried for focal pain, effect unknown: asked, never assumed to have failed (principle 5).
+    @when_all(
+        phase("ladder"),
+        c.p << (m.kind == "pain_pattern") & (m.value == "focal"),
+        c.t << _tried("capsaicin8") & (m.outcome == "unknown"),
+    )
+    @consequent("focal_capsaicin8_effect_unknown")
+    def focal_capsaicin8_effect_unknown(ctx):
+        ctx.derive("open", "p", "t", rung="effect of the capsaicin 8% patch")
+
     # Botulinum toxin A is given by pain specialists: advised, but it does not hold back referral.
     @when_all(phase("ladder"), c.p << (m.kind == "pain_pattern") & (m.value == "focal"), none(_tried("botox")))
     @consequent("focal_botox_not_tried")
