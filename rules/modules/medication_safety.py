@@ -54,8 +54,9 @@ def define(k):
         ctx.finding("ELDERLY_GABAPENTIN_ASK", "a", "t", "w", age=ctx.fact("a")["years"])
         ctx.derive("open", "a", "t", "w", rung="weakness/fatigue on gabapentin")
 
-    # Whether the patient is elderly decides the gabapentin pitfall [4]: unknown is asked, never
-    # taken as young (clinical notes, principle 5), unless weakness/fatigue is already excluded.
+    # Whether the patient is elderly decides the gabapentin pitfall [4]: unknown is asked (the intake
+    # asks the age) and never taken as young (clinical notes, principle 5), unless weakness/fatigue
+    # is already excluded. Only a rung, listed by "Not yet Step 4": no card of its own.
     @when_all(
         phase("ladder"),
         c.a << (m.kind == "age") & (m.known == False),
@@ -64,7 +65,6 @@ def define(k):
     )
     @consequent("age_unknown_on_gabapentin")
     def age_unknown_on_gabapentin(ctx):
-        ctx.finding("AGE_UNKNOWN_GABAPENTIN", "a", "t", "w")
         ctx.derive("open", "a", "t", "w", rung="age (gabapentin in the elderly)")
 
     # Older patients on a sedating drug with a side effect that may be the drug itself [4, L6]: one
