@@ -149,7 +149,9 @@ def test_starting_a_gabapentinoid_on_fentanyl_warns_of_breathing_risk(service):
 
 
 def test_starting_a_gabapentinoid_without_an_opioid_has_no_breathing_caution(service):
-    text = findings(service, "50F, both feet, duloxetine 60 od x 8 wks nil, never tried gabapentin or pregabalin. crcl 70")
+    text = findings(
+        service, "50F, both feet, duloxetine 60 od x 8 wks nil, never tried gabapentin or pregabalin. crcl 70"
+    )
     advice = card(text, "No gabapentinoid trial is recorded")
     assert "breathing" not in advice and "[L5]" not in advice, advice
 
@@ -208,7 +210,9 @@ FOCAL_DONE = (
 
 
 def test_a_capsaicin_patch_that_helps_holds_back_step4(service):
-    text = findings(service, f"58F, focal post-surgical pain left chest wall. qutenza applied, good relief. {FOCAL_DONE}")
+    text = findings(
+        service, f"58F, focal post-surgical pain left chest wall. qutenza applied, good relief. {FOCAL_DONE}"
+    )
     assert "Capsaicin 8% patch is helping: escalation beyond it may not be needed" in text, text
     assert not shown(text, "STEP4_REFERRAL") and not shown(text, "STRONG_OPIOIDS_LAST_RESORT"), text
 

@@ -237,7 +237,9 @@ def define(k):
         ctx.finding("TRIAL_ADEQUATE", "t", "g", agent=label(t["agent"]), detail=detail, outcome=outcome, srcs=srcs)
         ctx.derive("status", "t", "g", agent=t["agent"], cls=t["cls"], ok=True, how="adequate", outcome=t["outcome"])
         if t["outcome"] == "good":
-            ctx.finding("TRIAL_RESPONDING", "t", agent=label(t["agent"]), what=f"{label(t['agent'])} at an adequate dose")
+            ctx.finding(
+                "TRIAL_RESPONDING", "t", agent=label(t["agent"]), what=f"{label(t['agent'])} at an adequate dose"
+            )
             ctx.derive("open", "t", rung=f"{label(t['agent'])} is helping")
         elif t["outcome"] == "unknown":
             # Step 4 needs trials that have failed [1]: an unknown effect is missing, not assumed.
