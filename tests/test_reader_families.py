@@ -300,3 +300,26 @@ def test_good_for_a_while_is_waned_and_a_double_negative_is_asked():
     assert facts("duloxetine worked for a while, now nothing")["trial.duloxetine.outcome"] == "waned"
     parsed = read("amitriptyline not unhelpful")
     assert parsed.clarify and "trial.tca.outcome" not in parsed.facts
+
+
+@pytest.mark.parametrize(
+    "text, agent, typed, total",
+    [
+        ("lyrica 600 bd x 6 wks", "pregabalin", 600, 1200),
+        ("pregabalin 450 twice daily, no help", "pregabalin", 450, 900),
+        ("neurontin 3000 three times a day", "gabapentin", 3000, 9000),
+    ],
+)
+def test_a_dose_whose_product_with_its_frequency_is_above_the_maximum_is_asked(text, agent, typed, total):
+    parsed = read(text)
+    assert f"trial.{agent}.dose" not in parsed.facts  # never the impossible product, never a guess
+    assert parsed.facts[f"trial.{agent}.tried"] == "yes"
+    (question,) = parsed.clarify
+    assert str(typed) in question.question and str(total) in question.question
+    day, each = (read(value).facts[f"trial.{agent}.dose"] for _, value in question.choices)
+    assert (day, each) == (typed, total)
+
+
+def test_a_dose_whose_product_is_within_the_maximum_is_still_one_dose():
+    assert facts("gabapentin 1200 three times a day")["trial.gabapentin.dose"] == 3600
+    assert facts("pregab 300 twice a day")["trial.pregabalin.dose"] == 600

@@ -98,6 +98,12 @@ class Parser:
         self.lx: Lexicon = lexicon(self.k)
         self.sanity = self.k.thresholds["sanity"]
         self.units = self.k.thresholds.get("units", {})
+        # the highest daily dose any renal band allows: a dose per intake times its frequency above it
+        # is more likely the day's total typed with the frequency
+        self.max_daily = {
+            agent: max(band["max_mg_day"] for band in bands)
+            for agent, bands in self.k.thresholds.get("renal", {}).items()
+        }
 
     # -- entry point ------------------------------------------------------------------------------
     def parse(self, raw: str) -> Parsed:

@@ -359,6 +359,19 @@ def _tried_or_not(lx: Lexicon, label: str, name: str):
     )
 
 
+def _total_or_each(p: Parser, agent: str, amount: float, per_day: int, daily: float):
+    from .parse import Clarify
+
+    c = p.lx.clarify
+    name = p.k.agents[agent]["names"][0]
+    fill = {"drug": p.k.agent_label(agent), "name": name, "n": _mg(amount), "k": per_day, "total": _mg(daily)}
+    return Clarify(c["dose_total"].format(**fill), [(lab.format(**fill), val.format(**fill)) for lab, val in c["dose_total_choices"]])
+
+
+def _mg(value: float) -> str:
+    return f"{int(value)}" if float(value).is_integer() else f"{value}"
+
+
 def _outcome_choices(p: Parser) -> list[tuple[str, str]]:
     return [tuple(choice) for choice in p.lx.clarify["outcome_choices"]]
 
@@ -441,6 +454,11 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
         daily = amount if (dm.group("per") or divided) else amount * (per_day or 1)
         daily = round(daily, 3)
         spec = p.k.agents[agent]
+        if daily != amount and amount <= p.max_daily.get(agent, daily) < daily:
+            # "gaba 2400 tds": each dose times the frequency is above the drug's maximum daily
+            # dose, while the number alone is not - likely the day's total: asked, never multiplied
+            out.clarify.append(_total_or_each(p, agent, amount, per_day, daily))
+            continue
         if not spec.get("implausible_below_mg_day", 0) <= daily <= spec["implausible_above_mg_day"] or daily <= 0:
             out.questioned.append(f"{prefix}dose:{dm.group('n')}{dm.group('u') or ''}")
         else:
