@@ -323,3 +323,76 @@ def test_a_dose_whose_product_with_its_frequency_is_above_the_maximum_is_asked(t
 def test_a_dose_whose_product_is_within_the_maximum_is_still_one_dose():
     assert facts("gabapentin 1200 three times a day")["trial.gabapentin.dose"] == 3600
     assert facts("pregab 300 twice a day")["trial.pregabalin.dose"] == 600
+
+
+@pytest.mark.parametrize(
+    "text, own, pair, weeks",
+    [
+        (
+            "pregabalin 300 bd x 12 wks nil. pregab+venlafaxine 5 wks no help",
+            ("pregabalin", 12),
+            ["pregabalin", "venlafaxine"],
+            5,
+        ),
+        ("amitriptyline 50 nocte 9 wks nil; ami + lyrica x 4 wks nil", ("tca", 9), ["pregabalin", "tca"], 4),
+        (
+            "duloxetine 60 od for 16 wks, partial. dulox plus gabapentin 7 weeks, no better",
+            ("duloxetine", 16),
+            ["duloxetine", "gabapentin"],
+            7,
+        ),
+    ],
+)
+def test_a_duration_said_of_two_joined_drugs_is_the_combinations(text, own, pair, weeks):
+    got = facts(text)
+    agent, own_weeks = own
+    assert got[f"trial.{agent}.weeks"] == own_weeks  # the single drug's trial keeps its own duration
+    assert got["combination"] == "yes" and got["combination.agents"] == pair
+    assert got["combination.weeks"] == weeks and got["combination.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize("text", ["combination tried - no help", "combo tried, nil", "combination given nil"])
+def test_a_combination_said_to_be_tried_keeps_its_outcome(text):
+    got = facts("gabapentin 600 tds 10 wks nil, duloxetine 60 8 wks nil. " + text)
+    assert got["combination"] == "yes" and got["combination.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "weakness progressing rapidly over 10 days",
+        "progressive weakness for the past 5 weeks",
+        "rapidly progressive weakness",
+    ],
+)
+def test_a_short_or_rapid_course_is_not_weakness_progressing_over_months(text):
+    assert "flag.progressive_weakness" not in facts(text)
+
+
+def test_a_course_longer_than_the_flags_is_still_progressive_weakness():
+    assert facts("progressive weakness over 4 months")["flag.progressive_weakness"] == "yes"
+    assert facts("weakness progressing rapidly over 10 days")["flag.rapid_course"] == "yes"
+
+
+@pytest.mark.parametrize("text", ["68F, numb feet, NIDDM", "known IDDM, burning soles", "dm2 on metformin"])
+def test_diabetes_named_without_its_control_is_asked(text):
+    parsed = read(text)
+    assert "diabetes" not in parsed.facts and len(parsed.clarify) == 1
+    assert {read(value).facts["diabetes"] for _, value in parsed.clarify[0].choices} == {
+        "controlled",
+        "uncontrolled",
+        "unknown",
+    }
+
+
+@pytest.mark.parametrize("text", ["sugars normal", "bgl fine", "bsl ok"])
+def test_a_glucose_said_to_be_fine_is_asked_not_read_two_ways(text):
+    parsed = read(text)
+    assert "diabetes" not in parsed.facts and len(parsed.clarify) == 1
+    assert [read(value).facts["diabetes"] for _, value in parsed.clarify[0].choices] == ["no", "controlled"]
+
+
+def test_diabetes_with_an_hba1c_or_its_control_is_read_not_asked():
+    assert not read("T1DM, a1c 8.2%").clarify
+    assert facts("t2dm well controlled")["diabetes"] == "controlled"
+    assert facts("no t2dm")["diabetes"] == "no"

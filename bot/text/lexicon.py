@@ -51,6 +51,8 @@ class Topic:
         self.asserted = {w.lower() for w in spec.get("asserted", [])}  # a negation after these is an outcome
         words = spec.get("not_before", [])  # a subject word followed by one of these is not this topic
         self.not_before = re.compile(r"\s*(?:" + _by_length(words) + r")(?![\w%])") if words else None
+        self.alone = spec.get("alone", {})  # subject words that, with no value, are asked about
+        self.unclear = spec.get("unclear", {})  # subject and value words whose reading is asked
         self.values = set(spec.get("values", {}))  # the values it may take ("unknown" for a queried term)
 
 
@@ -141,6 +143,7 @@ class Lexicon:
         phrases = dict(lex["red_flag_phrases"])
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
+        self.flag_course = lex.get("red_flag_course", {})
         self.class_words = {cls: phrase_re(words) for cls, words in lex.get("class_words", {}).items()}
         q = lex["queries"]
         self.query_starts = re.compile(r"^[\s\x00,]*(?:" + _by_length(q["starts"]) + r")(?![\w])")
@@ -157,6 +160,10 @@ class Lexicon:
         self.history_before = Tail(hist["triggers"], trailing=r"[\s:,]*")
         self.collisions = phrase_re(hist["collisions"])
         self.year_after = re.compile(r"\s*(?:in\s+)?" + hist["year"] + r"\b")
+        joiners = lex.get("combination_joined", {}).get("joiners", [])
+        self.joined_pair = (
+            re.compile(r"\s*(?:" + "|".join(re.escape(j) for j in joiners) + r")\s*$") if joiners else None
+        )
         self.clarify = lex["clarify"]
         self.messages = lex["messages"]
         names = {}

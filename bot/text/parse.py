@@ -374,8 +374,10 @@ class Parser:
         starts = [c.start for c in concepts]
         got: dict[str, list[tuple[str, _Concept]]] = {}
         combined_at: list[tuple[int, bool]] = []  # where a combination is said, and whether it asserts one
+        asks: dict[str, tuple[dict, str]] = {}  # a subject alone that is asked about
+        unclear_said: dict[str, tuple[dict, str]] = {}  # a subject and value read two ways
         for i, c in enumerate(concepts):
-            if self._describes_weakness(text, concepts, i):
+            if self._describes_weakness(text, concepts, i) or self._course_contradicts(text, concepts, i):
                 continue
             value, hit = self._value_of(text, c, values, concepts, starts)
             negated, through = self.lx.scope.negated_before(text, c.start, ends)
@@ -403,7 +405,16 @@ class Parser:
                 and "unknown" in c.topic.values
             ):
                 value, negated = "unknown", False  # "?mgus", "?B12": asked about, not found
+            said = text[c.start : c.end]
+            if value is None and not negated and c.topic is not None and said in c.topic.alone.get("words", ()):
+                asks.setdefault(c.fact, (c.topic.alone, said))  # "T2DM": present, control not said
             if value is None:
+                continue
+            unclear = c.topic.unclear if c.topic is not None else {}
+            if hit is not None and said in unclear.get("words", ()) and text[hit[0] : hit[1]] in unclear["values"]:
+                unclear_said.setdefault(c.fact, (unclear, text[min(c.start, hit[0]) : max(c.end, hit[1])]))
+                for s, e in [(c.start, c.end), hit]:
+                    text = mask(text, s, e)
                 continue
             if negated:
                 flipped = self._flip(c, value)
@@ -412,10 +423,15 @@ class Parser:
                 value = flipped
             got.setdefault(c.fact, []).append((value, c))
             if c.fact == "combination" and value == "yes":
-                combined_at.append((c.start, c.topic is not None and text[c.start : c.end] in c.topic.asserted))
+                said = c.topic is not None and text[c.start : c.end] in c.topic.asserted
+                combined_at.append((c.start, said or hit is not None))  # "combination tried nil": given
             for s, e in [(c.start, c.end)] + ([hit] if hit else []):
                 text = mask(text, s, e)
         self._resolve(got, out)
+        for fact, (spec, said) in {**unclear_said, **asks}.items():  # one question a fact
+            if fact in got or fact in out.facts or any(name in out.facts for name in spec.get("unless_facts", ())):
+                continue
+            out.clarify.append(Clarify(spec["question"].format(said=said), [tuple(ch) for ch in spec["choices"]]))
         return text, combined_at
 
     @staticmethod
@@ -427,6 +443,25 @@ class Parser:
         before = concepts[i - 1]
         weakness = before.kind == "flag" or before.fact == "weakness_fatigue"
         return weakness and not text[before.end : c.start].strip(" -:")
+
+    def _course_contradicts(self, text: str, concepts: list[_Concept], i: int) -> bool:
+        """A flag defined by a long course ("weakness progressing over more than 8 weeks") said with
+        a shorter course ("over 3 weeks") or inside a phrase of the opposite course ("rapidly
+        progressive weakness"): the words do not say it."""
+        c = concepts[i]
+        spec = self.lx.flag_course.get(c.fact[5:]) if c.kind == "flag" else None
+        if not spec:
+            return False
+        opposite = {f"flag.{flag}" for flag in spec.get("not_with", [])}
+        near = concepts[max(0, i - 2) : i + 3]
+        if any(o.fact in opposite and o.start < c.end and c.start < o.end for o in near):
+            return True
+        lead = re.compile(r"[\s,\-]*(?:(?:over|for|x|in|during|across)\s+(?:the\s+)?(?:last|past)?\s*)?")
+        dm = self.lx.duration_re.match(text, lead.match(text, c.end).end())
+        if dm is None:
+            return False
+        weeks = _num(dm.group("n")) * self.lx.duration_units[dm.group("u")]
+        return weeks <= spec["more_than_weeks"]
 
     def _outcome_at(self, text: str, start: int) -> bool:
         """An outcome phrase starts here ("no better", "no help")."""
@@ -533,15 +568,42 @@ class Parser:
         )
 
     # -- combination: "gaba + dulox together x 3 mo, no help" ------------------------------------------
+    def _joined_pairs(self, text: str) -> dict[int, list[str]]:
+        """Where two drugs joined by "+" are followed by a duration or an outcome ("gaba+dulox 8 wks
+        nil"): the start of the pair, and its drugs."""
+        pairs: dict[int, list[str]] = {}
+        if not self.lx.joined_pair or "+" not in text and "plus" not in text:
+            return pairs
+        mentions = list(self.lx.drug_re.finditer(text))
+        for first, second in zip(mentions, mentions[1:]):
+            if not self.lx.joined_pair.match(text[first.end() : second.start()]):
+                continue
+            lead = re.compile(r"[\s:,\-]*(?:(?:x|for|over)\s*)?").match(text, second.end()).end()
+            said = (
+                self.lx.duration_re.match(text, lead)
+                or self._outcome_at(text, lead)
+                or self.lx.bare_negative.match(text, lead)
+            )
+            if said:
+                agents = sorted({self.lx.drug_names[first.group()], self.lx.drug_names[second.group()]})
+                if len(agents) == 2:
+                    pairs[first.start()] = agents
+        return pairs
+
     def _combination(self, text: str, combined_at: list[tuple[int, bool]], out: Parsed) -> str:
         """The drugs, duration and outcome of the sentence that says they were given together."""
+        pairs = self._joined_pairs(text)
+        if pairs:
+            out.facts.setdefault("combination", "yes")
+            combined_at = combined_at + [(at, True) for at in pairs]
         for start, end in sentences(text):
-            anchors = [a for a, _ in combined_at if start <= a < end]
+            anchors = sorted(a for a, _ in combined_at if start <= a < end)
             asserted = any(said for a, said in combined_at if start <= a < end)
             if not anchors:
                 continue
             sentence = text[start:end]
             agents = sorted({self.lx.drug_names[m.group()] for m in self.lx.drug_re.finditer(sentence)})
+            agents = pairs.get(anchors[0], agents)
             if len(agents) >= 2:
                 out.facts["combination.agents"] = agents
             at = anchors[0]

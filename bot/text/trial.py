@@ -365,7 +365,10 @@ def _total_or_each(p: Parser, agent: str, amount: float, per_day: int, daily: fl
     c = p.lx.clarify
     name = p.k.agents[agent]["names"][0]
     fill = {"drug": p.k.agent_label(agent), "name": name, "n": _mg(amount), "k": per_day, "total": _mg(daily)}
-    return Clarify(c["dose_total"].format(**fill), [(lab.format(**fill), val.format(**fill)) for lab, val in c["dose_total_choices"]])
+    return Clarify(
+        c["dose_total"].format(**fill),
+        [(lab.format(**fill), val.format(**fill)) for lab, val in c["dose_total_choices"]],
+    )
 
 
 def _mg(value: float) -> str:
