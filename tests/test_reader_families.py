@@ -396,3 +396,16 @@ def test_diabetes_with_an_hba1c_or_its_control_is_read_not_asked():
     assert not read("T1DM, a1c 8.2%").clarify
     assert facts("t2dm well controlled")["diabetes"] == "controlled"
     assert facts("no t2dm")["diabetes"] == "no"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("no weakness, no t2dm", {"weakness_fatigue": "no", "diabetes": "no"}),
+        ("no falls, no paraprotein", {"falls": "no", "paraprotein": "normal"}),
+        ("no weakness, focal", {"weakness_fatigue": "no", "pain_pattern": "focal"}),
+        ("nil falls, bilateral symmetrical", {"falls": "no", "pain_pattern": "diffuse"}),
+    ],
+)
+def test_an_item_after_a_negated_one_keeps_its_own_reading(text, expected):
+    assert facts(text) == expected

@@ -386,6 +386,8 @@ class Parser:
                 after = None  # "gaba + dulox together - nil": given together, to no effect
             if after and not self._outcome_at(text, after.start("trigger")):
                 negated = True  # ("together no better": an outcome, not "not together")
+            if through and hit is None and c.kind == "topic" and c.value is not None:
+                negated = False  # "no falls, diffuse": a value said of its own, not a member of the list
             if hit is not None:
                 if through or hit[0] < c.start:
                     # a concept with its own value is outside a list's negation ("no mgus, b12
@@ -502,6 +504,8 @@ class Parser:
                 continue
             if self.lx.drug_re.search(gap) or self._other_concept_between(concepts, starts, c, s, e):
                 continue
+            if s >= c.end and self._leads_concept(text, concepts, starts, e):
+                continue  # "no falls, no diabetes": the second "no" is the next item's, not falls'
             distance = (s - c.end) if s >= c.end else (c.start - e) + 0.5
             found.append((distance, value, (s, e)))
         if found:
@@ -514,6 +518,12 @@ class Parser:
         if c.kind == "topic" and c.topic is not None:
             return c.topic.present, None
         return None, None
+
+    @staticmethod
+    def _leads_concept(text: str, concepts: list[_Concept], starts: list[int], end: int) -> bool:
+        """Another concept starts right after `end`, only spaces between."""
+        i = bisect.bisect_left(starts, end)
+        return i < len(concepts) and not text[end : concepts[i].start].strip()
 
     @staticmethod
     def _other_concept_between(concepts: list[_Concept], starts: list[int], c: _Concept, s: int, e: int) -> bool:
