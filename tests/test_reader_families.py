@@ -409,3 +409,16 @@ def test_diabetes_with_an_hba1c_or_its_control_is_read_not_asked():
 )
 def test_an_item_after_a_negated_one_keeps_its_own_reading(text, expected):
     assert facts(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica + venlafaxine together x 6 wks nil. on morphine 10 bd now", "morphine"),
+        ("combined 5 wks, nil. on tramadol 50 qds", "tramadol"),
+        ("pregab+dulox 8 wks nil; currently on oxycodone 10 bd", "oxycodone"),
+    ],
+)
+def test_a_drug_taken_now_after_a_combinations_outcome_is_current(text, agent):
+    got = facts(text)
+    assert got[f"trial.{agent}.current"] == "yes" and got["combination.outcome"] == "no_benefit"

@@ -77,6 +77,12 @@ def normalise(text: str) -> str:
     return text.lower()
 
 
+def _word_end(mt: re.Match) -> int:
+    """Where a bare "nil" ends, before the full stop or comma the match takes with it: the stop still
+    ends the clause ("together 8 wks nil. on oxycodone 20 bd now": "on" is the oxycodone's)."""
+    return mt.start() + len(mt.group().rstrip(",;.!\n)->").rstrip())
+
+
 def _num(s: str) -> float:
     v = float(s.replace(",", "."))
     return int(v) if v.is_integer() else v
@@ -634,7 +640,7 @@ class Parser:
                 spans = [(s - at, e - at) for s, e in [(stop.start(), stop.end()), *felt]]
             bare = self.lx.bare_negative.search(text, at, end)
             if outcome is None and bare and (dm or asserted):  # "dual therapy x 6 wks, nil", "together - nil"
-                outcome, spans = "no_benefit", [(bare.start() - at, bare.end() - at)]
+                outcome, spans = "no_benefit", [(bare.start() - at, _word_end(bare) - at)]
             if outcome:
                 out.facts["combination.outcome"] = outcome
             for s, e in spans:
@@ -642,7 +648,7 @@ class Parser:
             if outcome:  # the outcome is the combination's; a bare "no" after it is not the drug's
                 tail = self.lx.bare_negative.search(text, at, end)
                 if tail:
-                    text = mask(text, tail.start(), tail.end())
+                    text = mask(text, tail.start(), _word_end(tail))
         return text
 
     # -- ambiguous names ("capsaicin": patch or cream?) -------------------------------------------------
