@@ -4,8 +4,11 @@ latest turn with rows at or before it (docs/datasette.md, "Findings rows")."""
 
 from __future__ import annotations
 
+import pytest
+
 from neuroladder.bot.dialogue.consult import Consult
 from neuroladder.bot.service import Service
+from neuroladder.bot.storage.store import Store
 from neuroladder.rules.data import load_knowledge
 
 CHAT = "log"
@@ -47,9 +50,14 @@ def test_a_turn_that_leaves_the_advice_as_it_was_writes_no_findings_rows(store, 
     assert rows_of(store, asked) == []
 
 
-def test_the_set_in_force_after_each_turn_is_the_advice_the_consult_had_then(store, service):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_the_set_in_force_after_each_turn_is_the_advice_the_consult_had_then(tmp_path, processes):
     """Read back from the log after each turn, the set in force is what the rules conclude from the
-    facts live then (evaluated again by a consult of our own)."""
+    facts live then (evaluated again by a consult of our own); also when two processes take turns
+    on the consult, each knowing only what it logged itself."""
+    stores = [Store(tmp_path / "log.db") for _ in range(processes)]
+    services = [Service(s) for s in stores]
+    store = Store(tmp_path / "log.db")  # the reader's own
     turns = [
         "/start",
         "gabapentin 1200 mg/day in 3 doses for 3 months, no help",
@@ -63,14 +71,16 @@ def test_the_set_in_force_after_each_turn_is_the_advice_the_consult_had_then(sto
         "/undo",
     ]
     written = 0
-    for text in turns:
-        service.handle("console", CHAT, text)
+    for i, text in enumerate(turns):
+        services[i % processes].handle("console", CHAT, text)
         row = store.open_consult("console", CHAT)
         [(turn,)] = store.conn.execute("select max(id) from turns where direction = 'in'").fetchall()
-        expected = Consult(service.tk, store, row).evaluate().findings
+        expected = Consult(services[0].tk, store, row).evaluate().findings
         assert in_force(store, row["id"], turn) == [(f.code, f.text) for f in expected], text
         written += bool(rows_of(store, turn))
     assert 2 < written < len(turns)  # some turns changed the advice, some did not
+    for s in [*stores, store]:
+        s.close()
 
 
 def test_a_new_ruleset_version_logs_the_set_again_even_when_it_reads_the_same(store):

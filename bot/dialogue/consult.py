@@ -85,9 +85,10 @@ class Consult:
         self.report = ChangeReport(tk.render)
         self._next_memo: tuple | None = None
         self._answers: dict[str, Any] | None = None
+        self._logged: list[tuple] | None = None  # the findings rows in force in the log, when known
         own = kept.take(store, row)  # what this process wrote last turn, if it is still the log's
         if own is not None:
-            self.state, self._answers = own.state, own.answers
+            self.state, self._answers, self._logged = own.state, own.answers, own.logged
         else:
             self.state = ConsultState.from_json(row.get("state"))
 
@@ -146,10 +147,14 @@ class Consult:
         qid = self.state.current
         return self.tk.intake.by_id.get(qid) if qid else None
 
+    def _log_findings(self, turn_id: int, ev: Evaluation) -> None:
+        """The findings into the log when they differ from the set it holds (Store.add_findings)."""
+        self._logged = self.store.add_findings(self.id, turn_id, ev.findings, self.tk.version, logged=self._logged)
+
     def save(self) -> None:
         """The dialogue's state into the log, marked so the next turn can tell its own copy is current."""
         raw = self.store.save_state(self.id, self.state.to_dict() | {"mark": kept.mark()})
-        kept.keep(self.store, self.id, kept.Kept(raw, self.state, self._answers))
+        kept.keep(self.store, self.id, kept.Kept(raw, self.state, self._answers, self._logged))
 
     # -- a turn of free text ----------------------------------------------------------------------
     def answer(self, text: str, author: str | None, turn_id: int) -> Reply:
@@ -243,7 +248,7 @@ class Consult:
         if parsed.queries:  # "... - can I add tramadol?": answered on the facts just noted
             reply.extend(self.answer_query(parsed.queries, lead=False))
         if parsed.ambiguous or parsed.clarify:
-            self.store.add_findings(self.id, turn_id, now_ev.findings, self.tk.version)
+            self._log_findings(turn_id, now_ev)
             self.save()
             return reply
         return self._continue(reply, turn_id, now_ev)
@@ -256,7 +261,7 @@ class Consult:
         q = self.current_question()
         if q is not None:
             self.tk.render.question(q, reply)
-        self.store.add_findings(self.id, turn_id, self.evaluate().findings, self.tk.version)
+        self._log_findings(turn_id, self.evaluate())
         self.save()
         return reply
 
@@ -276,7 +281,7 @@ class Consult:
     def _continue(self, reply: Reply, turn_id: int, ev: Evaluation | None = None) -> Reply:
         answers = self.answers()
         ev = ev or self.evaluate(answers)
-        self.store.add_findings(self.id, turn_id, ev.findings, self.tk.version)
+        self._log_findings(turn_id, ev)
         q = self.next_question(answers, ev)
         self.state.current = q.id if q else None
         if q:

@@ -1,4 +1,4 @@
-"""What this process last wrote for each consult (its dialogue state and live facts), so that its
+"""What this process last wrote for each consult (its dialogue state, live facts and findings), so that its
 next turn need not read them back from SQLite and decode them again.
 
 SQLite stays the record. The kept copy is used only while the consult's stored state is, character
@@ -27,6 +27,7 @@ class Kept:
     raw: str  # the state exactly as written to consults.state
     state: ConsultState
     answers: dict[str, Any] | None  # the live facts in the store's order; None: read them again
+    logged: list[tuple] | None  # the findings rows in force (Store.add_findings); None: read them again
 
 
 _by_store: weakref.WeakKeyDictionary[Store, dict[int, Kept]] = weakref.WeakKeyDictionary()

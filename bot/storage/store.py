@@ -286,30 +286,40 @@ class Store:
             )
 
     # -- findings ------------------------------------------------------------------------------
-    def add_findings(self, consult_id: int, turn_id: int, findings: list, version: str | None = None) -> bool:
+    def add_findings(
+        self,
+        consult_id: int,
+        turn_id: int,
+        findings: list,
+        version: str | None = None,
+        *,
+        logged: list[tuple] | None = None,
+    ) -> list[tuple]:
         """Log the findings in force after turn `turn_id`, unless they are the very rows this consult
         last logged (same findings, same order, same `version`): most turns leave the advice as it
         was, and logging it again told nothing new. So a turn's rows hold from that turn until the
-        consult's next turn with rows (docs/datasette.md). Returns whether rows were written.
+        consult's next turn with rows (docs/datasette.md). Returns the rows now in force.
 
         `findings`: dicts, or objects with a `row()` of (code, severity, step, sources as JSON, rule,
         text), computed once per evaluation rather than once per turn. `version`: the ruleset and
-        clinical data that concluded them (rules/provenance.py)."""
+        clinical data that concluded them (rules/provenance.py). `logged`: what this returned last
+        time for this consult, when the caller knows that nothing was logged for it since
+        (bot/dialogue/kept.py); read from the log otherwise."""
         rows = [
             (*f.row(), version)
             if hasattr(f, "row")
             else (f["code"], f["severity"], f["step"], json.dumps(f["sources"]), f["rule"], f["text"], version)
             for f in findings
         ]
-        if rows == self.last_findings(consult_id):
-            return False
+        if rows == (self.last_findings(consult_id) if logged is None else logged):
+            return rows
         at = self._now()
         self.conn.executemany(
             "insert into findings (consult_id, turn_id, code, severity, step, sources, rule, text, "
             "ruleset_version, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(consult_id, turn_id, *row, at) for row in rows],
         )
-        return True
+        return rows
 
     def last_findings(self, consult_id: int) -> list[tuple]:
         """The findings in force as last logged: (code, severity, step, sources, rule, text,
