@@ -4,7 +4,7 @@
     python bench/e2e.py --rounds 1 --only neuroladder
     python bench/e2e.py --profile /tmp/prof    # each bot process under cProfile (.prof files, top 25)
     python bench/e2e.py --py-spy /tmp/spy      # each bot sampled by py-spy during the load (raw stacks)
-    python bench/e2e.py --patch pool=8,sendlimit=8     # experiments, see PATCHES
+    python bench/e2e.py --patch httpx=8,echo-aiohttp   # experiments, see PATCHES
 
 The Bot API stand-in (tests/botapi_standin.py) runs in this process on 127.0.0.1. 100 clinicians
 write at once, each a consultation from conversations/cases/*.toml (`/start`, then the case's
@@ -164,16 +164,11 @@ def _patch_sniffio(value: str) -> None:
 
 
 def _patch_pool(value: str) -> None:
-    """PTB's connection pool for Bot API calls (other than getUpdates) limited to `value` connections."""
-    from telegram.ext import ApplicationBuilder
+    """NeuroLadder's Bot API connection pool (bot/channels/telegram/transport.py) at `value` connections."""
+    from neuroladder.bot.channels.telegram import app as tg
 
-    original = ApplicationBuilder.__init__
-
-    def init(self, *a, **kw):
-        original(self, *a, **kw)
-        self._connection_pool_size = int(value)
-
-    ApplicationBuilder.__init__ = init
+    build = tg.build_application
+    tg.build_application = lambda cfg: build(cfg, pool=int(value))
 
 
 def _patch_nolimiter(value: str) -> None:
@@ -186,51 +181,58 @@ def _patch_nolimiter(value: str) -> None:
     AIORateLimiter.process_request = straight
 
 
-def _patch_sendlimit(value: str) -> None:
-    """At most `value` Bot API calls (other than getUpdates) waiting in httpcore's pool at once: its
-    bookkeeping walks every queued request on every change, so 100 chats' sends queue up before it."""
+def _patch_httpx(value: str) -> None:
+    """NeuroLadder on PTB's own backend again (httpx), at most `value` calls inside it at once with a
+    pool of that size: the design before bot/channels/telegram/transport.py, for comparison."""
     import asyncio
 
     from telegram.request import HTTPXRequest
 
-    original = HTTPXRequest.do_request
-    gate: list[asyncio.Semaphore] = []
-
-    async def do_request(self, url, method, *a, **kw):
-        if url.endswith("/getUpdates"):
-            return await original(self, url, method, *a, **kw)
-        if not gate:
-            gate.append(asyncio.Semaphore(int(value)))
-        async with gate[0]:
-            return await original(self, url, method, *a, **kw)
-
-    HTTPXRequest.do_request = do_request
-
-
-def _patch_gated(value: str) -> None:
-    """Proposal A (now in bot/channels/telegram/app.py) with another gate size: at most `value` Bot API calls
-    inside httpx at once, with a pool of the same size."""
     from neuroladder.bot.channels.telegram import app as tg
 
-    build = tg.build_application
-    tg.build_application = lambda cfg: build(cfg, gate=int(value))
+    class Gated(HTTPXRequest):
+        def __init__(self, limit: int, **kwargs):
+            super().__init__(connection_pool_size=limit, **kwargs)
+            self._gate = asyncio.Semaphore(limit)
+
+        async def do_request(self, *args, **kwargs):
+            async with self._gate:
+                return await super().do_request(*args, **kwargs)
+
+    tg.AiohttpRequest = lambda limit, **timeouts: Gated(int(value or 8) if limit > 1 else 1, **timeouts)
+
+
+def _patch_echo_aiohttp(value: str) -> None:
+    """The echo bot on NeuroLadder's transport instead of httpx: what the transport alone is worth."""
+    from telegram.ext import ApplicationBuilder
+
+    from neuroladder.bot.channels.telegram.transport import AiohttpRequest
+
+    build = ApplicationBuilder.build
+
+    def with_aiohttp(self):
+        self.request(AiohttpRequest(8, read_timeout=20)).get_updates_request(AiohttpRequest(1, read_timeout=20))
+        return build(self)
+
+    ApplicationBuilder.build = with_aiohttp
 
 
 PATCHES = {
     "sniffio": _patch_sniffio,
     "pool": _patch_pool,
     "nolimiter": _patch_nolimiter,
-    "sendlimit": _patch_sendlimit,
-    "gated": _patch_gated,
+    "httpx": _patch_httpx,
+    "echo-aiohttp": _patch_echo_aiohttp,
 }
-NEUROLADDER_ONLY = {"nolimiter", "sendlimit", "gated"}
+NEUROLADDER_ONLY = {"nolimiter", "pool", "httpx"}
+ECHO_ONLY = {"echo-aiohttp"}
 
 
 def boot(kind: str, argv: list[str]) -> int:
     """Run a bot in this process after applying the patches named in $E2E_PATCHES (name[=value],...)."""
     for item in filter(None, os.environ.get("E2E_PATCHES", "").split(",")):
         name, _, value = item.partition("=")
-        if name in NEUROLADDER_ONLY and kind != "neuroladder":
+        if (name in NEUROLADDER_ONLY and kind != "neuroladder") or (name in ECHO_ONLY and kind == "neuroladder"):
             continue
         PATCHES[name](value)
     if kind == "neuroladder":
@@ -410,8 +412,8 @@ def main() -> int:
         "--patch",
         default="",
         help="experiments: comma-separated patches for the bot processes, from "
-        f"{', '.join(sorted(PATCHES))} (pool=N, sendlimit=N, gated=N take a number); "
-        f"{', '.join(sorted(NEUROLADDER_ONLY))} apply to NeuroLadder only",
+        f"{', '.join(sorted(PATCHES))} (pool=N and httpx=N take a number); "
+        f"{', '.join(sorted(NEUROLADDER_ONLY))} apply to NeuroLadder only, {', '.join(sorted(ECHO_ONLY))} to the echo bot only",
     )
     ap.add_argument("--boot", choices=["neuroladder", "echo"], help=argparse.SUPPRESS)
     ap.add_argument("bot_args", nargs="*", help=argparse.SUPPRESS)

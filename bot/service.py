@@ -47,6 +47,13 @@ class Service:
         """(name, menu line) of every listed command: what Telegram's command menu shows."""
         return self.registry.menu()
 
+    def sends_file(self, text: str) -> str:
+        """ "photo" or "document" when `text` is a command whose answer carries a file (the channel
+        may show an upload notice while it is made), else ""."""
+        match = COMMAND_RE.match(text.strip())
+        command = self.registry.get(match.group("cmd").lower()) if match else None
+        return command.sends if command is not None else ""
+
     def modes(self) -> list[Mode]:
         return [self.tutor]
 

@@ -364,6 +364,8 @@ class BotAPIStandIn:
                     msg = chat.messages[event[1]]
                     who = "bot" if msg["from"]["id"] == BOT_ID else msg["from"]["first_name"]
                     body = msg.get("text") or f"[{msg.get('_file', 'file')}]"
+                    if msg.get("caption"):
+                        body += " " + msg["caption"]
                     body = body.replace("\n", "\n" + " " * (len(who) + 8))
                     edited = " (edited)" if msg.get("edited") else ""
                     lines.append(f"#{msg['message_id']:<3} {who}: {body}{edited}")
@@ -744,10 +746,15 @@ class BotAPIStandIn:
             params,
             photo=[{"file_id": "ph", "file_unique_id": "ph", "width": 1, "height": 1}],
             _file=files["photo"]["filename"],
+            **self._caption(params),
         )
         with self.lock:
             self.sent_files[(msg["chat"]["id"], msg["message_id"])] = files["photo"]["data"]
         return msg
+
+    def _caption(self, params: dict) -> dict:
+        """A file's caption as Telegram keeps it (parsed like a text, at most 1024 characters)."""
+        return {"caption": self._render(params, "caption")} if params.get("caption") else {}
 
     def _api_sendDocument(self, params: dict, files: dict) -> dict:
         if "document" not in files:
@@ -756,6 +763,7 @@ class BotAPIStandIn:
             params,
             document={"file_id": "doc", "file_unique_id": "doc", "file_name": files["document"]["filename"]},
             _file=files["document"]["filename"],
+            **self._caption(params),
         )
         with self.lock:
             self.sent_files[(msg["chat"]["id"], msg["message_id"])] = files["document"]["data"]

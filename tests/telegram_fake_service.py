@@ -28,6 +28,10 @@ class FakeService:
     def commands():
         return list(COMMANDS)
 
+    @staticmethod
+    def sends_file(text: str) -> str:
+        return "document" if text.startswith("/files") else ""
+
     def handle(self, channel, chat_id, text, *, author=None, inbox_id=None, private=False, origin=None, edit=False):
         with self.store.transaction():
             consult = self.store.open_consult(channel, chat_id)

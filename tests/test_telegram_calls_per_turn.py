@@ -89,6 +89,8 @@ async def test_group_intake_by_two_clinicians_costs_one_call_per_turn(standin: B
 
 
 async def test_commands_cost_one_call_and_files_one_more(standin: BotAPIStandIn, tg_db):
+    """A command answers in one message; one whose answer is a file shows "sending photo..." while
+    the file is made, then sends the file with its line as the caption: two calls, one message."""
     async with running_bot(tg_settings(standin, tg_db), Service, standin):
         for text in [
             "/start",
@@ -100,12 +102,18 @@ async def test_commands_cost_one_call_and_files_one_more(standin: BotAPIStandIn,
             "/export",
             "/help",
         ]:
-            before = len(standin.chat_calls(111))
-            sent = len(standin.calls_of("sendMessage", 111))
+            before = len(standin.bot_messages(111))
             standin.send_text(111, text)
-            await standin.until(lambda s=sent: len(standin.calls_of("sendMessage", 111)) > s, 30, text)
-            if text in ("/ladder", "/export"):  # the file follows the text
-                await standin.until(lambda b=before: len(standin.chat_calls(111)) >= b + 2, 30, f"{text}'s file")
-    calls = [c["method"] for c in standin.chat_calls(111)]
-    assert calls == ["sendMessage"] * 5 + ["sendMessage", "sendPhoto", "sendMessage", "sendDocument", "sendMessage"]
+            await standin.until(lambda b=before: len(standin.bot_messages(111)) > b, 30, text)
+    calls = [(c["method"], c["params"].get("action")) for c in standin.chat_calls(111)]
+    assert calls == [("sendMessage", None)] * 5 + [
+        ("sendChatAction", "upload_photo"),
+        ("sendPhoto", None),
+        ("sendChatAction", "upload_document"),
+        ("sendDocument", None),
+        ("sendMessage", None),
+    ]
+    photo, document = standin.bot_messages(111)[5:7]
+    assert photo["caption"].startswith("The ladder for this consult: green done")
+    assert document["caption"].startswith("The consult note, ready to paste")
     assert standin.errors() == []

@@ -103,6 +103,7 @@ async def test_attachments_and_non_text_messages(standin: BotAPIStandIn, tg_db):
         await standin.until(lambda: len(standin.bot_messages(111)) >= 3)
         standin.send_photo(111)
         await standin.until(lambda: "Please type your answer as text (or use the buttons)." in standin.bot_texts(111))
+    assert [c["params"]["action"] for c in standin.calls_of("sendChatAction")] == ["upload_document"]
     assert [c["files"]["photo"]["filename"] for c in standin.calls_of("sendPhoto")] == ["ladder.png"]
     assert [c["files"]["document"]["filename"] for c in standin.calls_of("sendDocument")] == ["note.txt"]
     assert query(tg_db, "select count(*) from turns where text like '%photo%'") == [(0,)]

@@ -69,6 +69,7 @@ class Command:
     admin: bool = False  # only the ids in NEUROLADDER_ADMINS
     private_only: str = ""  # only in a private chat; the refusal otherwise
     opens_consult: bool = False  # starts a new consultation before it runs
+    sends: str = ""  # "photo" or "document": the answer carries a file
 
 
 # -- handlers ---------------------------------------------------------------------------------------
@@ -220,6 +221,7 @@ class Commands:
                 run,
                 listed=spec.get("listed", True),
                 private_only=spec.get("private_only", ""),
+                sends=spec.get("sends", ""),
                 **powers,
             )
 

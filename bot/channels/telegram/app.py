@@ -20,7 +20,9 @@ message to be seen on a phone, and so does a press, for the team to see the next
 arrive). Older questions keep their buttons; a press on them is refused by `live_reply` and
 answered with a toast. A press is always answered with answerCallbackQuery (Telegram requires
 it; it puts nothing into the chat and is not counted in a group's budget). No "typing" notice:
-the reply follows within milliseconds.
+the reply follows within milliseconds. A command whose answer is a file (/ladder's picture, an
+export) shows "sending photo..." while the file is made, then the file arrives as one message
+with its line as the caption: two calls.
 
 Users outside the allowlists get one short refusal; nothing of theirs is stored (a refusal
 counter is). Flood limits: python-telegram-bot's AIORateLimiter, which also retries a 429
@@ -52,7 +54,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -64,7 +66,6 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
-from telegram.request import HTTPXRequest
 
 from neuroladder.bot import settings as settings_mod
 from neuroladder.bot.channels.exit_status import serve_until_stopped, stop_on_signals
@@ -90,12 +91,15 @@ from .inbox import (
     sent_time,
     update_key,
 )
+from .transport import AiohttpRequest
 from .webhook import WebhookServer
 
 log = logging.getLogger("neuroladder.telegram")
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 CHUNK_LIMIT = 3900  # below Telegram's 4096
+CAPTION_LIMIT = 1000  # below Telegram's 1024 for a photo's or document's caption
+UPLOAD_NOTICE = {"photo": ChatAction.UPLOAD_PHOTO, "document": ChatAction.UPLOAD_DOCUMENT}
 REFUSAL_EVERY = 600.0  # seconds between two refusals to the same chat
 REFUSAL = (
     "Sorry, this bot serves an approved clinical team only. Ask its administrator to add your Telegram id {user_id}."
@@ -114,9 +118,10 @@ class StartupError(Exception):
     """The bot cannot start (Telegram refused the token, ...): one line for the operator."""
 
 
-def build_application(cfg: TelegramSettings, gate: int = 8) -> Application:
+def build_application(cfg: TelegramSettings, pool: int = 8) -> Application:
     """The PTB Application: our own polling loop (no Updater), AIORateLimiter with 429 retries, and
-    at most `gate` Bot API calls inside httpx at once (bench/e2e.py measures other sizes)."""
+    the Bot API reached through `transport.AiohttpRequest`: at most `pool` calls at once, and one
+    connection of its own for getUpdates (bench/e2e.py measures other sizes)."""
     limiter = AIORateLimiter(
         overall_max_rate=cfg.overall_rate,
         overall_time_period=1,
@@ -124,29 +129,17 @@ def build_application(cfg: TelegramSettings, gate: int = 8) -> Application:
         group_time_period=60,
         max_retries=5,
     )
+    timeouts = {"connect_timeout": 10, "read_timeout": 20, "write_timeout": 20, "pool_timeout": 10}
     return (
         ApplicationBuilder()
         .token(cfg.token)
         .base_url(cfg.api_base_url)
         .updater(None)
         .rate_limiter(limiter)
-        .request(GatedRequest(gate, connect_timeout=10, read_timeout=20, write_timeout=20, pool_timeout=10))
+        .request(AiohttpRequest(pool, **timeouts))
+        .get_updates_request(AiohttpRequest(1, **timeouts))
         .build()
     )
-
-
-class GatedRequest(HTTPXRequest):
-    """At most `limit` Bot API calls inside httpx at once. httpcore's pool bookkeeping walks every
-    queued request and every connection on each call: with 100 chats sending at once the default
-    pool grew to ~90 connections and doubled the CPU per turn (bench/README.md)."""
-
-    def __init__(self, limit: int = 8, **kwargs):
-        super().__init__(connection_pool_size=limit, **kwargs)
-        self._gate = asyncio.Semaphore(limit)
-
-    async def do_request(self, *args, **kwargs):
-        async with self._gate:
-            return await super().do_request(*args, **kwargs)
 
 
 def keyboard(outbox_id: int, choices) -> InlineKeyboardMarkup:
@@ -160,6 +153,11 @@ def keyboard(outbox_id: int, choices) -> InlineKeyboardMarkup:
     if all(len(c.label) <= 14 for c in choices):
         return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
     return InlineKeyboardMarkup([[b] for b in buttons])
+
+
+def utf16_len(text: str) -> int:
+    """A length as Telegram counts it (UTF-16 code units: an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def html_to_text(chunk: str) -> str:
@@ -428,6 +426,9 @@ class TelegramChannel:
         if event.kind == "unsupported":
             answer_without_turn(self.store, CHANNEL, str(event.chat_id), inbox_id, UNSUPPORTED)
             return
+        upload = UPLOAD_NOTICE.get(self.service.sends_file(text)) if event.kind == "text" else None
+        if upload is not None:  # the picture or file takes a moment to make: say it is coming
+            await self._best_effort(self.bot.send_chat_action(event.chat_id, upload))
         answer_turn(
             self.store,
             self.service,
@@ -486,6 +487,18 @@ class TelegramChannel:
         origin = self._origin(row["inbox_id"])
         group = origin is not None and origin.is_group
         chunks = reply.html_chunks(CHUNK_LIMIT) if reply.plain() else []
+        if (
+            len(reply.attachments) == 1
+            and not reply.choices
+            and len(chunks) <= 1
+            and len(reply.plain()) <= CAPTION_LIMIT
+        ):
+            # one message: the file with its line as the caption (a phone shows them as one)
+            reply_to = None
+            if group and origin.kind == "text" and origin.message_id:
+                reply_to = ReplyParameters(message_id=origin.message_id, allow_sending_without_reply=True)
+            await self._send_file(chat_id, reply.attachments[0], chunks[0] if chunks else None, reply_to)
+            return
         # In a group a question to be answered by typing forces a reply, so that the answer reaches
         # the bot with privacy mode on; buttons aside from the answer ("Why?") give way to it.
         force = group and last_of_turn and reply.expects_answer and all(c.aside for c in reply.choices)
@@ -511,11 +524,21 @@ class TelegramChannel:
                     chat_id, html_to_text(chunk), reply_markup=markup, reply_parameters=reply_to
                 )
         for attachment in reply.attachments:
+            await self._send_file(chat_id, attachment)
+
+    async def _send_file(self, chat_id: int, attachment, caption: str | None = None, reply_to=None) -> None:
+        """A picture as a photo, anything else as a document; `caption`: our HTML, plain text if
+        Telegram refuses its markup."""
+        send = self.bot.send_photo if attachment.mime == "image/png" else self.bot.send_document
+        file = InputFile(attachment.data, filename=attachment.filename)
+        try:
+            await send(chat_id, file, caption=caption, parse_mode=ParseMode.HTML, reply_parameters=reply_to)
+        except BadRequest as exc:
+            if caption is None or ("parse" not in str(exc).lower() and "entit" not in str(exc).lower()):
+                raise
+            log.warning("Telegram refused a caption's HTML (%s); sending it as plain text", exc)
             file = InputFile(attachment.data, filename=attachment.filename)
-            if attachment.mime == "image/png":
-                await self.bot.send_photo(chat_id, file)
-            else:
-                await self.bot.send_document(chat_id, file)
+            await send(chat_id, file, caption=html_to_text(caption), reply_parameters=reply_to)
 
     def _origin(self, inbox_id: int | None) -> Inbound | None:
         if inbox_id is None:
