@@ -36,7 +36,7 @@ from .state import Change, ConsultState
 # real consultations do not get.
 EVALUATIONS_PER_CONSULT = 3
 CONSULTS_CACHED = 1024
-_evaluations: dict[int, dict[tuple[str, str], Evaluation]] = {}
+_evaluations: dict[int, dict[tuple[str, tuple], Evaluation]] = {}
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))  # read back from JSON as they were written
