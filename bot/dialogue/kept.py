@@ -33,9 +33,14 @@ class Kept:
 _by_store: weakref.WeakKeyDictionary[Store, dict[int, Kept]] = weakref.WeakKeyDictionary()
 
 
+# Consonants only: a mark never spells a number, a date or a word that the log's privacy checks
+# look for (tests/data/identifiers.toml), as hex digits did once in a while.
+MARK_LETTERS = "bcdfghjklmnpqrstvwxz"
+
+
 def mark() -> str:
-    """A value no other write of a state will carry (64 random bits)."""
-    return secrets.token_hex(8)
+    """A value no other write of a state will carry (16 random letters of 20: ~69 bits)."""
+    return "".join([MARK_LETTERS[b % len(MARK_LETTERS)] for b in secrets.token_bytes(16)])
 
 
 def take(store: Store, row: dict) -> Kept | None:
