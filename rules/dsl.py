@@ -19,6 +19,9 @@ from .evaluation import Finding
 
 PHASES = ("classify", "target", "assess", "status", "ladder", "conclude")
 
+# A finding's parameters as its key (Finding.key): the encoder built once, not once per finding.
+_params_key = json.JSONEncoder(sort_keys=True, default=str).encode
+
 
 class Collector:
     """What one evaluation concludes, filled by the consequents that fire in it."""
@@ -30,12 +33,14 @@ class Collector:
         self.errors: list[str] = []
         self.base_ids: list[str] = [f["id"] for f in base]
         self.base: list[dict] = base
+        self.read: dict[str, dict] = {}  # fact id -> the fact as consequents read it (base and derived)
         self.counter = itertools.count(1)
 
 
 class Match:
-    """One firing as the engine hands it over: the session, the matched facts by name, and a way
-    to assert a derived fact into the same session."""
+    """One firing as the engine hands it over: the session, the matched facts by name (as the
+    engine holds them: the fields conditions test, and the id), and a way to assert a derived fact
+    into the same session."""
 
     __slots__ = ("collector", "facts", "assert_fact")
 
@@ -55,7 +60,8 @@ class Ctx:
         self.k = self._col.k
 
     def fact(self, name: str) -> dict:
-        return dict(self._match.facts[name])
+        """A matched fact whole (the engine holds only the fields conditions test)."""
+        return dict(self._col.read[self._match.facts[name]["id"]])
 
     def finding(self, code: str, *matched: str, **params: Any) -> None:
         self.finding_because(code, [self._match.facts[n]["id"] for n in matched], **params)
@@ -63,6 +69,11 @@ class Ctx:
     def finding_because(self, code: str, ids: list[str], **params: Any) -> None:
         """A finding resting on facts given by id: for rules whose `none(...)` matched nothing, the
         facts that closed every alternative are what the conclusion rests on."""
+        key = (code, _params_key(params))
+        if key in self._col.findings:  # the same finding again: its text and sources are already made
+            old = self._col.findings[key]
+            old.facts = sorted(set(old.facts) | set(ids))
+            return
         spec = self.k.findings[code]
         text = spec["text"].format(**params, th=self.k.thresholds)  # {th[...]}: numbers from thresholds.toml
         # A source entry may be a parameter holding several labels ("L1, 4") or none ("").
@@ -71,11 +82,6 @@ class Ctx:
                 part.strip() for s in spec["sources"] for part in s.format(**params).split(",") if part.strip()
             )
         )
-        key = (code, json.dumps(params, sort_keys=True, default=str))
-        if key in self._col.findings:
-            old = self._col.findings[key]
-            old.facts = sorted(set(old.facts) | set(ids))
-            return
         finding = Finding(code, spec["severity"], spec["step"], text, sources, self.rule, ids, params)
         finding.__dict__["_key"] = key  # Finding.key, already encoded here
         self._col.findings[key] = finding

@@ -1,10 +1,12 @@
 """The one adapter around durable_rules: build the ruleset, evaluate facts, record the firings.
 
-Nothing else in NeuroLadder touches the engine. Each evaluation uses a fresh session (sid),
-asserts the consult's facts, then asserts the phase facts one after another, and deletes the
-session: the engine is a pure function of the facts, so findings never go stale, never depend on
-the order the clinician typed things in, and the engine's 1024-session limit never surfaces
-however many consultations are open.
+Nothing else in NeuroLadder touches the engine. Each evaluation takes an empty session (sid),
+asserts the consult's facts, then asserts the phase facts one after another, and retracts every
+fact again, leaving the session empty for the next evaluation: the engine is a pure function of
+the facts, so findings never go stale, never depend on the order the clinician typed things in,
+and the engine's 1024-session limit never surfaces however many consultations are open. (A new
+session per evaluation gave the same findings, but creating one clears the memory of every join of
+every rule: measured, a third of an evaluation's instructions.)
 
 Why phases: a rule with a `none(...)` condition fires as soon as its positive part matches. Every
 rule here joins a `phase` fact, and the phases are asserted in order after all facts are in, so a
@@ -15,7 +17,8 @@ by its C core; the evaluation drives that core directly, with the same calls in 
 durable's Python host makes them, but without the host's per-firing bookkeeping (closures,
 timestamps, a JSON copy per call) and without its timer threads, which wake five times a second
 to look for work this adapter never leaves behind. That bookkeeping was most of an evaluation's
-cost.
+cost. The engine is given only what its conditions test (rules/conditions.py); consequents read
+the facts whole, in Python, by id.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import json
 import durable_rules_engine as core
 from durable import lang
 
+from .conditions import fields_by_kind
 from .data import Knowledge, load_knowledge
 from .dsl import PHASES, Collector, Match
 from .evaluation import Evaluation, Finding
@@ -39,20 +43,19 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode  # as durable encodes; bui
 
 # The phase facts as JSON, built once (phase names are plain words): only the session id varies.
 _PHASE_JSON = [f'{{"sid": "%s", "kind": "phase", "name": "{name}", "id": "phase:{name}"}}' for name in PHASES]
+_PHASE_IDS = [f"phase:{name}" for name in PHASES]
 
 
 class RuleError(RuntimeError):
     """A consequent raised: a broken rule must fail loudly, never give silently less advice."""
 
 
-def _engine_fact(fact: dict, sid: str) -> dict:
-    """A consult fact as the engine gets it. The engine's JSON parser rejects exponent notation
-    (1e-05) with ERR_PARSE_OBJECT (204): every float is kept in plain decimal range. `src` (the
-    answers a fact came from) is read in Python from the evaluation's base facts and no rule
-    matches it: the engine is spared parsing and storing it."""
-    out = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in fact.items() if k != "src"}
-    out["sid"] = sid
-    return out
+def _as_read(fact: dict) -> dict:
+    """A consult fact as the rules read it. The engine's JSON parser rejects exponent notation
+    (1e-05) with ERR_PARSE_OBJECT (204): every float is kept in plain decimal range, in what the
+    engine matches and in what consequents read alike. `src` (the answers a fact came from) is
+    read from the evaluation's base facts, never by a rule."""
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in fact.items() if k != "src"}
 
 
 class LadderRules:
@@ -70,57 +73,86 @@ class LadderRules:
         self.version = digest
         self.name = f"neuroladder_{digest}"
         self._sids = itertools.count(1)
+        self._idle: list[str] = []  # sessions emptied after an evaluation, ready for the next
         from . import modules  # the rule modules, one per part of the ladder
 
         with lang.ruleset(self.name):
             for module in modules.ALL:
                 module.define(knowledge)
 
-            # Every fact kind is observed so the engine never refuses one (MessageNotHandled)
-            # and never drops a derived fact. It joins a fact that is never asserted, so it never
-            # completes: no Python callback per fact (measured: half the cost of an evaluation).
-            @lang.when_all(lang.c.any << (+lang.m.kind), lang.c.never << (lang.m.kind == "__never__"))
-            def observe(match):
-                pass
-
         # Compiled here rather than by durable's host (lang.get_host), which would start its timer
         # threads; taken out of lang's pending list so such a host never compiles it a second time.
         _, definition = lang._rulesets.pop(self.name).define()
         self._actions = {rule: spec.pop("run") for rule, spec in definition.items()}
+        self._fields = fields_by_kind(definition)
         self._handle = core.create_ruleset(self.name, _encode(definition))
         cls._registered[digest] = self
         return self
 
     def evaluate(self, facts: list[dict]) -> Evaluation:
         """Assert `facts` (engine facts, each with kind and id) and run every phase."""
-        sid = f"e{next(self._sids)}"
+        sid = self._idle.pop() if self._idle else f"e{next(self._sids)}"
         col = Collector(self.knowledge, facts)
+        fields = self._fields
+        in_engine: list[str] = []  # ids of the facts the session holds, to empty it afterwards
 
         def assert_derived(fact: dict) -> None:
-            self._result(core.assert_fact(self._handle, _encode({**fact, "sid": sid})), fact)
+            col.read[fact["id"]] = fact
+            kind_fields = fields.get(fact["kind"])
+            if kind_fields is not None:  # a kind no condition names is kept in Python only
+                message = {k: v for k, v in fact.items() if k in kind_fields}
+                message["sid"] = sid
+                in_engine.append(fact["id"])
+                # Asserted from inside a consequent: what it makes ready fires once that one is complete.
+                self._result(core.assert_fact(self._handle, _encode(message)), message)
 
         try:
-            if facts:  # one batch: each engine call costs a JSON round trip
-                batch = [_engine_fact(fact, sid) for fact in facts]
+            batch = []
+            for fact in facts:
+                read = col.read[fact["id"]] = _as_read(fact)
+                kind_fields = fields.get(fact["kind"])
+                if kind_fields is not None:
+                    message = {k: v for k, v in read.items() if k in kind_fields}
+                    message["sid"] = sid
+                    batch.append(message)
+                    in_engine.append(fact["id"])
+            if batch:  # one batch: each engine call costs a JSON round trip
                 self._fire(self._result(core.assert_facts(self._handle, _encode(batch)), batch), col, assert_derived)
             for encoded in _PHASE_JSON:
                 fact = encoded % sid
                 self._fire(self._result(core.assert_fact(self._handle, fact), fact), col, assert_derived)
-        finally:
-            try:
-                core.delete_state(self._handle, sid)
-            except Exception:  # a session that never started has no state to delete
-                pass
+        except BaseException:
+            self._delete(sid)
+            raise
+        self._empty(sid, in_engine)
         if col.errors:
             raise RuleError("; ".join(col.errors))
         # Ranked: severity, actions before status cards, then the ladder's order (rules/ranking.toml).
         return Evaluation(rank(col.findings.values(), self.knowledge), col.derived, {f["id"]: f for f in facts})
 
+    def _empty(self, sid: str, ids: list[str]) -> None:
+        """Retract every fact of a finished evaluation and keep its session for the next one: a new
+        session costs the C core more than all of an evaluation's facts (it allocates and clears the
+        memory of every join of every rule). The phases go first, so that no rule can match while
+        the other facts go (every rule joins a phase)."""
+        retract = [{"sid": sid, "id": i} for i in _PHASE_IDS + ids]
+        state_handle = self._result(core.retract_facts(self._handle, _encode(retract)), retract)
+        if core.start_action_for_state(self._handle, state_handle):  # never expected: start afresh
+            core.abandon_action(self._handle, state_handle)
+            self._delete(sid)
+            return
+        self._idle.append(sid)
+
+    def _delete(self, sid: str) -> None:
+        try:
+            core.delete_state(self._handle, sid)
+        except Exception:  # a session that never started has no state to delete
+            pass
+
     @staticmethod
     def _result(result, message):
-        """The session handle of an assertion's result (durable's own reading of the codes)."""
-        if result[0] == 1:
-            raise RuleError(f"the engine could not handle {message!r}")
+        """The session handle of an assertion's result (durable's own reading of the codes). A fact
+        that no condition matches is not stored and changes nothing (1, "not handled")."""
         if result[0] == 2:
             raise RuleError(f"the engine had already observed {message!r}")
         if result[0] == 3:
@@ -129,16 +161,16 @@ class LadderRules:
 
     def _fire(self, state_handle, col: Collector, assert_derived) -> None:
         """Run every firing the last assertion made ready, one at a time, as durable's host does:
-        take the next action, call its consequent, store the session state, complete it."""
+        take the next action, call its consequent, complete it. The host also stores the session
+        state after each consequent; no consequent here changes it, so that step is left out."""
         started = core.start_action_for_state(self._handle, state_handle)
         if not started:
             return
-        state, message = started[0], json.loads(started[1])
+        message = json.loads(started[1])
         while True:
             rule, matched = next(iter(message.items()))  # one firing per message, as durable reads it
             try:
                 self._actions[rule](Match(col, matched, assert_derived))
-                core.update_state(self._handle, state)
                 following = core.complete_and_start_action(self._handle, state_handle)
             except BaseException:
                 # As durable's host does: an action left open must be abandoned before its session

@@ -30,21 +30,41 @@ def is_action(code: str, knowledge: Knowledge) -> bool:
 
 
 def rank(findings: Iterable[Finding], knowledge: Knowledge) -> list[Finding]:
-    severities = {name: i for i, name in enumerate(ranking()["severity"])}
-    order = {code: i for i, code in enumerate(knowledge.findings)}
-
-    asks = set(ranking().get("asks", []))
+    codes = _code_ranks(knowledge)
 
     def key(f: Finding):  # f.key[1]: the parameters as JSON (cached), so equal ranks keep one order
-        return (
-            severities.get(f.severity, len(severities)),
-            not is_action(f.code, knowledge),
-            f.code in asks,
-            order.get(f.code, len(order)),
-            f.key[1],
-        )
+        severity, status, asks, order = codes.get((f.code, f.severity)) or _code_rank(f.code, f.severity, knowledge)
+        return (severity, status, asks, order, f.key[1])
 
     return sorted(findings, key=key)
+
+
+_ranks: dict[int, tuple[Knowledge, dict]] = {}
+
+
+def _code_ranks(knowledge: Knowledge) -> dict[tuple[str, str], tuple]:
+    """(code, severity) -> the rank of every code findings.toml declares, worked out once per knowledge."""
+    known = _ranks.get(id(knowledge))
+    if known is None or known[0] is not knowledge:
+        table = {
+            (code, spec.get("severity")): _code_rank(code, spec.get("severity"), knowledge)
+            for code, spec in knowledge.findings.items()
+        }
+        if len(_ranks) >= 8:  # a few knowledge variants at most (tests build some with other thresholds)
+            _ranks.clear()
+        known = _ranks[id(knowledge)] = (knowledge, table)
+    return known[1]
+
+
+def _code_rank(code: str, severity: str, knowledge: Knowledge) -> tuple:
+    severities = ranking()["severity"]
+    order = list(knowledge.findings)
+    return (
+        severities.index(severity) if severity in severities else len(severities),
+        not is_action(code, knowledge),
+        code in ranking().get("asks", []),
+        order.index(code) if code in order else len(order),
+    )
 
 
 def next_step(ranked: list[Finding], knowledge: Knowledge) -> Finding | None:

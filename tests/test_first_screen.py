@@ -178,7 +178,8 @@ def test_the_turn_that_ends_the_intake_shows_the_next_step_once(service):
         said(service, text, chat="end")
     last = said(service, case["turns"][-1], chat="end")
     assert "Consult summary" in last
-    assert last.count(KNOWLEDGE.findings["STEP4_REFERRAL"]["text"]) == 1
+    [card] = [f for f in consult(service, "end").evaluate().findings if f.code == "STEP4_REFERRAL"]
+    assert last.count(card.text) == 1
 
 
 def test_strong_opioids_are_never_reduced_to_a_one_line_summary(service):

@@ -69,7 +69,8 @@ def test_scs_at_step4_is_the_next_step_through_a_pain_specialist(service):
     c = case_consult(service, "14_refractory_diffuse")
     text = c.answer_query(["scs"]).plain()
     assert text.startswith("Spinal cord stimulation (SCS): yes, at Step 4: refer to a pain specialist")
-    assert KNOWLEDGE.findings["STEP4_REFERRAL"]["text"] in text
+    [card] = [f for f in c.evaluate().findings if f.code == "STEP4_REFERRAL"]
+    assert card.text in text
     assert "not yet" not in text
 
 
@@ -89,7 +90,8 @@ def test_strong_opioids_are_only_ever_last_resort_contested_specialist_led_never
     assert "yes" not in status.verdict_text
     assert "last resort" in text and "Guidelines disagree" in text and "specialist" in text
     if status.verdict == "next":  # at Step 4: the referral is the advice, opioids beside it
-        assert KNOWLEDGE.findings["STEP4_REFERRAL"]["text"] in text
+        [card] = [f for f in c.evaluate().findings if f.code == "STEP4_REFERRAL"]
+        assert card.text in text
 
 
 # -- where the seed is silent: only the safety findings that apply ---------------------------------

@@ -4,6 +4,26 @@ the older patient's caution [L6]. Read from facts already concluded, so no rule 
 from __future__ import annotations
 
 CAUTION_CLASSES = ("tca", "snri", "gabapentinoid")
+OPIOIDS = ("opioid_weak", "opioid_strong", "opioid")
+
+
+def _taken(t: dict) -> bool:
+    return t["tried"] == "yes" and t["outcome"] != "side_effects" and t["current"] != "no"
+
+
+def opioid_caution(ctx) -> tuple[str, str]:
+    """Starting a gabapentinoid while an opioid is taken [L5]; at 65+ also [L6]: (text, sources)."""
+    if any(_taken(t) for t in ctx.base("trial") if t["cls"] == "gabapentinoid"):
+        return "", ""  # both already taken: OPIOID_GABAPENTINOID says it
+    opioids = sorted(ctx.k.agent_label(t["agent"]) for t in ctx.base("trial") if t["cls"] in OPIOIDS and _taken(t))
+    if not opioids:
+        return "", ""
+    text = " " + ctx.k.phrases["start_with_opioid"].format(opioid=", ".join(opioids))
+    older = ctx.derived_of("older")
+    if older:
+        text += " " + ctx.k.phrases["older_opioid_gabapentinoid"].format(age=older[0]["fact"]["years"])
+        return text, "L5, L6"
+    return text, "L5"
 
 
 def target(ctx, agent: str) -> dict:
@@ -34,3 +54,23 @@ def older_caution(ctx, classes) -> tuple[str, str]:
     if not parts:
         return "", ""
     return " " + " ".join(parts), "L6"
+
+
+def combination_cautions(ctx) -> tuple[str, str]:
+    """What combining means for this patient: the gabapentinoid at its renal dose [L1, L2, 4], and
+    duloxetine to be avoided [L7]. (text, sources); ("", "") when neither applies."""
+    k = ctx.k
+    parts, srcs = [], []
+    capped = [t for t in (target(ctx, "gabapentin"), target(ctx, "pregabalin")) if t.get("capped")]
+    if capped:
+        parts.append(k.phrases["combination_renal"].format(advice="; ".join(t["advice"] for t in capped)))
+        srcs += [t["advice_src"] for t in capped]
+    why = avoid(ctx, "duloxetine")
+    if why:
+        parts.append(k.phrases["combination_duloxetine_avoid"].format(why=why))
+        srcs.append("L7")
+    opioid, opioid_src = opioid_caution(ctx)
+    if opioid:
+        parts.append(opioid.strip())
+        srcs.append(opioid_src)
+    return "".join(" " + p for p in parts), ", ".join(srcs)

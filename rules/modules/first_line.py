@@ -8,7 +8,7 @@ trials are not known is asked about, never taken as "not tried" (clinical notes,
 from durable.lang import c, m, none, when_all
 
 from ..dsl import any_of, consequent, phase
-from .advice import avoid, older_caution, target
+from .advice import avoid, older_caution, opioid_caution, target
 
 REQUIREMENTS = {
     "gabapentinoid": ("gabapentinoid", ("gabapentinoid",), "GABAPENTINOID_NOT_TRIED"),
@@ -47,6 +47,9 @@ def _start_advice(ctx, key):
         if any(p.get("capped") for p in parts):
             advice += ctx.k.phrases["renal_essential"]
         caution, caution_src = older_caution(ctx, ["gabapentinoid"])
+        opioid, opioid_src = opioid_caution(ctx)
+        caution += opioid
+        caution_src = ", ".join(s for s in (caution_src, opioid_src) if s)
     else:
         dul = target(ctx, "duloxetine")
         why = avoid(ctx, "duloxetine")

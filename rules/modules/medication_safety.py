@@ -22,10 +22,12 @@ def define(k):
     elderly = k.thresholds["elderly"]
     label = k.agent_label
 
+    # Only a gabapentin still taken can be the cause now: one stopped (for side effects or
+    # otherwise) is neither asked about nor left open as a rung that holds back Step 4.
     def elderly_on_gabapentin():
         return (
             c.a << (m.kind == "age") & (m.known == True) & (m.years >= elderly["min_age"]),
-            c.t << (m.kind == "trial") & (m.agent == "gabapentin") & (m.tried == "yes"),
+            c.t << _being_taken() & (m.agent == "gabapentin"),
         )
 
     @when_all(phase("ladder"), *elderly_on_gabapentin(), c.w << (m.kind == "weakness_fatigue") & (m.value == "yes"))
@@ -51,6 +53,19 @@ def define(k):
             return  # reported as a side effect: nothing to ask
         ctx.finding("ELDERLY_GABAPENTIN_ASK", "a", "t", "w", age=ctx.fact("a")["years"])
         ctx.derive("open", "a", "t", "w", rung="weakness/fatigue on gabapentin")
+
+    # Whether the patient is elderly decides the gabapentin pitfall [4]: unknown is asked (the intake
+    # asks the age) and never taken as young (clinical notes, principle 5), unless weakness/fatigue
+    # is already excluded. Only a rung, listed by "Not yet Step 4": no card of its own.
+    @when_all(
+        phase("ladder"),
+        c.a << (m.kind == "age") & (m.known == False),
+        c.t << _being_taken() & (m.agent == "gabapentin"),
+        c.w << (m.kind == "weakness_fatigue") & (m.value != "no"),
+    )
+    @consequent("age_unknown_on_gabapentin")
+    def age_unknown_on_gabapentin(ctx):
+        ctx.derive("open", "a", "t", "w", rung="age (gabapentin in the elderly)")
 
     # Older patients on a sedating drug with a side effect that may be the drug itself [4, L6]: one
     # finding for all such drugs (each firing computes the same list, so the finding is made once).

@@ -6,9 +6,10 @@ combination is not feasible: said so, and it does not hold back Step 4 (the spec
 from durable.lang import c, m, none, when_all
 
 from ..dsl import any_of, consequent, phase
-from .advice import older_caution
+from .advice import combination_cautions, older_caution
 
 STARTED = ("gabapentinoid", "snri", "tca")  # the combination starts or raises one of these
+HELPING_CLASSES = ("topical", "procedure")
 
 
 def _tried(agent):
@@ -24,7 +25,16 @@ def define(k):
     @consequent("combination_not_tried")
     def combination_not_tried(ctx):
         caution, caution_src = older_caution(ctx, STARTED)
-        ctx.finding("COMBINATION_NOT_TRIED", "f", pair="", caution=caution, caution_src=caution_src)
+        renal, renal_src = combination_cautions(ctx)
+        ctx.finding(
+            "COMBINATION_NOT_TRIED",
+            "f",
+            pair="",
+            renal=renal,
+            renal_src=renal_src,
+            caution=caution,
+            caution_src=caution_src,
+        )
         ctx.derive("open", "f", rung="combination therapy")
 
     # An SNRI with a TCA is not the seed's combination.
@@ -33,10 +43,13 @@ def define(k):
     def combination_not_the_seeds(ctx):
         agents = " + ".join(k.agent_label(a) for a in ctx.fact("f")["agents"].split(","))
         caution, caution_src = older_caution(ctx, STARTED)
+        renal, renal_src = combination_cautions(ctx)
         ctx.finding(
             "COMBINATION_NOT_TRIED",
             "f",
             pair=k.phrases["not_the_seeds_pair"].format(agents=agents),
+            renal=renal,
+            renal_src=renal_src,
             caution=caution,
             caution_src=caution_src,
         )
@@ -64,6 +77,10 @@ def define(k):
     )
     @consequent("combination_helping")
     def combination_helping(ctx):
+        agents = ctx.fact("f").get("agents", "")
+        pair = f" ({' + '.join(k.agent_label(a) for a in agents.split(','))})" if agents else ""
+        # agent "combination": no single drug's option (/options) counts as done by it.
+        ctx.finding("TRIAL_RESPONDING", "f", agent="combination", what=f"The combination{pair}")
         ctx.derive("open", "f", rung="the combination is helping")
 
     @when_all(
@@ -81,6 +98,16 @@ def define(k):
         ctx.finding("FOCAL_CAPSAICIN8", "p")
         ctx.derive("open", "p", rung="capsaicin 8% patch for focal pain")
 
+    # Tried for focal pain, effect unknown: asked, never assumed to have failed (principle 5).
+    @when_all(
+        phase("ladder"),
+        c.p << (m.kind == "pain_pattern") & (m.value == "focal"),
+        c.t << _tried("capsaicin8") & (m.outcome == "unknown"),
+    )
+    @consequent("focal_capsaicin8_effect_unknown")
+    def focal_capsaicin8_effect_unknown(ctx):
+        ctx.derive("open", "p", "t", rung="effect of the capsaicin 8% patch")
+
     # Botulinum toxin A is given by pain specialists: advised, but it does not hold back referral.
     @when_all(phase("ladder"), c.p << (m.kind == "pain_pattern") & (m.value == "focal"), none(_tried("botox")))
     @consequent("focal_botox_not_tried")
@@ -91,6 +118,18 @@ def define(k):
     @consequent("capsaicin_cream_is_not_the_patch")
     def capsaicin_cream_is_not_the_patch(ctx):
         ctx.finding("CAPSAICIN_CREAM_NOT_PATCH", "t")
+
+    # A topical agent or focal procedure that helps: no Step 4 past it (the seed's Step 4 follows
+    # the failure of topical agents too [1]); reassess instead.
+    @when_all(
+        phase("ladder"),
+        c.t << (m.kind == "trial") & (m.tried == "yes") & (m.outcome == "good") & any_of("cls", HELPING_CLASSES),
+    )
+    @consequent("topical_or_procedure_helping")
+    def topical_or_procedure_helping(ctx):
+        shown = k.agent_label(ctx.fact("t")["agent"])
+        ctx.finding("TRIAL_RESPONDING", "t", agent=shown, what=shown[0].upper() + shown[1:])
+        ctx.derive("open", "t", rung=f"{shown} is helping")
 
     @when_all(phase("ladder"), c.p << (m.kind == "pain_pattern") & (m.value == "unknown"))
     @consequent("pain_pattern_unknown")

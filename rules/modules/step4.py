@@ -24,8 +24,15 @@ def define(k):
         # closed a rung (work-up, red flags, combination, pain pattern, renal function...).
         because = [d["fact"]["id"] for d in ctx.derived_of("status")]
         because += [fid for fid in ctx.base_ids() if not fid.startswith("trial.")]
+        # Said as it is: with no gabapentinoid possible the combination was never tried.
+        none_possible = ctx.derived_of("no_gabapentinoid")
+        if none_possible:
+            basis = k.phrases["step4_basis_no_gabapentinoid"].format(why=none_possible[0]["fact"]["why"])
+        else:
+            basis = k.phrases["step4_basis"]
         for code in STEP4_CODES:
-            ctx.finding_because(code, because)
+            params = {"basis": basis} if code == "STEP4_REFERRAL" else {}
+            ctx.finding_because(code, because, **params)
 
     # Once per evaluation, not once per open rung: the finding lists every open rung anyway.
     @when_all(phase("conclude"))

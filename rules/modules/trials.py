@@ -237,7 +237,7 @@ def define(k):
         ctx.finding("TRIAL_ADEQUATE", "t", "g", agent=label(t["agent"]), detail=detail, outcome=outcome, srcs=srcs)
         ctx.derive("status", "t", "g", agent=t["agent"], cls=t["cls"], ok=True, how="adequate", outcome=t["outcome"])
         if t["outcome"] == "good":
-            ctx.finding("TRIAL_RESPONDING", "t", agent=label(t["agent"]))
+            ctx.finding("TRIAL_RESPONDING", "t", agent=label(t["agent"]), what=f"{label(t['agent'])} at an adequate dose")
             ctx.derive("open", "t", rung=f"{label(t['agent'])} is helping")
         elif t["outcome"] == "unknown":
             # Step 4 needs trials that have failed [1]: an unknown effect is missing, not assumed.
@@ -277,8 +277,10 @@ def _duration_rules(k, name, spec):
                 if "weeks_at_max" in t
                 else ", weeks at the maximum tolerated dose not known"
             )
+        # A drug the seed gives no step for (topical lidocaine, weak opioids): said too short, and
+        # that the seed is silent on it, without ranking as a rung of the ladder.
         ctx.finding(
-            "TRIAL_TOO_SHORT",
+            "TRIAL_TOO_SHORT" if t["cls"] in FIRST_LINE else "OTHER_TRIAL_TOO_SHORT",
             "t",
             agent=k.agent_label(t["agent"]),
             weeks=weeks,
