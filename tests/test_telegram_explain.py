@@ -88,9 +88,13 @@ def turn_id(db: str, text: str) -> int:
 
 
 def logged_findings(db: str, turn: int) -> list[tuple]:
-    """What the consult logged as its findings after that turn."""
+    """What the log says the findings were after that turn: the set of the latest turn with findings
+    at or before it (a turn that left them as they were writes none, docs/datasette.md)."""
     return query(
-        db, "select code, severity, step, sources, rule, text from findings where turn_id = ? order by id", [turn]
+        db,
+        "select code, severity, step, sources, rule, text from findings "
+        "where turn_id = (select max(turn_id) from findings where turn_id <= ?) order by id",
+        [turn],
     )
 
 

@@ -25,7 +25,7 @@ from neuroladder.rules.data import Knowledge
 from neuroladder.rules.engine import Evaluation, LadderRules
 from neuroladder.rules.facts import engine_facts
 
-from . import reading
+from . import kept, reading
 from .intake import Intake, Question
 from .report import ChangeReport
 from .state import Change, ConsultState
@@ -36,7 +36,17 @@ from .state import Change, ConsultState
 # real consultations do not get.
 EVALUATIONS_PER_CONSULT = 3
 CONSULTS_CACHED = 1024
-_evaluations: dict[int, dict[tuple[str, str], Evaluation]] = {}
+_evaluations: dict[int, dict[tuple[str, tuple], Evaluation]] = {}
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))  # read back from JSON as they were written
+
+
+def _answers_key(answers: dict[str, Any]) -> tuple:
+    """The answers as a cache key, exact as their JSON would be (35 and 35.0, 1 and True differ)
+    but cheaper to build. In the store's order: a turn's answers are read back in the order the
+    previous turn left them, so the same facts give the same key."""
+    return tuple([(name, v.__class__, tuple(v) if v.__class__ is list else v) for name, v in answers.items()])
 
 
 @dataclass
@@ -72,10 +82,15 @@ class Consult:
         self.store = store
         self.row = row
         self.id = row["id"]
-        self.state = ConsultState.from_json(row.get("state"))
         self.report = ChangeReport(tk.render)
-        self._answers: dict[str, Any] | None = None
         self._next_memo: tuple | None = None
+        self._answers: dict[str, Any] | None = None
+        self._logged: list[tuple] | None = None  # the findings rows in force in the log, when known
+        own = kept.take(store, row)  # what this process wrote last turn, if it is still the log's
+        if own is not None:
+            self.state, self._answers, self._logged = own.state, own.answers, own.logged
+        else:
+            self.state = ConsultState.from_json(row.get("state"))
 
     # -- facts and findings --------------------------------------------------------------------
     def answers(self) -> dict[str, Any]:
@@ -95,13 +110,13 @@ class Consult:
             return
         for name, value in fresh.items():
             self._answers.pop(name, None)
-            self._answers[name] = json.loads(json.dumps(value))
+            self._answers[name] = value if value.__class__ in _JSON_SCALARS else json.loads(json.dumps(value))
 
     def evaluate(self, answers: dict[str, Any] | None = None) -> Evaluation:
         """Findings are a pure function of the answers: this consult's last evaluations are reused
         (each turn needs the findings before and after it; this halves the engine's work)."""
         answers = self.answers() if answers is None else answers
-        key = (self.tk.version or self.tk.rules.version, json.dumps(answers, sort_keys=True))
+        key = (self.tk.version or self.tk.rules.version, _answers_key(answers))
         mine = _evaluations.pop(self.id, None) or {}
         _evaluations[self.id] = mine  # most recently used last
         cached = mine.pop(key, None)
@@ -132,8 +147,14 @@ class Consult:
         qid = self.state.current
         return self.tk.intake.by_id.get(qid) if qid else None
 
+    def _log_findings(self, turn_id: int, ev: Evaluation) -> None:
+        """The findings into the log when they differ from the set it holds (Store.add_findings)."""
+        self._logged = self.store.add_findings(self.id, turn_id, ev.findings, self.tk.version, logged=self._logged)
+
     def save(self) -> None:
-        self.store.save_state(self.id, self.state.to_dict())
+        """The dialogue's state into the log, marked so the next turn can tell its own copy is current."""
+        raw = self.store.save_state(self.id, self.state.to_dict() | {"mark": kept.mark()})
+        kept.keep(self.store, self.id, kept.Kept(raw, self.state, self._answers, self._logged))
 
     # -- a turn of free text ----------------------------------------------------------------------
     def answer(self, text: str, author: str | None, turn_id: int) -> Reply:
@@ -227,7 +248,7 @@ class Consult:
         if parsed.queries:  # "... - can I add tramadol?": answered on the facts just noted
             reply.extend(self.answer_query(parsed.queries, lead=False))
         if parsed.ambiguous or parsed.clarify:
-            self.store.add_findings(self.id, turn_id, now_ev.findings, self.tk.version)
+            self._log_findings(turn_id, now_ev)
             self.save()
             return reply
         return self._continue(reply, turn_id, now_ev)
@@ -240,7 +261,7 @@ class Consult:
         q = self.current_question()
         if q is not None:
             self.tk.render.question(q, reply)
-        self.store.add_findings(self.id, turn_id, self.evaluate().findings, self.tk.version)
+        self._log_findings(turn_id, self.evaluate())
         self.save()
         return reply
 
@@ -260,7 +281,7 @@ class Consult:
     def _continue(self, reply: Reply, turn_id: int, ev: Evaluation | None = None) -> Reply:
         answers = self.answers()
         ev = ev or self.evaluate(answers)
-        self.store.add_findings(self.id, turn_id, ev.findings, self.tk.version)
+        self._log_findings(turn_id, ev)
         q = self.next_question(answers, ev)
         self.state.current = q.id if q else None
         if q:

@@ -2,7 +2,8 @@
 
 Facts live in their own table; this is the dialogue's own position: the open question, the
 questions skipped, the answers that /undo can take back, whether the intake has finished, and a
-contradiction waiting for the clinician to settle.
+contradiction waiting for the clinician to settle. Each write also carries a random `mark`
+(bot/dialogue/kept.py: how a process knows the state it wrote last is still the log's).
 """
 
 from __future__ import annotations

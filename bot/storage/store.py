@@ -58,6 +58,7 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._after_commit: list[Callable[[], None]] = []
+        self._stamp: str | None = None  # the open transaction's time (see _now)
         self.conn.execute("PRAGMA busy_timeout = 5000")
         self._wal = None
         self._commits_since_checkpoint = 0
@@ -122,6 +123,16 @@ class Store:
             finally:
                 if depth == 0:
                     self._after_commit.clear()  # a rolled-back unit's follow-ups never run
+                    self._stamp = None
+
+    def _now(self) -> str:
+        """One time for every row a transaction writes (a turn's rows are one instant in the log),
+        read once instead of once per row; the clock's own outside a transaction."""
+        if self._depth == 0:
+            return now()
+        if self._stamp is None:
+            self._stamp = now()
+        return self._stamp
 
     def wal_pages(self) -> int:
         """The size of the write-ahead log file, in pages (0 for a log in memory)."""
@@ -160,7 +171,7 @@ class Store:
         self.conn.close()
 
     def audit(self, action: str, detail: dict[str, Any]) -> None:
-        self.db["audit"].insert({"at": now(), "action": action, "detail": json.dumps(detail)})
+        self.db["audit"].insert({"at": self._now(), "action": action, "detail": json.dumps(detail)})
 
     # -- consults ----------------------------------------------------------------------------
     def _rows(self, sql: str, args: list) -> list[dict]:
@@ -182,25 +193,26 @@ class Store:
         with self.transaction():
             self.db.execute(
                 "update consults set status = 'closed', updated_at = ? where channel = ? and chat_id = ? and status = 'open'",
-                [now(), channel, chat_id],
+                [self._now(), channel, chat_id],
             )
             row = {
                 "channel": channel,
                 "chat_id": chat_id,
                 "mode": mode,
                 "status": "open",
-                "created_at": now(),
-                "updated_at": now(),
+                "created_at": self._now(),
+                "updated_at": self._now(),
                 "ruleset_version": ruleset_version,
                 "state": "{}",
             }
             row["id"] = self.db["consults"].insert(row).last_pk
         return row
 
-    def save_state(self, consult_id: int, state: dict) -> None:
-        self.conn.execute(
-            "update consults set state = ?, updated_at = ? where id = ?", [json.dumps(state), now(), consult_id]
-        )
+    def save_state(self, consult_id: int, state: dict) -> str:
+        """Returns the state as written (JSON)."""
+        raw = json.dumps(state)
+        self.conn.execute("update consults set state = ?, updated_at = ? where id = ?", [raw, self._now(), consult_id])
+        return raw
 
     def add_turn(
         self,
@@ -215,7 +227,7 @@ class Store:
         return self.conn.execute(
             "insert into turns (consult_id, seq, direction, author, text, created_at, inbox_id, origin) values "
             "(?, (select coalesce(max(seq), 0) + 1 from turns where consult_id = ?), ?, ?, ?, ?, ?, ?)",
-            [consult_id, consult_id, direction, author, text, now(), inbox_id, origin],
+            [consult_id, consult_id, direction, author, text, self._now(), inbox_id, origin],
         ).lastrowid
 
     def turns(self, consult_id: int) -> list[dict]:
@@ -245,14 +257,14 @@ class Store:
         self.retract_fact(consult_id, name, turn_id)
         self.conn.execute(
             "insert into facts (consult_id, name, value, turn_id, asserted_at) values (?, ?, ?, ?, ?)",
-            [consult_id, name, json.dumps(value), turn_id, now()],
+            [consult_id, name, json.dumps(value), turn_id, self._now()],
         )
 
     def retract_fact(self, consult_id: int, name: str, turn_id: int) -> None:
         self.conn.execute(
             "update facts set retracted_at = ?, retracted_turn_id = ? where consult_id = ? and name = ? "
             "and retracted_at is null",
-            [now(), turn_id, consult_id, name],
+            [self._now(), turn_id, consult_id, name],
         )
 
     def undo_turn(self, consult_id: int, turn_id: int, undo_turn_id: int) -> None:
@@ -265,31 +277,58 @@ class Store:
         self.db.execute(
             "update facts set retracted_at = ?, retracted_turn_id = ? where consult_id = ? "
             "and turn_id = ? and retracted_at is null",
-            [now(), undo_turn_id, consult_id, turn_id],
+            [self._now(), undo_turn_id, consult_id, turn_id],
         )
         for fact_id in replaced:
             row = self.db["facts"].get(fact_id)
             self.db["facts"].insert(
-                {k: row[k] for k in ("consult_id", "name", "value", "turn_id")} | {"asserted_at": now()}
+                {k: row[k] for k in ("consult_id", "name", "value", "turn_id")} | {"asserted_at": self._now()}
             )
 
     # -- findings ------------------------------------------------------------------------------
-    def add_findings(self, consult_id: int, turn_id: int, findings: list, version: str | None = None) -> None:
-        """`findings`: dicts, or objects with a `row()` of (code, severity, step, sources as JSON, rule,
+    def add_findings(
+        self,
+        consult_id: int,
+        turn_id: int,
+        findings: list,
+        version: str | None = None,
+        *,
+        logged: list[tuple] | None = None,
+    ) -> list[tuple]:
+        """Log the findings in force after turn `turn_id`, unless they are the very rows this consult
+        last logged (same findings, same order, same `version`): most turns leave the advice as it
+        was, and logging it again told nothing new. So a turn's rows hold from that turn until the
+        consult's next turn with rows (docs/datasette.md). Returns the rows now in force.
+
+        `findings`: dicts, or objects with a `row()` of (code, severity, step, sources as JSON, rule,
         text), computed once per evaluation rather than once per turn. `version`: the ruleset and
-        clinical data that concluded them (rules/provenance.py)."""
-        at = now()
+        clinical data that concluded them (rules/provenance.py). `logged`: what this returned last
+        time for this consult, when the caller knows that nothing was logged for it since
+        (bot/dialogue/kept.py); read from the log otherwise."""
         rows = [
-            f.row()
+            (*f.row(), version)
             if hasattr(f, "row")
-            else (f["code"], f["severity"], f["step"], json.dumps(f["sources"]), f["rule"], f["text"])
+            else (f["code"], f["severity"], f["step"], json.dumps(f["sources"]), f["rule"], f["text"], version)
             for f in findings
         ]
+        if rows == (self.last_findings(consult_id) if logged is None else logged):
+            return rows
+        at = self._now()
         self.conn.executemany(
-            "insert into findings (consult_id, turn_id, code, severity, step, sources, rule, text, created_at, "
-            "ruleset_version) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(consult_id, turn_id, *row, at, version) for row in rows],
+            "insert into findings (consult_id, turn_id, code, severity, step, sources, rule, text, "
+            "ruleset_version, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(consult_id, turn_id, *row, at) for row in rows],
         )
+        return rows
+
+    def last_findings(self, consult_id: int) -> list[tuple]:
+        """The findings in force as last logged: (code, severity, step, sources, rule, text,
+        ruleset_version) rows of the consult's latest turn with findings, in their order."""
+        return self.conn.execute(
+            "select code, severity, step, sources, rule, text, ruleset_version from findings "
+            "where consult_id = ? and turn_id = (select max(turn_id) from findings where consult_id = ?) order by id",
+            [consult_id, consult_id],
+        ).fetchall()
 
     def finding_versions(self, consult_id: int) -> list[str]:
         """The versions that produced this consult's findings, oldest first."""
@@ -321,7 +360,7 @@ class Store:
 
     def set_consult_status(self, consult_id: int, status: str) -> None:
         """Open or close a consult (tutor mode parks the open consultation while a case is practised)."""
-        self.db["consults"].update(consult_id, {"status": status, "updated_at": now()})
+        self.db["consults"].update(consult_id, {"status": status, "updated_at": self._now()})
 
     # -- inbox / outbox (no message lost between a channel and the consult) -------------------------
     def inbox_add(self, channel: str, update_key: str, chat_id: str, payload: dict) -> int | None:
@@ -329,7 +368,7 @@ class Store:
         (bot/text/privacy.py). None when it was stored before (a re-delivery)."""
         cur = self.db.execute(
             "insert or ignore into inbox (channel, update_key, chat_id, payload, received_at) values (?, ?, ?, ?, ?)",
-            [channel, str(update_key), str(chat_id), json.dumps(payload), now()],
+            [channel, str(update_key), str(chat_id), json.dumps(payload), self._now()],
         )
         return cur.lastrowid if cur.rowcount else None
 
@@ -342,7 +381,7 @@ class Store:
                 )
             self.conn.execute(
                 "insert or replace into chat_moves (channel, old_chat_id, new_chat_id, moved_at) values (?, ?, ?, ?)",
-                [channel, str(old), str(new), now()],
+                [channel, str(old), str(new), self._now()],
             )
 
     def chat_moves(self, channel: str) -> dict[str, str]:
@@ -368,12 +407,12 @@ class Store:
     # inbox_done, outbox_add, outbox_sent: plain SQL on the hot path (sqlite-utils' update() and
     # insert() inspect the table on every call; bench/e2e.py measured it).
     def inbox_done(self, inbox_id: int) -> None:
-        self.conn.execute("update inbox set done_at = ? where id = ?", [now(), inbox_id])
+        self.conn.execute("update inbox set done_at = ? where id = ?", [self._now(), inbox_id])
 
     def outbox_add(self, channel: str, chat_id: str, reply: dict, inbox_id: int | None = None) -> int:
         return self.conn.execute(
             "insert into outbox (channel, chat_id, reply, created_at, inbox_id) values (?, ?, ?, ?, ?)",
-            [channel, str(chat_id), json.dumps(reply), now(), inbox_id],
+            [channel, str(chat_id), json.dumps(reply), self._now(), inbox_id],
         ).lastrowid
 
     def outbox_pending(self, channel: str, chat_id: str | None = None) -> list[dict]:
@@ -391,7 +430,7 @@ class Store:
         self.conn.execute(
             "update outbox set sent_at = ?, reply = case when json_array_length(reply, '$.attachments') > 0 "
             "then json_set(reply, '$.attachments', json('[]')) else reply end where id = ?",
-            [now(), outbox_id],
+            [self._now(), outbox_id],
         )
 
     def count_refusal(self, channel: str) -> None:
