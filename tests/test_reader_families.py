@@ -422,3 +422,29 @@ def test_an_item_after_a_negated_one_keeps_its_own_reading(text, expected):
 def test_a_drug_taken_now_after_a_combinations_outcome_is_current(text, agent):
     got = facts(text)
     assert got[f"trial.{agent}.current"] == "yes" and got["combination.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize(
+    "text, named, asked",
+    [
+        (
+            "pregabalin 150 bd x 6 wks nil, nothing else has been tried",
+            "pregabalin",
+            {"duloxetine", "venlafaxine", "tca"},
+        ),
+        (
+            "venlafaxine 75 od 8 wks no help. no other medications tried",
+            "venlafaxine",
+            {"gabapentin", "pregabalin", "tca"},
+        ),
+        ("nortriptyline 25 nocte, no others tried", "tca", {"gabapentin", "pregabalin", "duloxetine", "venlafaxine"}),
+    ],
+)
+def test_nothing_else_tried_asks_which_first_line_drugs_were_not(text, named, asked):
+    parsed = read(text)
+    assert parsed.facts[f"trial.{named}.tried"] == "yes"
+    assert not any(k.endswith(".tried") and v == "no" for k, v in parsed.facts.items())  # nothing guessed
+    (question,) = parsed.clarify
+    label, every = question.choices[-1]
+    not_tried = {k.split(".")[1] for k, v in read(every).facts.items() if v == "no"}
+    assert not_tried == asked

@@ -132,7 +132,10 @@ class Parser:
         text = self._combination(text, combined_at, out)
         text = self._ambiguous(text, out)
         text, class_spans = self._classes(text, out)
+        text, nothing_else = self._nothing_else(text)
         read_trials(self, text, out, class_spans)
+        if nothing_else:
+            self._ask_untried(nothing_else, out)
         if not out:
             out.answer = self.bare_answer(text)
         return out
@@ -650,6 +653,34 @@ class Parser:
                 if tail:
                     text = mask(text, tail.start(), _word_end(tail))
         return text
+
+    # -- "nothing else tried": which drugs that means is asked ------------------------------------------
+    def _nothing_else(self, text: str) -> tuple[str, str | None]:
+        mt = self.lx.nothing_else_re.search(text) if self.lx.nothing_else_re else None
+        if mt is None:
+            return text, None
+        return mask(text, mt.start(), mt.end()), mt.group()
+
+    def _ask_untried(self, said: str, out: Parsed) -> None:
+        """After a drug was described, "nothing else tried" may mean every other first-line drug, or
+        only those the clinician had in mind: asked, a button for each first-line rung not named."""
+        named = {name.split(".")[1] for name in out.facts if name.startswith("trial.")}
+        if not named:
+            return
+        spec = self.lx.nothing_else
+        choices, every = [], []
+        for rung in self.k.rungs:
+            agents = [a for a in rung.get("agents", []) if a in self.k.agents]
+            if rung.get("step") != "first_line" or not agents or named & set(agents):
+                continue
+            value = ", ".join(f"{self.k.agents[a]['names'][0]} not tried" for a in agents)
+            choices.append((spec["each"].format(label=rung["label"]), value))
+            every.append(value)
+        if not choices:
+            return
+        if len(choices) > 1:
+            choices.append((spec["all"], ", ".join(every)))
+        out.clarify.append(Clarify(spec["question"].format(said=said), choices))
 
     # -- ambiguous names ("capsaicin": patch or cream?) -------------------------------------------------
     def _ambiguous(self, text: str, out: Parsed) -> str:
