@@ -174,6 +174,15 @@ class Lexicon:
                 names[name.lower()] = agent
         self.drug_names = names
         self.drug_re = phrase_re(names)
+        # The name a button's value uses: the first that no class word takes ("opioid" is read as the
+        # class, "hydrocodone" as the agent), so the reader reads the button back as that agent.
+        self.button_name = {
+            agent: next(
+                (n for n in spec["names"] if not any(rx and rx.fullmatch(n) for rx in self.class_words.values())),
+                spec["names"][0],
+            )
+            for agent, spec in knowledge.agents.items()
+        }
         spelling = lex.get("spelling", {})
         self.spell_min_length = spelling.get("min_length", 6)
         self.spell_min_similarity = spelling.get("min_similarity", 1.0)

@@ -673,7 +673,7 @@ class Parser:
             agents = [a for a in rung.get("agents", []) if a in self.k.agents]
             if rung.get("step") != "first_line" or not agents or named & set(agents):
                 continue
-            value = ", ".join(f"{self.k.agents[a]['names'][0]} not tried" for a in agents)
+            value = ", ".join(f"{self.lx.button_name[a]} not tried" for a in agents)
             choices.append((spec["each"].format(label=rung["label"]), value))
             every.append(value)
         if not choices:

@@ -101,7 +101,7 @@ def _shared_side_effect(p: Parser, first, last, facts: dict, out: Parsed) -> Non
     s, e, _ = said[0]
     word = segment[s:e]
     facts.pop("adverse")
-    choices = [(p.k.agent_label(item[0]), f"{word} on {p.k.agents[item[0]]['names'][0]}") for item in (first, last)]
+    choices = [(p.k.agent_label(item[0]), f"{word} on {p.lx.button_name[item[0]]}") for item in (first, last)]
     out.clarify.append(Clarify(p.lx.clarify["adverse_owner"].format(effect=word.capitalize()), choices))
 
 
@@ -248,7 +248,7 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
 
     lx = p.lx
     label = p.k.agent_label(agent)
-    name = p.k.agents[agent]["names"][0]  # button values are messages the reader reads back
+    name = p.lx.button_name[agent]  # button values are messages the reader reads back
     facts: dict[str, Any] = {}
     seg = segment
     # outcomes first: their words ("didn't touch it", "no help") must not read as negation or numbers
@@ -363,7 +363,7 @@ def _total_or_each(p: Parser, agent: str, amount: float, per_day: int, daily: fl
     from .parse import Clarify
 
     c = p.lx.clarify
-    name = p.k.agents[agent]["names"][0]
+    name = p.lx.button_name[agent]
     fill = {"drug": p.k.agent_label(agent), "name": name, "n": _mg(amount), "k": per_day, "total": _mg(daily)}
     return Clarify(
         c["dose_total"].format(**fill),
