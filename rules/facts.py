@@ -107,6 +107,8 @@ def check(name: str, value: Any, knowledge: Knowledge) -> Any:
 
 
 FIRST_LINE_CLASSES = ("gabapentinoid", "snri", "tca")
+# The parts of a trial, in the schema's order ("tried", "dose", ... "adverse"): trial.<agent>.<part>.
+TRIAL_PARTS = tuple(name.rsplit("\\.", 1)[1] for name in SCHEMA if name.startswith("trial\\.\\w+\\."))
 TRIAL_DETAILS = {"dose": "dose", "doses_per_day": "dpd", "weeks": "weeks", "weeks_at_max": "weeks_at_max"}
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.engine import Evaluation, LadderRules
-from neuroladder.rules.facts import SCHEMA, check, engine_facts
+from neuroladder.rules.facts import SCHEMA, TRIAL_PARTS, check, engine_facts
 
 HERE = Path(__file__).resolve().parent
 CASES_FILE = HERE / "data" / "engine_corpus_cases.json"
@@ -39,17 +39,6 @@ SEED = 16
 RANDOM_SETS = 3000
 
 KNOWLEDGE = load_knowledge()
-TRIAL_PARTS = (
-    "tried",
-    "dose",
-    "doses_per_day",
-    "weeks",
-    "weeks_at_max",
-    "max_tolerated",
-    "outcome",
-    "current",
-    "adverse",
-)
 NAMES = (
     [n for n in SCHEMA if "\\" not in n]
     + [f"flag.{flag}" for flag in KNOWLEDGE.red_flags]

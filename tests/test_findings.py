@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.engine import LadderRules
-from neuroladder.rules.facts import SCHEMA, check, engine_facts
+from neuroladder.rules.facts import SCHEMA, TRIAL_PARTS, check, engine_facts
 
 KNOWLEDGE = load_knowledge()
 RULES = LadderRules(KNOWLEDGE)
@@ -270,17 +270,6 @@ def _value_strategy(name: str, kind):
 
 
 SIMPLE = [n for n in SCHEMA if "\\" not in n]
-TRIAL_PARTS = [
-    "tried",
-    "dose",
-    "doses_per_day",
-    "weeks",
-    "weeks_at_max",
-    "max_tolerated",
-    "outcome",
-    "current",
-    "adverse",
-]
 FLAG_NAMES = [f"flag.{flag}" for flag in KNOWLEDGE.red_flags]
 ALL_NAMES = SIMPLE + FLAG_NAMES + [f"trial.{a}.{p}" for a in KNOWLEDGE.agents for p in TRIAL_PARTS]
 

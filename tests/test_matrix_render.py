@@ -153,3 +153,35 @@ def test_settings_defaults_store_beside_the_database(tmp_path):
 def test_malformed_settings(env, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         settings_from(_args(), env)
+
+
+GOOD = {
+    "MATRIX_HOMESERVER": "https://m.example",
+    "MATRIX_USER_ID": "@bot:m.example",
+    "MATRIX_PASSWORD": "x",
+    "NEUROLADDER_ALLOWED_USERS": "@doc:m.example",
+}
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("NEUROLADDER_USER_MESSAGES_PER_MINUTE", "ten"),
+        ("NEUROLADDER_USER_MESSAGES_PER_MINUTE", "0"),
+        ("NEUROLADDER_TRAFFIC_DAYS", "a week"),
+        ("NEUROLADDER_MATRIX_KEY_GRACE", "-1"),
+        ("NEUROLADDER_MATRIX_TIMELINE_LIMIT", "1e3"),
+    ],
+)
+def test_a_malformed_limit_stops_the_bot_and_names_the_variable(name, value):
+    """Never silently the default: an operator who set a limit must learn that it was not taken."""
+    with pytest.raises(ConfigError, match=f"{name} must be .*{value!r}"):
+        settings_from(_args(), {**GOOD, name: value})
+
+
+def test_limits_reach_the_settings():
+    s = settings_from(
+        _args(), {**GOOD, "NEUROLADDER_MATRIX_KEY_GRACE": "2.5", "NEUROLADDER_MATRIX_TIMELINE_LIMIT": "3"}
+    )
+    assert (s.key_grace_s, s.timeline_limit) == (2.5, 3)
+    assert (settings_from(_args(), GOOD).key_grace_s, settings_from(_args(), GOOD).timeline_limit) == (15.0, 100)

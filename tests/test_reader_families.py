@@ -448,3 +448,35 @@ def test_nothing_else_tried_asks_which_first_line_drugs_were_not(text, named, as
     label, every = question.choices[-1]
     not_tried = {k.split(".")[1] for k, v in read(every).facts.items() if v == "no"}
     assert not_tried == asked
+
+
+@pytest.mark.parametrize(
+    "text, question",
+    [
+        ("80", "tca"),  # a dose? or clearance 80 typed a question late?
+        ("64", "tca_max_tolerated"),  # never a new dose over the one stored
+        (" 25 ", "duloxetine"),
+        ("50", "tca_outcome"),  # 50%? 50 mg? a score?
+        ("150", "pregabalin"),
+        ("12.5", "tca"),
+    ],
+)
+def test_a_bare_number_under_a_yes_no_drug_question_is_asked_never_a_dose(text, question):
+    got = read(text, question)
+    assert got.facts == {}
+    [ask] = got.clarify
+    assert text.strip() in ask.question and "mg/day" in ask.question
+    [(label, value)] = ask.choices
+    agent = INTAKE.by_id[question].slot.split(".")[1]
+    assert facts(value)[f"trial.{agent}.dose"] == float(text)  # the button stores what it says
+    assert f"{float(text):g} mg/day" in label
+
+
+def test_the_confirmed_bare_number_is_that_drugs_dose():
+    [(_, value)] = read("80", "tca").clarify[0].choices
+    assert facts(value)["trial.tca.dose"] == 80
+
+
+@pytest.mark.parametrize("text", ["80mg", "80 mg nocte", "yes 80"])
+def test_a_number_with_its_unit_or_a_yes_is_still_read_at_once(text):
+    assert facts(text, "tca")["trial.tca.dose"] == 80

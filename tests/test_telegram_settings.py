@@ -78,6 +78,19 @@ def test_malformed_allowlist_names_the_variable(clean_env, capsys):
     assert "NEUROLADDER_ALLOWED_CHATS" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "name, value",
+    [("NEUROLADDER_USER_MESSAGES_PER_MINUTE", "30/min"), ("NEUROLADDER_TRAFFIC_DAYS", "-3")],
+)
+def test_a_malformed_limit_is_one_line_and_exit_2(clean_env, capsys, name, value):
+    """Never silently the default: an operator who set a limit must learn that it was not taken."""
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    clean_env.setenv(name, value)
+    assert telegram.main(run_args("--open")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and name in err and repr(value) in err and "Traceback" not in err
+
+
 def test_settings_from_env_file_and_command_line(clean_env, tmp_path):
     (tmp_path / ".env").write_text(
         f"# bot\nTELEGRAM_BOT_TOKEN='{TOKEN}'\nNEUROLADDER_ALLOWED_USERS=7, 8\nNEUROLADDER_DB=from-env-file.db\n"

@@ -30,12 +30,14 @@ class UserRateLimit:
 
     @classmethod
     def from_env(cls, environ=None) -> UserRateLimit:
+        """The budget in NEUROLADDER_USER_MESSAGES_PER_MINUTE (default 30). A malformed value is a
+        ValueError naming the variable (the channels check it at start-up): never silently 30."""
         raw = (environ if environ is not None else os.environ).get(ENV, "").strip()
-        try:
-            value = int(raw) if raw else DEFAULT_PER_MINUTE
-        except ValueError:
-            value = DEFAULT_PER_MINUTE
-        return cls(max(value, 1))
+        if not raw:
+            return cls(DEFAULT_PER_MINUTE)
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"{ENV} must be a whole number of messages from 1 up, not {raw!r}")
+        return cls(int(raw))
 
     def allow(self, user: str, sent_at: float | None = None) -> bool:
         """Count one message from `user` sent at `sent_at` (seconds; default: now); False when it

@@ -143,11 +143,13 @@ def traffic_days_from_env(environ=None) -> float:
     """How long handled inbox/outbox rows are kept (their text is in the turns; the rows are only
     needed for crash recovery and button presses)."""
     raw = (environ if environ is not None else os.environ).get(TRAFFIC_DAYS_ENV, "").strip()
-    try:
-        days = float(raw) if raw else DEFAULT_TRAFFIC_DAYS
+    if not raw:
+        return DEFAULT_TRAFFIC_DAYS
+    try:  # a malformed value is refused (the channels check it at start-up), never silently 7
+        days = float(raw)
         cutoff(days)
     except (ValueError, RetentionError):
-        return DEFAULT_TRAFFIC_DAYS
+        raise RetentionError(f"{TRAFFIC_DAYS_ENV} must be a number of days from 0 to {MAX_DAYS}, not {raw!r}") from None
     return days
 
 

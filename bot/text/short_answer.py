@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the intake's questions are shown and read here, not decided
 NUMBER_ONLY = re.compile(
     r"\s*[<>~=]?\s*(-?\d+(?:[.,]\d+)?)\s*(?:ml/min(?:/1\.73\s*m2)?|mls?/min|ml|years?|yrs?|y|yo)?\s*"
 )
+BARE_NUMBER = re.compile(r"\s*\d+(?:[.,]\d+)?\s*")  # a number with no unit and no word
 WEEKS_ONLY = re.compile(r"\s*(-?\d+(?:[.,]\d+)?)\s*(?:weeks?|wks?|w)?\s*")
 # Words that may appear in any short reply without naming another subject.
 GLUE = re.compile(
@@ -94,6 +95,13 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
                 # "no benefit after 3 months": the duration asked, and the rest said with it
                 rest = {k: v for k, v in retry.facts.items() if not k.endswith((".weeks", ".weeks_at_max"))}
                 return Parsed(facts={**rest, q.slot: got[0]})
+    if q.answer in ("yesno", "outcome") and q.slot.startswith("trial.") and BARE_NUMBER.fullmatch(text):
+        # "80" under "has a TCA been tried?": a dose, or a late answer to an earlier question? ask
+        words, number = parser.lx.clarify, text.strip()
+        drug = knowledge.agent_label(q.slot.split(".")[1])
+        yes = words["bare_number_yes"].format(text=number, subject=drug)
+        ask = words["bare_number"].format(text=number, subject=drug)
+        return Parsed(clarify=[Clarify(ask, [(yes, f"{q.subject} {number} mg/day")])])
     if parsed.names_a_class:  # "no other SNRI" answers nothing about the drug asked
         return parsed
     retry = parser.parse(f"{q.subject} {text}")

@@ -51,15 +51,9 @@ log = logging.getLogger("neuroladder.matrix")
 DEVICE_NAME = "NeuroLadder bot"
 
 
-def key_grace_s() -> float:
-    """How long an undecryptable message waits for its room key before the sender is told."""
-    return float(os.environ.get("NEUROLADDER_MATRIX_KEY_GRACE") or 15)
-
-
-def sync_filter() -> dict:
+def sync_filter(limit: int) -> dict:
     # Events past the timeline limit are fetched with /messages (see `_timeline`), so the limit
     # only trades one large response for a few pages; NEUROLADDER_MATRIX_TIMELINE_LIMIT tunes it.
-    limit = int(os.environ.get("NEUROLADDER_MATRIX_TIMELINE_LIMIT") or 100)
     return {
         "room": {"timeline": {"limit": max(limit, 1)}, "state": {"lazy_load_members": False}},
         "presence": {"not_types": ["*"]},
@@ -199,7 +193,10 @@ class MatrixBot:
         # The first sync after a start asks for the full room state so that nio knows every
         # room (and whether it is encrypted) even when resuming from a stored position.
         resp = await client.sync(
-            timeout=0 if first else 30000, sync_filter=sync_filter(), since=token, full_state=True if first else None
+            timeout=0 if first else 30000,
+            sync_filter=sync_filter(self.settings.timeline_limit),
+            since=token,
+            full_state=True if first else None,
         )
         if not isinstance(resp, SyncResponse):
             if getattr(resp, "status_code", None) in ("M_UNKNOWN_TOKEN", "M_FORBIDDEN"):
@@ -403,7 +400,7 @@ class MatrixBot:
                 kind, payload = "text", {"sender": event.sender, "body": event.body}
             elif isinstance(event, ReactionEvent):
                 kind, payload = "reaction", {"sender": event.sender, "reacts_to": event.reacts_to, "key": event.key}
-            elif _age_s(row["received_at"]) < key_grace_s():
+            elif _age_s(row["received_at"]) < self.settings.key_grace_s:
                 raise KeyPending(payload["source"])
             else:
                 return None, UNDECRYPTABLE

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from neuroladder.bot.channels.ratelimit import UserRateLimit
+from neuroladder.bot.storage import retention
 from neuroladder.bot.storage.store import default_db_path
 
 MXID = re.compile(r"^@[^:\s]+:[^\s,;]+$")
@@ -32,6 +34,8 @@ class Settings:
     access_token: str | None = field(default=None, repr=False)
     allowed_users: frozenset[str] = frozenset()
     allow_unencrypted: bool = False
+    key_grace_s: float = 15.0  # how long an undecryptable message waits for its room key
+    timeline_limit: int = 100  # events per room in one sync (older ones are paged in)
 
 
 def parse_allowed(value: str | None) -> frozenset[str]:
@@ -66,6 +70,13 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
             "NEUROLADDER_ALLOWED_USERS holds no Matrix id (e.g. @doc:hospital.example), "
             "so the bot would decline every invite"
         )
+    key_grace = _number(env, "NEUROLADDER_MATRIX_KEY_GRACE", 15.0, "a number of seconds from 0 up", minimum=0)
+    timeline = _number(env, "NEUROLADDER_MATRIX_TIMELINE_LIMIT", 100, "a whole number of events from 1 up", whole=True)
+    try:  # read again where they are used; a malformed value stops the bot here, in one line
+        UserRateLimit.from_env(env)
+        retention.traffic_days_from_env(env)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     db = getattr(args, "db", None) or default_db_path()
     store_dir = Path(args.store) if getattr(args, "store", None) else default_store_dir(db)
     return Settings(
@@ -77,4 +88,19 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
         access_token=token,
         allowed_users=allowed,
         allow_unencrypted=bool(getattr(args, "allow_unencrypted", False)),
+        key_grace_s=key_grace,
+        timeline_limit=int(timeline),
     )
+
+
+def _number(env, name: str, default: float, what: str, *, minimum: float = 1, whole: bool = False) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be {what}, not {raw!r}") from None
+    if not value >= minimum or value != value or value == float("inf"):
+        raise ConfigError(f"{name} must be {what}, not {raw!r}")
+    return value

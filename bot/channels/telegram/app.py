@@ -603,6 +603,11 @@ def load_settings(args: argparse.Namespace) -> TelegramSettings:
         webhook_port=args.webhook_port,
         poll_timeout=args.poll_timeout,
     )
+    try:  # read again where they are used; a malformed value stops the bot here, in one line
+        UserRateLimit.from_env()
+        retention.traffic_days_from_env()
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     return cfg
 
 
