@@ -480,3 +480,22 @@ def test_the_confirmed_bare_number_is_that_drugs_dose():
 @pytest.mark.parametrize("text", ["80mg", "80 mg nocte", "yes 80"])
 def test_a_number_with_its_unit_or_a_yes_is_still_read_at_once(text):
     assert facts(text, "tca")["trial.tca.dose"] == 80
+
+
+@pytest.mark.parametrize(
+    "text, fact, value",
+    [
+        ("falls, no", "falls", "no"),
+        ("hx of falls, nil.", "falls", "no"),
+        ("diabetes, no", "diabetes", "no"),
+        ("nortriptyline, never tried", "trial.tca.tried", "no"),
+        ("mgus screen, negative", "paraprotein", "normal"),
+    ],
+)
+def test_a_negation_after_a_comma_that_ends_the_clause_negates_the_item_before_it(text, fact, value):
+    """'falls, no' is 'falls: no' - it was read as falls present, the opposite."""
+    assert facts(text)[fact] == value
+
+
+def test_a_negation_after_a_comma_that_goes_on_is_the_next_items():
+    assert facts("falls, no diabetes") == {"falls": "yes", "diabetes": "no"}
