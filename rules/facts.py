@@ -71,12 +71,15 @@ class FactError(ValueError):
     """A value that does not fit its fact's declared type."""
 
 
+def schema_kind(name: str) -> Any:
+    """The schema's type of a fact name ("trial.tca.dose" -> "number"), None for an unknown name."""
+    return next((kind for pattern, kind in SCHEMA.items() if re.fullmatch(pattern, name)), None)
+
+
 def check(name: str, value: Any, knowledge: Knowledge) -> Any:
     """Validate one answer against the schema (and the sanity ranges); return it normalised."""
-    for pattern, kind in SCHEMA.items():  # noqa: B007 (`kind` is the match's, read after the loop)
-        if re.fullmatch(pattern, name):
-            break
-    else:
+    kind = schema_kind(name)
+    if kind is None:
         raise FactError(f"unknown fact {name!r}")
     if name.startswith("trial.") and name.split(".")[1] not in knowledge.agents:
         raise FactError(f"unknown agent in {name!r}")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.engine import Evaluation, LadderRules
-from neuroladder.rules.facts import SCHEMA, TRIAL_PARTS, check, engine_facts
+from neuroladder.rules.facts import SCHEMA, TRIAL_PARTS, check, engine_facts, schema_kind
 
 HERE = Path(__file__).resolve().parent
 CASES_FILE = HERE / "data" / "engine_corpus_cases.json"
@@ -58,17 +58,8 @@ POOLS = {
 }
 
 
-def _kind(name: str):
-    if name in SCHEMA:
-        return SCHEMA[name]
-    if name.startswith("flag."):
-        return SCHEMA[r"flag\.\w+"]
-    part = name.rsplit(".", 1)[1]
-    return next(kind for pattern, kind in SCHEMA.items() if pattern.endswith(part))
-
-
 def _value(rng: random.Random, name: str):
-    kind = _kind(name)
+    kind = schema_kind(name)
     if isinstance(kind, tuple):
         return rng.choice(kind)
     if kind == "flags":

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from neuroladder.rules.data import load_knowledge
 from neuroladder.rules.engine import LadderRules
-from neuroladder.rules.facts import SCHEMA, TRIAL_PARTS, check, engine_facts
+from neuroladder.rules.facts import SCHEMA, TRIAL_PARTS, check, engine_facts, schema_kind
 
 KNOWLEDGE = load_knowledge()
 RULES = LadderRules(KNOWLEDGE)
@@ -274,18 +274,9 @@ FLAG_NAMES = [f"flag.{flag}" for flag in KNOWLEDGE.red_flags]
 ALL_NAMES = SIMPLE + FLAG_NAMES + [f"trial.{a}.{p}" for a in KNOWLEDGE.agents for p in TRIAL_PARTS]
 
 
-def _kind(name: str):
-    if name in SCHEMA:
-        return SCHEMA[name]
-    if name.startswith("flag."):
-        return SCHEMA[r"flag\.\w+"]
-    part = name.rsplit(".", 1)[1]
-    return next(k for pattern, k in SCHEMA.items() if pattern.endswith(part))
-
-
 def _some_facts(max_size: int):
     return st.dictionaries(st.sampled_from(ALL_NAMES), st.none(), max_size=max_size).flatmap(
-        lambda keys: st.fixed_dictionaries({n: _value_strategy(n, _kind(n)) for n in keys})
+        lambda keys: st.fixed_dictionaries({n: _value_strategy(n, schema_kind(n)) for n in keys})
     )
 
 
