@@ -260,3 +260,17 @@ async def test_a_slow_chat_does_not_hold_up_the_others(standin: BotAPIStandIn, t
         await standin.until(lambda: "Question two?" in standin.bot_texts(222), 10)
         assert standin.bot_texts(111) == []  # still on its way to the slow chat
         await standin.until(lambda: standin.bot_texts(111) == ["Question one?"], 20)
+
+
+def test_a_caption_is_measured_as_telegram_counts_it():
+    """Telegram counts a caption in UTF-16 units (an emoji is two): a line of 600 red circles is
+    1,200 of them, over the limit, so it goes as a message before the file, never refused."""
+    from neuroladder.bot.channels.telegram.app import fits_a_caption
+    from neuroladder.bot.views.reply import Attachment, Reply
+
+    def with_file(text: str) -> Reply:
+        return Reply(attachments=[Attachment("ladder.png", "image/png", b"png")]).line(text)
+
+    short, emoji = with_file("The ladder for this consult."), with_file("\U0001f534" * 600)
+    assert fits_a_caption(short, short.html_chunks(3900))
+    assert not fits_a_caption(emoji, emoji.html_chunks(3900))

@@ -160,6 +160,16 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def fits_a_caption(reply: Reply, chunks: list[str]) -> bool:
+    """One file, no buttons, and a text short enough to go with the file as its caption."""
+    return (
+        len(reply.attachments) == 1
+        and not reply.choices
+        and len(chunks) <= 1
+        and utf16_len(reply.plain()) <= CAPTION_LIMIT
+    )
+
+
 def html_to_text(chunk: str) -> str:
     """Our own HTML (b, i, code and escapes only) back to plain text, for the plain-text fallback."""
     return html.unescape(re.sub(r"</?(?:b|i|code)>", "", chunk))
@@ -487,12 +497,7 @@ class TelegramChannel:
         origin = self._origin(row["inbox_id"])
         group = origin is not None and origin.is_group
         chunks = reply.html_chunks(CHUNK_LIMIT) if reply.plain() else []
-        if (
-            len(reply.attachments) == 1
-            and not reply.choices
-            and len(chunks) <= 1
-            and len(reply.plain()) <= CAPTION_LIMIT
-        ):
+        if fits_a_caption(reply, chunks):
             # one message: the file with its line as the caption (a phone shows them as one)
             reply_to = None
             if group and origin.kind == "text" and origin.message_id:
