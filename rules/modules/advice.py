@@ -8,6 +8,8 @@ OPIOIDS = ("opioid_weak", "opioid_strong", "opioid")
 
 
 def _taken(t: dict) -> bool:
+    """medication_safety._being_taken, read in a consequent: tried, not stopped for side effects,
+    not known to be stopped."""
     return t["tried"] == "yes" and t["outcome"] != "side_effects" and t["current"] != "no"
 
 

@@ -4,9 +4,7 @@ dosing [4, L1, L2]; duloxetine to avoid [L7]; a gabapentinoid together with an o
 from durable.lang import c, m, when_all
 
 from ..dsl import any_of, consequent, phase
-from .advice import avoid
-
-OPIOIDS = ("opioid_weak", "opioid_strong", "opioid")
+from .advice import OPIOIDS, avoid
 
 
 def _gabapentinoid_trial():
@@ -14,7 +12,8 @@ def _gabapentinoid_trial():
 
 
 def _being_taken():
-    """Tried, not stopped for side effects, and not known to be stopped."""
+    """Tried, not stopped for side effects, and not known to be stopped (advice._taken reads
+    the same in a consequent)."""
     return (m.kind == "trial") & (m.tried == "yes") & (m.outcome != "side_effects") & (m.current != "no")
 
 
