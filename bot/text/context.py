@@ -110,14 +110,14 @@ def sentences(text: str) -> list[tuple[int, int]]:
 class Scope:
     before: Tail  # forward triggers ("no", "never tried"), at the end of what precedes
     after: re.Pattern  # backward triggers, anchored at a concept's end ("not tried")
+    # "falls, no" / "lyrica, never tried": a backward trigger after a comma that ends its clause
+    # ("falls, no diabetes" is another item's negation, so the trigger must stand alone)
+    after_comma: re.Pattern
     pseudo: re.Pattern | None  # look like triggers, are not ("no longer", "not sure")
     pseudo_tail: Tail
     filler: Tail  # words a trigger's reach may cross ("never had a TCA")
     joiner: Tail  # what joins the members of a list ("no foot drop, areflexia or ...")
     termination: re.Pattern | None
-    # "falls, no" / "lyrica, never tried": a backward trigger after a comma that ends its clause
-    # ("falls, no diabetes" is another item's negation, so the trigger must stand alone)
-    after_comma: re.Pattern | None = None
 
     @classmethod
     def from_lexicon(cls, lex: dict) -> Scope:
@@ -129,12 +129,12 @@ class Scope:
         return cls(
             before=Tail(neg["before"]),
             after=re.compile(gaps + r"(?P<trigger>" + after + r")(?![\w%])"),
+            after_comma=re.compile(r"\s*,\s*(?P<trigger>" + after + r")(?=\s*(?:[,;.!?\n]|$))"),
             pseudo=phrase_re(neg["pseudo"]),
             pseudo_tail=Tail(neg["pseudo"]),
             filler=Tail(neg["fillers"], repeat=True),
             joiner=Tail(neg["joiners"], repeat=True),
             termination=phrase_re(neg["terminations"]),
-            after_comma=re.compile(r"\s*,\s*(?P<trigger>" + after + r")(?=\s*(?:[,;.!?\n]|$))"),
         )
 
     def negated_before(self, text: str, start: int, ends: dict[int, int] | None = None) -> tuple[bool, bool]:
@@ -165,7 +165,7 @@ class Scope:
 
     def negated_after(self, text: str, end: int) -> re.Match | None:
         """A backward trigger right after the concept ("TCA: not tried", "mgus neg")."""
-        mt = self.after.match(text, end) or (self.after_comma and self.after_comma.match(text, end))
+        mt = self.after.match(text, end) or self.after_comma.match(text, end)
         if mt and self.pseudo:
             # a pseudo-trigger that starts where the trigger starts and reaches further ("no longer")
             pseudo = self.pseudo.match(text, mt.start("trigger"))
