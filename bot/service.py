@@ -24,6 +24,16 @@ from neuroladder.rules.data import Knowledge, load_knowledge
 log = logging.getLogger(__name__)
 
 COMMAND_RE = re.compile(r"^/(?P<cmd>[a-z_]+)(?:@\S+)?(?:\s+(?P<arg>.*))?$", re.S | re.I)
+
+
+def command_of(text: str) -> tuple[str | None, str]:
+    """("ladder", "") for "/ladder@NeuroLadderBot", ("how", "2") for "/how 2"; (None, "") for free text."""
+    match = COMMAND_RE.match(text)
+    if match is None:
+        return None, ""
+    return match.group("cmd").lower(), (match.group("arg") or "").strip()
+
+
 EDIT_OF_CLOSED = (
     "That edit is to a message of an earlier consultation, which is closed, so I have not applied it "
     "to the one open now. Type the correction here if it is meant for this patient."
@@ -50,8 +60,7 @@ class Service:
     def sends_file(self, text: str) -> str:
         """ "photo" or "document" when `text` is a command whose answer carries a file (the channel
         may show an upload notice while it is made), else ""."""
-        match = COMMAND_RE.match(text.strip())
-        command = self.registry.get(match.group("cmd").lower()) if match else None
+        command = self.registry.get(command_of(text.strip())[0])
         return command.sends if command is not None else ""
 
     def modes(self) -> list[Mode]:
@@ -124,9 +133,7 @@ class Service:
         private: bool = False,
         origin: str | None = None,
     ) -> Reply:
-        match = COMMAND_RE.match(text)
-        cmd = match.group("cmd").lower() if match else None
-        arg = (match.group("arg") or "").strip() if match else ""
+        cmd, arg = command_of(text)
         row = self.store.open_consult(channel, chat_id)
         mode = next((m for m in self.modes() if m.routes(row, cmd)), None)
         if mode is not None:  # /tutor, and every message of a chat in tutor mode

@@ -27,7 +27,6 @@ import asyncio
 import json
 import logging
 import os
-import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ from typing import Any
 from neuroladder.bot.channels.exit_status import serve_until_stopped, stop_on_signals
 from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker
 from neuroladder.bot.channels.ratelimit import UserRateLimit
+from neuroladder.bot.service import command_of
 from neuroladder.bot.storage import crypto, retention
 from neuroladder.bot.storage.instance import AlreadyRunning, InstanceLock
 from neuroladder.bot.storage.matrix import CHANNEL, MatrixState
@@ -70,7 +70,6 @@ REFUSE_STRANGER = (
     "on it, and I have neither read nor kept that message. Ask the team's administrator to add them."
 )
 STRANGER_NOTICE_EVERY = 600.0  # seconds between two such notices in one room
-COMMAND_RE = re.compile(r"^/(\w+)(?:@\S+)?(?:\s+(.*))?$", re.S)
 UNDECRYPTABLE = "I could not decrypt your last message (I have no key for it). Please send it again."
 FAILED = "Sorry, something went wrong on my side and I could not process that message. Please try again."
 
@@ -423,14 +422,14 @@ class MatrixBot:
             log.exception("could not read inbox row %s", row["id"])
             text, notice = None, FAILED
         if text is not None and self.trust is not None:
-            command = COMMAND_RE.match(text.strip())
-            if command and command.group(1).lower() in TRUST_COMMANDS:
+            name, arg = command_of(text.strip())
+            if name in TRUST_COMMANDS:
                 # Device trust is this transport's business: an admin decides, the consult never sees it.
                 admins = getattr(self.service, "admins", frozenset())
                 text, notice = (
                     None,
                     (
-                        self.trust.command(command.group(1).lower(), command.group(2) or "", author)
+                        self.trust.command(name, arg, author)
                         if author in admins
                         else "/devices and /trust are for administrators only (NEUROLADDER_ADMINS)."
                     ),
