@@ -101,7 +101,9 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         drug = knowledge.agent_label(q.slot.split(".")[1])
         yes = words["bare_number_yes"].format(text=number, subject=drug)
         ask = words["bare_number"].format(text=number, subject=drug)
-        return Parsed(clarify=[Clarify(ask, [(yes, f"{q.subject} {number} mg/day")])])
+        return Parsed(
+            clarify=[Clarify(ask, [(yes, words["bare_number_value"].format(text=number, subject=q.subject))])]
+        )
     if parsed.names_a_class:  # "no other SNRI" answers nothing about the drug asked
         return parsed
     retry = parser.parse(f"{q.subject} {text}")
