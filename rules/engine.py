@@ -28,6 +28,7 @@ import itertools
 import json
 
 import durable_rules_engine as core
+import orjson
 from durable import lang
 
 from .conditions import fields_by_kind
@@ -38,7 +39,14 @@ from .ranking import rank
 
 __all__ = ["Evaluation", "Finding", "LadderRules", "PHASES", "RuleError"]
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode  # as durable encodes; built once
+_encode_definition = json.JSONEncoder(ensure_ascii=False).encode  # the ruleset, once, as durable encodes it
+
+
+def _encode(message) -> str:
+    """A message to the C core as JSON text: orjson, at a tenth of the json module's cost. The core
+    takes its compact separators and UTF-8 text as it is; like json it writes a float in plain
+    decimals between 1e-5 and 1e16 (the consult's floats are rounded to 4 places: `_as_read`)."""
+    return orjson.dumps(message).decode()
 
 
 # The phase facts as JSON, built once (phase names are plain words): only the session id varies.
@@ -85,7 +93,7 @@ class LadderRules:
         _, definition = lang._rulesets.pop(self.name).define()
         self._actions = {rule: spec.pop("run") for rule, spec in definition.items()}
         self._fields = fields_by_kind(definition)
-        self._handle = core.create_ruleset(self.name, _encode(definition))
+        self._handle = core.create_ruleset(self.name, _encode_definition(definition))
         cls._registered[digest] = self
         return self
 
@@ -166,7 +174,7 @@ class LadderRules:
         started = core.start_action_for_state(self._handle, state_handle)
         if not started:
             return
-        message = json.loads(started[1])
+        message = orjson.loads(started[1])
         while True:
             rule, matched = next(iter(message.items()))  # one firing per message, as durable reads it
             try:
@@ -179,4 +187,4 @@ class LadderRules:
                 raise
             if not following:
                 return
-            message = json.loads(following)
+            message = orjson.loads(following)
