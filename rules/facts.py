@@ -179,9 +179,10 @@ def engine_facts(answers: dict[str, Any], knowledge: Knowledge) -> list[dict]:
         if flags.get(flag) == "yes":
             add("red_flag", f"red_flag.{flag}", [f"flag.{flag}", "red_flags"], flag=flag, value="yes")
 
+    trials = _trial_answers(answers)
     for agent, spec in knowledge.agents.items():
         prefix = f"trial.{agent}."
-        given = {n[len(prefix) :]: v for n, v in answers.items() if n.startswith(prefix)}
+        given = trials.get(agent, {})
         if not given and spec["class"] not in FIRST_LINE_CLASSES:
             continue
         details = {k: v for k, v in given.items() if k in TRIAL_DETAILS}
@@ -209,6 +210,18 @@ def engine_facts(answers: dict[str, Any], knowledge: Knowledge) -> list[dict]:
                     effect=effect,
                 )
     return facts
+
+
+def _trial_answers(answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """agent -> {part: value} of the `trial.<agent>.<part>` answers, in the answers' order: one pass
+    over the answers rather than one per agent."""
+    trials: dict[str, dict[str, Any]] = {}
+    for name, value in answers.items():
+        if name.startswith("trial."):
+            agent, dot, part = name[6:].partition(".")
+            if dot:
+                trials.setdefault(agent, {})[part] = value
+    return trials
 
 
 # The legacy single answer (a list of present flags, [] for none) in the per-flag form.
