@@ -19,8 +19,46 @@ from .evaluation import Finding
 
 PHASES = ("classify", "target", "assess", "status", "ladder", "conclude")
 
-# A finding's parameters as its key (Finding.key): the encoder built once, not once per finding.
-_params_key = json.JSONEncoder(sort_keys=True, default=str).encode
+
+def _key_encoder() -> Callable[[dict], str]:
+    """A finding's parameters as its key (Finding.key): `json.dumps(params, sort_keys=True,
+    default=str)`. JSONEncoder.encode builds a new C encoder on every call, a third of its cost;
+    this one is built once, with the very arguments JSONEncoder gives it."""
+    reference = json.JSONEncoder(sort_keys=True, default=str)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without json's C accelerator
+        return reference.encode
+    encode = make(
+        None,  # no circular check: parameters are flat values
+        reference.default,
+        json.encoder.encode_basestring_ascii,
+        None,
+        reference.key_separator,
+        reference.item_separator,
+        True,
+        False,
+        True,
+    )
+    return lambda params: "".join(encode(params, 0))
+
+
+_params_key = _key_encoder()
+# finding code's sources entries -> their labels, for the entries that name no parameter
+_static_sources: dict[int, tuple[list, list[str] | None]] = {}
+
+
+def _sources(entries: list[str], params: dict) -> list[str]:
+    """A finding's source labels, in order, once each. An entry may be a parameter holding several
+    labels ("L1, 4") or none (""); entries with no parameter give the same labels every time."""
+    known = _static_sources.get(id(entries))
+    if known is None or known[0] is not entries:
+        static = not any("{" in entry or "}" in entry for entry in entries)
+        known = _static_sources[id(entries)] = (entries, _labels(entries, {}) if static else None)
+    return list(known[1]) if known[1] is not None else _labels(entries, params)
+
+
+def _labels(entries: list[str], params: dict) -> list[str]:
+    return list(dict.fromkeys(part.strip() for s in entries for part in s.format(**params).split(",") if part.strip()))
 
 
 class Collector:
@@ -37,34 +75,26 @@ class Collector:
         self.counter = itertools.count(1)
 
 
-class Match:
-    """One firing as the engine hands it over: the session, the matched facts by name (as the
-    engine holds them: the fields conditions test, and the id), and a way to assert a derived fact
-    into the same session."""
-
-    __slots__ = ("collector", "facts", "assert_fact")
-
-    def __init__(self, collector: Collector, facts: dict[str, dict], assert_fact: Callable[[dict], None]):
-        self.collector = collector
-        self.facts = facts
-        self.assert_fact = assert_fact
-
-
 class Ctx:
-    """What a rule's consequent sees: the matched facts, and ways to conclude."""
+    """What a rule's consequent sees: the matched facts, and ways to conclude. The matched facts
+    are as the engine hands them over (name -> the fields conditions test, and the id); a derived
+    fact goes into the same session through `assert_fact`."""
 
-    def __init__(self, match: Match, rule: str):
-        self._match = match
-        self._col = match.collector
+    __slots__ = ("_facts", "_col", "_assert_fact", "rule", "k")
+
+    def __init__(self, collector: Collector, facts: dict[str, dict], assert_fact: Callable[[dict], None], rule: str):
+        self._facts = facts
+        self._col = collector
+        self._assert_fact = assert_fact
         self.rule = rule
-        self.k = self._col.k
+        self.k = collector.k
 
     def fact(self, name: str) -> dict:
         """A matched fact whole (the engine holds only the fields conditions test)."""
-        return dict(self._col.read[self._match.facts[name]["id"]])
+        return dict(self._col.read[self._facts[name]["id"]])
 
     def finding(self, code: str, *matched: str, **params: Any) -> None:
-        self.finding_because(code, [self._match.facts[n]["id"] for n in matched], **params)
+        self.finding_because(code, [self._facts[n]["id"] for n in matched], **params)
 
     def finding_because(self, code: str, ids: list[str], **params: Any) -> None:
         """A finding resting on facts given by id: for rules whose `none(...)` matched nothing, the
@@ -76,13 +106,9 @@ class Ctx:
             return
         spec = self.k.findings[code]
         text = spec["text"].format(**params, th=self.k.thresholds)  # {th[...]}: numbers from thresholds.toml
-        # A source entry may be a parameter holding several labels ("L1, 4") or none ("").
-        sources = list(
-            dict.fromkeys(
-                part.strip() for s in spec["sources"] for part in s.format(**params).split(",") if part.strip()
-            )
+        finding = Finding(
+            code, spec["severity"], spec["step"], text, _sources(spec["sources"], params), self.rule, ids, params
         )
-        finding = Finding(code, spec["severity"], spec["step"], text, sources, self.rule, ids, params)
         finding.__dict__["_key"] = key  # Finding.key, already encoded here
         self._col.findings[key] = finding
 
@@ -104,20 +130,20 @@ class Ctx:
         self._col.derived[fid] = {
             "fact": fact,
             "rule": self.rule,
-            "from": [self._match.facts[n]["id"] for n in matched],
+            "from": [self._facts[n]["id"] for n in matched],
         }
-        self._match.assert_fact(fact)
+        self._assert_fact(fact)
 
 
 def consequent(rule_name: str) -> Callable[[Callable[[Ctx], None]], Callable]:
     """Wrap a rule body: give it a Ctx, and catch what it raises so the evaluation can re-raise it."""
 
     def wrap(body: Callable[[Ctx], None]) -> Callable:
-        def action(match: Match) -> None:
+        def action(collector: Collector, facts: dict[str, dict], assert_fact: Callable[[dict], None]) -> None:
             try:
-                body(Ctx(match, rule_name))
+                body(Ctx(collector, facts, assert_fact, rule_name))
             except Exception as exc:  # the engine would swallow it; re-raised after the run
-                match.collector.errors.append(f"{rule_name}: {exc!r}")
+                collector.errors.append(f"{rule_name}: {exc!r}")
 
         action.__name__ = rule_name
         return action

@@ -33,7 +33,7 @@ from durable import lang
 
 from .conditions import fields_by_kind
 from .data import Knowledge, load_knowledge
-from .dsl import PHASES, Collector, Match
+from .dsl import PHASES, Collector
 from .evaluation import Evaluation, Finding
 from .ranking import rank
 
@@ -63,7 +63,12 @@ def _as_read(fact: dict) -> dict:
     (1e-05) with ERR_PARSE_OBJECT (204): every float is kept in plain decimal range, in what the
     engine matches and in what consequents read alike. `src` (the answers a fact came from) is
     read from the evaluation's base facts, never by a rule."""
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in fact.items() if k != "src"}
+    read = dict(fact)
+    del read["src"]
+    for name, value in read.items():  # a copy and a pass: half the cost of one comprehension
+        if type(value) is float:
+            read[name] = round(value, 4)
+    return read
 
 
 class LadderRules:
@@ -101,34 +106,38 @@ class LadderRules:
         """Assert `facts` (engine facts, each with kind and id) and run every phase."""
         sid = self._idle.pop() if self._idle else f"e{next(self._sids)}"
         col = Collector(self.knowledge, facts)
+        read = col.read
         fields = self._fields
+        handle = self._handle
         in_engine: list[str] = []  # ids of the facts the session holds, to empty it afterwards
 
         def assert_derived(fact: dict) -> None:
-            col.read[fact["id"]] = fact
+            fid = fact["id"]
+            read[fid] = fact
             kind_fields = fields.get(fact["kind"])
             if kind_fields is not None:  # a kind no condition names is kept in Python only
                 message = {k: v for k, v in fact.items() if k in kind_fields}
                 message["sid"] = sid
-                in_engine.append(fact["id"])
+                in_engine.append(fid)
                 # Asserted from inside a consequent: what it makes ready fires once that one is complete.
-                self._result(core.assert_fact(self._handle, _encode(message)), message)
+                self._result(core.assert_fact(handle, _encode(message)), message)
 
         try:
             batch = []
             for fact in facts:
-                read = col.read[fact["id"]] = _as_read(fact)
+                fid = fact["id"]
+                as_read = read[fid] = _as_read(fact)
                 kind_fields = fields.get(fact["kind"])
                 if kind_fields is not None:
-                    message = {k: v for k, v in read.items() if k in kind_fields}
+                    message = {k: v for k, v in as_read.items() if k in kind_fields}
                     message["sid"] = sid
                     batch.append(message)
-                    in_engine.append(fact["id"])
+                    in_engine.append(fid)
             if batch:  # one batch: each engine call costs a JSON round trip
-                self._fire(self._result(core.assert_facts(self._handle, _encode(batch)), batch), col, assert_derived)
+                self._fire(self._result(core.assert_facts(handle, _encode(batch)), batch), col, assert_derived)
             for encoded in _PHASE_JSON:
                 fact = encoded % sid
-                self._fire(self._result(core.assert_fact(self._handle, fact), fact), col, assert_derived)
+                self._fire(self._result(core.assert_fact(handle, fact), fact), col, assert_derived)
         except BaseException:
             self._delete(sid)
             raise
@@ -171,20 +180,21 @@ class LadderRules:
         """Run every firing the last assertion made ready, one at a time, as durable's host does:
         take the next action, call its consequent, complete it. The host also stores the session
         state after each consequent; no consequent here changes it, so that step is left out."""
-        started = core.start_action_for_state(self._handle, state_handle)
+        handle = self._handle
+        started = core.start_action_for_state(handle, state_handle)
         if not started:
             return
-        message = orjson.loads(started[1])
+        actions = self._actions
+        following = started[1]
         while True:
-            rule, matched = next(iter(message.items()))  # one firing per message, as durable reads it
+            rule, matched = next(iter(orjson.loads(following).items()))  # one firing per message, as durable reads it
             try:
-                self._actions[rule](Match(col, matched, assert_derived))
-                following = core.complete_and_start_action(self._handle, state_handle)
+                actions[rule](col, matched, assert_derived)
+                following = core.complete_and_start_action(handle, state_handle)
             except BaseException:
                 # As durable's host does: an action left open must be abandoned before its session
                 # is deleted (deleting a session with an action in flight corrupts the C heap).
-                core.abandon_action(self._handle, state_handle)
+                core.abandon_action(handle, state_handle)
                 raise
             if not following:
                 return
-            message = orjson.loads(following)
