@@ -20,29 +20,25 @@ from .evaluation import Finding
 PHASES = ("classify", "target", "assess", "status", "ladder", "conclude")
 
 
-def _key_encoder() -> Callable[[dict], str]:
+_quote = json.encoder.encode_basestring_ascii  # a JSON string, as json.dumps writes it
+
+
+def _params_key(params: dict[str, Any]) -> str:
     """A finding's parameters as its key (Finding.key): `json.dumps(params, sort_keys=True,
-    default=str)`. JSONEncoder.encode builds a new C encoder on every call, a third of its cost;
-    this one is built once, with the very arguments JSONEncoder gives it."""
-    reference = json.JSONEncoder(sort_keys=True, default=str)
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # an interpreter without json's C accelerator
-        return reference.encode
-    encode = make(
-        None,  # no circular check: parameters are flat values
-        reference.default,
-        json.encoder.encode_basestring_ascii,
-        None,
-        reference.key_separator,
-        reference.item_separator,
-        True,
-        False,
-        True,
-    )
-    return lambda params: "".join(encode(params, 0))
+    default=str)`, written out directly for text and whole numbers (what findings have; half the
+    cost of json's encoder); anything else goes through json."""
+    parts = []
+    for name in sorted(params):
+        value = params[name]
+        if type(value) is str:
+            parts.append(f"{_quote(name)}: {_quote(value)}")
+        elif type(value) is int:
+            parts.append(f"{_quote(name)}: {value!r}")
+        else:
+            return json.dumps(params, sort_keys=True, default=str)
+    return "{" + ", ".join(parts) + "}"
 
 
-_params_key = _key_encoder()
 # finding code's sources entries -> their labels, for the entries that name no parameter
 _static_sources: dict[int, tuple[list, list[str] | None]] = {}
 
@@ -68,26 +64,33 @@ class Collector:
         self.k = knowledge
         self.findings: dict[tuple, Finding] = {}
         self.derived: dict[str, dict] = {}
+        self.derived_by_kind: dict[str, list[dict]] = {}  # the same entries, by their fact's kind
         self.errors: list[str] = []
-        self.base_ids: list[str] = [f["id"] for f in base]
         self.base: list[dict] = base
+        self.base_by_kind: dict[str, list[dict]] | None = None  # made when a consequent first asks
         self.read: dict[str, dict] = {}  # fact id -> the fact as consequents read it (base and derived)
         self.counter = itertools.count(1)
 
 
 class Ctx:
-    """What a rule's consequent sees: the matched facts, and ways to conclude. The matched facts
-    are as the engine hands them over (name -> the fields conditions test, and the id); a derived
-    fact goes into the same session through `assert_fact`."""
+    """What a rule's consequent sees: the matched facts, and ways to conclude. One per evaluation,
+    pointed at each firing in turn (`firing`): the matched facts are as the engine hands them over
+    (name -> the fields conditions test, and the id); a derived fact goes into the same session
+    through `assert_fact`."""
 
     __slots__ = ("_facts", "_col", "_assert_fact", "rule", "k")
 
-    def __init__(self, collector: Collector, facts: dict[str, dict], assert_fact: Callable[[dict], None], rule: str):
-        self._facts = facts
+    def __init__(self, collector: Collector, assert_fact: Callable[[dict], None]):
+        self._facts: dict[str, dict] = {}
         self._col = collector
         self._assert_fact = assert_fact
-        self.rule = rule
+        self.rule = ""
         self.k = collector.k
+
+    def firing(self, rule: str, facts: dict[str, dict]) -> Ctx:
+        self.rule = rule
+        self._facts = facts
+        return self
 
     def fact(self, name: str) -> dict:
         """A matched fact whole (the engine holds only the fields conditions test)."""
@@ -114,24 +117,27 @@ class Ctx:
 
     def base_ids(self) -> list[str]:
         """Ids of every fact the consult asserted (not derived, not phases)."""
-        return list(self._col.base_ids)
+        return [f["id"] for f in self._col.base]
 
     def base(self, kind: str) -> list[dict]:
         """The consult's own facts of one kind (read in a consequent, never matched: no callback)."""
-        return [f for f in self._col.base if f["kind"] == kind]
+        col = self._col
+        if col.base_by_kind is None:
+            col.base_by_kind = {}
+            for fact in col.base:
+                col.base_by_kind.setdefault(fact["kind"], []).append(fact)
+        return list(col.base_by_kind.get(kind, ()))
 
     def derived_of(self, kind: str) -> list[dict]:
         """Derived facts of one kind concluded so far in this evaluation."""
-        return [d for d in self._col.derived.values() if d["fact"]["kind"] == kind]
+        return list(self._col.derived_by_kind.get(kind, ()))
 
     def derive(self, kind: str, *matched: str, **fields: Any) -> None:
-        fid = f"{kind}#{next(self._col.counter)}"
+        col = self._col
+        fid = f"{kind}#{next(col.counter)}"
         fact = {"kind": kind, "id": fid, **fields}
-        self._col.derived[fid] = {
-            "fact": fact,
-            "rule": self.rule,
-            "from": [self._facts[n]["id"] for n in matched],
-        }
+        entry = col.derived[fid] = {"fact": fact, "rule": self.rule, "from": [self._facts[n]["id"] for n in matched]}
+        col.derived_by_kind.setdefault(kind, []).append(entry)
         self._assert_fact(fact)
 
 
@@ -139,11 +145,11 @@ def consequent(rule_name: str) -> Callable[[Callable[[Ctx], None]], Callable]:
     """Wrap a rule body: give it a Ctx, and catch what it raises so the evaluation can re-raise it."""
 
     def wrap(body: Callable[[Ctx], None]) -> Callable:
-        def action(collector: Collector, facts: dict[str, dict], assert_fact: Callable[[dict], None]) -> None:
+        def action(ctx: Ctx, facts: dict[str, dict]) -> None:
             try:
-                body(Ctx(collector, facts, assert_fact, rule_name))
+                body(ctx.firing(rule_name, facts))
             except Exception as exc:  # the engine would swallow it; re-raised after the run
-                collector.errors.append(f"{rule_name}: {exc!r}")
+                ctx._col.errors.append(f"{rule_name}: {exc!r}")
 
         action.__name__ = rule_name
         return action

@@ -33,7 +33,7 @@ from durable import lang
 
 from .conditions import fields_by_kind
 from .data import Knowledge, load_knowledge
-from .dsl import PHASES, Collector
+from .dsl import PHASES, Collector, Ctx
 from .evaluation import Evaluation, Finding
 from .ranking import rank
 
@@ -69,6 +69,13 @@ def _as_read(fact: dict) -> dict:
         if type(value) is float:
             read[name] = round(value, 4)
     return read
+
+
+def _message(fact: dict, tested: frozenset[str]) -> dict:
+    """The fields of `fact` some condition tests, in the fact's order (most facts have no other)."""
+    if fact.keys() <= tested:
+        return fact.copy()
+    return {k: v for k, v in fact.items() if k in tested}
 
 
 class LadderRules:
@@ -116,12 +123,14 @@ class LadderRules:
             read[fid] = fact
             kind_fields = fields.get(fact["kind"])
             if kind_fields is not None:  # a kind no condition names is kept in Python only
-                message = {k: v for k, v in fact.items() if k in kind_fields}
+                message = _message(fact, kind_fields)
                 message["sid"] = sid
                 in_engine.append(fid)
                 # Asserted from inside a consequent: what it makes ready fires once that one is complete.
-                self._result(core.assert_fact(handle, _encode(message)), message)
+                if core.assert_fact(handle, _encode(message))[0] == 2:
+                    raise RuleError(f"the engine had already observed {message!r}")
 
+        ctx = Ctx(col, assert_derived)
         try:
             batch = []
             for fact in facts:
@@ -129,15 +138,15 @@ class LadderRules:
                 as_read = read[fid] = _as_read(fact)
                 kind_fields = fields.get(fact["kind"])
                 if kind_fields is not None:
-                    message = {k: v for k, v in as_read.items() if k in kind_fields}
+                    message = _message(as_read, kind_fields)
                     message["sid"] = sid
                     batch.append(message)
                     in_engine.append(fid)
             if batch:  # one batch: each engine call costs a JSON round trip
-                self._fire(self._result(core.assert_facts(handle, _encode(batch)), batch), col, assert_derived)
+                self._fire(self._result(core.assert_facts(handle, _encode(batch)), batch), ctx)
             for encoded in _PHASE_JSON:
                 fact = encoded % sid
-                self._fire(self._result(core.assert_fact(handle, fact), fact), col, assert_derived)
+                self._fire(self._result(core.assert_fact(handle, fact), fact), ctx)
         except BaseException:
             self._delete(sid)
             raise
@@ -176,7 +185,7 @@ class LadderRules:
             return 0
         return result[1]
 
-    def _fire(self, state_handle, col: Collector, assert_derived) -> None:
+    def _fire(self, state_handle, ctx: Ctx) -> None:
         """Run every firing the last assertion made ready, one at a time, as durable's host does:
         take the next action, call its consequent, complete it. The host also stores the session
         state after each consequent; no consequent here changes it, so that step is left out."""
@@ -189,7 +198,7 @@ class LadderRules:
         while True:
             rule, matched = next(iter(orjson.loads(following).items()))  # one firing per message, as durable reads it
             try:
-                actions[rule](col, matched, assert_derived)
+                actions[rule](ctx, matched)
                 following = core.complete_and_start_action(handle, state_handle)
             except BaseException:
                 # As durable's host does: an action left open must be abandoned before its session
