@@ -39,21 +39,36 @@ def _params_key(params: dict[str, Any]) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-# finding code's sources entries -> their labels, for the entries that name no parameter
-_static_sources: dict[int, tuple[list, list[str] | None]] = {}
+# id(knowledge) -> (knowledge, code -> what every finding of that code gets): see _fixed_parts
+_fixed: dict[int, tuple[Knowledge, dict[str, tuple[str | None, tuple[str, ...] | None]]]] = {}
 
 
-def _sources(entries: list[str], params: dict) -> list[str]:
-    """A finding's source labels, in order, once each. An entry may be a parameter holding several
-    labels ("L1, 4") or none (""); entries with no parameter give the same labels every time."""
-    known = _static_sources.get(id(entries))
-    if known is None or known[0] is not entries:
+def _fixed_parts(knowledge: Knowledge, code: str) -> tuple[str | None, tuple[str, ...] | None]:
+    """A finding code's text when it is given no parameters, and its source labels when no entry
+    names a parameter: the same for every such finding (half of them), so made once per knowledge.
+    None where they depend on the parameters (or the text needs some: it is then formatted, and
+    fails, as any other)."""
+    known = _fixed.get(id(knowledge))
+    if known is None or known[0] is not knowledge:
+        if len(_fixed) >= 8:  # a few knowledge variants at most (tests build some with other thresholds)
+            _fixed.clear()
+        known = _fixed[id(knowledge)] = (knowledge, {})
+    parts = known[1].get(code)
+    if parts is None:
+        spec = knowledge.findings[code]
+        try:
+            text = spec["text"].format(th=knowledge.thresholds)
+        except (KeyError, IndexError):
+            text = None
+        entries = spec["sources"]
         static = not any("{" in entry or "}" in entry for entry in entries)
-        known = _static_sources[id(entries)] = (entries, _labels(entries, {}) if static else None)
-    return list(known[1]) if known[1] is not None else _labels(entries, params)
+        parts = known[1][code] = (text, tuple(_labels(entries, {})) if static else None)
+    return parts
 
 
 def _labels(entries: list[str], params: dict) -> list[str]:
+    """A finding's source labels, in order, once each. An entry may be a parameter holding several
+    labels ("L1, 4") or none ("")."""
     return list(dict.fromkeys(part.strip() for s in entries for part in s.format(**params).split(",") if part.strip()))
 
 
@@ -103,17 +118,20 @@ class Ctx:
         """A finding resting on facts given by id: for rules whose `none(...)` matched nothing, the
         facts that closed every alternative are what the conclusion rests on."""
         key = (code, _params_key(params))
-        if key in self._col.findings:  # the same finding again: its text and sources are already made
-            old = self._col.findings[key]
+        findings = self._col.findings
+        if key in findings:  # the same finding again: its text and sources are already made
+            old = findings[key]
             old.facts = sorted(set(old.facts) | set(ids))
             return
-        spec = self.k.findings[code]
-        text = spec["text"].format(**params, th=self.k.thresholds)  # {th[...]}: numbers from thresholds.toml
-        finding = Finding(
-            code, spec["severity"], spec["step"], text, _sources(spec["sources"], params), self.rule, ids, params
-        )
+        k = self.k
+        spec = k.findings[code]
+        text, sources = _fixed_parts(k, code)
+        if params or text is None:
+            text = spec["text"].format(**params, th=k.thresholds)  # {th[...]}: numbers from thresholds.toml
+        sources = list(sources) if sources is not None else _labels(spec["sources"], params)
+        finding = Finding(code, spec["severity"], spec["step"], text, sources, self.rule, ids, params)
         finding.__dict__["_key"] = key  # Finding.key, already encoded here
-        self._col.findings[key] = finding
+        findings[key] = finding
 
     def base_ids(self) -> list[str]:
         """Ids of every fact the consult asserted (not derived, not phases)."""
