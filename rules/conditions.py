@@ -46,6 +46,17 @@ def fields_by_kind(definition: dict) -> dict[str, frozenset[str]]:
     return {kind: frozenset(names | ALWAYS) for kind, names in fields.items()}
 
 
+def kinds_only_absent(definition: dict) -> frozenset[str]:
+    """Kinds of fact that only `none(...)` conditions name: a rule can ask whether such a fact is
+    there, never match one. (durable_rules compiles `none(...)` under a name ending in "$not".)"""
+    named, matched = set(), set()
+    for rule in definition.values():
+        for condition in rule["all"]:
+            ((alias, expression),) = condition.items()
+            (named if alias.endswith("$not") else matched).add(_kind_of(expression))
+    return frozenset(named - matched)
+
+
 def _kind_of(expression: dict) -> str | None:
     """The kind a condition requires (`kind == X` itself or among its top-level conjuncts)."""
     if isinstance(expression.get("kind"), str):

@@ -31,7 +31,7 @@ import durable_rules_engine as core
 import orjson
 from durable import lang
 
-from .conditions import fields_by_kind
+from .conditions import fields_by_kind, kinds_only_absent
 from .data import Knowledge, load_knowledge
 from .dsl import PHASES, Collector, Ctx
 from .evaluation import Evaluation, Finding
@@ -105,6 +105,7 @@ class LadderRules:
         _, definition = lang._rulesets.pop(self.name).define()
         self._actions = {rule: spec.pop("run") for rule, spec in definition.items()}
         self._fields = fields_by_kind(definition)
+        self._only_absent = kinds_only_absent(definition)
         self._handle = core.create_ruleset(self.name, _encode_definition(definition))
         cls._registered[digest] = self
         return self
@@ -117,6 +118,12 @@ class LadderRules:
         fields = self._fields
         handle = self._handle
         in_engine: list[str] = []  # ids of the facts the session holds, to empty it afterwards
+        only_absent = self._only_absent
+        # A fact of a kind that only `none(...)` conditions name can change what matches only by
+        # being there: one the engine cannot tell from a fact it already holds (the same tested
+        # fields: "open" has none but its kind) is kept in Python only. (~7 "open" facts an
+        # evaluation, each one costing the core as much as any other fact.)
+        present: set[tuple] = set()
 
         def assert_derived(fact: dict) -> None:
             fid = fact["id"]
@@ -124,6 +131,11 @@ class LadderRules:
             kind_fields = fields.get(fact["kind"])
             if kind_fields is not None:  # a kind no condition names is kept in Python only
                 message = _message(fact, kind_fields)
+                if fact["kind"] in only_absent:
+                    tested = tuple(item for item in message.items() if item[0] != "id")
+                    if tested in present:
+                        return
+                    present.add(tested)
                 message["sid"] = sid
                 in_engine.append(fid)
                 # Asserted from inside a consequent: what it makes ready fires once that one is complete.
