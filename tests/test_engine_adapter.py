@@ -1,0 +1,59 @@
+"""How rules/engine.py drives durable_rules' core, where it takes a shorter way than durable's own
+host: each shortcut gives what the long way gives (the whole corpus: tests/test_engine_equivalence.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from durable import lang
+from engine_corpus import KNOWLEDGE, examples_base
+
+from neuroladder.rules import modules
+from neuroladder.rules.conditions import kinds_only_absent
+from neuroladder.rules.dsl import _params_key
+from neuroladder.rules.engine import LadderRules
+from neuroladder.rules.facts import engine_facts
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"agent": "Gabapentin"},
+        {"dose": "2400", "agent": "Pregabalin", "target": "600", "caution": ""},
+        {"dpd": 3, "agent": "Gabapentin"},
+        {"text": 'dose "≥ 1.2 g"\\day\n\tµ €'},
+        {"ok": True, "weeks": 17.4, "none": None},
+        {"agents": ["gabapentin", "duloxetine"], "nested": {"b": 1, "a": 2}},
+        {"odd": object.__new__(type("Odd", (), {"__str__": lambda self: "odd"}))},
+    ],
+)
+def test_a_findings_key_is_its_parameters_as_json_writes_them(params):
+    # Finding.key identifies a finding across evaluations (what changed, the findings log).
+    assert _params_key(params) == json.dumps(params, sort_keys=True, default=str)
+
+
+def _definition() -> dict:
+    with lang.ruleset("adapter_test_ladder"):
+        for module in modules.ALL:
+            module.define(KNOWLEDGE)
+    return lang._rulesets.pop("adapter_test_ladder").define()[1]
+
+
+def test_a_kind_that_only_none_conditions_name_is_only_ever_asked_about():
+    only_absent = kinds_only_absent(_definition())
+    assert "open" in only_absent  # "nothing past the ladder while any rung is open"
+    assert not only_absent & {"trial", "phase", "target", "problem", "status"}
+
+
+def test_open_rungs_of_one_consult_never_hold_back_step_4_in_the_next():
+    rules = LadderRules(KNOWLEDGE)
+    first = rules.evaluate(engine_facts({}, KNOWLEDGE))  # everything open
+    opened = [d["fact"]["rung"] for d in first.derived.values() if d["fact"]["kind"] == "open"]
+    assert len(opened) > 3
+    not_yet = next(f for f in first.findings if f.code == "STEP4_NOT_YET")
+    assert all(rung in not_yet.params["open"] for rung in opened)
+    assert "STEP4_REFERRAL" not in first.codes()
+    refractory = rules.evaluate(engine_facts(examples_base()["refractory"], KNOWLEDGE))
+    assert "STEP4_REFERRAL" in refractory.codes() and "STEP4_NOT_YET" not in refractory.codes()
