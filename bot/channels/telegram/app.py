@@ -45,15 +45,7 @@ from typing import Any
 # python-telegram-bot 22 warns unless RetryAfter.retry_after is opted in as a timedelta (PTB 23's type)
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from telegram import (
-    BotCommand,
-    ForceReply,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    ReplyParameters,
-    Update,
-)
+from telegram import BotCommand, InputFile, ReplyParameters, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import (
     BadRequest,
@@ -82,7 +74,6 @@ from neuroladder.bot.views.reply import Reply
 from .inbox import (
     CHANNEL,
     Inbound,
-    callback_data,
     chat_migration,
     inbound_from_update,
     live_reply,
@@ -91,6 +82,7 @@ from .inbox import (
     sent_time,
     update_key,
 )
+from .outgoing import force_reply_markup, keyboard_markup, reply_parameters, send_text
 from .transport import AiohttpRequest
 from .webhook import WebhookServer
 
@@ -140,19 +132,6 @@ def build_application(cfg: TelegramSettings, pool: int = 8) -> Application:
         .get_updates_request(AiohttpRequest(1, **timeouts))
         .build()
     )
-
-
-def keyboard(outbox_id: int, choices) -> InlineKeyboardMarkup:
-    """Buttons for a reply's choices: short labels side by side, long ones one per row."""
-    buttons = [
-        InlineKeyboardButton(c.label[:64] or "?", callback_data=callback_data(outbox_id, i))
-        for i, c in enumerate(choices)
-    ]
-    if len(buttons) <= 4 and sum(len(c.label) for c in choices) <= 28:
-        return InlineKeyboardMarkup([buttons])
-    if all(len(c.label) <= 14 for c in choices):
-        return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
-    return InlineKeyboardMarkup([[b] for b in buttons])
 
 
 def utf16_len(text: str) -> int:
@@ -509,25 +488,23 @@ class TelegramChannel:
         force = group and last_of_turn and reply.expects_answer and all(c.aside for c in reply.choices)
         for i, chunk in enumerate(chunks):
             last = i + 1 == len(chunks)
-            markup: Any = None
+            markup = None
             if last and force:
-                markup = ForceReply(selective=origin.kind == "text")
+                markup = force_reply_markup(selective=origin.kind == "text")
             elif last and reply.choices:
-                markup = keyboard(row["id"], reply.choices)
+                markup = keyboard_markup(row["id"], reply.choices)
             reply_to = None
-            if group and origin.kind == "text" and origin.message_id and (i == 0 or isinstance(markup, ForceReply)):
-                reply_to = ReplyParameters(message_id=origin.message_id, allow_sending_without_reply=True)
+            if group and origin.kind == "text" and origin.message_id and (i == 0 or (last and force)):
+                reply_to = reply_parameters(origin.message_id)
             try:
-                await self.bot.send_message(
-                    chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply_to
+                await send_text(
+                    self.bot, chat_id, chunk, parse_mode=ParseMode.HTML.value, reply_markup=markup, reply_to=reply_to
                 )
             except BadRequest as exc:
                 if "parse" not in str(exc).lower() and "entit" not in str(exc).lower():
                     raise
                 log.warning("Telegram refused a reply's HTML (%s); sending it as plain text", exc)
-                await self.bot.send_message(
-                    chat_id, html_to_text(chunk), reply_markup=markup, reply_parameters=reply_to
-                )
+                await send_text(self.bot, chat_id, html_to_text(chunk), reply_markup=markup, reply_to=reply_to)
         for attachment in reply.attachments:
             await self._send_file(chat_id, attachment)
 
