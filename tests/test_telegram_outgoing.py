@@ -25,7 +25,7 @@ def choices(*labels: str) -> list[Choice]:
         (("2400 mg/day", "1200 mg/day", "600 mg/day", "Unknown", "Why?"), [[0, 1], [2, 3], [4]]),
         (("250 pmol/L", "250 pg/mL (ng/L)", "Why?"), [[0], [1], [2]]),
         (("Stopped for side effects", "Still taking it at a lower dose", "Why?"), [[0], [1], [2]]),
-        ((LONG, "Ünïcode \"quoted\" 💊 & <b>", ""), [[0], [1], [2]]),  # cut, escaped, empty -> "?"
+        ((LONG, 'Ünïcode "quoted" 💊 & <b>', ""), [[0], [1], [2]]),  # cut, escaped, empty -> "?"
     ],
 )
 def test_the_keyboard_is_what_ptb_serialises(labels, layout):

@@ -50,7 +50,13 @@ def reply_parameters(message_id: int) -> str:
 
 
 async def send_text(
-    bot, chat_id: int, text: str, *, parse_mode: str | None = None, reply_markup: str | None = None, reply_to: str | None = None
+    bot,
+    chat_id: int,
+    text: str,
+    *,
+    parse_mode: str | None = None,
+    reply_markup: str | None = None,
+    reply_to: str | None = None,
 ) -> None:
     """sendMessage with these parameters (None ones left out), its answer not parsed."""
     params = {"chat_id": chat_id, "text": text}
