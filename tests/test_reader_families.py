@@ -499,3 +499,27 @@ def test_a_negation_after_a_comma_that_ends_the_clause_negates_the_item_before_i
 
 def test_a_negation_after_a_comma_that_goes_on_is_the_next_items():
     assert facts("falls, no diabetes") == {"falls": "yes", "diabetes": "no"}
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("longtec 20 bd for 3 months, no help", "oxycodone"),
+        ("shortec prn, made no difference", "oxycodone"),
+        ("sevredol 10 prn, no better", "morphine"),
+        ("zamadol 50 qds x 6 wks, nil", "tramadol"),
+        ("matrifen 12 patch, no help", "fentanyl"),
+        ("butec 10 patch tried, no help", "buprenorphine"),
+        ("alzain 150 bd 10 weeks, no benefit", "pregabalin"),
+        ("axalid 75 bd, no benefit", "pregabalin"),
+        ("yentreve 60 od 8 wks nil", "duloxetine"),
+        ("zacin cream tried, no help", "capsaicin_cream"),
+    ],
+)
+def test_a_uk_brand_name_is_its_drug(text, agent):
+    """UK brands typed as clinicians prescribe them: the trial is the drug's, and nothing else."""
+    read_facts = facts(text)
+    assert (
+        read_facts.get(f"trial.{agent}.tried", "yes") == "yes" and read_facts[f"trial.{agent}.outcome"] == "no_benefit"
+    )
+    assert {name.split(".")[1] for name in read_facts if name.startswith("trial.")} == {agent}
