@@ -523,3 +523,40 @@ def test_a_uk_brand_name_is_its_drug(text, agent):
         read_facts.get(f"trial.{agent}.tried", "yes") == "yes" and read_facts[f"trial.{agent}.outcome"] == "no_benefit"
     )
     assert {name.split(".")[1] for name in read_facts if name.startswith("trial.")} == {agent}
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        ("query mgus", "paraprotein"),
+        ("possible MGUS - spep sent", "paraprotein"),
+        ("suspected paraprotein", "paraprotein"),
+        ("r/o mgus", "paraprotein"),
+        ("MGUS r/o", "paraprotein"),
+        ("mgus tbc", "paraprotein"),
+        ("possible b12 deficiency", "b12"),
+        ("?pernicious anaemia", "b12"),
+        ("could be diabetic", "diabetes"),
+        ("likely T2DM, not yet confirmed", "diabetes"),
+        ("possible DPN", "diabetes"),
+    ],
+)
+def test_a_suspected_cause_is_not_known_never_found(text, fact):
+    """ "possible MGUS" is a question the work-up answers: stored as found, the ladder would treat a
+    cause nobody has shown; stored as not known, the bot asks for the test."""
+    assert facts(text)[fact] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text", ["painful DPN, gaba 300 tds", "diabetic neuropathy both feet", "pt is diabetic", "PDPN"]
+)
+def test_diabetic_neuropathy_named_means_diabetes_and_asks_control(text):
+    parsed = read(text)
+    assert "diabetes" not in parsed.facts
+    assert [c.question for c in parsed.clarify] == ["Diabetes: how well controlled?"]
+
+
+@pytest.mark.parametrize("text", ["DPN ruled out", "not DPN", "no diabetic neuropathy"])
+def test_a_neuropathy_that_is_not_diabetic_says_nothing_about_diabetes(text):
+    """The neuropathy is not diabetic; the patient may still have diabetes: nothing is stored."""
+    assert "diabetes" not in facts(text)

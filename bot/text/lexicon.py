@@ -144,6 +144,8 @@ class Lexicon:
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
         self.flag_course = lex.get("red_flag_course", {})
+        self.hedged = Tail(lex["hedged"]["before"])  # "possible mgus": suspected, not found
+        self.hedged_after = re.compile(r"[\s:\-]*(?:" + _by_length(lex["hedged"]["after"]) + r")(?![\w/])")
         self.nothing_else = lex.get("nothing_else", {})
         self.nothing_else_re = phrase_re(self.nothing_else.get("phrases", []))
         self.class_words = {cls: phrase_re(words) for cls, words in lex.get("class_words", {}).items()}
