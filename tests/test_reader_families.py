@@ -560,3 +560,28 @@ def test_diabetic_neuropathy_named_means_diabetes_and_asks_control(text):
 def test_a_neuropathy_that_is_not_diabetic_says_nothing_about_diabetes(text):
     """The neuropathy is not diabetic; the patient may still have diabetes: nothing is stored."""
     assert "diabetes" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica 300 bd, partially effective", "pregabalin"),
+        ("gaba somewhat helpful", "gabapentin"),
+        ("dulox 60 helped partially", "duloxetine"),
+        ("dulox fairly effective", "duloxetine"),
+        ("amitrip 25 nocte - moderately effective", "tca"),
+        ("pregab - moderate benefit", "pregabalin"),
+        ("venlafaxine, fair response", "venlafaxine"),
+        ("gaba helped slightly", "gabapentin"),
+    ],
+)
+def test_a_qualified_benefit_is_partial_not_good(text, agent):
+    """Stored as good, the ladder would keep a drug that only partly works; partial benefit is
+    what opens combination therapy."""
+    assert facts(text)[f"trial.{agent}.outcome"] == "partial"
+
+
+@pytest.mark.parametrize("text", ["pregab made her worse", "amitrip - worse on it", "gaba made him worse"])
+def test_worse_on_a_drug_is_no_benefit(text):
+    outcome = [v for n, v in facts(text).items() if n.endswith(".outcome")]
+    assert outcome == ["no_benefit"]

@@ -88,6 +88,9 @@ class Lexicon:
         drug_after = lex["negation"].get("after_drug", [])
         self.drug_not_yet = re.compile(r"[\s:=\-]*(?:" + _by_length(drug_after) + r")(?![\w%])") if drug_after else None
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
+        partial = lex["outcome_partial"]["words"]  # "partially effective", "helped partially": partial
+        self.partial_before = Tail(partial)
+        self.partial_after = re.compile(r"\s*(?:" + _by_length(partial) + r")(?![\w%])")
         self.outcome_hedges = phrase_re(lex.get("outcome_hedges", {}).get("words", []), right=r"(?:(?![\w%])|(?<=\?))")
         self.bare_negative = re.compile(
             r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"]) + r")\s*(?:[,;.!\n)]|-+>|$)"

@@ -65,6 +65,10 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
             if neg:
                 outcome = "no_benefit"
                 s = max(0, s - 25) + neg.start()
+        if outcome == "good" and (
+            lx.partial_before.search(segment[max(0, s - 20) : s]) or lx.partial_after.match(segment, e)
+        ):
+            outcome = "partial"
         read.append(outcome)
         spans.append((s, e))
     kinds = list(dict.fromkeys(read))
