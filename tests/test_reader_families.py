@@ -585,3 +585,25 @@ def test_a_qualified_benefit_is_partial_not_good(text, agent):
 def test_worse_on_a_drug_is_no_benefit(text):
     outcome = [v for n, v in facts(text).items() if n.endswith(".outcome")]
     assert outcome == ["no_benefit"]
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("stopped gaba 2 yrs ago", "gabapentin"),
+        ("tried dulox 6 months ago, no help", "duloxetine"),
+        ("lyrica a while back - 1 year ago - no help", "pregabalin"),
+    ],
+)
+def test_when_a_drug_was_taken_is_not_how_long(text, agent):
+    """ "2 yrs ago" stored as a 104-week trial would make a trial of unknown length adequate."""
+    assert f"trial.{agent}.weeks" not in facts(text)
+
+
+def test_a_duration_beside_when_it_ended_is_still_the_duration():
+    assert facts("gaba 300 tds for 8 weeks, stopped 1 year ago")["trial.gabapentin.weeks"] == 8
+
+
+@pytest.mark.parametrize("text, agent", [("qutenza applied 3 wks ago", "capsaicin8"), ("botox 3 weeks ago", "botox")])
+def test_time_since_a_single_application_is_how_long_it_has_been_watched(text, agent):
+    assert facts(text)[f"trial.{agent}.weeks"] == 3

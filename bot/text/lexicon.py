@@ -108,6 +108,7 @@ class Lexicon:
         self.stopped = phrase_re(status["stopped"])
         self.stopped_before = Tail(status["stopped_before"])
         self.not_duration = phrase_re(status.get("not_duration", []))
+        self.duration_when = re.compile(r"\s*(?:" + _by_length(status["when_not_how_long"]) + r")(?![\w%])")
         self.max_yes = phrase_re(status["max_tolerated_yes"])
         self.max_no = phrase_re(status["max_tolerated_no"])
         self.part_of = Tail(status["part_of"])
