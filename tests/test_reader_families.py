@@ -499,3 +499,111 @@ def test_a_negation_after_a_comma_that_ends_the_clause_negates_the_item_before_i
 
 def test_a_negation_after_a_comma_that_goes_on_is_the_next_items():
     assert facts("falls, no diabetes") == {"falls": "yes", "diabetes": "no"}
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("longtec 20 bd for 3 months, no help", "oxycodone"),
+        ("shortec prn, made no difference", "oxycodone"),
+        ("sevredol 10 prn, no better", "morphine"),
+        ("zamadol 50 qds x 6 wks, nil", "tramadol"),
+        ("matrifen 12 patch, no help", "fentanyl"),
+        ("butec 10 patch tried, no help", "buprenorphine"),
+        ("alzain 150 bd 10 weeks, no benefit", "pregabalin"),
+        ("axalid 75 bd, no benefit", "pregabalin"),
+        ("yentreve 60 od 8 wks nil", "duloxetine"),
+        ("zacin cream tried, no help", "capsaicin_cream"),
+    ],
+)
+def test_a_uk_brand_name_is_its_drug(text, agent):
+    """UK brands typed as clinicians prescribe them: the trial is the drug's, and nothing else."""
+    read_facts = facts(text)
+    assert (
+        read_facts.get(f"trial.{agent}.tried", "yes") == "yes" and read_facts[f"trial.{agent}.outcome"] == "no_benefit"
+    )
+    assert {name.split(".")[1] for name in read_facts if name.startswith("trial.")} == {agent}
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        ("query mgus", "paraprotein"),
+        ("possible MGUS - spep sent", "paraprotein"),
+        ("suspected paraprotein", "paraprotein"),
+        ("r/o mgus", "paraprotein"),
+        ("MGUS r/o", "paraprotein"),
+        ("mgus tbc", "paraprotein"),
+        ("possible b12 deficiency", "b12"),
+        ("?pernicious anaemia", "b12"),
+        ("could be diabetic", "diabetes"),
+        ("likely T2DM, not yet confirmed", "diabetes"),
+        ("possible DPN", "diabetes"),
+    ],
+)
+def test_a_suspected_cause_is_not_known_never_found(text, fact):
+    """ "possible MGUS" is a question the work-up answers: stored as found, the ladder would treat a
+    cause nobody has shown; stored as not known, the bot asks for the test."""
+    assert facts(text)[fact] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text", ["painful DPN, gaba 300 tds", "diabetic neuropathy both feet", "pt is diabetic", "PDPN"]
+)
+def test_diabetic_neuropathy_named_means_diabetes_and_asks_control(text):
+    parsed = read(text)
+    assert "diabetes" not in parsed.facts
+    assert [c.question for c in parsed.clarify] == ["Diabetes: how well controlled?"]
+
+
+@pytest.mark.parametrize("text", ["DPN ruled out", "not DPN", "no diabetic neuropathy"])
+def test_a_neuropathy_that_is_not_diabetic_says_nothing_about_diabetes(text):
+    """The neuropathy is not diabetic; the patient may still have diabetes: nothing is stored."""
+    assert "diabetes" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica 300 bd, partially effective", "pregabalin"),
+        ("gaba somewhat helpful", "gabapentin"),
+        ("dulox 60 helped partially", "duloxetine"),
+        ("dulox fairly effective", "duloxetine"),
+        ("amitrip 25 nocte - moderately effective", "tca"),
+        ("pregab - moderate benefit", "pregabalin"),
+        ("venlafaxine, fair response", "venlafaxine"),
+        ("gaba helped slightly", "gabapentin"),
+    ],
+)
+def test_a_qualified_benefit_is_partial_not_good(text, agent):
+    """Stored as good, the ladder would keep a drug that only partly works; partial benefit is
+    what opens combination therapy."""
+    assert facts(text)[f"trial.{agent}.outcome"] == "partial"
+
+
+@pytest.mark.parametrize("text", ["pregab made her worse", "amitrip - worse on it", "gaba made him worse"])
+def test_worse_on_a_drug_is_no_benefit(text):
+    outcome = [v for n, v in facts(text).items() if n.endswith(".outcome")]
+    assert outcome == ["no_benefit"]
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("stopped gaba 2 yrs ago", "gabapentin"),
+        ("tried dulox 6 months ago, no help", "duloxetine"),
+        ("lyrica a while back - 1 year ago - no help", "pregabalin"),
+    ],
+)
+def test_when_a_drug_was_taken_is_not_how_long(text, agent):
+    """ "2 yrs ago" stored as a 104-week trial would make a trial of unknown length adequate."""
+    assert f"trial.{agent}.weeks" not in facts(text)
+
+
+def test_a_duration_beside_when_it_ended_is_still_the_duration():
+    assert facts("gaba 300 tds for 8 weeks, stopped 1 year ago")["trial.gabapentin.weeks"] == 8
+
+
+@pytest.mark.parametrize("text, agent", [("qutenza applied 3 wks ago", "capsaicin8"), ("botox 3 weeks ago", "botox")])
+def test_time_since_a_single_application_is_how_long_it_has_been_watched(text, agent):
+    assert facts(text)[f"trial.{agent}.weeks"] == 3

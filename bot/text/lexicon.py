@@ -88,6 +88,9 @@ class Lexicon:
         drug_after = lex["negation"].get("after_drug", [])
         self.drug_not_yet = re.compile(r"[\s:=\-]*(?:" + _by_length(drug_after) + r")(?![\w%])") if drug_after else None
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
+        partial = lex["outcome_partial"]["words"]  # "partially effective", "helped partially": partial
+        self.partial_before = Tail(partial)
+        self.partial_after = re.compile(r"\s*(?:" + _by_length(partial) + r")(?![\w%])")
         self.outcome_hedges = phrase_re(lex.get("outcome_hedges", {}).get("words", []), right=r"(?:(?![\w%])|(?<=\?))")
         self.bare_negative = re.compile(
             r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"]) + r")\s*(?:[,;.!\n)]|-+>|$)"
@@ -105,6 +108,7 @@ class Lexicon:
         self.stopped = phrase_re(status["stopped"])
         self.stopped_before = Tail(status["stopped_before"])
         self.not_duration = phrase_re(status.get("not_duration", []))
+        self.duration_when = re.compile(r"\s*(?:" + _by_length(status["when_not_how_long"]) + r")(?![\w%])")
         self.max_yes = phrase_re(status["max_tolerated_yes"])
         self.max_no = phrase_re(status["max_tolerated_no"])
         self.part_of = Tail(status["part_of"])
@@ -144,6 +148,8 @@ class Lexicon:
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
         self.flag_course = lex.get("red_flag_course", {})
+        self.hedged = Tail(lex["hedged"]["before"])  # "possible mgus": suspected, not found
+        self.hedged_after = re.compile(r"[\s:\-]*(?:" + _by_length(lex["hedged"]["after"]) + r")(?![\w/])")
         self.nothing_else = lex.get("nothing_else", {})
         self.nothing_else_re = phrase_re(self.nothing_else.get("phrases", []))
         self.class_words = {cls: phrase_re(words) for cls, words in lex.get("class_words", {}).items()}

@@ -411,11 +411,15 @@ class Parser:
             if value is None and negated and c.topic is not None and c.topic.absent:
                 value, negated = c.topic.absent, False  # "diabetes: no", "no paraprotein"
             if (
-                (queried(text, c.start) or text[c.end : c.end + 1] == "?")
+                (
+                    queried(text, c.start)
+                    or self.lx.hedged.search(text[: c.start], 40)
+                    or self.lx.hedged_after.match(text, c.end)
+                )
                 and c.topic is not None
                 and "unknown" in c.topic.values
             ):
-                value, negated = "unknown", False  # "?mgus", "?B12": asked about, not found
+                value, negated = "unknown", False  # "?mgus", "possible B12 deficiency": asked about, not found
             said = text[c.start : c.end]
             if value is None and not negated and c.topic is not None and said in c.topic.alone.get("words", ()):
                 asks.setdefault(c.fact, (c.topic.alone, said))  # "T2DM": present, control not said

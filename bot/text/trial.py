@@ -65,6 +65,10 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
             if neg:
                 outcome = "no_benefit"
                 s = max(0, s - 25) + neg.start()
+        if outcome == "good" and (
+            lx.partial_before.search(segment[max(0, s - 20) : s]) or lx.partial_after.match(segment, e)
+        ):
+            outcome = "partial"
         read.append(outcome)
         spans.append((s, e))
     kinds = list(dict.fromkeys(read))
@@ -387,6 +391,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     # one followed by "at max" is the weeks at the highest dose; "then" adds a further stretch
     total = None
     last_end = 0
+    single = lx.k.agents[agent].get("single_application", False)  # "qutenza 3 wks ago": watched 3 weeks
     for wear in list(lx.not_duration.finditer(seg)) if lx.not_duration else []:
         seg = mask(seg, wear.start(), wear.end(), " ")
     for am in list(lx.at_max_re.finditer(seg)):
@@ -396,6 +401,9 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             facts["weeks_at_max"] = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
             seg = mask(seg, dm.start(), dm.end(), " ")
     for dm in list(lx.duration_re.finditer(seg)):
+        if lx.duration_when.match(seg, dm.end()) and not single:  # "stopped 2 yrs ago": when, not how long
+            seg = mask(seg, dm.start(), dm.end(), " ")
+            continue
         weeks = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
         at_max = lx.at_max_re.match(seg, dm.end())
         before = seg[last_end : dm.start()]
