@@ -15,6 +15,15 @@ How a message travels, and why nothing is lost on a crash:
 3. The worker then sends the chat's unsent outbox rows and marks each one sent. Unsent rows
    left by a crash are sent at start-up, and unprocessed inbox rows are processed then too.
 
+"A crash" is the process ending anywhere (kill -9, the OOM killer): each commit above is in
+SQLite's write-ahead log before the next step starts, so no message is lost or handled twice; a
+reply whose process died between sending it and marking it sent is sent once more
+(tests/test_telegram_crash.py). The log runs with `PRAGMA synchronous = NORMAL`
+(bot/storage/store.py): a commit is not fsynced; the log is synced at each checkpoint (about
+every 50 commits). A power cut or a kernel crash can therefore roll back the commits since the
+last checkpoint: messages already acknowledged to Telegram would be lost, and replies already
+delivered sent again.
+
 One chat call per answered turn: the reply, as a new message (a typed answer must get a new
 message to be seen on a phone, and so does a press, for the team to see the next question
 arrive). Older questions keep their buttons; a press on them is refused by `live_reply` and
