@@ -607,3 +607,40 @@ def test_a_duration_beside_when_it_ended_is_still_the_duration():
 @pytest.mark.parametrize("text, agent", [("qutenza applied 3 wks ago", "capsaicin8"), ("botox 3 weeks ago", "botox")])
 def test_time_since_a_single_application_is_how_long_it_has_been_watched(text, agent):
     assert facts(text)[f"trial.{agent}.weeks"] == 3
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("added dulox 60 to pregab 300", ["duloxetine", "pregabalin"]),
+        ("duloxetine added to gabapentin", ["duloxetine", "gabapentin"]),
+        ("nortrip 25 on top of lyrica", ["pregabalin", "tca"]),
+        ("on both gaba and dulox", ["duloxetine", "gabapentin"]),
+        ("gaba 300 tds with dulox 60", ["duloxetine", "gabapentin"]),
+        ("pregab 150 bd alongside amitrip 25", ["pregabalin", "tca"]),
+    ],
+)
+def test_drugs_said_to_be_taken_together_are_a_combination(text, agents):
+    read_facts = facts(text)
+    assert read_facts["combination"] == "yes" and read_facts["combination.agents"] == agents
+
+
+def test_the_duration_and_outcome_after_a_combination_are_its_own():
+    read_facts = facts("on both gaba and dulox for 6 wks, no help")
+    assert read_facts["combination.weeks"] == 6 and read_facts["combination.outcome"] == "no_benefit"
+    assert "trial.duloxetine.weeks" not in read_facts and "trial.duloxetine.outcome" not in read_facts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "switched from gaba to dulox",
+        "gaba changed to pregab",
+        "tried gaba and dulox",
+        "gaba, then dulox",
+        "gaba 8 wks no help; dulox 60 now",
+    ],
+)
+def test_drugs_taken_one_after_the_other_are_no_combination(text):
+    """A combination stored that was never given would take the ladder past its second line."""
+    assert "combination" not in facts(text)

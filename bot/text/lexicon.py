@@ -172,6 +172,13 @@ class Lexicon:
         self.joined_pair = (
             re.compile(r"\s*(?:" + "|".join(re.escape(j) for j in joiners) + r")\s*$") if joiners else None
         )
+        joined = lex.get("combination_joined", {})
+        dose = r"(?:\s*[\d.]+\s*(?:mg|g|mcg)?(?:\s*(?:od|bd|tds|qds|nocte|on|daily|mane))?)?"  # "dulox 60 od with ..."
+        self.concurrent = re.compile(dose + r"\s*(?:" + _by_length(joined.get("concurrent", ["with"])) + r")\s*$")
+        self.both_before = Tail(joined.get("both_before", []))
+        self.added_before = Tail(joined.get("added_before", []))
+        self.both_between = re.compile(dose + r"\s*(?:and|&)\s*$")
+        self.added_between = re.compile(dose + r"\s*(?:to|onto|on to|in to)\s*$")
         self.clarify = lex["clarify"]
         self.messages = lex["messages"]
         names = {}

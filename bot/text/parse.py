@@ -592,14 +592,25 @@ class Parser:
 
     # -- combination: "gaba + dulox together x 3 mo, no help" ------------------------------------------
     def _joined_pairs(self, text: str) -> dict[int, list[str]]:
-        """Where two drugs joined by "+" are followed by a duration or an outcome ("gaba+dulox 8 wks
-        nil"): the start of the pair, and its drugs."""
+        """Where two drugs are said to be taken together ("dulox added to pregab", "both gaba and
+        dulox"), or joined by "+" and followed by a duration or an outcome ("gaba+dulox 8 wks nil"):
+        the start of the pair, and its drugs."""
         pairs: dict[int, list[str]] = {}
-        if not self.lx.joined_pair or "+" not in text and "plus" not in text:
-            return pairs
         mentions = list(self.lx.drug_re.finditer(text))
         for first, second in zip(mentions, mentions[1:]):
-            if not self.lx.joined_pair.match(text[first.end() : second.start()]):
+            between, before = text[first.end() : second.start()], text[: first.start()]
+            if (
+                self.lx.concurrent.match(between)  # "dulox 60 added to pregab", "gaba with dulox"
+                or (self.lx.both_between.match(between) and self.lx.both_before.search(before))  # "both gaba and dulox"
+                or (
+                    self.lx.added_between.match(between) and self.lx.added_before.search(before)
+                )  # "added dulox to gaba"
+            ):
+                agents = sorted({self.lx.drug_names[first.group()], self.lx.drug_names[second.group()]})
+                if len(agents) == 2:
+                    pairs[first.start()] = agents
+                continue
+            if not self.lx.joined_pair or not self.lx.joined_pair.match(between):
                 continue
             lead = re.compile(r"[\s:,\-]*(?:(?:x|for|over)\s*)?").match(text, second.end()).end()
             said = (
