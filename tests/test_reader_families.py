@@ -644,3 +644,15 @@ def test_the_duration_and_outcome_after_a_combination_are_its_own():
 def test_drugs_taken_one_after_the_other_are_no_combination(text):
     """A combination stored that was never given would take the ladder past its second line."""
     assert "combination" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["weakness progressing over 6 weeks", "worsening weakness over 4 weeks", "progressive weakness x 3 wks"]
+)
+def test_weakness_progressing_over_weeks_asks_whether_the_course_is_rapid(text):
+    """Not the >8-week flag, and maybe the urgent one: asked, never dropped (it used to store nothing)."""
+    parsed = read(text)
+    assert not [n for n in parsed.facts if n.startswith("flag.")]
+    (ask,) = parsed.clarify
+    assert "rapid course" in ask.question
+    assert {facts(value)["flag.rapid_course"] for _, value in ask.choices} == {"yes", "no"}

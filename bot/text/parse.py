@@ -386,7 +386,13 @@ class Parser:
         asks: dict[str, tuple[dict, str]] = {}  # a subject alone that is asked about
         unclear_said: dict[str, tuple[dict, str]] = {}  # a subject and value read two ways
         for i, c in enumerate(concepts):
-            if self._describes_weakness(text, concepts, i) or self._course_contradicts(text, concepts, i):
+            if self._describes_weakness(text, concepts, i):
+                continue
+            course = self._course_contradicts(text, concepts, i)
+            if course:
+                if course != "opposite" and not self.lx.scope.negated_before(text, c.start, ends)[0]:
+                    spec = self.lx.flag_course[c.fact[5:]]["shorter"]  # "over 6 weeks": rapid, or not?
+                    asks.setdefault(c.fact, (spec, text[c.start : c.end] + course))
                 continue
             value, hit = self._value_of(text, c, values, concepts, starts)
             negated, through = self.lx.scope.negated_before(text, c.start, ends)
@@ -459,10 +465,10 @@ class Parser:
         weakness = before.kind == "flag" or before.fact == "weakness_fatigue"
         return weakness and not text[before.end : c.start].strip(" -:")
 
-    def _course_contradicts(self, text: str, concepts: list[_Concept], i: int) -> bool:
+    def _course_contradicts(self, text: str, concepts: list[_Concept], i: int) -> str | None:
         """A flag defined by a long course ("weakness progressing over more than 8 weeks") said with
-        a shorter course ("over 3 weeks") or inside a phrase of the opposite course ("rapidly
-        progressive weakness"): the words do not say it."""
+        a shorter course (the words that say it: " over 3 weeks") or inside a phrase of the
+        opposite course ("opposite": "rapidly progressive weakness"): the words do not say it."""
         c = concepts[i]
         spec = self.lx.flag_course.get(c.fact[5:]) if c.kind == "flag" else None
         if not spec:
@@ -470,13 +476,13 @@ class Parser:
         opposite = {f"flag.{flag}" for flag in spec.get("not_with", [])}
         near = concepts[max(0, i - 2) : i + 3]
         if any(o.fact in opposite and o.start < c.end and c.start < o.end for o in near):
-            return True
+            return "opposite"
         lead = re.compile(r"[\s,\-]*(?:(?:over|for|x|in|during|across)\s+(?:the\s+)?(?:last|past)?\s*)?")
         dm = self.lx.duration_re.match(text, lead.match(text, c.end).end())
         if dm is None:
-            return False
+            return None
         weeks = _num(dm.group("n")) * self.lx.duration_units[dm.group("u")]
-        return weeks <= spec["more_than_weeks"]
+        return text[c.end : dm.end()] if weeks <= spec["more_than_weeks"] else None
 
     def _outcome_at(self, text: str, start: int) -> bool:
         """An outcome phrase starts here ("no better", "no help")."""
