@@ -656,3 +656,40 @@ def test_weakness_progressing_over_weeks_asks_whether_the_course_is_rapid(text):
     (ask,) = parsed.clarify
     assert "rapid course" in ask.question
     assert {facts(value)["flag.rapid_course"] for _, value in ask.choices} == {"yes", "no"}
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        ("mgus not excluded", "paraprotein"),
+        ("paraprotein not yet ruled out", "paraprotein"),
+        ("b12 deficiency not ruled out", "b12"),
+    ],
+)
+def test_a_cause_not_excluded_is_not_known_never_found(text, fact):
+    """ "not excluded" is the negation of "excluded" (normal), but it does not mean found."""
+    assert facts(text)[fact] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text", ["couldn't have amitrip due to glaucoma", "could not have a TCA - QT", "unable to have nortriptyline"]
+)
+def test_a_drug_the_patient_could_not_have_was_not_tried(text):
+    assert facts(text) == {"trial.tca.tried": "no"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gaba 900, did not tolerate higher doses",
+        "gaba didn't tolerate higher than 900",
+        "gaba - couldn't tolerate above 900mg/day",
+        "gabapentin 900: could not tolerate an increase",
+    ],
+)
+def test_a_dose_limited_by_side_effects_is_the_maximum_tolerated_not_stopped(text):
+    """Stored as stopped for side effects, the trial would count as a tolerability failure and the
+    ladder would move on from a drug the patient still takes at its highest tolerated dose."""
+    read_facts = facts(text)
+    assert read_facts["trial.gabapentin.max_tolerated"] == "yes" and read_facts["trial.gabapentin.dose"] == 900
+    assert "trial.gabapentin.outcome" not in read_facts and "trial.gabapentin.current" not in read_facts

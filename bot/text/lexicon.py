@@ -110,6 +110,14 @@ class Lexicon:
         self.not_duration = phrase_re(status.get("not_duration", []))
         self.duration_when = re.compile(r"\s*(?:" + _by_length(status["when_not_how_long"]) + r")(?![\w%])")
         self.max_yes = phrase_re(status["max_tolerated_yes"])
+        limited = lex["dose_limited"]  # "didn't tolerate higher": the maximum tolerated, not stopped
+        self.dose_limited = re.compile(
+            r"(?<![\w%])(?:"
+            + _by_length(limited["intolerance"])
+            + r")\s+(?:"
+            + _by_length(limited["then"])
+            + r")(?![\w%])"
+        )
         self.max_no = phrase_re(status["max_tolerated_no"])
         self.part_of = Tail(status["part_of"])
         self.sequence = phrase_re(status["sequence"])
