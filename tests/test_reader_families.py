@@ -693,3 +693,21 @@ def test_a_dose_limited_by_side_effects_is_the_maximum_tolerated_not_stopped(tex
     read_facts = facts(text)
     assert read_facts["trial.gabapentin.max_tolerated"] == "yes" and read_facts["trial.gabapentin.dose"] == 900
     assert "trial.gabapentin.outcome" not in read_facts and "trial.gabapentin.current" not in read_facts
+
+
+@pytest.mark.parametrize(
+    "question, text, expected",
+    [
+        # "no" answered the question; read with its drug it once became "no benefit"
+        ("tca_max_tolerated", "no, only 10mg", {"trial.tca.max_tolerated": "no", "trial.tca.dose": 10}),
+        ("tca_max_tolerated", "yes - 150 nocte", {"trial.tca.max_tolerated": "yes", "trial.tca.dose": 150}),
+        ("weakness", "yes on gaba", {"weakness_fatigue": "yes"}),
+        ("falls", "yes, twice last year", {"falls": "yes"}),
+        ("falls", "no, but unsteady", {"falls": "no"}),
+        ("flag_motor_deficit", "yes, foot drop L", {"flag.motor_deficit": "yes"}),
+    ],
+)
+def test_a_reply_led_by_its_answer_answers_the_question(question, text, expected):
+    read_facts = facts(text, question)
+    assert {k: read_facts.get(k) for k in expected} == expected
+    assert not any(k.endswith(".outcome") for k in read_facts)

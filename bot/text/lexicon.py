@@ -122,6 +122,12 @@ class Lexicon:
         self.part_of = Tail(status["part_of"])
         self.sequence = phrase_re(status["sequence"])
         self.answers = {a: phrase_re(ps) for a, ps in lex["answers"].items()}
+        # A reply that starts with its answer and goes on ("no, only 10mg", "yes - twice last year")
+        starts = {
+            w.lower(): a for a, ws in lex["answers"].items() if a != "skip" for w in ws if w.replace(" ", "").isalpha()
+        }
+        self.leading_answers = starts
+        self.leading_answer = re.compile(r"\s*(?P<word>" + _by_length(starts) + r")[\s,;:.!\-]+(?P<rest>\S.*)", re.S)
         self.answer_words = {p.lower(): a for a, ps in lex["answers"].items() for p in ps}
         self.number_res = {
             name: [re.compile(p) for p in lex[name]["patterns"]]
