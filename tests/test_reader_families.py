@@ -711,3 +711,21 @@ def test_a_reply_led_by_its_answer_answers_the_question(question, text, expected
     read_facts = facts(text, question)
     assert {k: read_facts.get(k) for k in expected} == expected
     assert not any(k.endswith(".outcome") for k in read_facts)
+
+
+@pytest.mark.parametrize(
+    "question, text, slot, value",
+    [
+        ("gabapentin_outcome", "a bit", "trial.gabapentin.outcome", "partial"),
+        ("duloxetine_outcome", "slightly", "trial.duloxetine.outcome", "partial"),
+        ("pregabalin_outcome", "not really.", "trial.pregabalin.outcome", "no_benefit"),
+        ("tca_outcome", "Not at all", "trial.tca.outcome", "no_benefit"),
+        ("combination_outcome", "somewhat", "combination.outcome", "partial"),
+    ],
+)
+def test_a_one_word_effect_under_the_effect_question(question, text, slot, value):
+    assert facts(text, question)[slot] == value
+
+
+def test_a_side_effect_under_the_effect_question_is_no_outcome():
+    assert "trial.gabapentin.outcome" not in facts("a bit dizzy", "gabapentin_outcome")

@@ -128,6 +128,8 @@ class Lexicon:
         }
         self.leading_answers = starts
         self.leading_answer = re.compile(r"\s*(?P<word>" + _by_length(starts) + r")[\s,;:.!\-]+(?P<rest>\S.*)", re.S)
+        # "a bit" under "what was the effect?"
+        self.outcome_replies = {w.lower(): o for o, ws in lex["outcome_replies"].items() for w in ws}
         self.answer_words = {p.lower(): a for a, ps in lex["answers"].items() for p in ps}
         self.number_res = {
             name: [re.compile(p) for p in lex[name]["patterns"]]

@@ -92,6 +92,13 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         if parsed.answer == "unknown" and q.answer == "outcome":
             return Parsed(facts={q.slot: "unknown"})
         return Parsed(answer="skip")
+    said = (
+        parser.lx.outcome_replies.get(re.sub(r"[^\w' ]+", " ", text.lower()).strip()) if q.answer == "outcome" else None
+    )
+    if said:  # "a bit", "not really" under "what was the effect?"
+        subject = q.slot.rsplit(".", 1)[0]
+        tried = subject + ".tried" if subject.startswith("trial.") else subject
+        return Parsed(facts={q.slot: said, tried: "yes"})
     if parsed.answer == "no" and q.answer == "outcome":
         subject = q.slot.rsplit(".", 1)[0]  # trial.x -> trial.x.tried; combination is its own yes/no
         tried = subject + ".tried" if subject.startswith("trial.") else subject
