@@ -607,3 +607,125 @@ def test_a_duration_beside_when_it_ended_is_still_the_duration():
 @pytest.mark.parametrize("text, agent", [("qutenza applied 3 wks ago", "capsaicin8"), ("botox 3 weeks ago", "botox")])
 def test_time_since_a_single_application_is_how_long_it_has_been_watched(text, agent):
     assert facts(text)[f"trial.{agent}.weeks"] == 3
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("added dulox 60 to pregab 300", ["duloxetine", "pregabalin"]),
+        ("duloxetine added to gabapentin", ["duloxetine", "gabapentin"]),
+        ("nortrip 25 on top of lyrica", ["pregabalin", "tca"]),
+        ("on both gaba and dulox", ["duloxetine", "gabapentin"]),
+        ("gaba 300 tds with dulox 60", ["duloxetine", "gabapentin"]),
+        ("pregab 150 bd alongside amitrip 25", ["pregabalin", "tca"]),
+    ],
+)
+def test_drugs_said_to_be_taken_together_are_a_combination(text, agents):
+    read_facts = facts(text)
+    assert read_facts["combination"] == "yes" and read_facts["combination.agents"] == agents
+
+
+def test_the_duration_and_outcome_after_a_combination_are_its_own():
+    read_facts = facts("on both gaba and dulox for 6 wks, no help")
+    assert read_facts["combination.weeks"] == 6 and read_facts["combination.outcome"] == "no_benefit"
+    assert "trial.duloxetine.weeks" not in read_facts and "trial.duloxetine.outcome" not in read_facts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "switched from gaba to dulox",
+        "gaba changed to pregab",
+        "tried gaba and dulox",
+        "gaba, then dulox",
+        "gaba 8 wks no help; dulox 60 now",
+    ],
+)
+def test_drugs_taken_one_after_the_other_are_no_combination(text):
+    """A combination stored that was never given would take the ladder past its second line."""
+    assert "combination" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["weakness progressing over 6 weeks", "worsening weakness over 4 weeks", "progressive weakness x 3 wks"]
+)
+def test_weakness_progressing_over_weeks_asks_whether_the_course_is_rapid(text):
+    """Not the >8-week flag, and maybe the urgent one: asked, never dropped (it used to store nothing)."""
+    parsed = read(text)
+    assert not [n for n in parsed.facts if n.startswith("flag.")]
+    (ask,) = parsed.clarify
+    assert "rapid course" in ask.question
+    assert {facts(value)["flag.rapid_course"] for _, value in ask.choices} == {"yes", "no"}
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        ("mgus not excluded", "paraprotein"),
+        ("paraprotein not yet ruled out", "paraprotein"),
+        ("b12 deficiency not ruled out", "b12"),
+    ],
+)
+def test_a_cause_not_excluded_is_not_known_never_found(text, fact):
+    """ "not excluded" is the negation of "excluded" (normal), but it does not mean found."""
+    assert facts(text)[fact] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text", ["couldn't have amitrip due to glaucoma", "could not have a TCA - QT", "unable to have nortriptyline"]
+)
+def test_a_drug_the_patient_could_not_have_was_not_tried(text):
+    assert facts(text) == {"trial.tca.tried": "no"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gaba 900, did not tolerate higher doses",
+        "gaba didn't tolerate higher than 900",
+        "gaba - couldn't tolerate above 900mg/day",
+        "gabapentin 900: could not tolerate an increase",
+    ],
+)
+def test_a_dose_limited_by_side_effects_is_the_maximum_tolerated_not_stopped(text):
+    """Stored as stopped for side effects, the trial would count as a tolerability failure and the
+    ladder would move on from a drug the patient still takes at its highest tolerated dose."""
+    read_facts = facts(text)
+    assert read_facts["trial.gabapentin.max_tolerated"] == "yes" and read_facts["trial.gabapentin.dose"] == 900
+    assert "trial.gabapentin.outcome" not in read_facts and "trial.gabapentin.current" not in read_facts
+
+
+@pytest.mark.parametrize(
+    "question, text, expected",
+    [
+        # "no" answered the question; read with its drug it once became "no benefit"
+        ("tca_max_tolerated", "no, only 10mg", {"trial.tca.max_tolerated": "no", "trial.tca.dose": 10}),
+        ("tca_max_tolerated", "yes - 150 nocte", {"trial.tca.max_tolerated": "yes", "trial.tca.dose": 150}),
+        ("weakness", "yes on gaba", {"weakness_fatigue": "yes"}),
+        ("falls", "yes, twice last year", {"falls": "yes"}),
+        ("falls", "no, but unsteady", {"falls": "no"}),
+        ("flag_motor_deficit", "yes, foot drop L", {"flag.motor_deficit": "yes"}),
+    ],
+)
+def test_a_reply_led_by_its_answer_answers_the_question(question, text, expected):
+    read_facts = facts(text, question)
+    assert {k: read_facts.get(k) for k in expected} == expected
+    assert not any(k.endswith(".outcome") for k in read_facts)
+
+
+@pytest.mark.parametrize(
+    "question, text, slot, value",
+    [
+        ("gabapentin_outcome", "a bit", "trial.gabapentin.outcome", "partial"),
+        ("duloxetine_outcome", "slightly", "trial.duloxetine.outcome", "partial"),
+        ("pregabalin_outcome", "not really.", "trial.pregabalin.outcome", "no_benefit"),
+        ("tca_outcome", "Not at all", "trial.tca.outcome", "no_benefit"),
+        ("combination_outcome", "somewhat", "combination.outcome", "partial"),
+    ],
+)
+def test_a_one_word_effect_under_the_effect_question(question, text, slot, value):
+    assert facts(text, question)[slot] == value
+
+
+def test_a_side_effect_under_the_effect_question_is_no_outcome():
+    assert "trial.gabapentin.outcome" not in facts("a bit dizzy", "gabapentin_outcome")

@@ -110,10 +110,26 @@ class Lexicon:
         self.not_duration = phrase_re(status.get("not_duration", []))
         self.duration_when = re.compile(r"\s*(?:" + _by_length(status["when_not_how_long"]) + r")(?![\w%])")
         self.max_yes = phrase_re(status["max_tolerated_yes"])
+        limited = lex["dose_limited"]  # "didn't tolerate higher": the maximum tolerated, not stopped
+        self.dose_limited = re.compile(
+            r"(?<![\w%])(?:"
+            + _by_length(limited["intolerance"])
+            + r")\s+(?:"
+            + _by_length(limited["then"])
+            + r")(?![\w%])"
+        )
         self.max_no = phrase_re(status["max_tolerated_no"])
         self.part_of = Tail(status["part_of"])
         self.sequence = phrase_re(status["sequence"])
         self.answers = {a: phrase_re(ps) for a, ps in lex["answers"].items()}
+        # A reply that starts with its answer and goes on ("no, only 10mg", "yes - twice last year")
+        starts = {
+            w.lower(): a for a, ws in lex["answers"].items() if a != "skip" for w in ws if w.replace(" ", "").isalpha()
+        }
+        self.leading_answers = starts
+        self.leading_answer = re.compile(r"\s*(?P<word>" + _by_length(starts) + r")[\s,;:.!\-]+(?P<rest>\S.*)", re.S)
+        # "a bit" under "what was the effect?"
+        self.outcome_replies = {w.lower(): o for o, ws in lex["outcome_replies"].items() for w in ws}
         self.answer_words = {p.lower(): a for a, ps in lex["answers"].items() for p in ps}
         self.number_res = {
             name: [re.compile(p) for p in lex[name]["patterns"]]
@@ -172,6 +188,13 @@ class Lexicon:
         self.joined_pair = (
             re.compile(r"\s*(?:" + "|".join(re.escape(j) for j in joiners) + r")\s*$") if joiners else None
         )
+        joined = lex.get("combination_joined", {})
+        dose = r"(?:\s*[\d.]+\s*(?:mg|g|mcg)?(?:\s*(?:od|bd|tds|qds|nocte|on|daily|mane))?)?"  # "dulox 60 od with ..."
+        self.concurrent = re.compile(dose + r"\s*(?:" + _by_length(joined.get("concurrent", ["with"])) + r")\s*$")
+        self.both_before = Tail(joined.get("both_before", []))
+        self.added_before = Tail(joined.get("added_before", []))
+        self.both_between = re.compile(dose + r"\s*(?:and|&)\s*$")
+        self.added_between = re.compile(dose + r"\s*(?:to|onto|on to|in to)\s*$")
         self.clarify = lex["clarify"]
         self.messages = lex["messages"]
         names = {}

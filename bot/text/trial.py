@@ -41,6 +41,9 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
     A good/partial phrase right after a negator is no benefit ("hasn't helped"); an outcome that
     helped and then stopped is `waned`; a side effect alone is not an outcome."""
     kept = [(s, e, outcomes[0]) for s, e, outcomes in lx.outcomes.finditer(segment)]
+    # "didn't tolerate higher doses": the dose was limited, the drug not stopped (max_tolerated)
+    limited = [(m.start(), m.end()) for m in lx.dose_limited.finditer(segment)]
+    kept = [k for k in kept if not (k[2] == "side_effects" and any(s <= k[0] < e for s, e in limited))]
     # a score says more than the benefit word inside it ("helped ~30%"); a negative phrase stands
     scores = _pain_scores(lx, segment)
     if scores:
@@ -306,7 +309,7 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
         current = "no"
     if current:
         facts["current"] = current
-    if lx.max_yes and lx.max_yes.search(segment):
+    if lx.max_yes and lx.max_yes.search(segment) or lx.dose_limited.search(segment):
         facts["max_tolerated"] = "yes"
     elif lx.max_no and lx.max_no.search(segment):
         facts["max_tolerated"] = "no"
