@@ -44,8 +44,8 @@ _encode_definition = json.JSONEncoder(ensure_ascii=False).encode  # the ruleset,
 
 def _encode(message) -> str:
     """A message to the C core as JSON text: orjson, at a tenth of the json module's cost. The core
-    takes its compact separators and UTF-8 text as it is; like json it writes a float in plain
-    decimals between 1e-5 and 1e16 (the consult's floats are rounded to 4 places: `_as_read`)."""
+    takes its compact separators and UTF-8 text as it is; it writes floats in plain decimals from
+    1e-5 to 1e16, as json does from 1e-4 (the consult's floats are rounded to 4 places: `_as_read`)."""
     return orjson.dumps(message).decode()
 
 
