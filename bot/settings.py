@@ -131,17 +131,32 @@ def check_token(token: str | None) -> str:
     return token
 
 
-def _float(environ, name: str, default: float) -> float:
-    value = environ.get(name)
-    if value in (None, ""):
+def env_number(
+    environ,
+    name: str,
+    default: float,
+    what: str,
+    *,
+    minimum: float = 0,
+    above: bool = False,
+    whole: bool = False,
+    error: type[Exception] = SettingsError,
+) -> float:
+    """A numeric setting: unset or blank gives `default`; anything else must be a finite number
+    (a whole one when `whole`) of at least `minimum` (more than it when `above`), or `error` names
+    the variable and the value in one line. "nan" and "inf" parse as floats but would break a
+    limiter or a timer at run time, so they are refused here, at start-up."""
+    raw = (environ.get(name) or "").strip()
+    if not raw:
         return default
     try:
-        result = float(value)
+        value = int(raw) if whole else float(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number, not {value!r}") from None
-    if result <= 0:
-        raise SettingsError(f"{name} must be positive, not {value!r}")
-    return result
+        raise error(f"{name} must be {what}, not {raw!r}") from None
+    finite = value == value and value not in (float("inf"), float("-inf"))
+    if not finite or value < minimum or (above and value == minimum):
+        raise error(f"{name} must be {what}, not {raw!r}")
+    return value
 
 
 def from_env(
@@ -191,9 +206,15 @@ def from_env(
         webhook_secret=secret,
         webhook_listen=webhook_listen or "127.0.0.1",
         webhook_port=8443 if webhook_port is None else webhook_port,
-        poll_timeout=poll_timeout if poll_timeout is not None else _float(environ, "NEUROLADDER_POLL_TIMEOUT", 30.0),
-        overall_rate=_float(environ, "NEUROLADDER_TELEGRAM_RATE", 30.0),
-        group_rate=_float(environ, "NEUROLADDER_TELEGRAM_GROUP_RATE", 20.0),
+        poll_timeout=poll_timeout
+        if poll_timeout is not None
+        else env_number(environ, "NEUROLADDER_POLL_TIMEOUT", 30.0, "a positive number of seconds", above=True),
+        overall_rate=env_number(
+            environ, "NEUROLADDER_TELEGRAM_RATE", 30.0, "a positive number of messages per second", above=True
+        ),
+        group_rate=env_number(
+            environ, "NEUROLADDER_TELEGRAM_GROUP_RATE", 20.0, "a positive number of messages per minute", above=True
+        ),
     )
 
 

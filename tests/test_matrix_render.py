@@ -171,6 +171,8 @@ GOOD = {
         ("NEUROLADDER_TRAFFIC_DAYS", "a week"),
         ("NEUROLADDER_MATRIX_KEY_GRACE", "-1"),
         ("NEUROLADDER_MATRIX_TIMELINE_LIMIT", "1e3"),
+        ("NEUROLADDER_MATRIX_KEY_GRACE", "nan"),
+        ("NEUROLADDER_MATRIX_TIMELINE_LIMIT", "0"),
     ],
 )
 def test_a_malformed_limit_stops_the_bot_and_names_the_variable(name, value):

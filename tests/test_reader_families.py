@@ -499,3 +499,233 @@ def test_a_negation_after_a_comma_that_ends_the_clause_negates_the_item_before_i
 
 def test_a_negation_after_a_comma_that_goes_on_is_the_next_items():
     assert facts("falls, no diabetes") == {"falls": "yes", "diabetes": "no"}
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("longtec 20 bd for 3 months, no help", "oxycodone"),
+        ("shortec prn, made no difference", "oxycodone"),
+        ("sevredol 10 prn, no better", "morphine"),
+        ("zamadol 50 qds x 6 wks, nil", "tramadol"),
+        ("matrifen 12 patch, no help", "fentanyl"),
+        ("butec 10 patch tried, no help", "buprenorphine"),
+        ("alzain 150 bd 10 weeks, no benefit", "pregabalin"),
+        ("axalid 75 bd, no benefit", "pregabalin"),
+        ("yentreve 60 od 8 wks nil", "duloxetine"),
+        ("zacin cream tried, no help", "capsaicin_cream"),
+    ],
+)
+def test_a_uk_brand_name_is_its_drug(text, agent):
+    """UK brands typed as clinicians prescribe them: the trial is the drug's, and nothing else."""
+    read_facts = facts(text)
+    assert (
+        read_facts.get(f"trial.{agent}.tried", "yes") == "yes" and read_facts[f"trial.{agent}.outcome"] == "no_benefit"
+    )
+    assert {name.split(".")[1] for name in read_facts if name.startswith("trial.")} == {agent}
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        ("query mgus", "paraprotein"),
+        ("possible MGUS - spep sent", "paraprotein"),
+        ("suspected paraprotein", "paraprotein"),
+        ("r/o mgus", "paraprotein"),
+        ("MGUS r/o", "paraprotein"),
+        ("mgus tbc", "paraprotein"),
+        ("possible b12 deficiency", "b12"),
+        ("?pernicious anaemia", "b12"),
+        ("could be diabetic", "diabetes"),
+        ("likely T2DM, not yet confirmed", "diabetes"),
+        ("possible DPN", "diabetes"),
+    ],
+)
+def test_a_suspected_cause_is_not_known_never_found(text, fact):
+    """ "possible MGUS" is a question the work-up answers: stored as found, the ladder would treat a
+    cause nobody has shown; stored as not known, the bot asks for the test."""
+    assert facts(text)[fact] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text", ["painful DPN, gaba 300 tds", "diabetic neuropathy both feet", "pt is diabetic", "PDPN"]
+)
+def test_diabetic_neuropathy_named_means_diabetes_and_asks_control(text):
+    parsed = read(text)
+    assert "diabetes" not in parsed.facts
+    assert [c.question for c in parsed.clarify] == ["Diabetes: how well controlled?"]
+
+
+@pytest.mark.parametrize("text", ["DPN ruled out", "not DPN", "no diabetic neuropathy"])
+def test_a_neuropathy_that_is_not_diabetic_says_nothing_about_diabetes(text):
+    """The neuropathy is not diabetic; the patient may still have diabetes: nothing is stored."""
+    assert "diabetes" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica 300 bd, partially effective", "pregabalin"),
+        ("gaba somewhat helpful", "gabapentin"),
+        ("dulox 60 helped partially", "duloxetine"),
+        ("dulox fairly effective", "duloxetine"),
+        ("amitrip 25 nocte - moderately effective", "tca"),
+        ("pregab - moderate benefit", "pregabalin"),
+        ("venlafaxine, fair response", "venlafaxine"),
+        ("gaba helped slightly", "gabapentin"),
+    ],
+)
+def test_a_qualified_benefit_is_partial_not_good(text, agent):
+    """Stored as good, the ladder would keep a drug that only partly works; partial benefit is
+    what opens combination therapy."""
+    assert facts(text)[f"trial.{agent}.outcome"] == "partial"
+
+
+@pytest.mark.parametrize("text", ["pregab made her worse", "amitrip - worse on it", "gaba made him worse"])
+def test_worse_on_a_drug_is_no_benefit(text):
+    outcome = [v for n, v in facts(text).items() if n.endswith(".outcome")]
+    assert outcome == ["no_benefit"]
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("stopped gaba 2 yrs ago", "gabapentin"),
+        ("tried dulox 6 months ago, no help", "duloxetine"),
+        ("lyrica a while back - 1 year ago - no help", "pregabalin"),
+    ],
+)
+def test_when_a_drug_was_taken_is_not_how_long(text, agent):
+    """ "2 yrs ago" stored as a 104-week trial would make a trial of unknown length adequate."""
+    assert f"trial.{agent}.weeks" not in facts(text)
+
+
+def test_a_duration_beside_when_it_ended_is_still_the_duration():
+    assert facts("gaba 300 tds for 8 weeks, stopped 1 year ago")["trial.gabapentin.weeks"] == 8
+
+
+@pytest.mark.parametrize("text, agent", [("qutenza applied 3 wks ago", "capsaicin8"), ("botox 3 weeks ago", "botox")])
+def test_time_since_a_single_application_is_how_long_it_has_been_watched(text, agent):
+    assert facts(text)[f"trial.{agent}.weeks"] == 3
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("added dulox 60 to pregab 300", ["duloxetine", "pregabalin"]),
+        ("duloxetine added to gabapentin", ["duloxetine", "gabapentin"]),
+        ("nortrip 25 on top of lyrica", ["pregabalin", "tca"]),
+        ("on both gaba and dulox", ["duloxetine", "gabapentin"]),
+        ("gaba 300 tds with dulox 60", ["duloxetine", "gabapentin"]),
+        ("pregab 150 bd alongside amitrip 25", ["pregabalin", "tca"]),
+    ],
+)
+def test_drugs_said_to_be_taken_together_are_a_combination(text, agents):
+    read_facts = facts(text)
+    assert read_facts["combination"] == "yes" and read_facts["combination.agents"] == agents
+
+
+def test_the_duration_and_outcome_after_a_combination_are_its_own():
+    read_facts = facts("on both gaba and dulox for 6 wks, no help")
+    assert read_facts["combination.weeks"] == 6 and read_facts["combination.outcome"] == "no_benefit"
+    assert "trial.duloxetine.weeks" not in read_facts and "trial.duloxetine.outcome" not in read_facts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "switched from gaba to dulox",
+        "gaba changed to pregab",
+        "tried gaba and dulox",
+        "gaba, then dulox",
+        "gaba 8 wks no help; dulox 60 now",
+    ],
+)
+def test_drugs_taken_one_after_the_other_are_no_combination(text):
+    """A combination stored that was never given would take the ladder past its second line."""
+    assert "combination" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["weakness progressing over 6 weeks", "worsening weakness over 4 weeks", "progressive weakness x 3 wks"]
+)
+def test_weakness_progressing_over_weeks_asks_whether_the_course_is_rapid(text):
+    """Not the >8-week flag, and maybe the urgent one: asked, never dropped (it used to store nothing)."""
+    parsed = read(text)
+    assert not [n for n in parsed.facts if n.startswith("flag.")]
+    (ask,) = parsed.clarify
+    assert "rapid course" in ask.question
+    assert {facts(value)["flag.rapid_course"] for _, value in ask.choices} == {"yes", "no"}
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        ("mgus not excluded", "paraprotein"),
+        ("paraprotein not yet ruled out", "paraprotein"),
+        ("b12 deficiency not ruled out", "b12"),
+    ],
+)
+def test_a_cause_not_excluded_is_not_known_never_found(text, fact):
+    """ "not excluded" is the negation of "excluded" (normal), but it does not mean found."""
+    assert facts(text)[fact] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text", ["couldn't have amitrip due to glaucoma", "could not have a TCA - QT", "unable to have nortriptyline"]
+)
+def test_a_drug_the_patient_could_not_have_was_not_tried(text):
+    assert facts(text) == {"trial.tca.tried": "no"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gaba 900, did not tolerate higher doses",
+        "gaba didn't tolerate higher than 900",
+        "gaba - couldn't tolerate above 900mg/day",
+        "gabapentin 900: could not tolerate an increase",
+    ],
+)
+def test_a_dose_limited_by_side_effects_is_the_maximum_tolerated_not_stopped(text):
+    """Stored as stopped for side effects, the trial would count as a tolerability failure and the
+    ladder would move on from a drug the patient still takes at its highest tolerated dose."""
+    read_facts = facts(text)
+    assert read_facts["trial.gabapentin.max_tolerated"] == "yes" and read_facts["trial.gabapentin.dose"] == 900
+    assert "trial.gabapentin.outcome" not in read_facts and "trial.gabapentin.current" not in read_facts
+
+
+@pytest.mark.parametrize(
+    "question, text, expected",
+    [
+        # "no" answered the question; read with its drug it once became "no benefit"
+        ("tca_max_tolerated", "no, only 10mg", {"trial.tca.max_tolerated": "no", "trial.tca.dose": 10}),
+        ("tca_max_tolerated", "yes - 150 nocte", {"trial.tca.max_tolerated": "yes", "trial.tca.dose": 150}),
+        ("weakness", "yes on gaba", {"weakness_fatigue": "yes"}),
+        ("falls", "yes, twice last year", {"falls": "yes"}),
+        ("falls", "no, but unsteady", {"falls": "no"}),
+        ("flag_motor_deficit", "yes, foot drop L", {"flag.motor_deficit": "yes"}),
+    ],
+)
+def test_a_reply_led_by_its_answer_answers_the_question(question, text, expected):
+    read_facts = facts(text, question)
+    assert {k: read_facts.get(k) for k in expected} == expected
+    assert not any(k.endswith(".outcome") for k in read_facts)
+
+
+@pytest.mark.parametrize(
+    "question, text, slot, value",
+    [
+        ("gabapentin_outcome", "a bit", "trial.gabapentin.outcome", "partial"),
+        ("duloxetine_outcome", "slightly", "trial.duloxetine.outcome", "partial"),
+        ("pregabalin_outcome", "not really.", "trial.pregabalin.outcome", "no_benefit"),
+        ("tca_outcome", "Not at all", "trial.tca.outcome", "no_benefit"),
+        ("combination_outcome", "somewhat", "combination.outcome", "partial"),
+    ],
+)
+def test_a_one_word_effect_under_the_effect_question(question, text, slot, value):
+    assert facts(text, question)[slot] == value
+
+
+def test_a_side_effect_under_the_effect_question_is_no_outcome():
+    assert "trial.gabapentin.outcome" not in facts("a bit dizzy", "gabapentin_outcome")

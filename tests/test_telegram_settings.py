@@ -80,7 +80,16 @@ def test_malformed_allowlist_names_the_variable(clean_env, capsys):
 
 @pytest.mark.parametrize(
     "name, value",
-    [("NEUROLADDER_USER_MESSAGES_PER_MINUTE", "30/min"), ("NEUROLADDER_TRAFFIC_DAYS", "-3")],
+    [
+        ("NEUROLADDER_USER_MESSAGES_PER_MINUTE", "30/min"),
+        ("NEUROLADDER_TRAFFIC_DAYS", "-3"),
+        ("NEUROLADDER_TELEGRAM_RATE", "fast"),
+        ("NEUROLADDER_TELEGRAM_RATE", "0"),
+        # float() reads these; a limiter given them would never send, or never hold back
+        ("NEUROLADDER_TELEGRAM_RATE", "nan"),
+        ("NEUROLADDER_TELEGRAM_GROUP_RATE", "inf"),
+        ("NEUROLADDER_POLL_TIMEOUT", "-1"),
+    ],
 )
 def test_a_malformed_limit_is_one_line_and_exit_2(clean_env, capsys, name, value):
     """Never silently the default: an operator who set a limit must learn that it was not taken."""

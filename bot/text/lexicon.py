@@ -88,6 +88,9 @@ class Lexicon:
         drug_after = lex["negation"].get("after_drug", [])
         self.drug_not_yet = re.compile(r"[\s:=\-]*(?:" + _by_length(drug_after) + r")(?![\w%])") if drug_after else None
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
+        partial = lex["outcome_partial"]["words"]  # "partially effective", "helped partially": partial
+        self.partial_before = Tail(partial)
+        self.partial_after = re.compile(r"\s*(?:" + _by_length(partial) + r")(?![\w%])")
         self.outcome_hedges = phrase_re(lex.get("outcome_hedges", {}).get("words", []), right=r"(?:(?![\w%])|(?<=\?))")
         self.bare_negative = re.compile(
             r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"]) + r")\s*(?:[,;.!\n)]|-+>|$)"
@@ -105,11 +108,28 @@ class Lexicon:
         self.stopped = phrase_re(status["stopped"])
         self.stopped_before = Tail(status["stopped_before"])
         self.not_duration = phrase_re(status.get("not_duration", []))
+        self.duration_when = re.compile(r"\s*(?:" + _by_length(status["when_not_how_long"]) + r")(?![\w%])")
         self.max_yes = phrase_re(status["max_tolerated_yes"])
+        limited = lex["dose_limited"]  # "didn't tolerate higher": the maximum tolerated, not stopped
+        self.dose_limited = re.compile(
+            r"(?<![\w%])(?:"
+            + _by_length(limited["intolerance"])
+            + r")\s+(?:"
+            + _by_length(limited["then"])
+            + r")(?![\w%])"
+        )
         self.max_no = phrase_re(status["max_tolerated_no"])
         self.part_of = Tail(status["part_of"])
         self.sequence = phrase_re(status["sequence"])
         self.answers = {a: phrase_re(ps) for a, ps in lex["answers"].items()}
+        # A reply that starts with its answer and goes on ("no, only 10mg", "yes - twice last year")
+        starts = {
+            w.lower(): a for a, ws in lex["answers"].items() if a != "skip" for w in ws if w.replace(" ", "").isalpha()
+        }
+        self.leading_answers = starts
+        self.leading_answer = re.compile(r"\s*(?P<word>" + _by_length(starts) + r")[\s,;:.!\-]+(?P<rest>\S.*)", re.S)
+        # "a bit" under "what was the effect?"
+        self.outcome_replies = {w.lower(): o for o, ws in lex["outcome_replies"].items() for w in ws}
         self.answer_words = {p.lower(): a for a, ps in lex["answers"].items() for p in ps}
         self.number_res = {
             name: [re.compile(p) for p in lex[name]["patterns"]]
@@ -144,6 +164,8 @@ class Lexicon:
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
         self.flag_course = lex.get("red_flag_course", {})
+        self.hedged = Tail(lex["hedged"]["before"])  # "possible mgus": suspected, not found
+        self.hedged_after = re.compile(r"[\s:\-]*(?:" + _by_length(lex["hedged"]["after"]) + r")(?![\w/])")
         self.nothing_else = lex.get("nothing_else", {})
         self.nothing_else_re = phrase_re(self.nothing_else.get("phrases", []))
         self.class_words = {cls: phrase_re(words) for cls, words in lex.get("class_words", {}).items()}
@@ -166,6 +188,13 @@ class Lexicon:
         self.joined_pair = (
             re.compile(r"\s*(?:" + "|".join(re.escape(j) for j in joiners) + r")\s*$") if joiners else None
         )
+        joined = lex.get("combination_joined", {})
+        dose = r"(?:\s*[\d.]+\s*(?:mg|g|mcg)?(?:\s*(?:od|bd|tds|qds|nocte|on|daily|mane))?)?"  # "dulox 60 od with ..."
+        self.concurrent = re.compile(dose + r"\s*(?:" + _by_length(joined.get("concurrent", ["with"])) + r")\s*$")
+        self.both_before = Tail(joined.get("both_before", []))
+        self.added_before = Tail(joined.get("added_before", []))
+        self.both_between = re.compile(dose + r"\s*(?:and|&)\s*$")
+        self.added_between = re.compile(dose + r"\s*(?:to|onto|on to|in to)\s*$")
         self.clarify = lex["clarify"]
         self.messages = lex["messages"]
         names = {}

@@ -387,7 +387,13 @@ class Parser:
         asks: dict[str, tuple[dict, str]] = {}  # a subject alone that is asked about
         unclear_said: dict[str, tuple[dict, str]] = {}  # a subject and value read two ways
         for i, c in enumerate(concepts):
-            if self._describes_weakness(text, concepts, i) or self._course_contradicts(text, concepts, i):
+            if self._describes_weakness(text, concepts, i):
+                continue
+            course = self._course_contradicts(text, concepts, i)
+            if course:
+                if course != "opposite" and not self.lx.scope.negated_before(text, c.start, ends)[0]:
+                    spec = self.lx.flag_course[c.fact[5:]]["shorter"]  # "over 6 weeks": rapid, or not?
+                    asks.setdefault(c.fact, (spec, text[c.start : c.end] + course))
                 continue
             value, hit = self._value_of(text, c, values, concepts, starts)
             negated, through = self.lx.scope.negated_before(text, c.start, ends)
@@ -412,11 +418,15 @@ class Parser:
             if value is None and negated and c.topic is not None and c.topic.absent:
                 value, negated = c.topic.absent, False  # "diabetes: no", "no paraprotein"
             if (
-                (queried(text, c.start) or text[c.end : c.end + 1] == "?")
+                (
+                    queried(text, c.start)
+                    or self.lx.hedged.search(text[: c.start], 40)
+                    or self.lx.hedged_after.match(text, c.end)
+                )
                 and c.topic is not None
                 and "unknown" in c.topic.values
             ):
-                value, negated = "unknown", False  # "?mgus", "?B12": asked about, not found
+                value, negated = "unknown", False  # "?mgus", "possible B12 deficiency": asked about, not found
             said = text[c.start : c.end]
             if value is None and not negated and c.topic is not None and said in c.topic.alone.get("words", ()):
                 asks.setdefault(c.fact, (c.topic.alone, said))  # "T2DM": present, control not said
@@ -456,10 +466,10 @@ class Parser:
         weakness = before.kind == "flag" or before.fact == "weakness_fatigue"
         return weakness and not text[before.end : c.start].strip(" -:")
 
-    def _course_contradicts(self, text: str, concepts: list[_Concept], i: int) -> bool:
+    def _course_contradicts(self, text: str, concepts: list[_Concept], i: int) -> str | None:
         """A flag defined by a long course ("weakness progressing over more than 8 weeks") said with
-        a shorter course ("over 3 weeks") or inside a phrase of the opposite course ("rapidly
-        progressive weakness"): the words do not say it."""
+        a shorter course (the words that say it: " over 3 weeks") or inside a phrase of the
+        opposite course ("opposite": "rapidly progressive weakness"): the words do not say it."""
         c = concepts[i]
         spec = self.lx.flag_course.get(c.fact[5:]) if c.kind == "flag" else None
         if not spec:
@@ -467,13 +477,13 @@ class Parser:
         opposite = {f"flag.{flag}" for flag in spec.get("not_with", [])}
         near = concepts[max(0, i - 2) : i + 3]
         if any(o.fact in opposite and o.start < c.end and c.start < o.end for o in near):
-            return True
+            return "opposite"
         lead = re.compile(r"[\s,\-]*(?:(?:over|for|x|in|during|across)\s+(?:the\s+)?(?:last|past)?\s*)?")
         dm = self.lx.duration_re.match(text, lead.match(text, c.end).end())
         if dm is None:
-            return False
+            return None
         weeks = _num(dm.group("n")) * self.lx.duration_units[dm.group("u")]
-        return weeks <= spec["more_than_weeks"]
+        return text[c.end : dm.end()] if weeks <= spec["more_than_weeks"] else None
 
     def _outcome_at(self, text: str, start: int) -> bool:
         """An outcome phrase starts here ("no better", "no help")."""
@@ -589,14 +599,25 @@ class Parser:
 
     # -- combination: "gaba + dulox together x 3 mo, no help" ------------------------------------------
     def _joined_pairs(self, text: str) -> dict[int, list[str]]:
-        """Where two drugs joined by "+" are followed by a duration or an outcome ("gaba+dulox 8 wks
-        nil"): the start of the pair, and its drugs."""
+        """Where two drugs are said to be taken together ("dulox added to pregab", "both gaba and
+        dulox"), or joined by "+" and followed by a duration or an outcome ("gaba+dulox 8 wks nil"):
+        the start of the pair, and its drugs."""
         pairs: dict[int, list[str]] = {}
-        if not self.lx.joined_pair or "+" not in text and "plus" not in text:
-            return pairs
         mentions = list(self.lx.drug_re.finditer(text))
         for first, second in zip(mentions, mentions[1:]):
-            if not self.lx.joined_pair.match(text[first.end() : second.start()]):
+            between, before = text[first.end() : second.start()], text[: first.start()]
+            if (
+                self.lx.concurrent.match(between)  # "dulox 60 added to pregab", "gaba with dulox"
+                or (self.lx.both_between.match(between) and self.lx.both_before.search(before))  # "both gaba and dulox"
+                or (
+                    self.lx.added_between.match(between) and self.lx.added_before.search(before)
+                )  # "added dulox to gaba"
+            ):
+                agents = sorted({self.lx.drug_names[first.group()], self.lx.drug_names[second.group()]})
+                if len(agents) == 2:
+                    pairs[first.start()] = agents
+                continue
+            if not self.lx.joined_pair or not self.lx.joined_pair.match(between):
                 continue
             lead = re.compile(r"[\s:,\-]*(?:(?:x|for|over)\s*)?").match(text, second.end()).end()
             said = (

@@ -43,6 +43,19 @@ def read_turn(parser: Parser, knowledge: Knowledge, q: Question | None, text: st
     parsed = parser.parse(text)
     if parsed.queries and not parsed.facts:
         return parsed
+    if (
+        q is not None
+        and q.answer == "yesno"
+        and not q.slot.endswith(".tried")
+        and q.slot not in parsed.facts
+        and parser.lx.leading_answer.fullmatch(text.lower())
+    ):
+        # "yes on gaba" under "any weakness since starting gabapentin?": the answer leads, and what
+        # follows it is read too (it named a drug, so it would otherwise answer nothing asked)
+        led = read(parser, knowledge, q, text, Parsed())
+        led.facts = {**parsed.facts, **led.facts}
+        led.clarify, led.questioned = parsed.clarify + led.clarify, parsed.questioned + led.questioned
+        return led
     if not (parsed.facts or parsed.ambiguous or parsed.clarify or parsed.questioned) and q is not None:
         # ("capsaicin": ask, never guess; "1e309": questioned, never an answer to anything)
         parsed = read(parser, knowledge, q, text, parsed)
@@ -65,12 +78,27 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         return Parsed(answer="skip")
     if q.answer == "yesno" and not q.slot.endswith(".tried") and parsed.answer in ("yes", "no", "unknown"):
         return Parsed(facts={q.slot: parsed.answer})  # a red flag, falls, weakness: the slot itself
+    if q.answer == "yesno" and not q.slot.endswith(".tried"):
+        lead = parser.lx.leading_answer.fullmatch(text.lower())
+        if lead:  # "no, only 10mg": the slot answered, the rest read with the question's subject
+            rest = parser.parse(f"{q.subject} {lead.group('rest')}")
+            alone = _alone(parser, q.subject)
+            facts = {k: v for k, v in rest.facts.items() if alone.get(k) != v and k != q.slot}
+            facts[q.slot] = parser.lx.leading_answers[lead.group("word")]
+            return Parsed(facts=facts, clarify=rest.clarify, questioned=rest.questioned)
     if parsed.answer in ("unknown", "skip") and q.answer in ("dose", "number", "weeks", "outcome"):
         # "unknown" to a detail question leaves that detail unknown: read with the subject
         # ("gabapentin unknown") it would re-answer whether the drug was tried at all.
         if parsed.answer == "unknown" and q.answer == "outcome":
             return Parsed(facts={q.slot: "unknown"})
         return Parsed(answer="skip")
+    said = (
+        parser.lx.outcome_replies.get(re.sub(r"[^\w' ]+", " ", text.lower()).strip()) if q.answer == "outcome" else None
+    )
+    if said:  # "a bit", "not really" under "what was the effect?"
+        subject = q.slot.rsplit(".", 1)[0]
+        tried = subject + ".tried" if subject.startswith("trial.") else subject
+        return Parsed(facts={q.slot: said, tried: "yes"})
     if parsed.answer == "no" and q.answer == "outcome":
         subject = q.slot.rsplit(".", 1)[0]  # trial.x -> trial.x.tried; combination is its own yes/no
         tried = subject + ".tried" if subject.startswith("trial.") else subject

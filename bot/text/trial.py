@@ -41,6 +41,9 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
     A good/partial phrase right after a negator is no benefit ("hasn't helped"); an outcome that
     helped and then stopped is `waned`; a side effect alone is not an outcome."""
     kept = [(s, e, outcomes[0]) for s, e, outcomes in lx.outcomes.finditer(segment)]
+    # "didn't tolerate higher doses": the dose was limited, the drug not stopped (max_tolerated)
+    limited = [(m.start(), m.end()) for m in lx.dose_limited.finditer(segment)]
+    kept = [k for k in kept if not (k[2] == "side_effects" and any(s <= k[0] < e for s, e in limited))]
     # a score says more than the benefit word inside it ("helped ~30%"); a negative phrase stands
     scores = _pain_scores(lx, segment)
     if scores:
@@ -65,6 +68,10 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
             if neg:
                 outcome = "no_benefit"
                 s = max(0, s - 25) + neg.start()
+        if outcome == "good" and (
+            lx.partial_before.search(segment[max(0, s - 20) : s]) or lx.partial_after.match(segment, e)
+        ):
+            outcome = "partial"
         read.append(outcome)
         spans.append((s, e))
     kinds = list(dict.fromkeys(read))
@@ -302,7 +309,7 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
         current = "no"
     if current:
         facts["current"] = current
-    if lx.max_yes and lx.max_yes.search(segment):
+    if lx.max_yes and lx.max_yes.search(segment) or lx.dose_limited.search(segment):
         facts["max_tolerated"] = "yes"
     elif lx.max_no and lx.max_no.search(segment):
         facts["max_tolerated"] = "no"
@@ -387,6 +394,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     # one followed by "at max" is the weeks at the highest dose; "then" adds a further stretch
     total = None
     last_end = 0
+    single = lx.k.agents[agent].get("single_application", False)  # "qutenza 3 wks ago": watched 3 weeks
     for wear in list(lx.not_duration.finditer(seg)) if lx.not_duration else []:
         seg = mask(seg, wear.start(), wear.end(), " ")
     for am in list(lx.at_max_re.finditer(seg)):
@@ -396,6 +404,9 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             facts["weeks_at_max"] = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
             seg = mask(seg, dm.start(), dm.end(), " ")
     for dm in list(lx.duration_re.finditer(seg)):
+        if lx.duration_when.match(seg, dm.end()) and not single:  # "stopped 2 yrs ago": when, not how long
+            seg = mask(seg, dm.start(), dm.end(), " ")
+            continue
         weeks = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
         at_max = lx.at_max_re.match(seg, dm.end())
         before = seg[last_end : dm.start()]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from neuroladder.bot.channels.ratelimit import UserRateLimit
+from neuroladder.bot.settings import env_number
 from neuroladder.bot.storage import retention
 from neuroladder.bot.storage.store import default_db_path
 
@@ -70,8 +71,18 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
             "NEUROLADDER_ALLOWED_USERS holds no Matrix id (e.g. @doc:hospital.example), "
             "so the bot would decline every invite"
         )
-    key_grace = _number(env, "NEUROLADDER_MATRIX_KEY_GRACE", 15.0, "a number of seconds from 0 up", minimum=0)
-    timeline = _number(env, "NEUROLADDER_MATRIX_TIMELINE_LIMIT", 100, "a whole number of events from 1 up", whole=True)
+    key_grace = env_number(
+        env, "NEUROLADDER_MATRIX_KEY_GRACE", 15.0, "a number of seconds from 0 up", minimum=0, error=ConfigError
+    )
+    timeline = env_number(
+        env,
+        "NEUROLADDER_MATRIX_TIMELINE_LIMIT",
+        100,
+        "a whole number of events from 1 up",
+        minimum=1,
+        whole=True,
+        error=ConfigError,
+    )
     try:  # read again where they are used; a malformed value stops the bot here, in one line
         UserRateLimit.from_env(env)
         retention.traffic_days_from_env(env)
@@ -91,16 +102,3 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
         key_grace_s=key_grace,
         timeline_limit=int(timeline),
     )
-
-
-def _number(env, name: str, default: float, what: str, *, minimum: float = 1, whole: bool = False) -> float:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be {what}, not {raw!r}") from None
-    if not value >= minimum or value != value or value == float("inf"):
-        raise ConfigError(f"{name} must be {what}, not {raw!r}")
-    return value
