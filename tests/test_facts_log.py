@@ -58,4 +58,3 @@ def test_a_long_message_writes_one_row_per_fact_and_retracts_what_it_replaces(st
         "age": (72, None),
         "crcl": (40, None),
     }
-
