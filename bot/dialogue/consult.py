@@ -61,7 +61,7 @@ class Toolkit:
     version: str = ""  # the ruleset and clinical data (rules/provenance.py), on every findings row
     # The findings of no answers at all: the same for every consult (its first turn needs them as
     # the "before"), so evaluated once per toolkit, and the only evaluation consults share.
-    _no_answers: Evaluation | None = field(default=None, repr=False)
+    _no_answers: Evaluation | None = field(default=None, init=False, repr=False)
 
     def no_answers(self) -> Evaluation:
         if self._no_answers is None:
