@@ -111,9 +111,9 @@ class Consult:
         self._answers = None
 
     def _facts_set(self, fresh: dict[str, Any]) -> None:
-        """The live facts after `store.set_facts(fresh)`, without reading them
-        back: as the store lists them (by row id), a replaced value moves to the end. Values go
-        through JSON as they do in the store, so both readings are the same."""
+        """The live facts after `store.set_facts(fresh)`, without reading them back: as the store
+        lists them (by row id), a replaced value moves to the end. Values go through JSON as they
+        do in the store, so both readings are the same."""
         if self._answers is None:
             return
         for name, value in fresh.items():
