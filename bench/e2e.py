@@ -5,6 +5,7 @@
     python bench/e2e.py --profile /tmp/prof    # each bot process under cProfile (.prof files, top 25)
     python bench/e2e.py --py-spy /tmp/spy      # each bot sampled by py-spy during the load (raw stacks)
     python bench/e2e.py --patch httpx=8,echo-aiohttp   # experiments, see PATCHES
+    python bench/e2e.py --patch noconsult,echo-aiohttp # the channel's own cost against the echo bot's
 
 The Bot API stand-in (tests/botapi_standin.py) runs in this process on 127.0.0.1. 100 clinicians
 write at once, each a consultation from conversations/cases/*.toml (`/start`, then the case's
@@ -217,14 +218,43 @@ def _patch_echo_aiohttp(value: str) -> None:
     ApplicationBuilder.build = with_aiohttp
 
 
+def _patch_noconsult(value: str) -> None:
+    """NeuroLadder's channel without the consult: every message is answered at once with its text
+    and four buttons, nothing stored but the inbox and outbox rows. What is left is the channel's
+    own cost per turn (inbox, outbox, PTB, rate limiter, transport, event loop) to set beside the
+    echo bot's."""
+    from neuroladder.bot import service
+    from neuroladder.bot.views.reply import Choice, Reply
+
+    class NoConsult:
+        def __init__(self, store):
+            self.store = store
+
+        @staticmethod
+        def commands():
+            return [("start", "Start a new consultation")]
+
+        @staticmethod
+        def sends_file(text):
+            return ""
+
+        def handle(self, channel, chat_id, text, **turn):
+            reply = Reply().add(f"Noted: {text}").line("Next question?")
+            reply.choices = [Choice(label, label.lower()) for label in ("Yes", "No", "Unknown", "Why?")]
+            return [reply]
+
+    service.Service = NoConsult  # what `neuroladder run` builds its service from
+
+
 PATCHES = {
     "sniffio": _patch_sniffio,
     "pool": _patch_pool,
     "nolimiter": _patch_nolimiter,
     "httpx": _patch_httpx,
     "echo-aiohttp": _patch_echo_aiohttp,
+    "noconsult": _patch_noconsult,
 }
-NEUROLADDER_ONLY = {"nolimiter", "pool", "httpx"}
+NEUROLADDER_ONLY = {"nolimiter", "pool", "httpx", "noconsult"}
 ECHO_ONLY = {"echo-aiohttp"}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
 
 import pytest
 from telegram.error import NetworkError, TimedOut
@@ -28,6 +29,7 @@ class Server:
     def __init__(self, delay: float | None = 0.0):
         self.delay = delay
         self.requests: list[tuple[str, bytes]] = []
+        self.content_types: list[str] = []
         self.open = 0
         self.most_open = 0
 
@@ -51,6 +53,9 @@ class Server:
                 )
                 body = await reader.readexactly(length) if length else b""
                 self.requests.append((lines[0], body))
+                self.content_types += [
+                    v.strip() for k, _, v in (x.partition(":") for x in lines) if k.lower() == "content-type"
+                ]
                 if self.delay is None:
                     await asyncio.sleep(3600)
                 await asyncio.sleep(self.delay)
@@ -85,22 +90,31 @@ def no_proxy_env(monkeypatch):
     return monkeypatch
 
 
-async def test_a_call_reaches_the_api_form_encoded(no_proxy_env):
+async def test_a_call_reaches_the_api_as_the_same_parameters_in_json(no_proxy_env):
+    """The Bot API reads a JSON body's string values as it reads form values (tdlib's HttpReader):
+    what arrives is, key for key, what PTB's own backend would have form-encoded."""
+    sent_params = params(
+        chat_id=7,
+        text="B12 normal & SPEP neg, <b>ünï</b> 💊 = 100%",
+        parse_mode="HTML",
+        reply_markup={"inline_keyboard": [[{"callback_data": "k1.0", "text": "Yes"}]]},
+    )
     async with Server() as server:
         request = AiohttpRequest(2)
         await request.initialize()
         try:
             status, body = await request.do_request(
-                f"http://127.0.0.1:{server.port}/botTOKEN/sendMessage",
-                "POST",
-                params(chat_id=7, text="B12 normal & SPEP neg"),
+                f"http://127.0.0.1:{server.port}/botTOKEN/sendMessage", "POST", sent_params
             )
         finally:
             await request.shutdown()
     assert (status, json.loads(body)) == (200, {"ok": True, "result": True})
     [(line, sent)] = server.requests
     assert line == "POST /botTOKEN/sendMessage HTTP/1.1"
-    assert sent == b"chat_id=7&text=B12+normal+%26+SPEP+neg"
+    assert server.content_types == ["application/json"]
+    as_form = dict(urllib.parse.parse_qsl(sent_params.url_encoded_parameters()))
+    assert json.loads(sent) == as_form
+    assert all(isinstance(value, str) for value in json.loads(sent).values())
 
 
 async def test_the_proxy_named_by_the_environment_carries_the_calls(no_proxy_env):

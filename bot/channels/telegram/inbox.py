@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from telegram import Update, User
 
@@ -60,7 +60,8 @@ class Inbound:
         return self.kind == "text" and is_command(self.text)
 
     def to_payload(self) -> dict:
-        return {**asdict(self), "origin": self.origin}
+        # every field is a plain value: a shallow copy is dataclasses.asdict without its deep copy
+        return {**vars(self), "origin": self.origin}
 
     @classmethod
     def from_payload(cls, payload: dict | str) -> Inbound:
