@@ -71,9 +71,24 @@ class FactError(ValueError):
     """A value that does not fit its fact's declared type."""
 
 
+_SCHEMA_PATTERNS = [(re.compile(pattern), kind) for pattern, kind in SCHEMA.items()]
+# name -> kind, filled as names are met: a long message checks ~30 facts, each of which matched
+# every pattern in turn. Names come from the reader and the data files, not from what is typed, so
+# the memo stays small; the bound is only a guard.
+_KIND_OF: dict[str, Any] = {}
+KINDS_REMEMBERED = 4096
+
+
 def schema_kind(name: str) -> Any:
     """The schema's type of a fact name ("trial.tca.dose" -> "number"), None for an unknown name."""
-    return next((kind for pattern, kind in SCHEMA.items() if re.fullmatch(pattern, name)), None)
+    try:
+        return _KIND_OF[name]
+    except KeyError:
+        pass
+    kind = next((kind for pattern, kind in _SCHEMA_PATTERNS if pattern.fullmatch(name)), None)
+    if len(_KIND_OF) < KINDS_REMEMBERED:
+        _KIND_OF[name] = kind
+    return kind
 
 
 def check(name: str, value: Any, knowledge: Knowledge) -> Any:

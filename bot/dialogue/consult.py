@@ -10,7 +10,7 @@ consult can be resumed by any process at any time.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from neuroladder.bot.storage.store import Store
@@ -59,6 +59,14 @@ class Toolkit:
     intake: Intake
     render: Renderer
     version: str = ""  # the ruleset and clinical data (rules/provenance.py), on every findings row
+    # The findings of no answers at all: the same for every consult (its first turn needs them as
+    # the "before"), so evaluated once per toolkit, and the only evaluation consults share.
+    _no_answers: Evaluation | None = field(default=None, init=False, repr=False)
+
+    def no_answers(self) -> Evaluation:
+        if self._no_answers is None:
+            self._no_answers = self.rules.evaluate(engine_facts({}, self.knowledge))
+        return self._no_answers
 
     @classmethod
     def load(cls, knowledge: Knowledge) -> Toolkit:
@@ -103,9 +111,9 @@ class Consult:
         self._answers = None
 
     def _facts_set(self, fresh: dict[str, Any]) -> None:
-        """The live facts after `store.set_fact` of each of `fresh`, in order, without reading them
-        back: as the store lists them (by row id), a replaced value moves to the end. Values go
-        through JSON as they do in the store, so both readings are the same."""
+        """The live facts after `store.set_facts(fresh)`, without reading them back: as the store
+        lists them (by row id), a replaced value moves to the end. Values go through JSON as they
+        do in the store, so both readings are the same."""
         if self._answers is None:
             return
         for name, value in fresh.items():
@@ -116,6 +124,8 @@ class Consult:
         """Findings are a pure function of the answers: this consult's last evaluations are reused
         (each turn needs the findings before and after it; this halves the engine's work)."""
         answers = self.answers() if answers is None else answers
+        if not answers:
+            return self.tk.no_answers()
         key = (self.tk.version or self.tk.rules.version, _answers_key(answers))
         mine = _evaluations.pop(self.id, None) or {}
         _evaluations[self.id] = mine  # most recently used last
@@ -208,8 +218,7 @@ class Consult:
         prev = self.evaluate(before)
         changed = {n: (before[n], v) for n, v in accepted.items() if n in before and before[n] != v}
         fresh = {n: v for n, v in accepted.items() if before.get(n) != v}
-        for name, value in fresh.items():
-            self.store.set_fact(self.id, name, value, turn_id)
+        self.store.set_facts(self.id, fresh, turn_id)
         self._facts_set(fresh)
         if fresh:
             self.state.changes.append(Change(turn_id))

@@ -36,11 +36,12 @@ _by_store: weakref.WeakKeyDictionary[Store, dict[int, Kept]] = weakref.WeakKeyDi
 # Consonants only: a mark never spells a number, a date or a word that the log's privacy checks
 # look for (tests/data/identifiers.toml), as hex digits did once in a while.
 MARK_LETTERS = "bcdfghjklmnpqrstvwxz"
+_LETTER_OF_BYTE = bytes(ord(MARK_LETTERS[b % len(MARK_LETTERS)]) for b in range(256))  # byte b -> letter b % 20
 
 
 def mark() -> str:
     """A value no other write of a state will carry (16 random letters of 20: ~69 bits)."""
-    return "".join([MARK_LETTERS[b % len(MARK_LETTERS)] for b in secrets.token_bytes(16)])
+    return secrets.token_bytes(16).translate(_LETTER_OF_BYTE).decode("ascii")
 
 
 def take(store: Store, row: dict) -> Kept | None:

@@ -149,7 +149,7 @@ class Scope:
             head = text[max(0, pos - 60) : pos]
             fill = self.filler.search(head)
             cut = pos - (len(head) - fill.start()) if fill else pos
-            for end in (pos, cut):
+            for end in (pos, cut) if cut != pos else (pos,):  # (no filler: the same head twice)
                 head = text[max(0, end - 60) : end]
                 if self.pseudo_tail.search(head):
                     return False, through

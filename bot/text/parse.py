@@ -72,7 +72,8 @@ class Parsed:
 
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    if not text.isprintable():  # most messages are printable throughout: nothing to replace
+        text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
     text = text.replace("×", " x ").replace("–", "-").replace("—", "-").replace("’", "'").replace("→", "->")
     return text.lower()
 
