@@ -11,12 +11,14 @@ outbox row at a time); the pieces here are the rest:
   with the notice it gets if any;
 - `chat_worker`: one chat's messages in order: send what is unsent, handle the next row, again;
   a failure (the database is locked, the server is down) retries the same row after a backoff;
-- `Backoff`: 1, 2, 4 ... seconds up to a cap between two attempts, for every retry loop.
+- `Backoff`: 1, 2, 4 ... seconds up to a cap between two attempts, for every retry loop;
+- `tune_collector`: the garbage collector set for a long-running bot, once after start-up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -101,3 +103,17 @@ async def chat_worker(
         except Exception:
             log.exception("a chat's message could not be handled; retrying in %.0f s", backoff.delay)
             await backoff.wait()
+
+
+def tune_collector() -> None:
+    """Python's cyclic garbage collector, set for a long-running bot: `neuroladder run` and
+    `neuroladder matrix` call it once, after start-up.
+
+    What start-up made (the rules, the lexicons, the channel library's classes: ~85,000 objects)
+    lives as long as the process: frozen, a full collection no longer walks it. A turn frees nearly everything it
+    allocates by reference counting, so the youngest generation is collected after 10,000 net
+    allocations instead of 700 (cyclic garbage stays bounded by that). Under bench/e2e.py's load the
+    collector took ~4% of the bot's CPU before, next to none after (bench/README.md).
+    """
+    gc.freeze()
+    gc.set_threshold(10_000)

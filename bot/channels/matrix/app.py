@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from neuroladder.bot.channels.exit_status import serve_until_stopped, stop_on_signals
-from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker
+from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker, tune_collector
 from neuroladder.bot.channels.ratelimit import UserRateLimit
 from neuroladder.bot.service import command_of
 from neuroladder.bot.storage import crypto, retention
@@ -620,6 +620,7 @@ async def serve(settings: Settings, service_factory=None, store: Store | None = 
         raise ConfigError(str(exc)) from None
     store = store or Store(settings.db)
     bot = MatrixBot(settings, store, (service_factory or Service)(store))
+    tune_collector()
     stop_on_signals(asyncio.current_task().cancel)
     try:
         await bot.login()

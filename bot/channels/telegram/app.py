@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import html
 import logging
 import os
@@ -71,7 +70,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from neuroladder.bot import settings as settings_mod
 from neuroladder.bot.channels.exit_status import serve_until_stopped, stop_on_signals
-from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker
+from neuroladder.bot.channels.pipeline import Backoff, answer_turn, answer_without_turn, chat_worker, tune_collector
 from neuroladder.bot.channels.ratelimit import UserRateLimit
 from neuroladder.bot.settings import SettingsError, TelegramSettings
 from neuroladder.bot.storage import crypto, retention
@@ -607,19 +606,6 @@ def make_service(store: Store):
     from neuroladder.bot.service import Service
 
     return Service(store)
-
-
-def tune_collector() -> None:
-    """Python's cyclic garbage collector, set for a long-running bot (called once, after start-up).
-
-    What start-up made (the rules, the lexicons, PTB's classes: ~85,000 objects) lives as long as
-    the process: frozen, a full collection no longer walks it. A turn frees nearly everything it
-    allocates by reference counting, so the youngest generation is collected after 10,000 net
-    allocations instead of 700 (cyclic garbage stays bounded by that). Under bench/e2e.py's load the
-    collector took ~4% of the bot's CPU before, next to none after (bench/README.md).
-    """
-    gc.freeze()
-    gc.set_threshold(10_000)
 
 
 async def serve(cfg: TelegramSettings, service_factory=make_service) -> int:
