@@ -729,3 +729,27 @@ def test_a_one_word_effect_under_the_effect_question(question, text, slot, value
 
 def test_a_side_effect_under_the_effect_question_is_no_outcome():
     assert "trial.gabapentin.outcome" not in facts("a bit dizzy", "gabapentin_outcome")
+
+
+@pytest.mark.parametrize(
+    "text, dropped",
+    [
+        ("duloxetine dosage 60mg", "age"),  # "dosage 60" was age 60
+        ("usage 2", "age"),
+        ("Hb 120", "b12_level"),  # "hb 120" held "b 12" + "0": a B12 unit was asked about
+        ("FBC normal, Hb 128", "b12_level"),
+        ("degfr 30", "egfr"),
+    ],
+)
+def test_a_measure_is_read_only_from_its_own_word(text, dropped):
+    parsed = read(text)
+    assert dropped not in parsed.facts and not parsed.clarify
+
+
+def test_the_dose_after_dosage_is_the_dose():
+    assert facts("duloxetine dosage 60mg")["trial.duloxetine.dose"] == 60
+
+
+@pytest.mark.parametrize("text", ["CrCl (CG) 38", "cockcroft gault 38", "Cockcroft-Gault 38"])
+def test_a_clearance_named_by_its_formula(text):
+    assert facts(text)["crcl"] == 38
