@@ -753,3 +753,26 @@ def test_the_dose_after_dosage_is_the_dose():
 @pytest.mark.parametrize("text", ["CrCl (CG) 38", "cockcroft gault 38", "Cockcroft-Gault 38"])
 def test_a_clearance_named_by_its_formula(text):
     assert facts(text)["crcl"] == 38
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        ("family hx of diabetes", "diabetes"),
+        ("FH: diabetes and MS", "diabetes"),
+        ("fhx of cidp", "flag.cidp"),
+        ("mother had MGUS", "paraprotein"),
+    ],
+)
+def test_someone_elses_condition_is_not_the_patients(text, fact):
+    parsed = read(text)
+    assert fact not in parsed.facts and not parsed.clarify
+
+
+def test_the_patients_own_facts_beside_a_family_history_are_read():
+    assert facts("mother has diabetes; pt non-diabetic, b12 low") == {"diabetes": "no", "b12": "low"}
+
+
+@pytest.mark.parametrize("text", ["IV lidocaine infusion tried, helped", "lidocaine infusions x3, no help"])
+def test_a_lidocaine_infusion_is_not_the_topical_trial(text):
+    assert not any(name.startswith("trial.lidocaine") for name in facts(text))

@@ -183,6 +183,9 @@ class Lexicon:
         hist = lex["history"]
         self.history_before = Tail(hist["triggers"], trailing=r"[\s:,]*")
         self.collisions = phrase_re(hist["collisions"])
+        others = lex["others"]  # "family hx of diabetes": someone else's, to the end of the clause
+        self.others = re.compile(r"(?<![\w])(?:" + _by_length(others["before"]) + r")(?![\w])[^,;.\n]*")
+        self.not_trials = phrase_re(others["not_trials"])  # "IV lidocaine" is not the plaster
         self.year_after = re.compile(r"\s*(?:in\s+)?" + hist["year"] + r"\b")
         joiners = lex.get("combination_joined", {}).get("joiners", [])
         self.joined_pair = (

@@ -263,8 +263,11 @@ class Parser:
             if key not in out.queries:
                 out.queries.append(key)
 
-    # -- history abbreviations that collide with drug names ("hx AMI 2019") -------------------------
+    # -- history abbreviations that collide with drug names ("hx AMI 2019"), others' history -------
     def _history(self, text: str) -> str:
+        for rx in (self.lx.others, self.lx.not_trials):  # someone else's; a namesake treatment
+            for mt in list(rx.finditer(text)):
+                text = mask(text, mt.start(), mt.end())
         if not self.lx.collisions:
             return text
         for mt in list(self.lx.collisions.finditer(text)):
