@@ -776,3 +776,12 @@ def test_the_patients_own_facts_beside_a_family_history_are_read():
 @pytest.mark.parametrize("text", ["IV lidocaine infusion tried, helped", "lidocaine infusions x3, no help"])
 def test_a_lidocaine_infusion_is_not_the_topical_trial(text):
     assert not any(name.startswith("trial.lidocaine") for name in facts(text))
+
+
+def test_a_drug_started_weeks_ago_has_been_taken_that_long():
+    assert facts("duloxetine started 4 weeks ago")["trial.duloxetine.weeks"] == 4
+
+
+def test_started_and_stopped_ago_is_not_the_time_since_it_started():
+    """ "started 3 yrs ago, stopped 2 yrs ago" is a one-year trial, never three: not stored, asked."""
+    assert "trial.gabapentin.weeks" not in facts("gaba started 3 yrs ago, stopped 2 yrs ago")

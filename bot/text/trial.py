@@ -403,8 +403,13 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
         if dm:
             facts["weeks_at_max"] = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
             seg = mask(seg, dm.start(), dm.end(), " ")
-    for dm in list(lx.duration_re.finditer(seg)):
-        if lx.duration_when.match(seg, dm.end()) and not single:  # "stopped 2 yrs ago": when, not how long
+    durations = list(lx.duration_re.finditer(seg))
+    # "started 4 wks ago" is how long, unless another "ago" says when it ended ("started 3 yrs ago,
+    # stopped 2 yrs ago": not 3 years)
+    agos = sum(1 for dm in durations if lx.duration_when.match(seg, dm.end()))
+    for dm in durations:
+        started = agos == 1 and lx.started_before.search(seg, max(0, dm.start() - 25), dm.start())
+        if lx.duration_when.match(seg, dm.end()) and not single and not started:  # "stopped 2 yrs ago": when
             seg = mask(seg, dm.start(), dm.end(), " ")
             continue
         weeks = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
