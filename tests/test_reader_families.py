@@ -785,3 +785,17 @@ def test_a_drug_started_weeks_ago_has_been_taken_that_long():
 def test_started_and_stopped_ago_is_not_the_time_since_it_started():
     """ "started 3 yrs ago, stopped 2 yrs ago" is a one-year trial, never three: not stored, asked."""
     assert "trial.gabapentin.weeks" not in facts("gaba started 3 yrs ago, stopped 2 yrs ago")
+
+
+@pytest.mark.parametrize(
+    "text, outcome",
+    [
+        ("dulox 60 - VAS 70 to 40", "partial"),
+        ("dulox 60, vas 80 -> 20", "good"),
+        ("dulox 60, VAS 60 to 60", "no_benefit"),
+    ],
+)
+def test_a_100_point_pain_score_is_an_outcome_never_a_dose(text, outcome):
+    """ "VAS 70 to 40" once made duloxetine 40 mg/day."""
+    read_facts = facts(text)
+    assert read_facts["trial.duloxetine.dose"] == 60 and read_facts["trial.duloxetine.outcome"] == outcome

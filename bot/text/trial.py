@@ -153,7 +153,10 @@ def _pain_scores(lx: Lexicon, segment: str) -> list[tuple[int, int, str]]:
         if not (lx.outcome_negators and lx.outcome_negators.search(segment[max(0, mt.start() - 25) : mt.start()]))
     ]
     for mt, before, after in scores:
-        if not (0 < before <= 10 and 0 <= after <= 10) or any(s < mt.end() and mt.start() < e for s, e, _ in found):
+        scale = 100 if max(before, after) > 10 else 10  # "VAS 70 to 40": a 0-100 scale
+        if not (0 < before <= scale and 0 <= after <= scale) or any(
+            s < mt.end() and mt.start() < e for s, e, _ in found
+        ):
             continue
         if after <= before * lx.pain_good_at_most:
             outcome = "good"
