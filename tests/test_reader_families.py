@@ -799,3 +799,22 @@ def test_a_100_point_pain_score_is_an_outcome_never_a_dose(text, outcome):
     """ "VAS 70 to 40" once made duloxetine 40 mg/day."""
     read_facts = facts(text)
     assert read_facts["trial.duloxetine.dose"] == 60 and read_facts["trial.duloxetine.outcome"] == outcome
+
+
+@pytest.mark.parametrize(
+    "text, dose, per_day",
+    [("gaba 600/600/900", 2100, 3), ("gabapentin 300-300-600 x 8 wks", 1200, 3), ("pregab 75/75/150", 300, 3)],
+)
+def test_a_days_doses_one_by_one_are_their_sum(text, dose, per_day):
+    """ "300-300-600" was read as 600 mg/day (a range's top)."""
+    agent = "pregabalin" if text.startswith("pregab") else "gabapentin"
+    read_facts = facts(text)
+    assert (read_facts[f"trial.{agent}.dose"], read_facts[f"trial.{agent}.doses_per_day"]) == (dose, per_day)
+
+
+@pytest.mark.parametrize("text", ["gaba 2 x 300mg tds", "gaba 100mg caps x3 tds", "amitrip 10mg, 2 tabs nocte"])
+def test_tablets_counted_ask_for_the_days_total(text):
+    """ "2 x 300mg tds" was 600 mg/day twice a day (it is 1800 three times a day): asked, not worked out."""
+    parsed = read(text)
+    assert not [n for n in parsed.facts if n.endswith((".dose", ".doses_per_day"))]
+    assert len(parsed.clarify) == 1 and "total dose a day" in parsed.clarify[0].question

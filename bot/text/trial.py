@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r|our)?\b|\s*(?:mcg|ug)?\s*patch")
 # "since 2019" is a date, not a dose
 YEAR = re.compile(r"(?:19|20)\d\d")
+# "600/600/900", "300-300-600" right after the drug: the day's doses one by one (three or four)
+SCHEDULE = re.compile(r"[\s:]*(?P<doses>\d{1,4}(?:\s*mg)?(?:\s*[/\-+]\s*\d{1,4}(?:\s*mg)?){2,3})(?![\d/.\-+])")
+# "2 x 300mg", "100mg caps x3", "2 tabs": tablets counted - the day's total is asked, never worked out
+TABLETS = re.compile(
+    r"(?<![\w.])\d\s*x\s*\d+(?:\.\d+)?\s*(?:mg|g|mcg)\b"
+    r"|\d+(?:\.\d+)?\s*(?:mg|g|mcg)\s*(?:caps?|capsules?|tabs?|tablets?)\s*x\s*\d\b"
+    r"|(?<![\w.])\d\s*(?:caps?|capsules?|tabs?|tablets?)\b"
+)
 SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
 # ("10-25mg": a range titrated through, its top the dose reached)
 RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped|(?<=\d)\s*-)\s*$")
@@ -381,6 +389,13 @@ def _total_or_each(p: Parser, agent: str, amount: float, per_day: int, daily: fl
     )
 
 
+def _daily_total(p: Parser, agent: str, said: str):
+    from .parse import Clarify
+
+    fill = {"drug": p.k.agent_label(agent), "name": p.lx.button_name[agent], "said": said.strip()}
+    return Clarify(p.lx.clarify["daily_total"].format(**fill), [])
+
+
 def _mg(value: float) -> str:
     return f"{int(value)}" if float(value).is_integer() else f"{value}"
 
@@ -393,6 +408,15 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     """Dose, doses per day, weeks and weeks at the maximum from a drug's segment."""
     lx = p.lx
     prefix = f"trial.{agent}."
+    # "600/600/900" first: its "75/7" is no number of days
+    scheduled = False
+    sched = SCHEDULE.match(seg)
+    if sched:  # the day's doses one by one: their sum, in that many doses
+        parts = [float(n) for n in re.findall(r"\d+", sched.group("doses"))]
+        spec = p.k.agents[agent]
+        if spec.get("implausible_below_mg_day", 0) <= sum(parts) <= spec["implausible_above_mg_day"]:
+            facts["dose"], facts["doses_per_day"] = _num(str(sum(parts))), len(parts)
+            seg, scheduled = mask(seg, sched.start(), sched.end(), " "), True
     # durations: the first is the total; one after "incl"/"with" is part of it, never added;
     # one followed by "at max" is the weeks at the highest dose; "then" adds a further stretch
     total = None
@@ -441,6 +465,13 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             seg = mask(seg, num.start(), am.end(), " ")
     if total is not None:
         facts["weeks"] = total
+    if scheduled:
+        return _sane_weeks(p, prefix, seg, out, facts)
+    tablets = TABLETS.search(seg)
+    if tablets:  # "2 x 300mg tds": the day's total is asked, no dose stored
+        out.clarify.append(_daily_total(p, agent, tablets.group()))
+        seg = lx.frequency_re.sub(lambda m: " " * len(m.group()), seg) if lx.frequency_re else seg
+        return _sane_weeks(p, prefix, mask(seg, tablets.start(), tablets.end(), " "), out, facts)
     # frequency: "tid", "twice a day", "x3/day", "3x daily"
     per_day = None
     divided = False  # "1800 mg in 3 doses": the number is the daily total, not one dose
@@ -489,6 +520,11 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
                 facts["doses_per_day"] = per_day
     if per_day and "doses_per_day" not in facts and "dose" in facts:
         facts["doses_per_day"] = per_day
+    return _sane_weeks(p, prefix, seg, out, facts)
+
+
+def _sane_weeks(p: Parser, prefix: str, seg: str, out: Parsed, facts: dict) -> dict:
+    """A duration outside the sanity range is questioned, never stored."""
     weeks_limit = p.sanity["weeks"][1]
     for key in ("weeks", "weeks_at_max"):
         if key in facts and not (0 < facts[key] <= weeks_limit):
