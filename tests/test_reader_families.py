@@ -818,3 +818,16 @@ def test_tablets_counted_ask_for_the_days_total(text):
     parsed = read(text)
     assert not [n for n in parsed.facts if n.endswith((".dose", ".doses_per_day"))]
     assert len(parsed.clarify) == 1 and "total dose a day" in parsed.clarify[0].question
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose, per_day",
+    [
+        ("pregab 25mg nocte + 50mg mane", "pregabalin", 75, 2),  # was 25 mg/day
+        ("gaba 300 mane, 600 nocte", "gabapentin", 900, 2),  # was 300 mg/day
+        ("gaba 300 mane 300 midday 600 nocte", "gabapentin", 1200, 3),
+    ],
+)
+def test_a_dose_at_each_time_of_day_is_their_sum(text, agent, dose, per_day):
+    read_facts = facts(text)
+    assert (read_facts[f"trial.{agent}.dose"], read_facts[f"trial.{agent}.doses_per_day"]) == (dose, per_day)

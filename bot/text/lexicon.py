@@ -64,6 +64,12 @@ class Lexicon:
         self.scope = Scope.from_lexicon(lex)
         self.frequency = {k.lower(): v for k, v in lex["frequency"].items()}
         self.frequency_re = phrase_re(self.frequency)
+        times = _by_length(lex["dose_times"]["words"])  # "300 mane, 600 nocte": two doses, summed
+        one = rf"(?P<n{{i}}>\d{{{{1,4}}}})\s*(?:mg)?\s*(?:{times})(?![\w])"
+        joint = r"\s*(?:[,+&/;]|\band\b)?\s*"
+        self.timed_doses = re.compile(
+            one.format(i=0) + joint + one.format(i=1) + rf"(?:{joint}" + one.format(i=2) + ")?"
+        )
         dotted = lex.get("dotted_frequency", {})
         self.dotted = {k.lower(): v for k, v in dotted.items()}
         self.dotted_re = phrase_re([k + "." for k in dotted] + list(dotted)) if dotted else None

@@ -410,9 +410,9 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     prefix = f"trial.{agent}."
     # "600/600/900" first: its "75/7" is no number of days
     scheduled = False
-    sched = SCHEDULE.match(seg)
-    if sched:  # the day's doses one by one: their sum, in that many doses
-        parts = [float(n) for n in re.findall(r"\d+", sched.group("doses"))]
+    sched = SCHEDULE.match(seg) or lx.timed_doses.search(seg)
+    if sched:  # the day's doses one by one ("600/600/900", "300 mane, 600 nocte"): their sum
+        parts = [float(n) for n in re.findall(r"\d+", sched.groupdict().get("doses") or sched.group())]
         spec = p.k.agents[agent]
         if spec.get("implausible_below_mg_day", 0) <= sum(parts) <= spec["implausible_above_mg_day"]:
             facts["dose"], facts["doses_per_day"] = _num(str(sum(parts))), len(parts)
