@@ -25,9 +25,9 @@ YEAR = re.compile(r"(?:19|20)\d\d")
 SCHEDULE = re.compile(r"[\s:]*(?P<doses>\d{1,4}(?:\s*mg)?(?:\s*[/\-+]\s*\d{1,4}(?:\s*mg)?){2,3})(?![\d/.\-+])")
 # "2 x 300mg", "100mg caps x3", "2 tabs": tablets counted - the day's total is asked, never worked out
 TABLETS = re.compile(
-    r"(?<![\w.])\d\s*x\s*\d+(?:\.\d+)?\s*(?:mg|g|mcg)\b"
-    r"|\d+(?:\.\d+)?\s*(?:mg|g|mcg)\s*(?:caps?|capsules?|tabs?|tablets?)\s*x\s*\d\b"
-    r"|(?<![\w.])\d\s*(?:caps?|capsules?|tabs?|tablets?)\b"
+    r"(?<![\w.])[1-9]\s*x\s*\d+(?:\.\d+)?\s*(?:mg|g|mcg)\b"
+    r"|\d+(?:\.\d+)?\s*(?:mg|g|mcg)\s*(?:caps?|capsules?|tabs?|tablets?)\s*x\s*[1-9]\b"
+    r"|(?<![\w.])[1-9]\s*(?:caps?|capsules?|tabs?|tablets?)\b"
 )
 SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
 # ("10-25mg": a range titrated through, its top the dose reached)
@@ -393,7 +393,11 @@ def _daily_total(p: Parser, agent: str, said: str):
     from .parse import Clarify
 
     fill = {"drug": p.k.agent_label(agent), "name": p.lx.button_name[agent], "said": said.strip()}
-    return Clarify(p.lx.clarify["daily_total"].format(**fill), [])
+    c = p.lx.clarify
+    return Clarify(
+        c["daily_total"].format(**fill),
+        [(lab.format(**fill), val.format(**fill)) for lab, val in c["daily_total_choices"]],
+    )
 
 
 def _mg(value: float) -> str:
