@@ -831,3 +831,15 @@ def test_tablets_counted_ask_for_the_days_total(text):
 def test_a_dose_at_each_time_of_day_is_their_sum(text, agent, dose, per_day):
     read_facts = facts(text)
     assert (read_facts[f"trial.{agent}.dose"], read_facts[f"trial.{agent}.doses_per_day"]) == (dose, per_day)
+
+
+@pytest.mark.parametrize(
+    "text", ["struggling to stand from chair", "difficulty rising from a chair", "unable to climb stairs"]
+)
+def test_cannot_rise_from_a_chair_in_other_words_is_a_motor_deficit(text):
+    """The red flag the clinical notes give as "cannot rise from a chair or climb stairs"."""
+    assert facts(text)["flag.motor_deficit"] == "yes"
+
+
+def test_proximal_and_distal_said_of_pain_is_no_weakness():
+    assert "flag.proximal_weakness" not in facts("pain proximal and distal")
