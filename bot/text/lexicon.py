@@ -64,6 +64,12 @@ class Lexicon:
         self.scope = Scope.from_lexicon(lex)
         self.frequency = {k.lower(): v for k, v in lex["frequency"].items()}
         self.frequency_re = phrase_re(self.frequency)
+        unit, tab = _by_length(lex["tablets"]["units"]), _by_length(lex["tablets"]["words"])  # tablets counted
+        self.tablets = re.compile(
+            rf"(?<![\w.])[1-9]\s*x\s*\d+(?:\.\d+)?\s*(?:{unit})\b"
+            rf"|\d+(?:\.\d+)?\s*(?:{unit})\s*(?:{tab})\s*x\s*[1-9]\b"
+            rf"|(?<![\w.])[1-9]\s*(?:{tab})\b"
+        )
         times = _by_length(lex["dose_times"]["words"])  # "300 mane, 600 nocte": two doses, summed
         one = rf"(?P<n{{i}}>\d{{{{1,4}}}})\s*(?:mg)?\s*(?:{times})(?![\w])"
         joint = r"\s*(?:[,+&/;]|\band\b)?\s*"
@@ -194,12 +200,13 @@ class Lexicon:
         self.others = re.compile(r"(?<![\w])(?:" + _by_length(others["before"]) + r")(?![\w])[^,;.\n]*")
         self.not_trials = phrase_re(others["not_trials"])  # "IV lidocaine" is not the plaster
         self.year_after = re.compile(r"\s*(?:in\s+)?" + hist["year"] + r"\b")
-        joiners = lex.get("combination_joined", {}).get("joiners", [])
+        joined = lex.get("combination_joined", {})
+        joiners = joined.get("joiners", [])
         self.joined_pair = (
             re.compile(r"\s*(?:" + "|".join(re.escape(j) for j in joiners) + r")\s*$") if joiners else None
         )
-        joined = lex.get("combination_joined", {})
-        dose = r"(?:\s*[\d.]+\s*(?:mg|g|mcg)?(?:\s*(?:od|bd|tds|qds|nocte|on|daily|mane))?)?"  # "dulox 60 od with ..."
+        unit, freq = _by_length(joined["dose_units"]), _by_length(joined["dose_frequencies"])
+        dose = rf"(?:\s*[\d.]+\s*(?:{unit})?(?:\s*(?:{freq}))?)?"  # "dulox 60 od with ..."
         self.concurrent = re.compile(dose + r"\s*(?:" + _by_length(joined.get("concurrent", ["with"])) + r")\s*$")
         self.both_before = Tail(joined.get("both_before", []))
         self.added_before = Tail(joined.get("added_before", []))

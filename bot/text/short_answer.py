@@ -96,13 +96,9 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         parser.lx.outcome_replies.get(re.sub(r"[^\w' ]+", " ", text.lower()).strip()) if q.answer == "outcome" else None
     )
     if said:  # "a bit", "not really" under "what was the effect?"
-        subject = q.slot.rsplit(".", 1)[0]
-        tried = subject + ".tried" if subject.startswith("trial.") else subject
-        return Parsed(facts={q.slot: said, tried: "yes"})
+        return Parsed(facts={q.slot: said, _given(q): "yes"})
     if parsed.answer == "no" and q.answer == "outcome":
-        subject = q.slot.rsplit(".", 1)[0]  # trial.x -> trial.x.tried; combination is its own yes/no
-        tried = subject + ".tried" if subject.startswith("trial.") else subject
-        return Parsed(facts={q.slot: "no_benefit", tried: "yes"})  # "what was the effect?" - "nil"
+        return Parsed(facts={q.slot: "no_benefit", _given(q): "yes"})  # "what was the effect?" - "nil"
     if q.answer in ("number", "weeks"):
         mt = (NUMBER_ONLY if q.answer == "number" else WEEKS_ONLY).fullmatch(text.lower())
         if mt:
@@ -157,6 +153,13 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
     if parsed.answer == "unknown":
         return Parsed(answer="skip")
     return parsed
+
+
+def _given(q: Question) -> str:
+    """The fact an outcome question presumes: trial.x.outcome -> trial.x.tried; the combination is its
+    own yes/no."""
+    subject = q.slot.rsplit(".", 1)[0]
+    return subject + ".tried" if subject.startswith("trial.") else subject
 
 
 _subjects: dict[tuple[int, str], dict] = {}

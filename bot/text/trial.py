@@ -23,12 +23,6 @@ STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r
 YEAR = re.compile(r"(?:19|20)\d\d")
 # "600/600/900", "300-300-600" right after the drug: the day's doses one by one (three or four)
 SCHEDULE = re.compile(r"[\s:]*(?P<doses>\d{1,4}(?:\s*mg)?(?:\s*[/\-+]\s*\d{1,4}(?:\s*mg)?){2,3})(?![\d/.\-+])")
-# "2 x 300mg", "100mg caps x3", "2 tabs": tablets counted - the day's total is asked, never worked out
-TABLETS = re.compile(
-    r"(?<![\w.])[1-9]\s*x\s*\d+(?:\.\d+)?\s*(?:mg|g|mcg)\b"
-    r"|\d+(?:\.\d+)?\s*(?:mg|g|mcg)\s*(?:caps?|capsules?|tabs?|tablets?)\s*x\s*[1-9]\b"
-    r"|(?<![\w.])[1-9]\s*(?:caps?|capsules?|tabs?|tablets?)\b"
-)
 SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
 # ("10-25mg": a range titrated through, its top the dose reached)
 RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped|(?<=\d)\s*-)\s*$")
@@ -378,25 +372,21 @@ def _tried_or_not(lx: Lexicon, label: str, name: str):
 
 
 def _total_or_each(p: Parser, agent: str, amount: float, per_day: int, daily: float):
-    from .parse import Clarify
-
-    c = p.lx.clarify
-    name = p.lx.button_name[agent]
-    fill = {"drug": p.k.agent_label(agent), "name": name, "n": _mg(amount), "k": per_day, "total": _mg(daily)}
-    return Clarify(
-        c["dose_total"].format(**fill),
-        [(lab.format(**fill), val.format(**fill)) for lab, val in c["dose_total_choices"]],
-    )
+    return _dose_question(p, agent, "dose_total", n=_mg(amount), k=per_day, total=_mg(daily))
 
 
 def _daily_total(p: Parser, agent: str, said: str):
+    return _dose_question(p, agent, "daily_total", said=said.strip())
+
+
+def _dose_question(p: Parser, agent: str, key: str, **fill):
+    """The lexicon's question `key` about a drug's dose, and its `key`_choices as buttons."""
     from .parse import Clarify
 
-    fill = {"drug": p.k.agent_label(agent), "name": p.lx.button_name[agent], "said": said.strip()}
     c = p.lx.clarify
+    fill.update(drug=p.k.agent_label(agent), name=p.lx.button_name[agent])
     return Clarify(
-        c["daily_total"].format(**fill),
-        [(lab.format(**fill), val.format(**fill)) for lab, val in c["daily_total_choices"]],
+        c[key].format(**fill), [(lab.format(**fill), val.format(**fill)) for lab, val in c[f"{key}_choices"]]
     )
 
 
@@ -471,7 +461,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
         facts["weeks"] = total
     if scheduled:
         return _sane_weeks(p, prefix, seg, out, facts)
-    tablets = TABLETS.search(seg)
+    tablets = lx.tablets.search(seg)
     if tablets:  # "2 x 300mg tds": the day's total is asked, no dose stored
         out.clarify.append(_daily_total(p, agent, tablets.group()))
         seg = lx.frequency_re.sub(lambda m: " " * len(m.group()), seg) if lx.frequency_re else seg
