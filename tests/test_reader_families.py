@@ -843,3 +843,98 @@ def test_cannot_rise_from_a_chair_in_other_words_is_a_motor_deficit(text):
 
 def test_proximal_and_distal_said_of_pain_is_no_weakness():
     assert "flag.proximal_weakness" not in facts("pain proximal and distal")
+
+
+@pytest.mark.parametrize(
+    "text, drug, dose",
+    [
+        ("on pregabalin, creatinine 140", "pregabalin", None),
+        ("duloxetine 60 od. ferritin 25", "duloxetine", 60),
+        ("gabapentin, hb 118", "gabapentin", None),
+        ("lyrica; vit d 40", "pregabalin", None),
+        ("nortriptyline - tsh 3.4", "tca", None),
+        ("gabapentin increased to 1200, hb 118", "gabapentin", 1200),
+    ],
+)
+def test_a_lab_value_beside_a_drug_is_never_its_dose(text, drug, dose):
+    assert facts(text).get(f"trial.{drug}.dose") == dose
+
+
+@pytest.mark.parametrize(
+    "question, text",
+    [
+        ("pregabalin", "creatinine 140"),
+        ("tca", "ferritin 22"),
+        ("duloxetine_outcome", "hb 131"),
+        ("gabapentin", "tsh 1.9"),
+    ],
+)
+def test_a_lab_value_typed_under_a_drugs_question_stores_nothing_about_the_drug(question, text):
+    assert facts(text, question) == {}
+
+
+@pytest.mark.parametrize("text", ["ferritin 30", "alt 54"])
+def test_a_lab_value_under_the_dose_question_is_asked_about(text):
+    got = read(text, "gabapentin_dose")
+    assert got.facts == {} and got.clarify
+
+
+@pytest.mark.parametrize(
+    "text", ["amitriptyline CI - heart block", "TCAs c/i (arrhythmia)", "nortriptyline contra indicated"]
+)
+def test_a_drug_contraindicated_is_not_a_drug_tried(text):
+    assert "trial.tca.tried" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["paraprotein results awaited", "mgus screen requested", "MGUS result pending", "immunofixation sent"]
+)
+def test_a_test_sent_and_not_back_is_not_known(text):
+    assert facts(text) == {"paraprotein": "unknown"}
+
+
+@pytest.mark.parametrize("text", ["cobalamin borderline", "b12 at the low end of normal", "serum b12 equivocal"])
+def test_a_b12_near_the_cut_off_asks_for_its_level_never_deficient(text):
+    got = read(text)
+    assert "b12" not in got.facts and any("level" in c.question for c in got.clarify)
+    assert all(c.choices for c in got.clarify)
+
+
+def test_a_b12_near_the_cut_off_with_its_level_is_that_level():
+    assert facts("b12 borderline 190 pmol/l") == {"b12_level": 190}
+
+
+@pytest.mark.parametrize("text", ["acute onset leg weakness", "sudden-onset weakness both legs"])
+def test_weakness_of_sudden_onset_is_a_rapid_course(text):
+    assert facts(text)["flag.rapid_course"] == "yes"
+
+
+@pytest.mark.parametrize("text", ["three times", "a couple in the last year", "x2 in the past 6 months", "several"])
+def test_a_count_of_falls_is_falls(text):
+    assert facts(text, "falls") == {"falls": "yes"}
+
+
+def test_no_falls_counted_is_no_falls():
+    assert facts("0", "falls") == {"falls": "no"}
+
+
+@pytest.mark.parametrize("text", ["once", "twice"])
+def test_a_count_under_a_question_that_counts_nothing_is_not_yes(text):
+    assert facts(text, "weakness") == {}
+
+
+@pytest.mark.parametrize("text", ["made it worse", "no different", "unchanged"])
+def test_worse_or_unchanged_under_the_effect_question_is_no_benefit(text):
+    assert facts(text, "pregabalin_outcome") == {
+        "trial.pregabalin.outcome": "no_benefit",
+        "trial.pregabalin.tried": "yes",
+    }
+
+
+@pytest.mark.parametrize("text", ["yeah for a while", "yep, a few years back"])
+def test_a_yes_leading_a_vague_reply_under_tried_is_tried(text):
+    assert facts(text, "duloxetine") == {"trial.duloxetine.tried": "yes"}
+
+
+def test_a_yes_then_not_taken_under_tried_is_not_read_as_tried():
+    assert facts("yes but never took it", "duloxetine").get("trial.duloxetine.tried") != "yes"

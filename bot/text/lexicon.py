@@ -141,6 +141,14 @@ class Lexicon:
         }
         self.leading_answers = starts
         self.leading_answer = re.compile(r"\s*(?P<word>" + _by_length(starts) + r")[\s,;:.!\-]+(?P<rest>\S.*)", re.S)
+        # "creat 150" beside a drug: the word right before a number says whose value it is
+        self.dose_lead = {w.lower() for w in lex["dose_lead"]["words"]}
+        # "twice", "1 last month" under "any falls?" (intake.toml `counts`)
+        counted = lex["count_replies"]
+        self.count_reply = re.compile(
+            r"\s*(?:x\s*)?(?P<n>\d+|" + _by_length(counted["counts"]) + r")(?:\s*x)?"
+            r"(?:[\s,.;:!/\-]+(?:\d+|" + _by_length(counted["then"] + counted["counts"]) + r")(?![\w%]))*[\s.!]*"
+        )
         # "a bit" under "what was the effect?"
         self.outcome_replies = {w.lower(): o for o, ws in lex["outcome_replies"].items() for w in ws}
         self.answer_words = {p.lower(): a for a, ps in lex["answers"].items() for p in ps}

@@ -493,6 +493,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             or STRENGTH_OR_RATE.match(seg, dm.end())
             or seg[dm.start() - 1 : dm.start()] == "/"
             or (YEAR.fullmatch(dm.group("n")) and _ends_with(SINCE, seg, dm.start()))
+            or _value_of_another(lx, seg, dm.start())
         )
     ]
     raised = [dm for dm in doses[1:] if _ends_with(RAISED_TO, seg, dm.start())]
@@ -515,6 +516,21 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     if per_day and "doses_per_day" not in facts and "dose" in facts:
         facts["doses_per_day"] = per_day
     return _sane_weeks(p, prefix, seg, out, facts)
+
+
+# The word right before a number (over spaces, ':', '=', '-', '('), and the one before it
+LEAD_WORD = re.compile(r"(?:(?<![a-z])(?P<w2>[a-z][a-z.']*)\s+)?(?<![a-z])(?P<w>[a-z][a-z.']*)[\s:=(\-]*$")
+
+
+def _value_of_another(lx: Lexicon, seg: str, at: int) -> bool:
+    """Is the number at `at` the value of a word that is no dose word ("creat 150", "hb 120", "vit d
+    45" beside a drug)? Then it is never the drug's dose."""
+    lead = LEAD_WORD.search(seg, max(0, at - 40), at)
+    if lead is None:
+        return False
+    word = lead.group("w").rstrip(".")
+    two = f"{lead.group('w2')} {word}" if lead.group("w2") else None
+    return word not in lx.dose_lead and two not in lx.dose_lead
 
 
 def _sane_weeks(p: Parser, prefix: str, seg: str, out: Parsed, facts: dict) -> dict:
