@@ -938,3 +938,35 @@ def test_a_yes_leading_a_vague_reply_under_tried_is_tried(text):
 
 def test_a_yes_then_not_taken_under_tried_is_not_read_as_tried():
     assert facts("yes but never took it", "duloxetine").get("trial.duloxetine.tried") != "yes"
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("currently on gabapentin 600 tds + nortriptyline 25 nocte", ["gabapentin", "tca"]),
+        ("taking pregabalin and duloxetine", ["duloxetine", "pregabalin"]),
+        ("now on venlafaxine 75 and pregabalin 75 bd", ["pregabalin", "venlafaxine"]),
+    ],
+)
+def test_a_gabapentinoid_and_an_snri_or_tca_taken_now_are_the_combination(text, agents):
+    got = facts(text)
+    assert got["combination"] == "yes" and got["combination.agents"] == agents
+
+
+@pytest.mark.parametrize("text", ["on pregabalin 75 bd and tramadol 50 qds", "taking duloxetine and amitriptyline"])
+def test_other_drugs_taken_now_are_not_read_as_the_combination(text):
+    assert "combination" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, weeks, outcome",
+    [
+        ("gabapentin 600 tds + duloxetine 60 od for 10 weeks, no benefit", 10, "no_benefit"),
+        ("lyrica 150 bd + ami 20 nocte x 3 months - partial", 13.0, "partial"),
+    ],
+)
+def test_two_drugs_joined_with_their_doses_then_a_duration_are_the_combinations(text, weeks, outcome):
+    got = facts(text)
+    assert got["combination"] == "yes"
+    assert (got["combination.weeks"], got["combination.outcome"]) == (weeks, outcome)
+    assert not any(k.endswith((".weeks", ".outcome")) for k in got if k.startswith("trial."))

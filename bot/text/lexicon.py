@@ -210,11 +210,14 @@ class Lexicon:
         self.year_after = re.compile(r"\s*(?:in\s+)?" + hist["year"] + r"\b")
         joined = lex.get("combination_joined", {})
         joiners = joined.get("joiners", [])
-        self.joined_pair = (
-            re.compile(r"\s*(?:" + "|".join(re.escape(j) for j in joiners) + r")\s*$") if joiners else None
-        )
         unit, freq = _by_length(joined["dose_units"]), _by_length(joined["dose_frequencies"])
         dose = rf"(?:\s*[\d.]+\s*(?:{unit})?(?:\s*(?:{freq}))?)?"  # "dulox 60 od with ..."
+        self.joined_pair = (  # "dulox 60 + pregab"
+            re.compile(dose + r"\s*(?:" + "|".join(re.escape(j) for j in joiners) + r")\s*$") if joiners else None
+        )
+        self.second_dose = re.compile(dose)  # "... + pregab 150 bd for 3 months": the second drug's dose
+        self.current_before = Tail(joined.get("current_before", []))
+        self.current_pairs = [tuple(pair) for pair in joined.get("current_pairs", [])]
         self.concurrent = re.compile(dose + r"\s*(?:" + _by_length(joined.get("concurrent", ["with"])) + r")\s*$")
         self.both_before = Tail(joined.get("both_before", []))
         self.added_before = Tail(joined.get("added_before", []))
