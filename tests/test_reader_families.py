@@ -970,3 +970,34 @@ def test_two_drugs_joined_with_their_doses_then_a_duration_are_the_combinations(
     assert got["combination"] == "yes"
     assert (got["combination.weeks"], got["combination.outcome"]) == (weeks, outcome)
     assert not any(k.endswith((".weeks", ".outcome")) for k in got if k.startswith("trial."))
+
+
+@pytest.mark.parametrize(
+    "text, agents, outcome",
+    [
+        (
+            "pregabalin 300 bd, venlafaxine 150, nortriptyline 50 - all ineffective",
+            ["pregabalin", "venlafaxine", "tca"],
+            "no_benefit",
+        ),
+        ("gabapentin 2400/day; duloxetine 60 - both partially effective", ["gabapentin", "duloxetine"], "partial"),
+    ],
+)
+def test_an_outcome_said_of_all_the_drugs_listed_is_each_ones(text, agents, outcome):
+    got = facts(text)
+    assert [got.get(f"trial.{a}.outcome") for a in agents] == [outcome] * len(agents)
+
+
+def test_all_after_a_list_leaves_a_drug_with_its_own_outcome_or_not_tried_alone():
+    got = facts("gabapentin 600 tds helped a lot, never duloxetine, ami 25, lyrica 75 bd - all no help")
+    assert got["trial.gabapentin.outcome"] == "good"
+    assert got["trial.duloxetine.tried"] == "no" and "trial.duloxetine.outcome" not in got
+    assert got["trial.tca.outcome"] == got["trial.pregabalin.outcome"] == "no_benefit"
+
+
+def test_all_in_another_sentence_is_not_an_earlier_drugs_outcome():
+    assert "trial.gabapentin.outcome" not in facts("gabapentin 900/day. duloxetine 60, ami 10 - all no help")
+
+
+def test_all_that_says_where_the_pain_is_shares_no_outcome():
+    assert "trial.gabapentin.outcome" not in facts("gabapentin 300 tds, duloxetine 60, pain all over - no help")

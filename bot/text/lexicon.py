@@ -97,6 +97,14 @@ class Lexicon:
         self.pain_good_at_most = scores.get("good_at_most", 0.5)
         self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
         self.list_outcome = phrase_re(lex["negation"].get("list_outcome", []))
+        # "... - all no help": the words that make the last drug's outcome the whole list's
+        self.list_all = re.compile(
+            r"(?:^|(?<![\w]))(?<!at )(?:"
+            + _by_length(lex["negation"].get("list_all", []))
+            + r")(?![\w])(?!\s+(?:"
+            + _by_length(lex["negation"].get("list_all_not", []))
+            + r")\b)"
+        )
         drug_after = lex["negation"].get("after_drug", [])
         self.drug_not_yet = re.compile(r"[\s:=\-]*(?:" + _by_length(drug_after) + r")(?![\w%])") if drug_after else None
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])

@@ -34,6 +34,7 @@ SAID_OF_NEXT = re.compile(r"\b(?:on|with|from|since starting|after starting|due 
 GOOD = ("good", "partial")
 SCORE_HINT = re.compile(r"\d\s*(?:%|/\s*10|to\b|-+>|>)|relief|benefit")
 JOINED_ON = re.compile(r"(?:\+|&|\band|\bplus)\s*$")
+SENTENCE_END = re.compile(r"[\n!?]|(?<!\d)\.|\.(?!\d)")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
 
 
@@ -112,6 +113,27 @@ def _shared_side_effect(p: Parser, first, last, facts: dict, out: Parsed) -> Non
     facts.pop("adverse")
     choices = [(p.k.agent_label(item[0]), f"{word} on {p.lx.button_name[item[0]]}") for item in (first, last)]
     out.clarify.append(Clarify(p.lx.clarify["adverse_owner"].format(effect=word.capitalize()), choices))
+
+
+def _share_outcome_of_all(lx: Lexicon, text: str, items: list, results: list[dict]) -> None:
+    """ "gaba 600 tds; dulox 60; ami 25 - all no help": an outcome led by "all" / "both" / "each"
+    after the last drug of a sentence is also every earlier drug's there that has none of its own
+    (and was not said to be untried)."""
+    if len(items) < 2:
+        return
+    last, segment = results[-1], items[-1][3]
+    if last.get("_from") != "segment" or last.get("outcome") in (None, "?"):
+        return
+    hit = next(iter(lx.outcomes.finditer(segment)), None)
+    said = [q for q in lx.list_all.finditer(segment, 0, hit[0])] if hit is not None else []
+    # the quantifier leads the outcome: only words between ("both partially effective")
+    if not said or re.search(r"[^a-z\s,;:\-]", segment[said[-1].end() : hit[0]]) or hit[0] - said[-1].end() > 25:
+        return
+    # ("gaba 600 tds; dulox 60; ami 25 - all no help": a list may be split by semicolons)
+    sentence_start = max([0] + [b.end() for b in SENTENCE_END.finditer(text, 0, items[-1][1].start())])
+    for (_, mt, _, _), facts in zip(items[:-1], results[:-1]):
+        if mt.start() >= sentence_start and facts.get("tried") == "yes" and "outcome" not in facts:
+            facts["outcome"] = last["outcome"]
 
 
 def _failed_lists(lx: Lexicon, text: str) -> list[tuple[int, int]]:
@@ -236,6 +258,7 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
             results[i]["current"] = "yes"
             results[i]["_on_before"] = True
             _shared_side_effect(p, items[i - 1], items[i], results[i], out)
+    _share_outcome_of_all(lx, text, items, results)
     for a, b in _failed_lists(lx, text):  # "neither gaba nor lyrica helped": both tried, no benefit
         for i, (_, mt, _, _) in enumerate(items):
             if a < mt.start() < b:
