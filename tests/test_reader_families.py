@@ -1001,3 +1001,36 @@ def test_all_in_another_sentence_is_not_an_earlier_drugs_outcome():
 
 def test_all_that_says_where_the_pain_is_shares_no_outcome():
     assert "trial.gabapentin.outcome" not in facts("gabapentin 300 tds, duloxetine 60, pain all over - no help")
+
+
+@pytest.mark.parametrize(
+    "text", ["morphine sulfate 10mg prn", "tapentadol 50 as needed", "codeine phosphate 30 when required"]
+)
+def test_one_dose_taken_as_needed_asks_the_days_total(text):
+    got = read(text)
+    assert not any(k.endswith(".dose") for k in got.facts)
+    assert any("total dose a day" in c.question and c.choices for c in got.clarify)
+
+
+def test_as_needed_with_its_frequency_is_that_many_doses():
+    assert facts("tramadol 50mg prn up to qds")["trial.tramadol.dose"] == 200
+
+
+@pytest.mark.parametrize("text, hba1c", [("75", 9.0), ("53", 7.0)])
+def test_an_hba1c_in_mmol_per_mol_under_its_question_is_read_in_that_unit(text, hba1c):
+    assert facts(text, "hba1c") == {"hba1c": hba1c}
+
+
+@pytest.mark.parametrize("text", ["creatinine clearance estimated 44", "crcl calc 44"])
+def test_an_estimated_clearance_is_a_clearance(text):
+    assert facts(text) == {"crcl": 44}
+
+
+@pytest.mark.parametrize("text", ["weak quads and hip flexors", "difficulty combing hair, weak shoulder abduction"])
+def test_proximal_weakness_in_other_words(text):
+    assert facts(text)["flag.proximal_weakness"] == "yes"
+
+
+@pytest.mark.parametrize("text", ["knee reflexes absent", "upper limb reflexes absent too"])
+def test_reflexes_lost_beyond_the_ankles_are_areflexia(text):
+    assert facts(text)["flag.areflexia"] == "yes"

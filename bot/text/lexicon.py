@@ -65,6 +65,7 @@ class Lexicon:
         self.frequency = {k.lower(): v for k, v in lex["frequency"].items()}
         self.frequency_re = phrase_re(self.frequency)
         unit, tab = _by_length(lex["tablets"]["units"]), _by_length(lex["tablets"]["words"])  # tablets counted
+        self.as_needed = phrase_re(lex["as_needed"]["words"])  # "tramadol 50 prn": one dose, not the day's
         self.tablets = re.compile(
             rf"(?<![\w.])[1-9]\s*x\s*\d+(?:\.\d+)?\s*(?:{unit})\b"
             rf"|\d+(?:\.\d+)?\s*(?:{unit})\s*(?:{tab})\s*x\s*[1-9]\b"

@@ -112,6 +112,11 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
             if q.answer == "number":
                 lo, hi = sanity.get(q.slot) or sanity[q.slot.rsplit(".", 1)[-1]]  # trial.x.doses_per_day
                 if not lo <= value <= hi:
+                    # read with its subject, a number may be in another unit the reader knows
+                    # ("64" under "HbA1c?": mmol/mol); else it is questioned, never stored
+                    retry = parser.parse(f"{q.subject} {text.strip()}")
+                    if q.slot in retry.facts and not retry.clarify:
+                        return Parsed(facts={q.slot: retry.facts[q.slot]})
                     return Parsed(questioned=[f"{q.slot}:{text.strip()}"])
                 return Parsed(facts={q.slot: value})
             if 0 < value <= sanity["weeks"][1]:

@@ -520,7 +520,12 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
         )
     ]
     raised = [dm for dm in doses[1:] if _ends_with(RAISED_TO, seg, dm.start())]
+    as_needed = lx.as_needed.search(seg) if lx.as_needed else None
     for dm in raised[-1:] or doses[:1]:
+        if as_needed and per_day is None and not (dm.group("per") or divided):
+            # "tramadol 50 prn": one dose taken as needed; the day's total is asked, never assumed
+            out.clarify.append(_daily_total(p, agent, f"{dm.group().strip()} {as_needed.group()}"))
+            continue
         amount = _num(dm.group("n")) * lx.units.get(dm.group("u") or "mg", 1)
         daily = amount if (dm.group("per") or divided) else amount * (per_day or 1)
         daily = round(daily, 3)
