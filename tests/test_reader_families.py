@@ -1034,3 +1034,25 @@ def test_proximal_weakness_in_other_words(text):
 @pytest.mark.parametrize("text", ["knee reflexes absent", "upper limb reflexes absent too"])
 def test_reflexes_lost_beyond_the_ankles_are_areflexia(text):
     assert facts(text)["flag.areflexia"] == "yes"
+
+
+@pytest.mark.parametrize(
+    "text, dose, per_day", [("venlafaxine 37.5 2 times a day", 75, 2), ("pregabalin 75mg 3 times daily", 225, 3)]
+)
+def test_n_times_a_day_is_how_many_doses(text, dose, per_day):
+    got = facts(text)
+    agent = "venlafaxine" if "venla" in text else "pregabalin"
+    assert (got[f"trial.{agent}.dose"], got[f"trial.{agent}.doses_per_day"]) == (dose, per_day)
+
+
+def test_a_number_after_an_unknown_word_beside_a_drug_is_asked_never_stored():
+    got = read("duloxetine foo 60")
+    assert "trial.duloxetine.dose" not in got.facts
+    (question,) = got.clarify
+    assert '"foo 60"' in question.question and question.choices[0][1] == "duloxetine 60 mg"
+    assert facts(question.choices[0][1])["trial.duloxetine.dose"] == 60
+
+
+@pytest.mark.parametrize("text", ["effexor xr 150", "venlafaxine XL 150mg", "morphine sulphate 75 mg"])
+def test_a_form_or_salt_between_a_drug_and_its_dose_keeps_the_dose(text):
+    assert any(k.endswith(".dose") for k in facts(text))

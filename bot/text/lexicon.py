@@ -152,6 +152,7 @@ class Lexicon:
         self.leading_answer = re.compile(r"\s*(?P<word>" + _by_length(starts) + r")[\s,;:.!\-]+(?P<rest>\S.*)", re.S)
         # "creat 150" beside a drug: the word right before a number says whose value it is
         self.dose_lead = {w.lower() for w in lex["dose_lead"]["words"]}
+        self.measures = {w.lower() for w in lex["dose_lead"]["measures"]}
         # "twice", "1 last month" under "any falls?" (intake.toml `counts`)
         counted = lex["count_replies"]
         self.count_reply = re.compile(
@@ -270,7 +271,8 @@ class Lexicon:
             r"(?:\bx\s*(?P<a>[1-4])\b(?!\s*(?:"
             + _by_length(self.duration_units)
             + r")(?![a-z]))(?:\s*/\s*d(?:ay)?|\s*(?:a|per)\s*day|\s*daily)?"
-            r"|\b(?P<b>[1-4])\s*x\s*(?:/\s*d(?:ay)?|(?:a|per)\s*day|daily|\b))"
+            r"|\b(?P<b>[1-4])\s*x\s*(?:/\s*d(?:ay)?|(?:a|per)\s*day|daily|\b)"
+            r"|\b(?P<c>[1-4])\s*times\s*(?:/\s*d(?:ay)?|(?:a|per|each)\s*day|daily))"  # "75 2 times a day"
         )
 
 

@@ -504,7 +504,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             seg = mask(seg, fm.start(), fm.end(), " ")
     tm = None if divided else lx.times_re.search(seg)
     if tm:
-        per_day = int(tm.group("a") or tm.group("b"))
+        per_day = int(tm.group("a") or tm.group("b") or tm.group("c"))
         seg = mask(seg, tm.start(), tm.end(), " ")
     # dose: the first number left, or the one a dose was raised to ("30 -> 60")
     doses = [
@@ -516,9 +516,17 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             or STRENGTH_OR_RATE.match(seg, dm.end())
             or seg[dm.start() - 1 : dm.start()] == "/"
             or (YEAR.fullmatch(dm.group("n")) and _ends_with(SINCE, seg, dm.start()))
-            or _value_of_another(lx, seg, dm.start())
         )
     ]
+    # a number right after a word no dose is led by is that word's value ("creat 150"), never the dose
+    labelled = [(dm, lead) for dm in doses if (lead := _lead_of_another(lx, seg, dm.start()))]
+    doses = [dm for dm in doses if all(dm is not other for other, _ in labelled)]
+    if not doses and labelled:
+        dm, lead = labelled[0]
+        if lead.group("w").rstrip(".") not in lx.measures:  # "effexor xr 150": the dose? asked
+            said = seg[lead.start("w") : dm.end()].strip()
+            number = f"{dm.group('n')} {dm.group('u') or 'mg'}" + (f" x{per_day}/day" if per_day else "")
+            out.clarify.append(_dose_question(p, agent, "labelled_dose", said=said, number=number))
     raised = [dm for dm in doses[1:] if _ends_with(RAISED_TO, seg, dm.start())]
     as_needed = lx.as_needed.search(seg) if lx.as_needed else None
     for dm in raised[-1:] or doses[:1]:
@@ -550,15 +558,15 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
 LEAD_WORD = re.compile(r"(?:(?<![a-z])(?P<w2>[a-z][a-z.']*)\s+)?(?<![a-z])(?P<w>[a-z][a-z.']*)[\s:=(\-]*$")
 
 
-def _value_of_another(lx: Lexicon, seg: str, at: int) -> bool:
-    """Is the number at `at` the value of a word that is no dose word ("creat 150", "hb 120", "vit d
-    45" beside a drug)? Then it is never the drug's dose."""
+def _lead_of_another(lx: Lexicon, seg: str, at: int) -> re.Match | None:
+    """The word right before the number at `at` when no dose is led by it ("creat 150", "hb 120",
+    "vit d 45" beside a drug): the number is then that word's value, never the drug's dose."""
     lead = LEAD_WORD.search(seg, max(0, at - 40), at)
     if lead is None:
-        return False
+        return None
     word = lead.group("w").rstrip(".")
     two = f"{lead.group('w2')} {word}" if lead.group("w2") else None
-    return word not in lx.dose_lead and two not in lx.dose_lead
+    return lead if word not in lx.dose_lead and two not in lx.dose_lead else None
 
 
 def _sane_weeks(p: Parser, prefix: str, seg: str, out: Parsed, facts: dict) -> dict:
