@@ -1056,3 +1056,19 @@ def test_a_number_after_an_unknown_word_beside_a_drug_is_asked_never_stored():
 @pytest.mark.parametrize("text", ["effexor xr 150", "venlafaxine XL 150mg", "morphine sulphate 75 mg"])
 def test_a_form_or_salt_between_a_drug_and_its_dose_keeps_the_dose(text):
     assert any(k.endswith(".dose") for k in facts(text))
+
+
+@pytest.mark.parametrize(
+    "text", ["duloxetine helped, but not enough", "pregabalin not effective enough", "nortriptyline didn't help enough"]
+)
+def test_too_little_benefit_is_partial_never_good_or_none(text):
+    assert any(v == "partial" for k, v in facts(text).items() if k.endswith(".outcome"))
+
+
+@pytest.mark.parametrize("text", ["pregabalin - never again!", "duloxetine, never again (vomiting)"])
+def test_never_again_is_a_drug_tried_never_one_untried(text):
+    assert any(k.endswith(".tried") and v == "yes" for k, v in facts(text).items())
+
+
+def test_never_again_on_a_drug_is_not_taking_it_now():
+    assert facts("never again on duloxetine").get("trial.duloxetine.current") == "no"

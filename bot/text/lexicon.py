@@ -111,7 +111,9 @@ class Lexicon:
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
         partial = lex["outcome_partial"]["words"]  # "partially effective", "helped partially": partial
         self.partial_before = Tail(partial)
-        self.partial_after = re.compile(r"\s*(?:" + _by_length(partial) + r")(?![\w%])")
+        partial_after = partial + lex["outcome_partial"].get("after", [])
+        self.partial_after = re.compile(r"\s*(?:" + _by_length(partial_after) + r")(?![\w%])")
+        self.enough_after = re.compile(r"\s*(?:" + _by_length(lex["outcome_partial"].get("enough", [])) + r")(?![\w%])")
         self.outcome_hedges = phrase_re(lex.get("outcome_hedges", {}).get("words", []), right=r"(?:(?![\w%])|(?<=\?))")
         self.bare_negative = re.compile(
             r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"]) + r")\s*(?:[,;.!\n)]|-+>|$)"

@@ -75,6 +75,8 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
             lx.partial_before.search(segment[max(0, s - 20) : s]) or lx.partial_after.match(segment, e)
         ):
             outcome = "partial"
+        elif outcome == "no_benefit" and lx.enough_after.match(segment, e):
+            outcome = "partial"  # "didn't help enough", "not effective enough": too little, not none
         read.append(outcome)
         spans.append((s, e))
     kinds = list(dict.fromkeys(read))
