@@ -65,6 +65,7 @@ class Parsed:
     queries: list[str] = field(default_factory=list)  # options the clinician asked about
     truncated: tuple[int, int, str] | None = None  # (total chars, chars read, the last words read)
     answered: str | None = None  # the open question a short reply answered
+    not_given: list[str] = field(default_factory=list)  # "TCA contraindicated": said, nothing stored
 
     def __bool__(self) -> bool:
         return bool(self.facts or self.questioned or self.ambiguous or self.clarify or self.queries)
@@ -195,7 +196,10 @@ class Parser:
             avoid = self.lx.not_given.search(sentence) if self.lx.not_given else None
             if avoid and not self._is_question(sentence):  # "avoiding TCAs": not given, nothing asked
                 stop = self.lx.scope.termination.search(sentence, avoid.end()) if self.lx.scope.termination else None
-                text = mask(text, start + self._said_of(sentence, avoid.start()), start + stop.start() if stop else end)
+                begin, finish = start + self._said_of(sentence, avoid.start()), start + stop.start() if stop else end
+                if self.lx.drug_re.search(text, begin, finish):  # said back, so the clinician sees it was read
+                    out.not_given.append(text[begin:finish].strip(" ,;.-"))
+                text = mask(text, begin, finish)
                 continue
             cond = self._condition(sentence)
             if self._is_question(sentence):
