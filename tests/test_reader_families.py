@@ -1072,3 +1072,29 @@ def test_never_again_is_a_drug_tried_never_one_untried(text):
 
 def test_never_again_on_a_drug_is_not_taking_it_now():
     assert facts("never again on duloxetine").get("trial.duloxetine.current") == "no"
+
+
+def test_an_hba1c_awaited_says_nothing_of_diabetes():
+    assert facts("HbA1c awaited") == {}
+    assert facts("T2DM, well controlled; repeat hba1c pending") == {"diabetes": "controlled"}
+
+
+@pytest.mark.parametrize("text", ["hba1c fine", "a1c normal"])
+def test_a_normal_hba1c_asks_no_diabetes_or_controlled(text):
+    got = read(text)
+    assert "diabetes" not in got.facts and got.clarify and got.clarify[0].choices
+
+
+@pytest.mark.parametrize("text", ["igm kappa band", "IgA lambda paraprotein found on immunofixation"])
+def test_a_band_named_by_its_class_is_a_paraprotein(text):
+    assert facts(text)["paraprotein"] == "abnormal"
+
+
+@pytest.mark.parametrize("text", ["flc ratio normal", "immunofix negative"])
+def test_light_chains_and_immunofixation_by_other_names(text):
+    assert facts(text) == {"paraprotein": "normal"}
+
+
+def test_a_duration_after_b12_is_no_b12_level():
+    got = read("b12 low 3 years ago, replaced")
+    assert got.facts == {"b12": "treated"} and not got.clarify

@@ -46,6 +46,8 @@ class Topic:
         self.present = spec.get("present")
         self.absent = spec.get("absent")  # the value of the bare subject negated ("diabetes: no")
         self.priority = spec.get("priority", [])
+        self.known_wins = spec.get("known_wins", False)  # one value said beside "unknown": that value
+        self.unknown_not_from = set(spec.get("unknown_not_from", ()))  # subjects whose "unknown" says nothing
         self.combine = spec.get("combine")
         self.implies = spec.get("implies", {})
         self.asserted = {w.lower() for w in spec.get("asserted", [])}  # a negation after these is an outcome

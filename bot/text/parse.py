@@ -439,6 +439,10 @@ class Parser:
             ):
                 value, negated = "unknown", False  # "?mgus", "possible B12 deficiency": asked about, not found
             said = text[c.start : c.end]
+            if value == "unknown" and c.topic is not None and said in c.topic.unknown_not_from:
+                for s, e in [(c.start, c.end)] + ([hit] if hit else []):  # "a1c pending": nothing of diabetes
+                    text = mask(text, s, e)
+                continue
             if value is None and not negated and c.topic is not None and said in c.topic.alone.get("words", ()):
                 asks.setdefault(c.fact, (c.topic.alone, said))  # "T2DM": present, control not said
             if value is None:
@@ -587,6 +591,8 @@ class Parser:
                 vals = ["yes"]
             if topic is not None and topic.priority and len(vals) > 1:
                 vals = sorted(vals, key=lambda v: topic.priority.index(v) if v in topic.priority else 99)[:1]
+            if topic is not None and topic.known_wins and len(vals) == 2 and "unknown" in vals:
+                vals = [v for v in vals if v != "unknown"]
             if len(vals) > 1:
                 self._ask_topic(fact, topic, vals, out)
                 continue
