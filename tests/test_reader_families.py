@@ -1098,3 +1098,20 @@ def test_light_chains_and_immunofixation_by_other_names(text):
 def test_a_duration_after_b12_is_no_b12_level():
     got = read("b12 low 3 years ago, replaced")
     assert got.facts == {"b12": "treated"} and not got.clarify
+
+
+def test_normal_power_and_reflexes_rule_their_flags_out():
+    got = facts("on exam: full power, normal reflexes")
+    assert (got["flag.proximal_weakness"], got["flag.motor_deficit"], got["flag.areflexia"]) == ("no", "no", "no")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["power 5/5 except EHL 4/5", "full power apart from ankle dorsiflexion", "reflexes intact but knee jerks absent"],
+)
+def test_a_normal_finding_with_an_exception_rules_nothing_out(text):
+    assert "no" not in facts(text).values()
+
+
+def test_an_axonal_nerve_conduction_study_is_not_demyelinating():
+    assert facts("nerve conduction: purely axonal")["flag.demyelinating"] == "no"

@@ -198,6 +198,10 @@ class Lexicon:
         phrases = dict(lex["red_flag_phrases"])
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
+        # "power 5/5 throughout", "reflexes normal": examination findings that rule a flag out
+        self.flags_absent = [(flag, phrase_re(ps)) for flag, ps in lex.get("red_flag_absent", {}).items()]
+        unless = lex.get("red_flag_absent_unless", {}).get("words", [])
+        self.flags_absent_unless = re.compile(r"[\s,;:(\-]*(?:" + _by_length(unless) + r")(?![\w])") if unless else None
         self.flag_course = lex.get("red_flag_course", {})
         self.hedged = Tail(lex["hedged"]["before"])  # "possible mgus": suspected, not found
         self.hedged_after = re.compile(r"[\s:\-]*(?:" + _by_length(lex["hedged"]["after"]) + r")(?![\w/])")

@@ -361,6 +361,14 @@ class Parser:
         for flag, rx in self.lx.flags:
             if rx:
                 found += [_Concept(m.start(), m.end(), f"flag.{flag}", "yes", kind="flag") for m in rx.finditer(text)]
+        unless = self.lx.flags_absent_unless
+        for flag, rx in self.lx.flags_absent:
+            if rx:
+                found += [
+                    _Concept(m.start(), m.end(), f"flag.{flag}", "no", kind="flag")
+                    for m in rx.finditer(text)
+                    if not (unless and unless.match(text, m.end()))  # "power 5/5 except ...": rules nothing out
+                ]
         if self.lx.red_flags_subject:
             found += [
                 _Concept(m.start(), m.end(), "red_flags", None, kind="red_flags")
