@@ -1115,3 +1115,16 @@ def test_a_normal_finding_with_an_exception_rules_nothing_out(text):
 
 def test_an_axonal_nerve_conduction_study_is_not_demyelinating():
     assert facts("nerve conduction: purely axonal")["flag.demyelinating"] == "no"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pregabalin uptitrated over 3 weeks then 3 weeks at max",
+        "gabapentin built up over 3 wks, then 3 wks at that dose",
+    ],
+)
+def test_weeks_at_the_maximum_after_a_titration_add_to_the_total(text):
+    got = facts(text)
+    agent = "pregabalin" if "pregab" in text else "gabapentin"
+    assert (got[f"trial.{agent}.weeks"], got[f"trial.{agent}.weeks_at_max"]) == (6, 3)
