@@ -1128,3 +1128,10 @@ def test_weeks_at_the_maximum_after_a_titration_add_to_the_total(text):
     got = facts(text)
     agent = "pregabalin" if "pregab" in text else "gabapentin"
     assert (got[f"trial.{agent}.weeks"], got[f"trial.{agent}.weeks_at_max"]) == (6, 3)
+
+
+@pytest.mark.parametrize(
+    "text", ["patient won't take nortriptyline", "he does not want to try pregabalin", "not keen on duloxetine"]
+)
+def test_a_wish_not_to_take_a_drug_is_no_trial_either_way(text):
+    assert not any(k.startswith("trial.") for k in facts(text))
