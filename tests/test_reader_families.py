@@ -1135,3 +1135,35 @@ def test_weeks_at_the_maximum_after_a_titration_add_to_the_total(text):
 )
 def test_a_wish_not_to_take_a_drug_is_no_trial_either_way(text):
     assert not any(k.startswith("trial.") for k in facts(text))
+
+
+@pytest.mark.parametrize(
+    "text, cause",
+    [("hernia repair", "post_surgical"), ("after a fall - fracture", "post_traumatic"), ("zoster", "postherpetic")],
+)
+def test_a_typed_cause_under_the_focal_cause_question(text, cause):
+    assert facts(text, "focal_cause")["focal_cause"] == cause
+
+
+@pytest.mark.parametrize("text", ["not surgery", "?trauma", "injury maybe, not sure"])
+def test_a_negated_or_unsure_cause_is_no_cause(text):
+    assert facts(text, "focal_cause").get("focal_cause") in (None, "unknown")
+
+
+@pytest.mark.parametrize("text, pattern", [("all over", "diffuse"), ("feet", "diffuse"), ("one small area", "focal")])
+def test_a_typed_pattern_under_the_pattern_question(text, pattern):
+    assert facts(text, "pain_pattern")["pain_pattern"] == pattern
+
+
+def test_feet_in_free_text_is_no_pattern():
+    assert "pain_pattern" not in facts("burning feet, worse at night")
+
+
+def test_two_drugs_named_under_the_combination_question_are_the_combination():
+    got = facts("pregab and nortrip", "combination")
+    assert got["combination"] == "yes" and got["combination.agents"] == ["pregabalin", "tca"]
+
+
+@pytest.mark.parametrize("text", ["pregab, then nortrip", "pregab and nortrip separately"])
+def test_two_drugs_one_after_the_other_are_no_combination(text):
+    assert facts(text, "combination").get("combination") != "yes"
