@@ -1167,3 +1167,10 @@ def test_two_drugs_named_under_the_combination_question_are_the_combination():
 @pytest.mark.parametrize("text", ["pregab, then nortrip", "pregab and nortrip separately"])
 def test_two_drugs_one_after_the_other_are_no_combination(text):
     assert facts(text, "combination").get("combination") != "yes"
+
+
+@pytest.mark.parametrize(
+    "text, value", [("a bit", "yes"), ("more tired than before", "yes"), ("not particularly", "no")]
+)
+def test_degree_words_under_the_weakness_question(text, value):
+    assert facts(text, "weakness") == {"weakness_fatigue": value}
