@@ -1174,3 +1174,16 @@ def test_two_drugs_one_after_the_other_are_no_combination(text):
 )
 def test_degree_words_under_the_weakness_question(text, value):
     assert facts(text, "weakness") == {"weakness_fatigue": value}
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("serum b12 and paraprotein screen both negative", "normal"), ("b12 & immunofixation pending", "unknown")],
+)
+def test_tests_listed_before_one_result_share_it(text, value):
+    got = facts(text)
+    assert (got["b12"], got["paraprotein"]) == (value, value)
+
+
+def test_a_condition_listed_beside_a_test_takes_none_of_its_result():
+    assert "diabetes" not in facts("diabetes and b12 normal")

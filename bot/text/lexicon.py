@@ -47,6 +47,7 @@ class Topic:
         self.absent = spec.get("absent")  # the value of the bare subject negated ("diabetes: no")
         self.priority = spec.get("priority", [])
         self.known_wins = spec.get("known_wins", False)  # one value said beside "unknown": that value
+        self.shares_result = spec.get("shares_result", False)  # a test: "b12 and spep normal" share it
         self.unknown_not_from = set(spec.get("unknown_not_from", ()))  # subjects whose "unknown" says nothing
         self.combine = spec.get("combine")
         self.implies = spec.get("implies", {})
@@ -199,6 +200,10 @@ class Lexicon:
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
         # "power 5/5 throughout", "reflexes normal": examination findings that rule a flag out
+        # what may join tests listed before their one result ("b12 and spep both normal")
+        self.tests_joined = re.compile(
+            r"(?<![\w])(?:" + _by_length(lex["tests_listed"]["joiners"]) + r")(?![\w])|[&/+:]"
+        )
         self.flags_absent = [(flag, phrase_re(ps)) for flag, ps in lex.get("red_flag_absent", {}).items()]
         unless = lex.get("red_flag_absent_unless", {}).get("words", [])
         self.flags_absent_unless = re.compile(r"[\s,;:(\-]*(?:" + _by_length(unless) + r")(?![\w])") if unless else None

@@ -545,7 +545,11 @@ class Parser:
                 continue
             if s < c.start and "," in gap:  # a value before its subject sits next to it ("normal b12")
                 continue
-            if self.lx.drug_re.search(gap) or self._other_concept_between(concepts, starts, c, s, e):
+            if self.lx.drug_re.search(gap):
+                continue
+            if self._other_concept_between(concepts, starts, c, s, e) and not self._tests_listed(
+                text, concepts, starts, c, s
+            ):
                 continue
             if s >= c.end and self._leads_concept(text, concepts, starts, e):
                 continue  # "no falls, no diabetes": the second "no" is the next item's, not falls'
@@ -577,6 +581,22 @@ class Parser:
                 return True
             i += 1
         return False
+
+    def _tests_listed(self, text: str, concepts: list[_Concept], starts: list[int], c: _Concept, s: int) -> bool:
+        """ "b12 and spep normal": tests listed before one result share it - every concept between
+        the subject and the value a test (a topic with `shares_result`), joined only by the lexicon's
+        `tests_listed` words (never a comma: "T2DM, b12 normal" is no normal diabetes)."""
+        if c.topic is None or not c.topic.shares_result or s < c.end:
+            return False
+        i = bisect.bisect_left(starts, c.end)
+        gap = list(text[c.end : s])
+        while i < len(concepts) and concepts[i].start < s:
+            k = concepts[i]
+            if k.topic is None or not k.topic.shares_result or k.value is not None:
+                return False
+            gap[k.start - c.end : k.end - c.end] = " " * (k.end - k.start)
+            i += 1
+        return not self.lx.tests_joined.sub(" ", "".join(gap)).strip()
 
     def _flip(self, c: _Concept, value: str) -> str | None:
         if c.kind in ("flag",):
