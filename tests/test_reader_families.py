@@ -1187,3 +1187,25 @@ def test_tests_listed_before_one_result_share_it(text, value):
 
 def test_a_condition_listed_beside_a_test_takes_none_of_its_result():
     assert "diabetes" not in facts("diabetes and b12 normal")
+
+
+@pytest.mark.parametrize(
+    "text, first, second",
+    [
+        ("pregabalin worked but nortriptyline didn't", "good", "no_benefit"),
+        ("lyrica helped; cymbalta did not", "good", "no_benefit"),
+        ("duloxetine didn't help but pregabalin did", "no_benefit", "good"),
+    ],
+)
+def test_a_clause_that_only_denies_or_affirms_the_benefit_before(text, first, second):
+    outcomes = [v for k, v in facts(text).items() if k.endswith(".outcome")]
+    assert outcomes == [first, second]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["gabapentin 900 tds and venlafaxine 150, neither helped", "pregab 150 bd, dulox 60 od, ami 10 - none worked"],
+)
+def test_neither_or_none_after_a_list_is_each_ones_no_benefit(text):
+    outcomes = [v for k, v in facts(text).items() if k.endswith(".outcome")]
+    assert len(outcomes) >= 2 and set(outcomes) == {"no_benefit"}

@@ -101,6 +101,17 @@ class Lexicon:
         self.pain_good_at_most = scores.get("good_at_most", 0.5)
         self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
         self.list_outcome = phrase_re(lex["negation"].get("list_outcome", []))
+        # "gaba helped but dulox didn't": a clause that only denies
+        self.elliptic_negation = re.compile(
+            r"[\s,;:.!\-()]*(?:but|whereas|while|though|although|and)?[\s,;:\-]*(?:"
+            + _by_length(lex["negation"].get("elliptic_negation", []))
+            + r")[\s,;:.!\-()]*"
+        )
+        self.elliptic_affirmation = re.compile(
+            r"[\s,;:.!\-()]*(?:(?:but|whereas|while|though|although)[\s,;:\-]*)?(?:"
+            + _by_length(lex["negation"].get("elliptic_affirmation", []))
+            + r")[\s,;:.!\-()]*"
+        )
         # "... - all no help": the words that make the last drug's outcome the whole list's
         self.list_all = re.compile(
             r"(?:^|(?<![\w]))(?<!at )(?:"

@@ -261,6 +261,16 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
             results[i]["_on_before"] = True
             _shared_side_effect(p, items[i - 1], items[i], results[i], out)
     _share_outcome_of_all(lx, text, items, results)
+    for i in range(1, len(items)):  # "gaba helped but dulox didn't": dulox no benefit (and back)
+        before, said = results[i - 1].get("outcome"), items[i][3].replace(BLOCK, " ")
+        if "outcome" in results[i] or results[i].get("tried") != "yes":
+            continue
+        if SENTENCE_END.search(text, items[i - 1][1].end(), items[i][1].start()):
+            continue  # ("gaba no help. dulox was ..."): said of the same sentence only
+        if before in GOOD and lx.elliptic_negation.fullmatch(said):
+            results[i]["outcome"] = "no_benefit"
+        elif before == "no_benefit" and lx.elliptic_affirmation.fullmatch(said):
+            results[i]["outcome"] = "good"
     for a, b in _failed_lists(lx, text):  # "neither gaba nor lyrica helped": both tried, no benefit
         for i, (_, mt, _, _) in enumerate(items):
             if a < mt.start() < b:
