@@ -1209,3 +1209,24 @@ def test_a_clause_that_only_denies_or_affirms_the_benefit_before(text, first, se
 def test_neither_or_none_after_a_list_is_each_ones_no_benefit(text):
     outcomes = [v for k, v in facts(text).items() if k.endswith(".outcome")]
     assert len(outcomes) >= 2 and set(outcomes) == {"no_benefit"}
+
+
+@pytest.mark.parametrize(
+    "text, weeks, at_max, dose",
+    [
+        ("nortriptyline 10 up to 75, 9 wks in all, 3 wks at 75", 9, 3, 75),
+        ("pregabalin 300 bd 8 weeks, last 4 weeks at 300", 8, 4, 600),
+    ],
+)
+def test_weeks_at_the_highest_dose_named_by_its_number(text, weeks, at_max, dose):
+    got = facts(text)
+    agent = "tca" if "nortrip" in text else "pregabalin"
+    assert (got[f"trial.{agent}.weeks"], got[f"trial.{agent}.weeks_at_max"], got[f"trial.{agent}.dose"]) == (
+        weeks,
+        at_max,
+        dose,
+    )
+
+
+def test_weeks_at_a_lower_dose_are_not_weeks_at_the_highest():
+    assert "trial.tca.weeks_at_max" not in facts("amitriptyline 50 for 8 wks, 2 wks at 25")

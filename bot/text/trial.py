@@ -470,8 +470,12 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             continue
         weeks = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
         at_max = lx.at_max_re.match(seg, dm.end())
+        at_dose = _at_highest_dose(lx, seg, dm.end()) if total is not None and not at_max else None
         before = seg[last_end : dm.start()]
-        if at_max:
+        if at_dose:  # "10/52 incl 4/52 at 75": 4 weeks at the highest dose; 75 is still read as the dose
+            facts["weeks_at_max"] = weeks
+            seg = mask(seg, dm.start(), at_dose.start("n"), " ")
+        elif at_max:
             facts["weeks_at_max"] = weeks
             seg = mask(seg, dm.start(), at_max.end(), " ")
             if total is not None and lx.sequence and lx.sequence.search(before):
@@ -581,6 +585,18 @@ def _lead_of_another(lx: Lexicon, seg: str, at: int) -> re.Match | None:
     word = lead.group("w").rstrip(".")
     two = f"{lead.group('w2')} {word}" if lead.group("w2") else None
     return lead if word not in lx.dose_lead and two not in lx.dose_lead else None
+
+
+AT_DOSE = re.compile(rf"\s*at\s*(?P<n>{NUMBER})\s*(?:mg)?(?![\w%/])")
+
+
+def _at_highest_dose(lx: Lexicon, seg: str, at: int) -> re.Match | None:
+    """ "4 wks at 75" where 75 is the highest dose the segment names: the weeks at the highest dose."""
+    said = AT_DOSE.match(seg, at)
+    if said is None:
+        return None
+    others = [_num(m.group("n")) for m in lx.dose_re.finditer(seg) if m.start() != said.start("n")]
+    return said if all(_num(said.group("n")) >= n for n in others) else None
 
 
 def _sane_weeks(p: Parser, prefix: str, seg: str, out: Parsed, facts: dict) -> dict:
