@@ -1230,3 +1230,13 @@ def test_weeks_at_the_highest_dose_named_by_its_number(text, weeks, at_max, dose
 
 def test_weeks_at_a_lower_dose_are_not_weeks_at_the_highest():
     assert "trial.tca.weeks_at_max" not in facts("amitriptyline 50 for 8 wks, 2 wks at 25")
+
+
+def test_a_list_negation_reaches_over_a_name_read_two_ways():
+    got = facts("never had capsaicin or botox; lidocaine plasters helped")
+    assert got["trial.botox.tried"] == "no" and "trial.botox.outcome" not in got
+
+
+def test_a_drug_with_its_own_details_after_a_list_lends_the_list_nothing():
+    got = facts("no benefit from gabapentin or lyrica, duloxetine 60 od helped")
+    assert got["trial.pregabalin.outcome"] == "no_benefit" and got["trial.duloxetine.outcome"] == "good"

@@ -136,8 +136,9 @@ class Parser:
         text = self._numbers(text, out)
         text, combined_at = self._topics(text, out)
         text = self._combination(text, combined_at, out)
-        text = self._ambiguous(text, out)
+        text, ambiguous_spans = self._ambiguous(text, out)
         text, class_spans = self._classes(text, out)
+        class_spans = {**ambiguous_spans, **class_spans}  # "not had capsaicin or botox": both in the list
         text, nothing_else = self._nothing_else(text)
         read_trials(self, text, out, class_spans)
         if nothing_else:
@@ -769,7 +770,10 @@ class Parser:
         out.clarify.append(Clarify(spec["question"].format(said=said), choices))
 
     # -- ambiguous names ("capsaicin": patch or cream?) -------------------------------------------------
-    def _ambiguous(self, text: str, out: Parsed) -> str:
+    def _ambiguous(self, text: str, out: Parsed) -> tuple[str, dict[int, int]]:
+        """Names read two ways are asked about, and where each stood (end -> start): a list's
+        negation reaches over them as over any drug ("has not had capsaicin or botox")."""
+        spans: dict[int, int] = {}
         for key, rx in self.lx.ambiguous_re.items():
             for mt in list(rx.finditer(text)):
                 inside_name = any(
@@ -779,7 +783,8 @@ class Parser:
                 if not inside_name:
                     out.ambiguous.append(key)
                     text = mask(text, mt.start(), mt.end())
-        return text
+                    spans[mt.end()] = mt.start()
+        return text, spans
 
     # -- class words ("no SNRI") ---------------------------------------------------------------
     def _classes(self, text: str, out: Parsed) -> tuple[str, dict[int, int]]:

@@ -241,7 +241,8 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
             continue
         if nxt.get("_after_neg"):
             results[i] = {"tried": "no", "_after_neg": True, "_bare": True}
-        elif nxt.get("_from") == "segment" and "outcome" not in results[i]:
+        elif nxt.get("_from") == "segment" and nxt.get("_bare") and "outcome" not in results[i]:
+            # ("no help from gaba or pregab, dulox 60 helped": dulox's own trial, not the list's end)
             results[i] = {"tried": "yes", "outcome": nxt["outcome"], "_from": "segment", "_bare": True}
     for i in range(1, len(items)):
         if (
