@@ -1240,3 +1240,14 @@ def test_a_list_negation_reaches_over_a_name_read_two_ways():
 def test_a_drug_with_its_own_details_after_a_list_lends_the_list_nothing():
     got = facts("no benefit from gabapentin or lyrica, duloxetine 60 od helped")
     assert got["trial.pregabalin.outcome"] == "no_benefit" and got["trial.duloxetine.outcome"] == "good"
+
+
+@pytest.mark.parametrize("text", ["gabapentin - y, pregabalin - n", "gabapentin (yes), pregabalin (no)"])
+def test_a_terse_no_after_a_drug_is_not_tried(text):
+    got = facts(text)
+    assert (got["trial.gabapentin.tried"], got["trial.pregabalin.tried"]) == ("yes", "no")
+
+
+def test_a_denial_said_once_after_a_list_is_each_members():
+    got = facts("duloxetine helped, pregabalin and nortriptyline not")
+    assert (got["trial.pregabalin.outcome"], got["trial.tca.outcome"]) == ("no_benefit", "no_benefit")

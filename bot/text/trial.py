@@ -117,6 +117,24 @@ def _shared_side_effect(p: Parser, first, last, facts: dict, out: Parsed) -> Non
     out.clarify.append(Clarify(p.lx.clarify["adverse_owner"].format(effect=word.capitalize()), choices))
 
 
+def _elliptic_outcomes(lx: Lexicon, text: str, items: list, results: list[dict]) -> None:
+    """ "gaba helped but dulox didn't", "gaba helped, lyrica & dulox not", "dulox didn't help but
+    pregab did": a drug whose clause only denies or affirms takes the opposite or the same of the
+    nearest outcome said before it in the sentence (the drugs listed with it then share it)."""
+    for i in range(1, len(items)):
+        said = items[i][3].replace(BLOCK, " ")
+        if "outcome" in results[i] or results[i].get("tried") != "yes":
+            continue
+        donor = next((j for j in range(i - 1, -1, -1) if results[j].get("outcome") not in (None, "?")), None)
+        if donor is None or SENTENCE_END.search(text, items[donor][1].end(), items[i][1].start()):
+            continue  # ("gaba no help. dulox was ..."): said of the same sentence only
+        before = results[donor]["outcome"]
+        if before in GOOD and lx.elliptic_negation.fullmatch(said):
+            results[i].update(outcome="no_benefit", _from="segment")
+        elif before == "no_benefit" and lx.elliptic_affirmation.fullmatch(said):
+            results[i].update(outcome="good", _from="segment")
+
+
 def _share_outcome_of_all(lx: Lexicon, text: str, items: list, results: list[dict]) -> None:
     """ "gaba 600 tds; dulox 60; ami 25 - all no help": an outcome led by "all" / "both" / "each"
     after the last drug of a sentence is also every earlier drug's there that has none of its own
@@ -229,6 +247,7 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
     results: list[dict[str, Any]] = []
     for agent, mt, prefix, segment in items:
         results.append(_trial(p, agent, text, mt, prefix, segment, ends, out))
+    _elliptic_outcomes(lx, text, items, results)
     # The members of a list share what is said of the whole list: a backward negation or outcome
     # after its last member ("gaba or dulox not tried", "gaba, dulox and ami - none helped"), an
     # outcome before its first ("failed gaba and lyrica").
@@ -262,16 +281,6 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
             results[i]["_on_before"] = True
             _shared_side_effect(p, items[i - 1], items[i], results[i], out)
     _share_outcome_of_all(lx, text, items, results)
-    for i in range(1, len(items)):  # "gaba helped but dulox didn't": dulox no benefit (and back)
-        before, said = results[i - 1].get("outcome"), items[i][3].replace(BLOCK, " ")
-        if "outcome" in results[i] or results[i].get("tried") != "yes":
-            continue
-        if SENTENCE_END.search(text, items[i - 1][1].end(), items[i][1].start()):
-            continue  # ("gaba no help. dulox was ..."): said of the same sentence only
-        if before in GOOD and lx.elliptic_negation.fullmatch(said):
-            results[i]["outcome"] = "no_benefit"
-        elif before == "no_benefit" and lx.elliptic_affirmation.fullmatch(said):
-            results[i]["outcome"] = "good"
     for a, b in _failed_lists(lx, text):  # "neither gaba nor lyrica helped": both tried, no benefit
         for i, (_, mt, _, _) in enumerate(items):
             if a < mt.start() < b:
