@@ -146,6 +146,8 @@ class Lexicon:
         self.stopped_before = Tail(status["stopped_before"])
         self.not_duration = phrase_re(status.get("not_duration", []))
         self.duration_when = re.compile(r"\s*(?:" + _by_length(status["when_not_how_long"]) + r")(?![\w%])")
+        self.interval_after = re.compile(r"\s*(?:" + _by_length(status["interval_after"]) + r")(?![\w%])")
+        self.interval_before = Tail(status["interval_before"])
         self.started_before = re.compile(r"(?<![\w])(?:" + _by_length(status["started"]) + r")(?![\w])")
         self.max_yes = phrase_re(status["max_tolerated_yes"])
         limited = lex["dose_limited"]  # "didn't tolerate higher": the maximum tolerated, not stopped

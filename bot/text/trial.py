@@ -474,6 +474,11 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     # stopped 2 yrs ago": not 3 years)
     agos = sum(1 for dm in durations if lx.duration_when.match(seg, dm.end()))
     for dm in durations:
+        if lx.interval_after.match(seg, dm.end()) or lx.interval_before.search(
+            seg[max(0, dm.start() - 25) : dm.start()]
+        ):
+            seg = mask(seg, dm.start(), dm.end(), " ")  # "6 months apart", "every 3 months": how often
+            continue
         started = agos == 1 and lx.started_before.search(seg, max(0, dm.start() - 25), dm.start())
         if lx.duration_when.match(seg, dm.end()) and not single and not started:  # "stopped 2 yrs ago": when
             seg = mask(seg, dm.start(), dm.end(), " ")
@@ -534,6 +539,8 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     if tm:
         per_day = int(tm.group("a") or tm.group("b") or tm.group("c"))
         seg = mask(seg, tm.start(), tm.end(), " ")
+    if single:  # a patch or an injection applied once ("botox 100 units", "qutenza 1 patch"): no mg/day
+        return _sane_weeks(p, prefix, seg, out, facts)
     # dose: the first number left, or the one a dose was raised to ("30 -> 60")
     doses = [
         dm
