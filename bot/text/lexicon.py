@@ -295,6 +295,12 @@ class Lexicon:
         )
         self.spell_cache: dict[str, str | None] = {}
         self.ambiguous_re = {key: re.compile(rf"(?<![\w%]){re.escape(key)}(?![\w%])") for key in knowledge.ambiguous}
+        words = lex["number_words"]  # "six months", "twenty five mg": digits
+        self.number_words = {**words["ones"], **words["teens"], **words["tens"]}
+        ones, tens = _by_length(words["ones"]), _by_length(words["tens"])
+        spelled = rf"(?:(?:{tens})(?:[\s-]+(?:{ones}))?|{_by_length(words['teens'])}|{ones})"
+        after = _by_length(list(self.duration_units) + words["before"])
+        self.spelled_number = re.compile(rf"(?<![\w-])(?P<n>{spelled})(?=\s*(?:{after})(?![a-z]))")
         self.duration_re = re.compile(rf"(?P<n>{NUMBER})\s*(?P<u>" + _by_length(self.duration_units) + r")(?![a-z])")
         units = _by_length(self.units)
         self.thousands_space = re.compile(rf"(?<![\d.,])\d{{1,3}}(?: \d{{3}})+(?=\s*(?:{units})\b)")
