@@ -31,7 +31,7 @@ import durable_rules_engine as core
 import orjson
 from durable import lang
 
-from .conditions import fields_by_kind, kinds_only_absent
+from .conditions import KindForm, engine_form, kinds_only_absent
 from .data import Knowledge, load_knowledge
 from .dsl import PHASES, Collector, Ctx
 from .evaluation import Evaluation, Finding
@@ -49,8 +49,6 @@ def _encode(message) -> str:
     return orjson.dumps(message).decode()
 
 
-# The phase facts as JSON, built once (phase names are plain words): only the session id varies.
-_PHASE_JSON = [f'{{"sid": "%s", "kind": "phase", "name": "{name}", "id": "phase:{name}"}}' for name in PHASES]
 _PHASE_IDS = [f"phase:{name}" for name in PHASES]
 
 
@@ -71,11 +69,24 @@ def _as_read(fact: dict) -> dict:
     return read
 
 
-def _message(fact: dict, tested: frozenset[str]) -> dict:
-    """The fields of `fact` some condition tests, in the fact's order (most facts have no other)."""
-    if fact.keys() <= tested:
-        return fact.copy()
-    return {k: v for k, v in fact.items() if k in tested}
+def _message(fact: dict, form: KindForm) -> dict:
+    """What the core is given of `fact`: its id, the fields some condition tests other than against
+    a fixed value, and a flag property for each fixed value it has that some condition asks about
+    (rules/conditions.py: engine_form)."""
+    message = {"id": fact["id"]}
+    for name in form.raw:
+        if name in fact:
+            message[name] = fact[name]
+    for name, values, kinds in form.flags:
+        value = fact.get(name)
+        if value is None:  # null equals no word (the core's comparison too)
+            continue
+        flag = values.get(value)  # a word only equals that word; True equals 1 here as in the core
+        if flag is not None:
+            message[flag] = 1
+        elif type(value) not in kinds:  # the core compares "true" with True, 5 with "5": never met
+            raise RuleError(f"{fact['kind']}.{name} = {value!r}: the rules compare it with {sorted(values)!r}")
+    return message
 
 
 class LadderRules:
@@ -104,9 +115,14 @@ class LadderRules:
         # threads; taken out of lang's pending list so such a host never compiles it a second time.
         _, definition = lang._rulesets.pop(self.name).define()
         self._actions = {rule: spec.pop("run") for rule, spec in definition.items()}
-        self._fields = fields_by_kind(definition)
         self._only_absent = kinds_only_absent(definition)
-        self._handle = core.create_ruleset(self.name, _encode_definition(definition))
+        for_core, self._forms = engine_form(definition)
+        self._handle = core.create_ruleset(self.name, _encode_definition(for_core))
+        # The phase facts as JSON, made once (plain words): only the session id varies.
+        self._phase_json = [
+            _encode({**_message({"kind": "phase", "name": name, "id": fid}, self._forms["phase"]), "sid": "%s"})
+            for name, fid in zip(PHASES, _PHASE_IDS)
+        ]
         cls._registered[digest] = self
         return self
 
@@ -115,7 +131,7 @@ class LadderRules:
         sid = self._idle.pop() if self._idle else f"e{next(self._sids)}"
         col = Collector(self.knowledge, facts)
         read = col.read
-        fields = self._fields
+        forms = self._forms
         handle = self._handle
         in_engine: list[str] = []  # ids of the facts the session holds, to empty it afterwards
         only_absent = self._only_absent
@@ -128,9 +144,9 @@ class LadderRules:
         def assert_derived(fact: dict) -> None:
             fid = fact["id"]
             read[fid] = fact
-            kind_fields = fields.get(fact["kind"])
-            if kind_fields is not None:  # a kind no condition names is kept in Python only
-                message = _message(fact, kind_fields)
+            form = forms.get(fact["kind"])
+            if form is not None:  # a kind no condition names is kept in Python only
+                message = _message(fact, form)
                 if fact["kind"] in only_absent:
                     tested = tuple(item for item in message.items() if item[0] != "id")
                     if tested in present:
@@ -148,15 +164,15 @@ class LadderRules:
             for fact in facts:
                 fid = fact["id"]
                 as_read = read[fid] = _as_read(fact)
-                kind_fields = fields.get(fact["kind"])
-                if kind_fields is not None:
-                    message = _message(as_read, kind_fields)
+                form = forms.get(fact["kind"])
+                if form is not None:
+                    message = _message(as_read, form)
                     message["sid"] = sid
                     batch.append(message)
                     in_engine.append(fid)
             if batch:  # one batch: each engine call costs a JSON round trip
                 self._fire(self._result(core.assert_facts(handle, _encode(batch)), batch), ctx)
-            for encoded in _PHASE_JSON:
+            for encoded in self._phase_json:
                 fact = encoded % sid
                 self._fire(self._result(core.assert_fact(handle, fact), fact), ctx)
         except BaseException:
