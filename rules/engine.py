@@ -50,6 +50,10 @@ def _encode(message) -> str:
 
 
 _PHASE_IDS = [f"phase:{name}" for name in PHASES]
+# Consult facts met before, as the rules read them and as the core is given them (see `_prepare`):
+# most facts of a turn were in the consult's last turn, and many are the same in every consult (a
+# first-line drug not yet asked about). The bound only keeps the memo small.
+KNOWN_FACTS = 4096
 
 
 class RuleError(RuntimeError):
@@ -105,6 +109,7 @@ class LadderRules:
         self.name = f"neuroladder_{digest}"
         self._sids = itertools.count(1)
         self._idle: list[str] = []  # sessions emptied after an evaluation, ready for the next
+        self._known: dict[bytes, tuple[dict, str | None]] = {}  # fact as JSON -> _prepare(fact)
         from . import modules  # the rule modules, one per part of the ladder
 
         with lang.ruleset(self.name):
@@ -160,18 +165,31 @@ class LadderRules:
 
         ctx = Ctx(col, assert_derived)
         try:
-            batch = []
+            known = self._known
+            heads = []
             for fact in facts:
+                try:  # the fact as JSON is its key: 1, 1.0 and true are not the same fact here
+                    key = orjson.dumps(fact)
+                except TypeError:  # a value JSON cannot hold (none is today): prepared afresh
+                    key = None
+                if key is not None and b"null" in key:  # None, and NaN, which orjson also writes null
+                    key = None
+                prepared = known.get(key) if key is not None else None
+                if prepared is None:
+                    prepared = self._prepare(fact)
+                    if key is not None:
+                        if len(known) >= KNOWN_FACTS:
+                            known.clear()
+                        known[key] = prepared
                 fid = fact["id"]
-                as_read = read[fid] = _as_read(fact)
-                form = forms.get(fact["kind"])
-                if form is not None:
-                    message = _message(as_read, form)
-                    message["sid"] = sid
-                    batch.append(message)
+                read[fid], head = prepared
+                if head is not None:
+                    heads.append(head)
                     in_engine.append(fid)
-            if batch:  # one batch: each engine call costs a JSON round trip
-                self._fire(self._result(core.assert_facts(handle, _encode(batch)), batch), ctx)
+            if heads:  # one batch: each engine call costs a JSON round trip
+                tail = f'"sid":"{sid}"}}'
+                batch = "[" + (tail + ",").join(heads) + tail + "]"
+                self._fire(self._result(core.assert_facts(handle, batch), batch), ctx)
             for encoded in self._phase_json:
                 fact = encoded % sid
                 self._fire(self._result(core.assert_fact(handle, fact), fact), ctx)
@@ -183,6 +201,16 @@ class LadderRules:
             raise RuleError("; ".join(col.errors))
         # Ranked: severity, actions before status cards, then the ladder's order (rules/ranking.toml).
         return Evaluation(rank(col.findings.values(), self.knowledge), col.derived, {f["id"]: f for f in facts})
+
+    def _prepare(self, fact: dict) -> tuple[dict, str | None]:
+        """A consult fact as the rules read it (`_as_read`: shared by every evaluation that meets it,
+        so never changed: consequents read copies), and its message to the core as JSON up to the
+        session id (`{"id":...,` ... `,`), or None for a kind no condition names. Made once."""
+        as_read = _as_read(fact)
+        form = self._forms.get(fact["kind"])
+        if form is None:
+            return as_read, None
+        return as_read, _encode(_message(as_read, form))[:-1] + ","
 
     def _empty(self, sid: str, ids: list[str]) -> None:
         """Retract every fact of a finished evaluation and keep its session for the next one: a new
