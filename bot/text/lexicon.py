@@ -46,6 +46,8 @@ class Topic:
         self.present = spec.get("present")
         self.absent = spec.get("absent")  # the value of the bare subject negated ("diabetes: no")
         self.priority = spec.get("priority", [])
+        self.known_wins = spec.get("known_wins", False)  # one value said beside "unknown": that value
+        self.unknown_not_from = set(spec.get("unknown_not_from", ()))  # subjects whose "unknown" says nothing
         self.combine = spec.get("combine")
         self.implies = spec.get("implies", {})
         self.asserted = {w.lower() for w in spec.get("asserted", [])}  # a negation after these is an outcome
@@ -196,6 +198,10 @@ class Lexicon:
         phrases = dict(lex["red_flag_phrases"])
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
+        # "power 5/5 throughout", "reflexes normal": examination findings that rule a flag out
+        self.flags_absent = [(flag, phrase_re(ps)) for flag, ps in lex.get("red_flag_absent", {}).items()]
+        unless = lex.get("red_flag_absent_unless", {}).get("words", [])
+        self.flags_absent_unless = re.compile(r"[\s,;:(\-]*(?:" + _by_length(unless) + r")(?![\w])") if unless else None
         self.flag_course = lex.get("red_flag_course", {})
         self.hedged = Tail(lex["hedged"]["before"])  # "possible mgus": suspected, not found
         self.hedged_after = re.compile(r"[\s:\-]*(?:" + _by_length(lex["hedged"]["after"]) + r")(?![\w/])")

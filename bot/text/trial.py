@@ -464,6 +464,8 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
         if at_max:
             facts["weeks_at_max"] = weeks
             seg = mask(seg, dm.start(), at_max.end(), " ")
+            if total is not None and lx.sequence and lx.sequence.search(before):
+                total = round(total + weeks, 1)  # "over 6 wks, then 4 wks at max": 10 weeks in all
         elif total is not None and lx.part_of.search(before):
             seg = mask(seg, dm.start(), dm.end(), " ")
         elif total is not None and lx.sequence and lx.sequence.search(before):
