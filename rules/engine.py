@@ -17,8 +17,9 @@ by its C core; the evaluation drives that core directly, with the same calls in 
 durable's Python host makes them, but without the host's per-firing bookkeeping (closures,
 timestamps, a JSON copy per call) and without its timer threads, which wake five times a second
 to look for work this adapter never leaves behind. That bookkeeping was most of an evaluation's
-cost. The engine is given only what its conditions test (rules/conditions.py); consequents read
-the facts whole, in Python, by id.
+cost. The engine is given only what its conditions test, a comparison with a fixed word as a
+property it finds by name (rules/conditions.py: engine_form); consequents read the facts whole, in
+Python, by id.
 """
 
 from __future__ import annotations
