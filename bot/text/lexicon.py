@@ -47,6 +47,7 @@ class Topic:
         self.absent = spec.get("absent")  # the value of the bare subject negated ("diabetes: no")
         self.priority = spec.get("priority", [])
         self.known_wins = spec.get("known_wins", False)  # one value said beside "unknown": that value
+        self.shares_result = spec.get("shares_result", False)  # a test: "b12 and spep normal" share it
         self.unknown_not_from = set(spec.get("unknown_not_from", ()))  # subjects whose "unknown" says nothing
         self.combine = spec.get("combine")
         self.implies = spec.get("implies", {})
@@ -68,6 +69,10 @@ class Lexicon:
         self.frequency_re = phrase_re(self.frequency)
         unit, tab = _by_length(lex["tablets"]["units"]), _by_length(lex["tablets"]["words"])  # tablets counted
         self.as_needed = phrase_re(lex["as_needed"]["words"])  # "tramadol 50 prn": one dose, not the day's
+        # "600/600/900", "300-300-600" right after the drug: the day's doses one by one (three or four)
+        self.schedule = re.compile(
+            rf"[\s:]*(?P<doses>\d{{1,4}}(?:\s*(?:{unit}))?(?:\s*[/\-+]\s*\d{{1,4}}(?:\s*(?:{unit}))?){{2,3}})(?![\d/.\-+])"
+        )
         self.tablets = re.compile(
             rf"(?<![\w.])[1-9]\s*x\s*\d+(?:\.\d+)?\s*(?:{unit})\b"
             rf"|\d+(?:\.\d+)?\s*(?:{unit})\s*(?:{tab})\s*x\s*[1-9]\b"
@@ -100,12 +105,24 @@ class Lexicon:
         self.pain_good_at_most = scores.get("good_at_most", 0.5)
         self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
         self.list_outcome = phrase_re(lex["negation"].get("list_outcome", []))
+        # "gaba helped but dulox didn't" / "... but dulox did": a clause that only denies or affirms
+        neg = lex["negation"]
+        contrast = r"[\s,;:.!\-()]*(?:(?:" + _by_length(neg.get("elliptic_contrast", [])) + r")(?![\w])[\s,;:\-]*)?"
+        self.elliptic_negation = re.compile(
+            contrast + r"(?:" + _by_length(neg.get("elliptic_negation", [])) + r")[\s,;:.!\-()]*"
+        )
+        self.elliptic_affirmation = re.compile(
+            contrast + r"(?:" + _by_length(neg.get("elliptic_affirmation", [])) + r")[\s,;:.!\-()]*"
+        )
         # "... - all no help": the words that make the last drug's outcome the whole list's
+        not_after = "".join(rf"(?<!{re.escape(w)} )" for w in neg.get("list_all_not_after", []))
         self.list_all = re.compile(
-            r"(?:^|(?<![\w]))(?<!at )(?:"
-            + _by_length(lex["negation"].get("list_all", []))
+            r"(?<![\w])"
+            + not_after
+            + r"(?:"
+            + _by_length(neg.get("list_all", []))
             + r")(?![\w])(?!\s+(?:"
-            + _by_length(lex["negation"].get("list_all_not", []))
+            + _by_length(neg.get("list_all_not", []))
             + r")\b)"
         )
         drug_after = lex["negation"].get("after_drug", [])
@@ -134,6 +151,13 @@ class Lexicon:
         self.stopped_before = Tail(status["stopped_before"])
         self.not_duration = phrase_re(status.get("not_duration", []))
         self.duration_when = re.compile(r"\s*(?:" + _by_length(status["when_not_how_long"]) + r")(?![\w%])")
+        self.interval_after = re.compile(r"\s*(?:" + _by_length(status["interval_after"]) + r")(?![\w%])")
+        self.interval_before = Tail(status["interval_before"])
+        self.at_dose = re.compile(
+            r"\s*(?:"
+            + _by_length(status["at_dose"])
+            + rf")\s*(?P<n>{NUMBER})\s*(?:{_by_length(lex['units'])})?(?![\w%/])"
+        )
         self.started_before = re.compile(r"(?<![\w])(?:" + _by_length(status["started"]) + r")(?![\w])")
         self.max_yes = phrase_re(status["max_tolerated_yes"])
         limited = lex["dose_limited"]  # "didn't tolerate higher": the maximum tolerated, not stopped
@@ -198,6 +222,10 @@ class Lexicon:
         phrases = dict(lex["red_flag_phrases"])
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
+        # what may join tests listed before their one result ("b12 and spep both normal")
+        self.tests_joined = re.compile(
+            r"(?<![\w])(?:" + _by_length(lex["tests_listed"]["joiners"]) + r")(?![\w])|[&/+:]"
+        )
         # "power 5/5 throughout", "reflexes normal": examination findings that rule a flag out
         self.flags_absent = [(flag, phrase_re(ps)) for flag, ps in lex.get("red_flag_absent", {}).items()]
         unless = lex.get("red_flag_absent_unless", {}).get("words", [])

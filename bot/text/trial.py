@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r|our)?\b|\s*(?:mcg|ug)?\s*patch")
 # "since 2019" is a date, not a dose
 YEAR = re.compile(r"(?:19|20)\d\d")
-# "600/600/900", "300-300-600" right after the drug: the day's doses one by one (three or four)
-SCHEDULE = re.compile(r"[\s:]*(?P<doses>\d{1,4}(?:\s*mg)?(?:\s*[/\-+]\s*\d{1,4}(?:\s*mg)?){2,3})(?![\d/.\-+])")
 SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
 # ("10-25mg": a range titrated through, its top the dose reached)
 RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped|(?<=\d)\s*-)\s*$")
@@ -115,6 +113,24 @@ def _shared_side_effect(p: Parser, first, last, facts: dict, out: Parsed) -> Non
     facts.pop("adverse")
     choices = [(p.k.agent_label(item[0]), f"{word} on {p.lx.button_name[item[0]]}") for item in (first, last)]
     out.clarify.append(Clarify(p.lx.clarify["adverse_owner"].format(effect=word.capitalize()), choices))
+
+
+def _elliptic_outcomes(lx: Lexicon, text: str, items: list, results: list[dict]) -> None:
+    """ "gaba helped but dulox didn't", "gaba helped, lyrica & dulox not", "dulox didn't help but
+    pregab did": a drug whose clause only denies or affirms takes the opposite or the same of the
+    nearest outcome said before it in the sentence (the drugs listed with it then share it)."""
+    for i in range(1, len(items)):
+        said = items[i][3].replace(BLOCK, " ")
+        if "outcome" in results[i] or results[i].get("tried") != "yes":
+            continue
+        donor = next((j for j in range(i - 1, -1, -1) if results[j].get("outcome") not in (None, "?")), None)
+        if donor is None or SENTENCE_END.search(text, items[donor][1].end(), items[i][1].start()):
+            continue  # ("gaba no help. dulox was ..."): said of the same sentence only
+        before = results[donor]["outcome"]
+        if before in GOOD and lx.elliptic_negation.fullmatch(said):
+            results[i].update(outcome="no_benefit", _from="segment")
+        elif before == "no_benefit" and lx.elliptic_affirmation.fullmatch(said):
+            results[i].update(outcome="good", _from="segment")
 
 
 def _share_outcome_of_all(lx: Lexicon, text: str, items: list, results: list[dict]) -> None:
@@ -229,6 +245,7 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
     results: list[dict[str, Any]] = []
     for agent, mt, prefix, segment in items:
         results.append(_trial(p, agent, text, mt, prefix, segment, ends, out))
+    _elliptic_outcomes(lx, text, items, results)
     # The members of a list share what is said of the whole list: a backward negation or outcome
     # after its last member ("gaba or dulox not tried", "gaba, dulox and ami - none helped"), an
     # outcome before its first ("failed gaba and lyrica").
@@ -241,7 +258,8 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
             continue
         if nxt.get("_after_neg"):
             results[i] = {"tried": "no", "_after_neg": True, "_bare": True}
-        elif nxt.get("_from") == "segment" and "outcome" not in results[i]:
+        elif nxt.get("_from") == "segment" and nxt.get("_bare") and "outcome" not in results[i]:
+            # ("no help from gaba or pregab, dulox 60 helped": dulox's own trial, not the list's end)
             results[i] = {"tried": "yes", "outcome": nxt["outcome"], "_from": "segment", "_bare": True}
     for i in range(1, len(items)):
         if (
@@ -429,7 +447,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     prefix = f"trial.{agent}."
     # "600/600/900" first: its "75/7" is no number of days
     scheduled = False
-    sched = SCHEDULE.match(seg) or lx.timed_doses.search(seg)
+    sched = lx.schedule.match(seg) or lx.timed_doses.search(seg)
     if sched:  # the day's doses one by one ("600/600/900", "300 mane, 600 nocte"): their sum
         parts = [float(n) for n in re.findall(r"\d+", sched.groupdict().get("doses") or sched.group())]
         spec = p.k.agents[agent]
@@ -454,14 +472,23 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     # stopped 2 yrs ago": not 3 years)
     agos = sum(1 for dm in durations if lx.duration_when.match(seg, dm.end()))
     for dm in durations:
+        if lx.interval_after.match(seg, dm.end()) or lx.interval_before.search(
+            seg[max(0, dm.start() - 25) : dm.start()]
+        ):
+            seg = mask(seg, dm.start(), dm.end(), " ")  # "6 months apart", "every 3 months": how often
+            continue
         started = agos == 1 and lx.started_before.search(seg, max(0, dm.start() - 25), dm.start())
         if lx.duration_when.match(seg, dm.end()) and not single and not started:  # "stopped 2 yrs ago": when
             seg = mask(seg, dm.start(), dm.end(), " ")
             continue
         weeks = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
         at_max = lx.at_max_re.match(seg, dm.end())
+        at_dose = _at_highest_dose(lx, seg, dm.end()) if total is not None and not at_max else None
         before = seg[last_end : dm.start()]
-        if at_max:
+        if at_dose:  # "10/52 incl 4/52 at 75": 4 weeks at the highest dose; 75 is still read as the dose
+            facts["weeks_at_max"] = weeks
+            seg = mask(seg, dm.start(), at_dose.start("n"), " ")
+        elif at_max:
             facts["weeks_at_max"] = weeks
             seg = mask(seg, dm.start(), at_max.end(), " ")
             if total is not None and lx.sequence and lx.sequence.search(before):
@@ -510,6 +537,8 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     if tm:
         per_day = int(tm.group("a") or tm.group("b") or tm.group("c"))
         seg = mask(seg, tm.start(), tm.end(), " ")
+    if single:  # a patch or an injection applied once ("botox 100 units", "qutenza 1 patch"): no mg/day
+        return _sane_weeks(p, prefix, seg, out, facts)
     # dose: the first number left, or the one a dose was raised to ("30 -> 60")
     doses = [
         dm
@@ -571,6 +600,15 @@ def _lead_of_another(lx: Lexicon, seg: str, at: int) -> re.Match | None:
     word = lead.group("w").rstrip(".")
     two = f"{lead.group('w2')} {word}" if lead.group("w2") else None
     return lead if word not in lx.dose_lead and two not in lx.dose_lead else None
+
+
+def _at_highest_dose(lx: Lexicon, seg: str, at: int) -> re.Match | None:
+    """ "4 wks at 75" where 75 is the highest dose the segment names: the weeks at the highest dose."""
+    said = lx.at_dose.match(seg, at)
+    if said is None:
+        return None
+    others = [_num(m.group("n")) for m in lx.dose_re.finditer(seg) if m.start() != said.start("n")]
+    return said if all(_num(said.group("n")) >= n for n in others) else None
 
 
 def _sane_weeks(p: Parser, prefix: str, seg: str, out: Parsed, facts: dict) -> dict:
