@@ -1278,3 +1278,9 @@ def test_numbers_spelled_out_before_a_unit_are_read(text, name, value):
 
 def test_a_spelled_number_with_no_unit_stays_words():
     assert facts("pain in one foot") == {"pain_pattern": "focal"}
+
+
+def test_an_outcome_asked_keeps_the_dose_and_weeks_typed():
+    got = read("venlafaxine 150 xl for 10 weeks, so-so")
+    assert got.facts["trial.venlafaxine.dose"] == 150 and got.facts["trial.venlafaxine.weeks"] == 10
+    assert "trial.venlafaxine.outcome" not in got.facts and got.clarify and got.clarify[0].choices

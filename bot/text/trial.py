@@ -291,6 +291,9 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
         if clarify:
             out.clarify.append(clarify)
             continue
+        ask = facts.pop("_ask", None)
+        if ask:
+            out.clarify.append(ask)
         for key, value in facts.items():
             name = f"trial.{agent}.{key}"
             if key == "adverse" and isinstance(out.facts.get(name), list):
@@ -365,12 +368,11 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     if outcome is None and (facts.keys() - {"current"}) and lx.bare_negative.search(seg):
         outcome = "no_benefit"
         has_details = True
-    if outcome == "?":
-        return {
-            "_clarify": Clarify(
-                lx.clarify["outcome"].format(drug=label), [(lab, f"{name} {val}") for lab, val in _outcome_choices(p)]
-            )
-        }
+    if outcome == "?":  # "dulox 60 8 wks, meh": the outcome is asked; the dose and weeks typed are kept
+        facts["_ask"] = Clarify(
+            lx.clarify["outcome"].format(drug=label), [(lab, f"{name} {val}") for lab, val in _outcome_choices(p)]
+        )
+        outcome = None
     if outcome:
         facts["outcome"] = outcome
         facts["_from"] = source
