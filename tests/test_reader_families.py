@@ -1284,3 +1284,19 @@ def test_an_outcome_asked_keeps_the_dose_and_weeks_typed():
     got = read("venlafaxine 150 xl for 10 weeks, so-so")
     assert got.facts["trial.venlafaxine.dose"] == 150 and got.facts["trial.venlafaxine.weeks"] == 10
     assert "trial.venlafaxine.outcome" not in got.facts and got.clarify and got.clarify[0].choices
+
+
+@pytest.mark.parametrize(
+    "text, weeks",
+    [
+        ("duloxetine 60 for 4-6 weeks, no help", 4),
+        ("pregabalin 150 bd for 2 to 3 months", 8.7),
+        ("nortrip 25 for 6-8/52", 6),
+    ],
+)
+def test_a_duration_range_is_read_at_its_lower_end(text, weeks):
+    assert next(v for k, v in facts(text).items() if k.endswith(".weeks")) == weeks
+
+
+def test_weeks_at_the_maximum_given_as_a_range_are_its_lower_end():
+    assert facts("gabapentin 10 wks incl 2-4 at max")["trial.gabapentin.weeks_at_max"] == 2

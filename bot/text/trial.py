@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .context import BLOCK, CLAUSE_BREAK, HARD_BREAK_RE, mask
-from .lexicon import NUMBER, Lexicon
+from .lexicon import Lexicon
 
 if TYPE_CHECKING:
     from .parse import Parsed, Parser
@@ -32,6 +32,7 @@ SAID_OF_NEXT = re.compile(r"\b(?:on|with|from|since starting|after starting|due 
 GOOD = ("good", "partial")
 SCORE_HINT = re.compile(r"\d\s*(?:%|/\s*10|to\b|-+>|>)|relief|benefit")
 JOINED_ON = re.compile(r"(?:\+|&|\band|\bplus)\s*$")
+UNITLESS_WEEKS = re.compile(r"(?<![\d.])(\d+(?:[.,]\d+)?)(?:\s*-\s*\d+(?:[.,]\d+)?)?\s*$")
 SENTENCE_END = re.compile(r"[\n!?]|(?<!\d)\.|\.(?!\d)")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
 
@@ -507,9 +508,9 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             total = max(total, weeks)
             seg = mask(seg, dm.start(), dm.end(), " ")
         last_end = dm.end()
-    # "2 at max" with no unit: weeks
+    # "2 at max" with no unit: weeks ("2-3 at max": at least 2)
     for am in list(lx.at_max_re.finditer(seg)):
-        num = re.search(rf"({NUMBER})\s*$", seg[: am.start()])
+        num = UNITLESS_WEEKS.search(seg[: am.start()])
         if num and "weeks_at_max" not in facts:
             facts["weeks_at_max"] = _num(num.group(1))
             seg = mask(seg, num.start(), am.end(), " ")
