@@ -1300,3 +1300,15 @@ def test_a_duration_range_is_read_at_its_lower_end(text, weeks):
 
 def test_weeks_at_the_maximum_given_as_a_range_are_its_lower_end():
     assert facts("gabapentin 10 wks incl 2-4 at max")["trial.gabapentin.weeks_at_max"] == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["duloxetine 60: nausea for the first 10 days, no help", "pregabalin 150 bd, dizzy the first 2 weeks, partial"],
+)
+def test_how_long_a_side_effect_lasted_is_not_the_trials_duration(text):
+    assert not any(k.endswith(".weeks") for k in facts(text))
+
+
+def test_a_duration_after_a_side_effect_and_a_comma_is_the_trials():
+    assert facts("gabapentin 300 tds, sleepy, 10 weeks")["trial.gabapentin.weeks"] == 10

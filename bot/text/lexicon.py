@@ -153,6 +153,8 @@ class Lexicon:
         self.duration_when = re.compile(r"\s*(?:" + _by_length(status["when_not_how_long"]) + r")(?![\w%])")
         self.interval_after = re.compile(r"\s*(?:" + _by_length(status["interval_after"]) + r")(?![\w%])")
         self.interval_before = Tail(status["interval_before"])
+        # "nausea (for the) first 2 wks": how long a side effect lasted, right after it
+        self.effect_lasted = None  # set below, once duration_re is built
         self.at_dose = re.compile(
             r"\s*(?:"
             + _by_length(status["at_dose"])
@@ -307,6 +309,13 @@ class Lexicon:
         ranged = r"(?:(?<!\d\d\d)(?:-|\s+(?:" + joiners + r")\s+)(?P<hi>\d+(?:\.\d+)?))?"
         self.duration_re = re.compile(
             rf"(?P<n>{NUMBER}){ranged}\s*(?P<u>" + _by_length(self.duration_units) + r")(?![a-z])"
+        )
+        lasted = _by_length(status["effect_lasted"])
+        self.effect_lasted = re.compile(
+            r"(?:[\s:\-]*(?:"
+            + lasted
+            + r")(?![\w]))*[\s:\-]*"
+            + self.duration_re.pattern  # no comma: "drowsy, 8 weeks"
         )
         units = _by_length(self.units)
         self.thousands_space = re.compile(rf"(?<![\d.,])\d{{1,3}}(?: \d{{3}})+(?=\s*(?:{units})\b)")

@@ -464,6 +464,10 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     single = lx.k.agents[agent].get("single_application", False)  # "qutenza 3 wks ago": watched 3 weeks
     for wear in list(lx.not_duration.finditer(seg)) if lx.not_duration else []:
         seg = mask(seg, wear.start(), wear.end(), " ")
+    for _, felt_end, _ in list(lx.adverse.finditer(seg)):  # "nausea first 2 wks": how long it was felt
+        said = lx.effect_lasted.match(seg, felt_end)
+        if said:
+            seg = mask(seg, said.start(), said.end(), " ")
     for am in list(lx.at_max_re.finditer(seg)):
         after = re.match(r"(?:\s*(?:tolerated|tolerable|dose))*\s*(?:for|x)?\s*", seg[am.end() :])
         dm = lx.duration_re.match(seg, am.end() + after.end())
