@@ -1312,3 +1312,15 @@ def test_how_long_a_side_effect_lasted_is_not_the_trials_duration(text):
 
 def test_a_duration_after_a_side_effect_and_a_comma_is_the_trials():
     assert facts("gabapentin 300 tds, sleepy, 10 weeks")["trial.gabapentin.weeks"] == 10
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "duloxetine 60 od, follow up in 6 weeks",
+        "pregabalin 75 bd - r/v 4/52",
+        "nortriptyline 25 nocte; neuropathy for 3 years",
+    ],
+)
+def test_a_follow_up_ahead_or_how_long_the_pain_lasted_is_not_the_trials_duration(text):
+    assert not any(k.endswith(".weeks") for k in facts(text))

@@ -153,6 +153,7 @@ class Lexicon:
         self.duration_when = re.compile(r"\s*(?:" + _by_length(status["when_not_how_long"]) + r")(?![\w%])")
         self.interval_after = re.compile(r"\s*(?:" + _by_length(status["interval_after"]) + r")(?![\w%])")
         self.interval_before = Tail(status["interval_before"])
+        self.not_trial_before = Tail(status["duration_not_trial_before"])  # "review in 4 weeks", "pain for 2 years"
         # "nausea (for the) first 2 wks": how long a side effect lasted, right after it
         self.effect_lasted = None  # set below, once duration_re is built
         self.at_dose = re.compile(

@@ -479,10 +479,12 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     # stopped 2 yrs ago": not 3 years)
     agos = sum(1 for dm in durations if lx.duration_when.match(seg, dm.end()))
     for dm in durations:
-        if lx.interval_after.match(seg, dm.end()) or lx.interval_before.search(
-            seg[max(0, dm.start() - 25) : dm.start()]
-        ):
+        ahead = seg[max(0, dm.start() - 30) : dm.start()]
+        if lx.interval_after.match(seg, dm.end()) or lx.interval_before.search(ahead):
             seg = mask(seg, dm.start(), dm.end(), " ")  # "6 months apart", "every 3 months": how often
+            continue
+        if lx.not_trial_before.search(ahead):  # "review in 4 weeks", "pain for 2 years": not how long it was taken
+            seg = mask(seg, dm.start(), dm.end(), " ")
             continue
         started = agos == 1 and lx.started_before.search(seg, max(0, dm.start() - 25), dm.start())
         if lx.duration_when.match(seg, dm.end()) and not single and not started:  # "stopped 2 yrs ago": when
