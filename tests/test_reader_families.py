@@ -1324,3 +1324,9 @@ def test_a_duration_after_a_side_effect_and_a_comma_is_the_trials():
 )
 def test_a_follow_up_ahead_or_how_long_the_pain_lasted_is_not_the_trials_duration(text):
     assert not any(k.endswith(".weeks") for k in facts(text))
+
+
+@pytest.mark.parametrize("text", ["pregabalin 75 bd, could go up to 300 bd", "duloxetine 30, can increase to 60"])
+def test_a_dose_that_could_still_be_given_is_not_the_dose_reached(text):
+    doses = [v for k, v in facts(text).items() if k.endswith(".dose")]
+    assert doses == [150] or doses == [30]
