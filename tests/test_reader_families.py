@@ -1330,3 +1330,13 @@ def test_a_follow_up_ahead_or_how_long_the_pain_lasted_is_not_the_trials_duratio
 def test_a_dose_that_could_still_be_given_is_not_the_dose_reached(text):
     doses = [v for k, v in facts(text).items() if k.endswith(".dose")]
     assert doses == [150] or doses == [30]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["pregabalin - no obvious benefit", "duloxetine no real improvement", "amitriptyline: no discernible effect"],
+)
+def test_no_then_a_qualified_benefit_is_no_benefit_never_not_tried(text):
+    got = facts(text)
+    assert [v for k, v in got.items() if k.endswith(".tried")] == ["yes"]
+    assert [v for k, v in got.items() if k.endswith(".outcome")] == ["no_benefit"]

@@ -97,7 +97,14 @@ class Lexicon:
         # A match starts where a run of spaces starts (never inside one): the phrases begin with a
         # word, so the matches are the same, but a searched run of n spaces costs n steps, not n².
         self.at_max_re = re.compile(r"(?<!\s)\s*(?:" + _by_length(lex["at_max"]["phrases"]) + r")(?![\w%])")
-        self.outcomes = PhraseMap((p, o) for o, ps in lex["outcomes"].items() for p in ps)
+        composed = [  # "no obvious benefit", "without real relief": lead + qualifier + benefit word
+            (" ".join(w for w in (lead, q, noun) if w), outcome)
+            for outcome, spec in lex.get("outcomes_composed", {}).items()
+            for lead in spec["lead"]
+            for q in spec["qualifiers"]
+            for noun in spec["nouns"]
+        ]
+        self.outcomes = PhraseMap([(p, o) for o, ps in lex["outcomes"].items() for p in ps] + composed)
         scores = lex.get("pain_scores", {})
         self.pain_scores = [re.compile(p) for p in scores.get("patterns", [])]
         self.pain_percent = [re.compile(p) for p in scores.get("percent_patterns", [])]
