@@ -1340,3 +1340,15 @@ def test_no_then_a_qualified_benefit_is_no_benefit_never_not_tried(text):
     got = facts(text)
     assert [v for k, v in got.items() if k.endswith(".tried")] == ["yes"]
     assert [v for k, v in got.items() if k.endswith(".outcome")] == ["no_benefit"]
+
+
+@pytest.mark.parametrize(
+    "text", ["his daughter has type 2 diabetes", "wife is on pregabalin", "partner's duloxetine", "sister had MGUS"]
+)
+def test_a_relatives_condition_or_drug_is_not_the_patients(text):
+    got = read(text)
+    assert got.facts == {} and not got.clarify
+
+
+def test_a_relative_reporting_on_the_patient_is_still_read():
+    assert facts("daughter says she fell twice")["falls"] == "yes"

@@ -261,7 +261,12 @@ class Lexicon:
         self.history_before = Tail(hist["triggers"], trailing=r"[\s:,]*")
         self.collisions = phrase_re(hist["collisions"])
         others = lex["others"]  # "family hx of diabetes": someone else's, to the end of the clause
-        self.others = re.compile(r"(?<![\w])(?:" + _by_length(others["before"]) + r")(?![\w])[^,;.\n]*")
+        related = [  # "son has", "brother on", "husband's" (a possessive joins its word)
+            who + ("" if how[0] in "'’" else " ") + how
+            for who in others.get("relatives", [])
+            for how in others.get("relations", [])
+        ]
+        self.others = re.compile(r"(?<![\w])(?:" + _by_length(others["before"] + related) + r")(?![\w])[^,;.\n]*")
         self.not_trials = phrase_re(others["not_trials"])  # "IV lidocaine" is not the plaster
         self.year_after = re.compile(r"\s*(?:in\s+)?" + hist["year"] + r"\b")
         joined = lex.get("combination_joined", {})
