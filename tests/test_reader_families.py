@@ -1352,3 +1352,18 @@ def test_a_relatives_condition_or_drug_is_not_the_patients(text):
 
 def test_a_relative_reporting_on_the_patient_is_still_read():
     assert facts("daughter says she fell twice")["falls"] == "yes"
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose, per_day",
+    [
+        ("duloxetine 120 (60 bd)", "duloxetine", 120, 2),
+        ("pregabalin 300mg daily split bd", "pregabalin", 300, 2),
+        ("gabapentin 300 od -> bd -> tds", "gabapentin", 900, 3),
+        ("pregabalin 25 od then 25 bd then 75 bd", "pregabalin", 150, 2),
+        ("gabapentin 300 tds then 600 tds", "gabapentin", 1800, 3),
+    ],
+)
+def test_the_dose_reached_goes_with_its_own_frequency(text, agent, dose, per_day):
+    got = facts(text)
+    assert (got[f"trial.{agent}.dose"], got[f"trial.{agent}.doses_per_day"]) == (dose, per_day)

@@ -33,6 +33,7 @@ GOOD = ("good", "partial")
 SCORE_HINT = re.compile(r"\d\s*(?:%|/\s*10|to\b|-+>|>)|relief|benefit")
 JOINED_ON = re.compile(r"(?:\+|&|\band|\bplus)\s*$")
 UNITLESS_WEEKS = re.compile(r"(?<![\d.])(\d+(?:[.,]\d+)?)(?:\s*-\s*\d+(?:[.,]\d+)?)?\s*$")
+SPACES = re.compile(r"\s*")
 SENTENCE_END = re.compile(r"[\n!?]|(?<!\d)\.|\.(?!\d)")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
 
@@ -538,10 +539,19 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             per_day, divided = lx.divided[vm.group()], True
             seg = mask(seg, vm.start(), vm.end(), " ")
     if per_day is None and lx.frequency_re:
-        fm = lx.frequency_re.search(seg)
+        said = list(lx.frequency_re.finditer(seg))
+        # "300 od -> bd -> tds": the frequency it was raised to, the last of a run joined by "->"/"then"
+        fm = said[0] if said else None
+        for later in said[1:]:
+            if _ends_with(RAISED_TO, seg[: later.start()], later.start()) and not re.search(
+                r"\d", seg[fm.end() : later.start()]
+            ):
+                fm = later
+            else:
+                break
         if fm:
             per_day = lx.frequency[fm.group()]
-            seg = mask(seg, fm.start(), fm.end(), " ")
+            seg = mask(seg, said[0].start(), fm.end(), " ")
     tm = None if divided else lx.times_re.search(seg)
     if tm:
         per_day = int(tm.group("a") or tm.group("b") or tm.group("c"))
@@ -572,12 +582,22 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     raised = [dm for dm in doses[1:] if _ends_with(RAISED_TO, seg, dm.start())]
     as_needed = lx.as_needed.search(seg) if lx.as_needed else None
     for dm in raised[-1:] or doses[:1]:
+        own = lx.frequency_re.match(seg, SPACES.match(seg, dm.end()).end()) if lx.frequency_re and not divided else None
+        if own:  # "25 od then 25 bd then 50 bd": the frequency said with the dose reached
+            per_day = lx.frequency[own.group()]
         if as_needed and per_day is None and not (dm.group("per") or divided):
             # "tramadol 50 prn": one dose taken as needed; the day's total is asked, never assumed
             out.clarify.append(_daily_total(p, agent, f"{dm.group().strip()} {as_needed.group()}"))
             continue
         amount = _num(dm.group("n")) * lx.units.get(dm.group("u") or "mg", 1)
-        daily = amount if (dm.group("per") or divided) else amount * (per_day or 1)
+        # "120 (60 bd)": the number in brackets after it, times the frequency, makes it - the day's total
+        parts = [
+            _num(o.group("n")) * lx.units.get(o.group("u") or "mg", 1)
+            for o in doses
+            if o.start() > dm.end() and re.fullmatch(r"[\s:,]*\(\s*", seg[dm.end() : o.start()])
+        ]
+        total_said = bool(per_day) and any(abs(part * per_day - amount) < 1e-6 for part in parts)
+        daily = amount if (dm.group("per") or divided or total_said) else amount * (per_day or 1)
         daily = round(daily, 3)
         spec = p.k.agents[agent]
         if daily != amount and amount <= p.max_daily.get(agent, daily) < daily:
