@@ -16,6 +16,57 @@ def _by_length(words) -> str:
     return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
 
 
+# A named group's opening, "(?P<n>", not escaped: made plain "(?:" in an alternation (AnyOf).
+_NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
+_REFERS_TO_GROUP = re.compile(r"\\\d|\(\?P=|\(\?\(")  # back references and conditionals
+
+
+class AnyOf:
+    """Whether any of a step's patterns occurs in a text, in one search: their alternation, built
+    from the patterns themselves (so it follows the lexicon as it changes). A step whose every
+    pattern finds nothing in the text changes nothing, and is skipped after this one search
+    instead of one search per pattern. `absent` is True only when none of the patterns matches
+    anywhere in the text; when no alternation can stand for them (flags differ, a pattern refers
+    to its own groups), it is always False and the step runs as before."""
+
+    def __init__(self, *patterns: re.Pattern | None):
+        live = [rx for rx in patterns if rx is not None]  # a None pattern (no words) matches nothing
+        self.rx: re.Pattern | None = None
+        self.exact = True
+        if not live:
+            return
+        try:
+            self.rx = _alternation(live)
+        except (ValueError, re.error):
+            self.exact = False
+
+    def absent(self, text: str) -> bool:
+        if not self.exact:
+            return False
+        return self.rx is None or self.rx.search(text) is None
+
+
+def _alternation(patterns: list[re.Pattern]) -> re.Pattern:
+    """(?:a)|(?:b)|...: matches at a position exactly where one of the patterns does. Their named
+    groups become plain ones (names may repeat across patterns); refused (ValueError) where that
+    could change what a pattern matches."""
+    flags = {rx.flags for rx in patterns}
+    if len(flags) != 1:
+        raise ValueError("patterns with different flags")
+    parts = []
+    for rx in patterns:
+        if _REFERS_TO_GROUP.search(rx.pattern):
+            raise ValueError("a pattern refers to its own groups")
+        plain, renamed = _NAMED_GROUP.subn("(?:", rx.pattern)
+        # every named group found, and nothing else taken for one ("[(?P<x>]" is a character set)
+        if renamed != len(rx.groupindex) or (
+            renamed and re.compile(plain, rx.flags).groups != rx.groups - len(rx.groupindex)
+        ):
+            raise ValueError("a group name could not be told apart")
+        parts.append(f"(?:{plain})")
+    return re.compile("|".join(parts), flags.pop())
+
+
 class PhraseMap:
     """Many phrase lists in one pattern: `finditer` yields (start, end, [what each list says])."""
 
@@ -246,6 +297,14 @@ class Lexicon:
             rf"(?<![a-z\d.,])(?P<n>{NUMBER})\s*(?P<u>{units})?\b(?P<per>\s*(?:/\s*(?:d|day|24h)|per\s+day|a\s+day|/day"
             r"|daily\s+total|total\s+daily|total))?"
         )
+        # One search each for the steps of the reader that a message mostly does not concern
+        # (bot/text/parse.py): each step's own patterns, nothing listed by hand.
+        self.history_any = AnyOf(self.others, self.not_trials, self.collisions)
+        self.numbers_any = AnyOf(*(rx for rxs in self.number_res.values() for rx in rxs))
+        self.topics_any = AnyOf(
+            self.flag_pseudo, self.topic_words.rx, *(rx for _, rx in self.flags), self.red_flags_subject
+        )
+        self.classes_any = AnyOf(*self.class_words.values())
         self.times_re = re.compile(
             r"(?:\bx\s*(?P<a>[1-4])\b(?!\s*(?:"
             + _by_length(self.duration_units)

@@ -265,6 +265,8 @@ class Parser:
 
     # -- history abbreviations that collide with drug names ("hx AMI 2019"), others' history -------
     def _history(self, text: str) -> str:
+        if self.lx.history_any.absent(text):
+            return text
         for rx in (self.lx.others, self.lx.not_trials):  # someone else's; a namesake treatment
             for mt in list(rx.finditer(text)):
                 text = mask(text, mt.start(), mt.end())
@@ -279,6 +281,8 @@ class Parser:
 
     # -- numbers with a subject: age, renal function, HbA1c, B12 ------------------------------------
     def _numbers(self, text: str, out: Parsed) -> str:
+        if self.lx.numbers_any.absent(text):
+            return text
         for name in ("age", "crcl", "egfr"):
             for rx in self.lx.number_res[name]:
                 for mt in list(rx.finditer(text)):
@@ -378,6 +382,8 @@ class Parser:
         return kept
 
     def _topics(self, text: str, out: Parsed) -> tuple[str, list[int]]:
+        if self.lx.topics_any.absent(text):  # no concept, nothing masked: nothing to read
+            return text, []
         if self.lx.flag_pseudo:  # "slowly progressive" is the usual course, not a red flag
             for mt in list(self.lx.flag_pseudo.finditer(text)):
                 text = mask(text, mt.start(), mt.end())
@@ -636,6 +642,8 @@ class Parser:
 
     def _combination(self, text: str, combined_at: list[tuple[int, bool]], out: Parsed) -> str:
         """The drugs, duration and outcome of the sentence that says they were given together."""
+        if not combined_at and not self.lx.drug_re.search(text):  # no drug: no pair, no anchor
+            return text
         pairs = self._joined_pairs(text)
         if pairs:
             out.facts.setdefault("combination", "yes")
@@ -725,6 +733,8 @@ class Parser:
         """Class words ("no SNRI"), and where each stood (end -> start): a drug listed after one
         shares its negation ("no SNRI or TCA")."""
         spans: dict[int, int] = {}
+        if self.lx.classes_any.absent(text):
+            return text, spans
         for cls, rx in self.lx.class_words.items():
             for mt in list(rx.finditer(text)) if rx else []:
                 out.names_a_class = True
