@@ -19,37 +19,41 @@ def _by_length(words) -> str:
 # A named group's opening, "(?P<n>", not escaped: made plain "(?:" in an alternation (AnyOf).
 _NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
 _REFERS_TO_GROUP = re.compile(r"\\\d|\(\?P=|\(\?\(")  # back references and conditionals
+# A pattern's leading condition on the character before it, "(?<![\w%/])": left out of AnyOf's
+# alternation, where it would be tried at every position of the text.
+_LEADING_LOOKBEHIND = re.compile(r"\(\?<!\[(?:\\w|[%/.])*\]\)")
 
 
 class AnyOf:
-    """Whether any of a step's patterns occurs in a text, in one search: their alternation, built
-    from the patterns themselves (so it follows the lexicon as it changes). A step whose every
-    pattern finds nothing in the text changes nothing, and is skipped after this one search
-    instead of one search per pattern. `absent` is True only when none of the patterns matches
-    anywhere in the text; when no alternation can stand for them (flags differ, a pattern refers
-    to its own groups), it is always False and the step runs as before."""
+    """Whether any of a step's patterns may occur in a text, in one search, built from the
+    patterns themselves (so it follows the lexicon as it changes): a step whose every pattern
+    finds nothing changes nothing, and is skipped after this one search. The search is the
+    patterns' alternation without their leading lookbehinds: leaving out a condition only lets
+    more text match, so where it finds nothing none of the patterns finds anything; where it finds
+    something (even where none of the patterns would) the step runs as before. Where no
+    alternation can stand for the patterns (flags differ, a pattern refers to its own groups),
+    each is searched in turn."""
 
     def __init__(self, *patterns: re.Pattern | None):
-        live = [rx for rx in patterns if rx is not None]  # a None pattern (no words) matches nothing
+        self.patterns = [rx for rx in patterns if rx is not None]  # a None pattern (no words) matches nothing
         self.rx: re.Pattern | None = None
-        self.exact = True
-        if not live:
-            return
-        try:
-            self.rx = _alternation(live)
-        except (ValueError, re.error):
-            self.exact = False
+        if self.patterns:
+            try:
+                self.rx = _alternation(self.patterns)
+            except (ValueError, re.error):
+                self.rx = None
 
     def absent(self, text: str) -> bool:
-        if not self.exact:
-            return False
-        return self.rx is None or self.rx.search(text) is None
+        """True only when none of the patterns matches anywhere in `text` (False: one may)."""
+        if self.rx is not None:
+            return self.rx.search(text) is None
+        return not any(rx.search(text) for rx in self.patterns)
 
 
 def _alternation(patterns: list[re.Pattern]) -> re.Pattern:
-    """(?:a)|(?:b)|...: matches at a position exactly where one of the patterns does. Their named
-    groups become plain ones (names may repeat across patterns); refused (ValueError) where that
-    could change what a pattern matches."""
+    """(?:a)|(?:b)|...: matches at least wherever one of the patterns does. Their named groups
+    become plain ones (names may repeat across patterns), their leading lookbehinds are left out;
+    refused (ValueError) where that could change what a pattern matches."""
     flags = {rx.flags for rx in patterns}
     if len(flags) != 1:
         raise ValueError("patterns with different flags")
@@ -63,7 +67,8 @@ def _alternation(patterns: list[re.Pattern]) -> re.Pattern:
             renamed and re.compile(plain, rx.flags).groups != rx.groups - len(rx.groupindex)
         ):
             raise ValueError("a group name could not be told apart")
-        parts.append(f"(?:{plain})")
+        lead = _LEADING_LOOKBEHIND.match(plain)
+        parts.append(f"(?:{plain[lead.end() :] if lead else plain})")
     return re.compile("|".join(parts), flags.pop())
 
 
@@ -305,6 +310,10 @@ class Lexicon:
             self.flag_pseudo, self.topic_words.rx, *(rx for _, rx in self.flags), self.red_flags_subject
         )
         self.classes_any = AnyOf(*self.class_words.values())
+        self.questions_any = AnyOf(
+            self.hypothetical, self.not_given, self.conditional, self.query_starts, self.query_inside
+        )
+        self.subjects_any = AnyOf(*(topic.subject for topic in self.topics))
         self.times_re = re.compile(
             r"(?:\bx\s*(?P<a>[1-4])\b(?!\s*(?:"
             + _by_length(self.duration_units)

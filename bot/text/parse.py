@@ -35,6 +35,7 @@ MALFORMED_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,40}(?:[.,]\d{1,40})?e[+-]?\d
 # Cheap first looks: a number typed against a word ("150bd"), a letter between dots ("t.d.s.").
 GLUED = re.compile(r"\d[a-z]")
 DOTTED = re.compile(r"\b[a-z]\.[a-z]\b")
+NOT_IN_AN_ANSWER = re.compile(r"[^\w?/' ]+")
 # A hostile or pasted message is read up to this many characters; the reply says what was cut.
 MAX_CHARS = 20_000
 
@@ -104,6 +105,7 @@ class Parser:
         self.k = knowledge or load_knowledge()
         self.lx: Lexicon = lexicon(self.k)
         self.sanity = self.k.thresholds["sanity"]
+        self._long_word = re.compile(rf"(?<![\w%])[a-z]{{{self.lx.spell_min_length},}}(?![\w%])")  # respelt if near a drug
         self.units = self.k.thresholds.get("units", {})
         # the highest daily dose any renal band allows: a dose per intake times its frequency above it
         # is more likely the day's total typed with the frequency
@@ -158,7 +160,7 @@ class Parser:
 
     def bare_answer(self, text: str) -> str | None:
         """yes / no / unknown / skip when that is all the message says."""
-        cleaned = re.sub(r"[^\w?/' ]+", " ", normalise(text)).strip()
+        cleaned = NOT_IN_AN_ANSWER.sub(" ", normalise(text)).strip()
         return self.lx.answer_words.get(cleaned)
 
     # -- misspelt drug names ----------------------------------------------------------------------
@@ -181,12 +183,14 @@ class Parser:
             out.respelled.append((word, near))
             return near
 
-        return re.sub(rf"(?<![\w%])[a-z]{{{self.lx.spell_min_length},}}(?![\w%])", fix, text)
+        return self._long_word.sub(fix, text)
 
     # -- questions and plans: nothing stored, the options asked about are noted ---------------------
     def _questions(self, text: str, out: Parsed) -> str:
         for start, end in sentences(text):
             sentence = text[start:end]
+            if "?" not in sentence and self.lx.questions_any.absent(sentence):
+                continue  # no question, plan or condition: what follows would find none
             hypo = self.lx.hypothetical.search(sentence) if self.lx.hypothetical else None
             avoid = self.lx.not_given.search(sentence) if self.lx.not_given else None
             if avoid and not self._is_question(sentence):  # "avoiding TCAs": not given, nothing asked
