@@ -843,3 +843,216 @@ def test_cannot_rise_from_a_chair_in_other_words_is_a_motor_deficit(text):
 
 def test_proximal_and_distal_said_of_pain_is_no_weakness():
     assert "flag.proximal_weakness" not in facts("pain proximal and distal")
+
+
+@pytest.mark.parametrize(
+    "text, drug, dose",
+    [
+        ("on pregabalin, creatinine 140", "pregabalin", None),
+        ("duloxetine 60 od. ferritin 25", "duloxetine", 60),
+        ("gabapentin, hb 118", "gabapentin", None),
+        ("lyrica; vit d 40", "pregabalin", None),
+        ("nortriptyline - tsh 3.4", "tca", None),
+        ("gabapentin increased to 1200, hb 118", "gabapentin", 1200),
+    ],
+)
+def test_a_lab_value_beside_a_drug_is_never_its_dose(text, drug, dose):
+    assert facts(text).get(f"trial.{drug}.dose") == dose
+
+
+@pytest.mark.parametrize(
+    "question, text",
+    [
+        ("pregabalin", "creatinine 140"),
+        ("tca", "ferritin 22"),
+        ("duloxetine_outcome", "hb 131"),
+        ("gabapentin", "tsh 1.9"),
+    ],
+)
+def test_a_lab_value_typed_under_a_drugs_question_stores_nothing_about_the_drug(question, text):
+    assert facts(text, question) == {}
+
+
+@pytest.mark.parametrize("text", ["ferritin 30", "alt 54"])
+def test_a_lab_value_under_the_dose_question_is_asked_about(text):
+    got = read(text, "gabapentin_dose")
+    assert got.facts == {} and got.clarify
+
+
+@pytest.mark.parametrize(
+    "text", ["amitriptyline CI - heart block", "TCAs c/i (arrhythmia)", "nortriptyline contra indicated"]
+)
+def test_a_drug_contraindicated_is_not_a_drug_tried(text):
+    assert "trial.tca.tried" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["paraprotein results awaited", "mgus screen requested", "MGUS result pending", "immunofixation sent"]
+)
+def test_a_test_sent_and_not_back_is_not_known(text):
+    assert facts(text) == {"paraprotein": "unknown"}
+
+
+@pytest.mark.parametrize("text", ["cobalamin borderline", "b12 at the low end of normal", "serum b12 equivocal"])
+def test_a_b12_near_the_cut_off_asks_for_its_level_never_deficient(text):
+    got = read(text)
+    assert "b12" not in got.facts and any("level" in c.question for c in got.clarify)
+    assert all(c.choices for c in got.clarify)
+
+
+def test_a_b12_near_the_cut_off_with_its_level_is_that_level():
+    assert facts("b12 borderline 190 pmol/l") == {"b12_level": 190}
+
+
+@pytest.mark.parametrize("text", ["acute onset leg weakness", "sudden-onset weakness both legs"])
+def test_weakness_of_sudden_onset_is_a_rapid_course(text):
+    assert facts(text)["flag.rapid_course"] == "yes"
+
+
+@pytest.mark.parametrize("text", ["three times", "a couple in the last year", "x2 in the past 6 months", "several"])
+def test_a_count_of_falls_is_falls(text):
+    assert facts(text, "falls") == {"falls": "yes"}
+
+
+def test_no_falls_counted_is_no_falls():
+    assert facts("0", "falls") == {"falls": "no"}
+
+
+@pytest.mark.parametrize("text", ["once", "twice"])
+def test_a_count_under_a_question_that_counts_nothing_is_not_yes(text):
+    assert facts(text, "weakness") == {}
+
+
+@pytest.mark.parametrize("text", ["made it worse", "no different", "unchanged"])
+def test_worse_or_unchanged_under_the_effect_question_is_no_benefit(text):
+    assert facts(text, "pregabalin_outcome") == {
+        "trial.pregabalin.outcome": "no_benefit",
+        "trial.pregabalin.tried": "yes",
+    }
+
+
+@pytest.mark.parametrize("text", ["yeah for a while", "yep, a few years back"])
+def test_a_yes_leading_a_vague_reply_under_tried_is_tried(text):
+    assert facts(text, "duloxetine") == {"trial.duloxetine.tried": "yes"}
+
+
+def test_a_yes_then_not_taken_under_tried_is_not_read_as_tried():
+    assert facts("yes but never took it", "duloxetine").get("trial.duloxetine.tried") != "yes"
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("currently on gabapentin 600 tds + nortriptyline 25 nocte", ["gabapentin", "tca"]),
+        ("taking pregabalin and duloxetine", ["duloxetine", "pregabalin"]),
+        ("now on venlafaxine 75 and pregabalin 75 bd", ["pregabalin", "venlafaxine"]),
+    ],
+)
+def test_a_gabapentinoid_and_an_snri_or_tca_taken_now_are_the_combination(text, agents):
+    got = facts(text)
+    assert got["combination"] == "yes" and got["combination.agents"] == agents
+
+
+@pytest.mark.parametrize("text", ["on pregabalin 75 bd and tramadol 50 qds", "taking duloxetine and amitriptyline"])
+def test_other_drugs_taken_now_are_not_read_as_the_combination(text):
+    assert "combination" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, weeks, outcome",
+    [
+        ("gabapentin 600 tds + duloxetine 60 od for 10 weeks, no benefit", 10, "no_benefit"),
+        ("lyrica 150 bd + ami 20 nocte x 3 months - partial", 13.0, "partial"),
+    ],
+)
+def test_two_drugs_joined_with_their_doses_then_a_duration_are_the_combinations(text, weeks, outcome):
+    got = facts(text)
+    assert got["combination"] == "yes"
+    assert (got["combination.weeks"], got["combination.outcome"]) == (weeks, outcome)
+    assert not any(k.endswith((".weeks", ".outcome")) for k in got if k.startswith("trial."))
+
+
+@pytest.mark.parametrize(
+    "text, agents, outcome",
+    [
+        (
+            "pregabalin 300 bd, venlafaxine 150, nortriptyline 50 - all ineffective",
+            ["pregabalin", "venlafaxine", "tca"],
+            "no_benefit",
+        ),
+        ("gabapentin 2400/day; duloxetine 60 - both partially effective", ["gabapentin", "duloxetine"], "partial"),
+    ],
+)
+def test_an_outcome_said_of_all_the_drugs_listed_is_each_ones(text, agents, outcome):
+    got = facts(text)
+    assert [got.get(f"trial.{a}.outcome") for a in agents] == [outcome] * len(agents)
+
+
+def test_all_after_a_list_leaves_a_drug_with_its_own_outcome_or_not_tried_alone():
+    got = facts("gabapentin 600 tds helped a lot, never duloxetine, ami 25, lyrica 75 bd - all no help")
+    assert got["trial.gabapentin.outcome"] == "good"
+    assert got["trial.duloxetine.tried"] == "no" and "trial.duloxetine.outcome" not in got
+    assert got["trial.tca.outcome"] == got["trial.pregabalin.outcome"] == "no_benefit"
+
+
+def test_all_in_another_sentence_is_not_an_earlier_drugs_outcome():
+    assert "trial.gabapentin.outcome" not in facts("gabapentin 900/day. duloxetine 60, ami 10 - all no help")
+
+
+def test_all_that_says_where_the_pain_is_shares_no_outcome():
+    assert "trial.gabapentin.outcome" not in facts("gabapentin 300 tds, duloxetine 60, pain all over - no help")
+
+
+@pytest.mark.parametrize(
+    "text", ["morphine sulfate 10mg prn", "tapentadol 50 as needed", "codeine phosphate 30 when required"]
+)
+def test_one_dose_taken_as_needed_asks_the_days_total(text):
+    got = read(text)
+    assert not any(k.endswith(".dose") for k in got.facts)
+    assert any("total dose a day" in c.question and c.choices for c in got.clarify)
+
+
+def test_as_needed_with_its_frequency_is_that_many_doses():
+    assert facts("tramadol 50mg prn up to qds")["trial.tramadol.dose"] == 200
+
+
+@pytest.mark.parametrize("text, hba1c", [("75", 9.0), ("53", 7.0)])
+def test_an_hba1c_in_mmol_per_mol_under_its_question_is_read_in_that_unit(text, hba1c):
+    assert facts(text, "hba1c") == {"hba1c": hba1c}
+
+
+@pytest.mark.parametrize("text", ["creatinine clearance estimated 44", "crcl calc 44"])
+def test_an_estimated_clearance_is_a_clearance(text):
+    assert facts(text) == {"crcl": 44}
+
+
+@pytest.mark.parametrize("text", ["weak quads and hip flexors", "difficulty combing hair, weak shoulder abduction"])
+def test_proximal_weakness_in_other_words(text):
+    assert facts(text)["flag.proximal_weakness"] == "yes"
+
+
+@pytest.mark.parametrize("text", ["knee reflexes absent", "upper limb reflexes absent too"])
+def test_reflexes_lost_beyond_the_ankles_are_areflexia(text):
+    assert facts(text)["flag.areflexia"] == "yes"
+
+
+@pytest.mark.parametrize(
+    "text, dose, per_day", [("venlafaxine 37.5 2 times a day", 75, 2), ("pregabalin 75mg 3 times daily", 225, 3)]
+)
+def test_n_times_a_day_is_how_many_doses(text, dose, per_day):
+    got = facts(text)
+    agent = "venlafaxine" if "venla" in text else "pregabalin"
+    assert (got[f"trial.{agent}.dose"], got[f"trial.{agent}.doses_per_day"]) == (dose, per_day)
+
+
+def test_a_number_after_an_unknown_word_beside_a_drug_is_asked_never_stored():
+    got = read("duloxetine foo 60")
+    assert "trial.duloxetine.dose" not in got.facts
+    (question,) = got.clarify
+    assert '"foo 60"' in question.question and question.choices[0][1] == "duloxetine 60 mg"
+    assert facts(question.choices[0][1])["trial.duloxetine.dose"] == 60
+
+
+@pytest.mark.parametrize("text", ["effexor xr 150", "venlafaxine XL 150mg", "morphine sulphate 75 mg"])
+def test_a_form_or_salt_between_a_drug_and_its_dose_keeps_the_dose(text):
+    assert any(k.endswith(".dose") for k in facts(text))

@@ -27,6 +27,7 @@ class Question:
     unless_at_least: dict[str, float] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)  # a choice's label or reply -> the slot's value
     after: str | None = None  # asked only once this question was skipped or its facts begun
+    counts: bool = False  # a count answers yes ("twice", "1 last month"), 0 answers no
 
     def relevant(self, answers: dict[str, Any], finding_codes: set[str]) -> bool:
         for name, allowed in self.relevant_if.items():
@@ -92,6 +93,7 @@ class Intake:
                     unless_at_least={n: _threshold(thresholds, p) for n, p in q.get("unless_at_least", {}).items()},
                     values=values,
                     after=q.get("after"),
+                    counts=q.get("counts", False),
                 )
             )
         self.by_id = {q.id: q for q in self.questions}

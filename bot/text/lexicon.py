@@ -121,6 +121,7 @@ class Lexicon:
         self.frequency = {k.lower(): v for k, v in lex["frequency"].items()}
         self.frequency_re = phrase_re(self.frequency)
         unit, tab = _by_length(lex["tablets"]["units"]), _by_length(lex["tablets"]["words"])  # tablets counted
+        self.as_needed = phrase_re(lex["as_needed"]["words"])  # "tramadol 50 prn": one dose, not the day's
         self.tablets = re.compile(
             rf"(?<![\w.])[1-9]\s*x\s*\d+(?:\.\d+)?\s*(?:{unit})\b"
             rf"|\d+(?:\.\d+)?\s*(?:{unit})\s*(?:{tab})\s*x\s*[1-9]\b"
@@ -153,6 +154,14 @@ class Lexicon:
         self.pain_good_at_most = scores.get("good_at_most", 0.5)
         self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
         self.list_outcome = phrase_re(lex["negation"].get("list_outcome", []))
+        # "... - all no help": the words that make the last drug's outcome the whole list's
+        self.list_all = re.compile(
+            r"(?:^|(?<![\w]))(?<!at )(?:"
+            + _by_length(lex["negation"].get("list_all", []))
+            + r")(?![\w])(?!\s+(?:"
+            + _by_length(lex["negation"].get("list_all_not", []))
+            + r")\b)"
+        )
         drug_after = lex["negation"].get("after_drug", [])
         self.drug_not_yet = re.compile(r"[\s:=\-]*(?:" + _by_length(drug_after) + r")(?![\w%])") if drug_after else None
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
@@ -197,6 +206,15 @@ class Lexicon:
         }
         self.leading_answers = starts
         self.leading_answer = re.compile(r"\s*(?P<word>" + _by_length(starts) + r")[\s,;:.!\-]+(?P<rest>\S.*)", re.S)
+        # "creat 150" beside a drug: the word right before a number says whose value it is
+        self.dose_lead = {w.lower() for w in lex["dose_lead"]["words"]}
+        self.measures = {w.lower() for w in lex["dose_lead"]["measures"]}
+        # "twice", "1 last month" under "any falls?" (intake.toml `counts`)
+        counted = lex["count_replies"]
+        self.count_reply = re.compile(
+            r"\s*(?:x\s*)?(?P<n>\d+|" + _by_length(counted["counts"]) + r")(?:\s*x)?"
+            r"(?:[\s,.;:!/\-]+(?:\d+|" + _by_length(counted["then"] + counted["counts"]) + r")(?![\w%]))*[\s.!]*"
+        )
         # "a bit" under "what was the effect?"
         self.outcome_replies = {w.lower(): o for o, ws in lex["outcome_replies"].items() for w in ws}
         self.answer_words = {p.lower(): a for a, ps in lex["answers"].items() for p in ps}
@@ -258,11 +276,14 @@ class Lexicon:
         self.year_after = re.compile(r"\s*(?:in\s+)?" + hist["year"] + r"\b")
         joined = lex.get("combination_joined", {})
         joiners = joined.get("joiners", [])
-        self.joined_pair = (
-            re.compile(r"\s*(?:" + "|".join(re.escape(j) for j in joiners) + r")\s*$") if joiners else None
-        )
         unit, freq = _by_length(joined["dose_units"]), _by_length(joined["dose_frequencies"])
         dose = rf"(?:\s*[\d.]+\s*(?:{unit})?(?:\s*(?:{freq}))?)?"  # "dulox 60 od with ..."
+        self.joined_pair = (  # "dulox 60 + pregab"
+            re.compile(dose + r"\s*(?:" + "|".join(re.escape(j) for j in joiners) + r")\s*$") if joiners else None
+        )
+        self.second_dose = re.compile(dose)  # "... + pregab 150 bd for 3 months": the second drug's dose
+        self.current_before = Tail(joined.get("current_before", []))
+        self.current_pairs = [tuple(pair) for pair in joined.get("current_pairs", [])]
         self.concurrent = re.compile(dose + r"\s*(?:" + _by_length(joined.get("concurrent", ["with"])) + r")\s*$")
         self.both_before = Tail(joined.get("both_before", []))
         self.added_before = Tail(joined.get("added_before", []))
@@ -318,7 +339,8 @@ class Lexicon:
             r"(?:\bx\s*(?P<a>[1-4])\b(?!\s*(?:"
             + _by_length(self.duration_units)
             + r")(?![a-z]))(?:\s*/\s*d(?:ay)?|\s*(?:a|per)\s*day|\s*daily)?"
-            r"|\b(?P<b>[1-4])\s*x\s*(?:/\s*d(?:ay)?|(?:a|per)\s*day|daily|\b))"
+            r"|\b(?P<b>[1-4])\s*x\s*(?:/\s*d(?:ay)?|(?:a|per)\s*day|daily|\b)"
+            r"|\b(?P<c>[1-4])\s*times\s*(?:/\s*d(?:ay)?|(?:a|per|each)\s*day|daily))"  # "75 2 times a day"
         )
 
 

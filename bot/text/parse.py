@@ -100,6 +100,10 @@ class _Concept:
     kind: str = "topic"  # topic / flag / red_flags
 
 
+# What may stand between a combination's second drug (or its dose) and its duration or outcome
+LEAD_IN = re.compile(r"[\s:,\-]*(?:(?:x|for|over)\s*)?")
+
+
 class Parser:
     def __init__(self, knowledge: Knowledge | None = None):
         self.k = knowledge or load_knowledge()
@@ -625,6 +629,14 @@ class Parser:
                 or (
                     self.lx.added_between.match(between) and self.lx.added_before.search(before)
                 )  # "added dulox to gaba"
+                or (
+                    (
+                        self.lx.both_between.match(between)
+                        or (self.lx.joined_pair and self.lx.joined_pair.match(between))
+                    )
+                    and self.lx.current_before.search(before)
+                    and self._combinable(first.group(), second.group())
+                )  # "on dulox 60 + pregab 150 bd", "currently taking gaba and ami": taken together now
             ):
                 agents = sorted({self.lx.drug_names[first.group()], self.lx.drug_names[second.group()]})
                 if len(agents) == 2:
@@ -632,17 +644,28 @@ class Parser:
                 continue
             if not self.lx.joined_pair or not self.lx.joined_pair.match(between):
                 continue
-            lead = re.compile(r"[\s:,\-]*(?:(?:x|for|over)\s*)?").match(text, second.end()).end()
-            said = (
-                self.lx.duration_re.match(text, lead)
-                or self._outcome_at(text, lead)
-                or self.lx.bare_negative.match(text, lead)
-            )
+            said = None
+            # right after the second drug, or after its dose ("+ pregab 150 bd for 3 months")
+            for at in dict.fromkeys((second.end(), self.lx.second_dose.match(text, second.end()).end())):
+                lead = LEAD_IN.match(text, at).end()
+                said = (
+                    self.lx.duration_re.match(text, lead)
+                    or self._outcome_at(text, lead)
+                    or self.lx.bare_negative.match(text, lead)
+                )
+                if said:
+                    break
             if said:
                 agents = sorted({self.lx.drug_names[first.group()], self.lx.drug_names[second.group()]})
                 if len(agents) == 2:
                     pairs[first.start()] = agents
         return pairs
+
+    def _combinable(self, first: str, second: str) -> bool:
+        """Do the two drugs' classes make one of the pairs that, named as taken now, are read as taken
+        together (lexicon [combination_joined] current_pairs)?"""
+        classes = {self.k.agents[self.lx.drug_names[name]]["class"] for name in (first, second)}
+        return any(classes == set(pair) for pair in self.lx.current_pairs)
 
     def _combination(self, text: str, combined_at: list[tuple[int, bool]], out: Parsed) -> str:
         """The drugs, duration and outcome of the sentence that says they were given together."""

@@ -78,6 +78,11 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         return Parsed(answer="skip")
     if q.answer == "yesno" and not q.slot.endswith(".tried") and parsed.answer in ("yes", "no", "unknown"):
         return Parsed(facts={q.slot: parsed.answer})  # a red flag, falls, weakness: the slot itself
+    if q.answer == "yesno" and q.counts:
+        count = parser.lx.count_reply.fullmatch(text.lower())
+        if count:  # "twice", "1 last month" under "any falls?": it happened ("0": it did not)
+            n = count.group("n")
+            return Parsed(facts={q.slot: "no" if n.isdigit() and int(n) == 0 else "yes"})
     if q.answer == "yesno" and not q.slot.endswith(".tried"):
         lead = parser.lx.leading_answer.fullmatch(text.lower())
         if lead:  # "no, only 10mg": the slot answered, the rest read with the question's subject
@@ -107,6 +112,11 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
             if q.answer == "number":
                 lo, hi = sanity.get(q.slot) or sanity[q.slot.rsplit(".", 1)[-1]]  # trial.x.doses_per_day
                 if not lo <= value <= hi:
+                    # read with its subject, a number may be in another unit the reader knows
+                    # ("64" under "HbA1c?": mmol/mol); else it is questioned, never stored
+                    retry = parser.parse(f"{q.subject} {text.strip()}")
+                    if q.slot in retry.facts and not retry.clarify:
+                        return Parsed(facts={q.slot: retry.facts[q.slot]})
                     return Parsed(questioned=[f"{q.slot}:{text.strip()}"])
                 return Parsed(facts={q.slot: value})
             if 0 < value <= sanity["weeks"][1]:
@@ -132,7 +142,7 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         return parsed
     retry = parser.parse(f"{q.subject} {text}")
     if not _fits(parser, q, text):
-        if parsed.facts or not any(name == q.slot for name in retry.facts) or q.answer != "dose":
+        if parsed.facts or q.answer != "dose" or not re.search(r"\d", text):
             return parsed
         # "ldl 86" under the dose question: a number about something else? ask, store nothing
         ask = parser.lx.clarify["reply_fit"].format(text=text.strip(), question=q.label)
@@ -146,6 +156,13 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
     added = {k: v for k, v in retry.facts.items() if alone.get(k) != v}
     if added or retry.questioned or (retry.facts and parsed.answer == "yes"):
         return retry
+    lead = parser.lx.leading_answer.fullmatch(text.lower())
+    if lead and parser.lx.leading_answers[lead.group("word")] == "yes" and retry.facts:
+        # "yeah for a bit": a yes, when the rest read alone with the subject says nothing other
+        # than the subject does ("yes but didn't take it" says it was not taken: not read)
+        rest = parser.parse(f"{q.subject} {lead.group('rest')}")
+        if rest.facts == alone and not (rest.clarify or rest.questioned or rest.ambiguous):
+            return retry
     if parsed.answer == "unknown" and q.answer in ("choice", "yesno", "outcome", "flags"):
         if q.answer == "flags":
             return parser.parse("red flags unknown")

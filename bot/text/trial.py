@@ -34,6 +34,7 @@ SAID_OF_NEXT = re.compile(r"\b(?:on|with|from|since starting|after starting|due 
 GOOD = ("good", "partial")
 SCORE_HINT = re.compile(r"\d\s*(?:%|/\s*10|to\b|-+>|>)|relief|benefit")
 JOINED_ON = re.compile(r"(?:\+|&|\band|\bplus)\s*$")
+SENTENCE_END = re.compile(r"[\n!?]|(?<!\d)\.|\.(?!\d)")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
 
 
@@ -112,6 +113,27 @@ def _shared_side_effect(p: Parser, first, last, facts: dict, out: Parsed) -> Non
     facts.pop("adverse")
     choices = [(p.k.agent_label(item[0]), f"{word} on {p.lx.button_name[item[0]]}") for item in (first, last)]
     out.clarify.append(Clarify(p.lx.clarify["adverse_owner"].format(effect=word.capitalize()), choices))
+
+
+def _share_outcome_of_all(lx: Lexicon, text: str, items: list, results: list[dict]) -> None:
+    """ "gaba 600 tds; dulox 60; ami 25 - all no help": an outcome led by "all" / "both" / "each"
+    after the last drug of a sentence is also every earlier drug's there that has none of its own
+    (and was not said to be untried)."""
+    if len(items) < 2:
+        return
+    last, segment = results[-1], items[-1][3]
+    if last.get("_from") != "segment" or last.get("outcome") in (None, "?"):
+        return
+    hit = next(iter(lx.outcomes.finditer(segment)), None)
+    said = [q for q in lx.list_all.finditer(segment, 0, hit[0])] if hit is not None else []
+    # the quantifier leads the outcome: only words between ("both partially effective")
+    if not said or re.search(r"[^a-z\s,;:\-]", segment[said[-1].end() : hit[0]]) or hit[0] - said[-1].end() > 25:
+        return
+    # ("gaba 600 tds; dulox 60; ami 25 - all no help": a list may be split by semicolons)
+    sentence_start = max([0] + [b.end() for b in SENTENCE_END.finditer(text, 0, items[-1][1].start())])
+    for (_, mt, _, _), facts in zip(items[:-1], results[:-1]):
+        if mt.start() >= sentence_start and facts.get("tried") == "yes" and "outcome" not in facts:
+            facts["outcome"] = last["outcome"]
 
 
 def _failed_lists(lx: Lexicon, text: str) -> list[tuple[int, int]]:
@@ -238,6 +260,7 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
             results[i]["current"] = "yes"
             results[i]["_on_before"] = True
             _shared_side_effect(p, items[i - 1], items[i], results[i], out)
+    _share_outcome_of_all(lx, text, items, results)
     for a, b in _failed_lists(lx, text):  # "neither gaba nor lyrica helped": both tried, no benefit
         for i, (_, mt, _, _) in enumerate(items):
             if a < mt.start() < b:
@@ -483,7 +506,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             seg = mask(seg, fm.start(), fm.end(), " ")
     tm = None if divided else lx.times_re.search(seg)
     if tm:
-        per_day = int(tm.group("a") or tm.group("b"))
+        per_day = int(tm.group("a") or tm.group("b") or tm.group("c"))
         seg = mask(seg, tm.start(), tm.end(), " ")
     # dose: the first number left, or the one a dose was raised to ("30 -> 60")
     doses = [
@@ -497,8 +520,22 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             or (YEAR.fullmatch(dm.group("n")) and _ends_with(SINCE, seg, dm.start()))
         )
     ]
+    # a number right after a word no dose is led by is that word's value ("creat 150"), never the dose
+    labelled = [(dm, lead) for dm in doses if (lead := _lead_of_another(lx, seg, dm.start()))]
+    doses = [dm for dm in doses if all(dm is not other for other, _ in labelled)]
+    if not doses and labelled:
+        dm, lead = labelled[0]
+        if lead.group("w").rstrip(".") not in lx.measures:  # "effexor xr 150": the dose? asked
+            said = seg[lead.start("w") : dm.end()].strip()
+            number = f"{dm.group('n')} {dm.group('u') or 'mg'}" + (f" x{per_day}/day" if per_day else "")
+            out.clarify.append(_dose_question(p, agent, "labelled_dose", said=said, number=number))
     raised = [dm for dm in doses[1:] if _ends_with(RAISED_TO, seg, dm.start())]
+    as_needed = lx.as_needed.search(seg) if lx.as_needed else None
     for dm in raised[-1:] or doses[:1]:
+        if as_needed and per_day is None and not (dm.group("per") or divided):
+            # "tramadol 50 prn": one dose taken as needed; the day's total is asked, never assumed
+            out.clarify.append(_daily_total(p, agent, f"{dm.group().strip()} {as_needed.group()}"))
+            continue
         amount = _num(dm.group("n")) * lx.units.get(dm.group("u") or "mg", 1)
         daily = amount if (dm.group("per") or divided) else amount * (per_day or 1)
         daily = round(daily, 3)
@@ -517,6 +554,21 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     if per_day and "doses_per_day" not in facts and "dose" in facts:
         facts["doses_per_day"] = per_day
     return _sane_weeks(p, prefix, seg, out, facts)
+
+
+# The word right before a number (over spaces, ':', '=', '-', '('), and the one before it
+LEAD_WORD = re.compile(r"(?:(?<![a-z])(?P<w2>[a-z][a-z.']*)\s+)?(?<![a-z])(?P<w>[a-z][a-z.']*)[\s:=(\-]*$")
+
+
+def _lead_of_another(lx: Lexicon, seg: str, at: int) -> re.Match | None:
+    """The word right before the number at `at` when no dose is led by it ("creat 150", "hb 120",
+    "vit d 45" beside a drug): the number is then that word's value, never the drug's dose."""
+    lead = LEAD_WORD.search(seg, max(0, at - 40), at)
+    if lead is None:
+        return None
+    word = lead.group("w").rstrip(".")
+    two = f"{lead.group('w2')} {word}" if lead.group("w2") else None
+    return lead if word not in lx.dose_lead and two not in lx.dose_lead else None
 
 
 def _sane_weeks(p: Parser, prefix: str, seg: str, out: Parsed, facts: dict) -> dict:
