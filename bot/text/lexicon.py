@@ -324,7 +324,9 @@ class Lexicon:
             r"|daily\s+total|total\s+daily|total))?"
         )
         # One search each for the steps of the reader that a message mostly does not concern
-        # (bot/text/parse.py): each step's own patterns, nothing listed by hand.
+        # (bot/text/parse.py): each step's own patterns, nothing listed by hand. A step that comes
+        # to read another pattern must add it to its AnyOf here, or it would be skipped unread
+        # (tests/test_reader_skips.py reads every corpus message with and without the skips).
         self.history_any = AnyOf(self.others, self.not_trials, self.collisions)
         self.numbers_any = AnyOf(*(rx for rxs in self.number_res.values() for rx in rxs))
         self.topics_any = AnyOf(
