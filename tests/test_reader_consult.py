@@ -74,3 +74,16 @@ def test_a_message_past_the_bound_says_what_was_cut(service):
     reply = send(service, text)
     assert f"{len(text):,} characters" in reply and f"first {privacy.MAX_CHARS:,}" in reply
     assert facts(service)["trial.gabapentin.dose"] == 1800
+
+
+def test_a_drug_not_to_be_given_is_said_back_and_nothing_is_stored(service):
+    send(service, "/start")
+    reply = send(service, "amitriptyline c/i - long QT")
+    assert "as a drug not to be given" in reply and "I could not find a fact" not in reply
+    assert not any(name.startswith("trial.tca") for name in facts(service))
+
+
+def test_a_lab_value_typed_under_a_drug_question_is_no_dose_of_that_drug(service):
+    send(service, "/start")  # "Has gabapentin been tried?"
+    send(service, "creatinine 160")
+    assert not any(name.startswith("trial.gabapentin") for name in facts(service))

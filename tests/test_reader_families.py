@@ -1056,3 +1056,82 @@ def test_a_number_after_an_unknown_word_beside_a_drug_is_asked_never_stored():
 @pytest.mark.parametrize("text", ["effexor xr 150", "venlafaxine XL 150mg", "morphine sulphate 75 mg"])
 def test_a_form_or_salt_between_a_drug_and_its_dose_keeps_the_dose(text):
     assert any(k.endswith(".dose") for k in facts(text))
+
+
+@pytest.mark.parametrize(
+    "text", ["duloxetine helped, but not enough", "pregabalin not effective enough", "nortriptyline didn't help enough"]
+)
+def test_too_little_benefit_is_partial_never_good_or_none(text):
+    assert any(v == "partial" for k, v in facts(text).items() if k.endswith(".outcome"))
+
+
+@pytest.mark.parametrize("text", ["pregabalin - never again!", "duloxetine, never again (vomiting)"])
+def test_never_again_is_a_drug_tried_never_one_untried(text):
+    assert any(k.endswith(".tried") and v == "yes" for k, v in facts(text).items())
+
+
+def test_never_again_on_a_drug_is_not_taking_it_now():
+    assert facts("never again on duloxetine").get("trial.duloxetine.current") == "no"
+
+
+def test_an_hba1c_awaited_says_nothing_of_diabetes():
+    assert facts("HbA1c awaited") == {}
+    assert facts("T2DM, well controlled; repeat hba1c pending") == {"diabetes": "controlled"}
+
+
+@pytest.mark.parametrize("text", ["hba1c fine", "a1c normal"])
+def test_a_normal_hba1c_asks_no_diabetes_or_controlled(text):
+    got = read(text)
+    assert "diabetes" not in got.facts and got.clarify and got.clarify[0].choices
+
+
+@pytest.mark.parametrize("text", ["igm kappa band", "IgA lambda paraprotein found on immunofixation"])
+def test_a_band_named_by_its_class_is_a_paraprotein(text):
+    assert facts(text)["paraprotein"] == "abnormal"
+
+
+@pytest.mark.parametrize("text", ["flc ratio normal", "immunofix negative"])
+def test_light_chains_and_immunofixation_by_other_names(text):
+    assert facts(text) == {"paraprotein": "normal"}
+
+
+def test_a_duration_after_b12_is_no_b12_level():
+    got = read("b12 low 3 years ago, replaced")
+    assert got.facts == {"b12": "treated"} and not got.clarify
+
+
+def test_normal_power_and_reflexes_rule_their_flags_out():
+    got = facts("on exam: full power, normal reflexes")
+    assert (got["flag.proximal_weakness"], got["flag.motor_deficit"], got["flag.areflexia"]) == ("no", "no", "no")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["power 5/5 except EHL 4/5", "full power apart from ankle dorsiflexion", "reflexes intact but knee jerks absent"],
+)
+def test_a_normal_finding_with_an_exception_rules_nothing_out(text):
+    assert "no" not in facts(text).values()
+
+
+def test_an_axonal_nerve_conduction_study_is_not_demyelinating():
+    assert facts("nerve conduction: purely axonal")["flag.demyelinating"] == "no"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pregabalin uptitrated over 3 weeks then 3 weeks at max",
+        "gabapentin built up over 3 wks, then 3 wks at that dose",
+    ],
+)
+def test_weeks_at_the_maximum_after_a_titration_add_to_the_total(text):
+    got = facts(text)
+    agent = "pregabalin" if "pregab" in text else "gabapentin"
+    assert (got[f"trial.{agent}.weeks"], got[f"trial.{agent}.weeks_at_max"]) == (6, 3)
+
+
+@pytest.mark.parametrize(
+    "text", ["patient won't take nortriptyline", "he does not want to try pregabalin", "not keen on duloxetine"]
+)
+def test_a_wish_not_to_take_a_drug_is_no_trial_either_way(text):
+    assert not any(k.startswith("trial.") for k in facts(text))

@@ -236,6 +236,8 @@ class Consult:
             reply.line(self.tk.render.questioned(bad))
         for msg in rejected:
             reply.line(f"Not stored: {msg}.")
+        for said in parsed.not_given:
+            reply.line(self.tk.parser.lx.messages["not_given"].format(said=said[:60]), "i")
         for key in parsed.ambiguous:
             spec = self.tk.knowledge.ambiguous[key]
             reply.line(spec["question"], "b")
@@ -243,7 +245,7 @@ class Consult:
         for ask in parsed.clarify:  # the reader was not sure: it asks, it stored no guess
             reply.line(ask.question, "b")
             reply.choices.extend(Choice(label, value) for label, value in ask.choices)
-        if not (fresh or parsed.questioned or parsed.ambiguous or parsed.clarify or rejected):
+        if not (fresh or parsed.questioned or parsed.ambiguous or parsed.clarify or rejected or parsed.not_given):
             if accepted:
                 reply.line("Already noted - nothing new in that.")
             else:

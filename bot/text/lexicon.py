@@ -102,6 +102,8 @@ class Topic:
         self.present = spec.get("present")
         self.absent = spec.get("absent")  # the value of the bare subject negated ("diabetes: no")
         self.priority = spec.get("priority", [])
+        self.known_wins = spec.get("known_wins", False)  # one value said beside "unknown": that value
+        self.unknown_not_from = set(spec.get("unknown_not_from", ()))  # subjects whose "unknown" says nothing
         self.combine = spec.get("combine")
         self.implies = spec.get("implies", {})
         self.asserted = {w.lower() for w in spec.get("asserted", [])}  # a negation after these is an outcome
@@ -167,7 +169,9 @@ class Lexicon:
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
         partial = lex["outcome_partial"]["words"]  # "partially effective", "helped partially": partial
         self.partial_before = Tail(partial)
-        self.partial_after = re.compile(r"\s*(?:" + _by_length(partial) + r")(?![\w%])")
+        partial_after = partial + lex["outcome_partial"].get("after", [])
+        self.partial_after = re.compile(r"\s*(?:" + _by_length(partial_after) + r")(?![\w%])")
+        self.enough_after = re.compile(r"\s*(?:" + _by_length(lex["outcome_partial"].get("enough", [])) + r")(?![\w%])")
         self.outcome_hedges = phrase_re(lex.get("outcome_hedges", {}).get("words", []), right=r"(?:(?![\w%])|(?<=\?))")
         self.bare_negative = re.compile(
             r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"]) + r")\s*(?:[,;.!\n)]|-+>|$)"
@@ -250,6 +254,10 @@ class Lexicon:
         phrases = dict(lex["red_flag_phrases"])
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
+        # "power 5/5 throughout", "reflexes normal": examination findings that rule a flag out
+        self.flags_absent = [(flag, phrase_re(ps)) for flag, ps in lex.get("red_flag_absent", {}).items()]
+        unless = lex.get("red_flag_absent_unless", {}).get("words", [])
+        self.flags_absent_unless = re.compile(r"[\s,;:(\-]*(?:" + _by_length(unless) + r")(?![\w])") if unless else None
         self.flag_course = lex.get("red_flag_course", {})
         self.hedged = Tail(lex["hedged"]["before"])  # "possible mgus": suspected, not found
         self.hedged_after = re.compile(r"[\s:\-]*(?:" + _by_length(lex["hedged"]["after"]) + r")(?![\w/])")

@@ -66,6 +66,7 @@ class Parsed:
     queries: list[str] = field(default_factory=list)  # options the clinician asked about
     truncated: tuple[int, int, str] | None = None  # (total chars, chars read, the last words read)
     answered: str | None = None  # the open question a short reply answered
+    not_given: list[str] = field(default_factory=list)  # "TCA contraindicated": said, nothing stored
 
     def __bool__(self) -> bool:
         return bool(self.facts or self.questioned or self.ambiguous or self.clarify or self.queries)
@@ -199,7 +200,10 @@ class Parser:
             avoid = self.lx.not_given.search(sentence) if self.lx.not_given else None
             if avoid and not self._is_question(sentence):  # "avoiding TCAs": not given, nothing asked
                 stop = self.lx.scope.termination.search(sentence, avoid.end()) if self.lx.scope.termination else None
-                text = mask(text, start + self._said_of(sentence, avoid.start()), start + stop.start() if stop else end)
+                begin, finish = start + self._said_of(sentence, avoid.start()), start + stop.start() if stop else end
+                if self.lx.drug_re.search(text, begin, finish):  # said back, so the clinician sees it was read
+                    out.not_given.append(text[begin:finish].strip(" ,;.-"))
+                text = mask(text, begin, finish)
                 continue
             cond = self._condition(sentence)
             if self._is_question(sentence):
@@ -365,6 +369,14 @@ class Parser:
         for flag, rx in self.lx.flags:
             if rx:
                 found += [_Concept(m.start(), m.end(), f"flag.{flag}", "yes", kind="flag") for m in rx.finditer(text)]
+        unless = self.lx.flags_absent_unless
+        for flag, rx in self.lx.flags_absent:
+            if rx:
+                found += [
+                    _Concept(m.start(), m.end(), f"flag.{flag}", "no", kind="flag")
+                    for m in rx.finditer(text)
+                    if not (unless and unless.match(text, m.end()))  # "power 5/5 except ...": rules nothing out
+                ]
         if self.lx.red_flags_subject:
             found += [
                 _Concept(m.start(), m.end(), "red_flags", None, kind="red_flags")
@@ -445,6 +457,10 @@ class Parser:
             ):
                 value, negated = "unknown", False  # "?mgus", "possible B12 deficiency": asked about, not found
             said = text[c.start : c.end]
+            if value == "unknown" and c.topic is not None and said in c.topic.unknown_not_from:
+                for s, e in [(c.start, c.end)] + ([hit] if hit else []):  # "a1c pending": nothing of diabetes
+                    text = mask(text, s, e)
+                continue
             if value is None and not negated and c.topic is not None and said in c.topic.alone.get("words", ()):
                 asks.setdefault(c.fact, (c.topic.alone, said))  # "T2DM": present, control not said
             if value is None:
@@ -593,6 +609,8 @@ class Parser:
                 vals = ["yes"]
             if topic is not None and topic.priority and len(vals) > 1:
                 vals = sorted(vals, key=lambda v: topic.priority.index(v) if v in topic.priority else 99)[:1]
+            if topic is not None and topic.known_wins and len(vals) == 2 and "unknown" in vals:
+                vals = [v for v in vals if v != "unknown"]
             if len(vals) > 1:
                 self._ask_topic(fact, topic, vals, out)
                 continue

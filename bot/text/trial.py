@@ -75,6 +75,8 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
             lx.partial_before.search(segment[max(0, s - 20) : s]) or lx.partial_after.match(segment, e)
         ):
             outcome = "partial"
+        elif outcome == "no_benefit" and lx.enough_after.match(segment, e):
+            outcome = "partial"  # "didn't help enough", "not effective enough": too little, not none
         read.append(outcome)
         spans.append((s, e))
     kinds = list(dict.fromkeys(read))
@@ -464,6 +466,8 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
         if at_max:
             facts["weeks_at_max"] = weeks
             seg = mask(seg, dm.start(), at_max.end(), " ")
+            if total is not None and lx.sequence and lx.sequence.search(before):
+                total = round(total + weeks, 1)  # "over 6 wks, then 4 wks at max": 10 weeks in all
         elif total is not None and lx.part_of.search(before):
             seg = mask(seg, dm.start(), dm.end(), " ")
         elif total is not None and lx.sequence and lx.sequence.search(before):
