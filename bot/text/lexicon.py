@@ -338,7 +338,10 @@ class Lexicon:
         self.history_any = AnyOf(self.others, self.not_trials, self.collisions)
         self.numbers_any = AnyOf(*(rx for rxs in self.number_res.values() for rx in rxs))
         self.topics_any = AnyOf(
-            self.flag_pseudo, self.topic_words.rx, *(rx for _, rx in self.flags), self.red_flags_subject
+            self.flag_pseudo,
+            self.topic_words.rx,
+            *(rx for _, rx in self.flags + self.flags_absent),
+            self.red_flags_subject,
         )
         self.classes_any = AnyOf(*self.class_words.values())
         self.questions_any = AnyOf(
