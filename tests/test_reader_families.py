@@ -1135,3 +1135,119 @@ def test_weeks_at_the_maximum_after_a_titration_add_to_the_total(text):
 )
 def test_a_wish_not_to_take_a_drug_is_no_trial_either_way(text):
     assert not any(k.startswith("trial.") for k in facts(text))
+
+
+@pytest.mark.parametrize(
+    "text, cause",
+    [("hernia repair", "post_surgical"), ("after a fall - fracture", "post_traumatic"), ("zoster", "postherpetic")],
+)
+def test_a_typed_cause_under_the_focal_cause_question(text, cause):
+    assert facts(text, "focal_cause")["focal_cause"] == cause
+
+
+@pytest.mark.parametrize("text", ["not surgery", "?trauma", "injury maybe, not sure"])
+def test_a_negated_or_unsure_cause_is_no_cause(text):
+    assert facts(text, "focal_cause").get("focal_cause") in (None, "unknown")
+
+
+@pytest.mark.parametrize("text, pattern", [("all over", "diffuse"), ("feet", "diffuse"), ("one small area", "focal")])
+def test_a_typed_pattern_under_the_pattern_question(text, pattern):
+    assert facts(text, "pain_pattern")["pain_pattern"] == pattern
+
+
+def test_feet_in_free_text_is_no_pattern():
+    assert "pain_pattern" not in facts("burning feet, worse at night")
+
+
+def test_two_drugs_named_under_the_combination_question_are_the_combination():
+    got = facts("pregab and nortrip", "combination")
+    assert got["combination"] == "yes" and got["combination.agents"] == ["pregabalin", "tca"]
+
+
+@pytest.mark.parametrize("text", ["pregab, then nortrip", "pregab and nortrip separately"])
+def test_two_drugs_one_after_the_other_are_no_combination(text):
+    assert facts(text, "combination").get("combination") != "yes"
+
+
+@pytest.mark.parametrize(
+    "text, value", [("a bit", "yes"), ("more tired than before", "yes"), ("not particularly", "no")]
+)
+def test_degree_words_under_the_weakness_question(text, value):
+    assert facts(text, "weakness") == {"weakness_fatigue": value}
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("serum b12 and paraprotein screen both negative", "normal"), ("b12 & immunofixation pending", "unknown")],
+)
+def test_tests_listed_before_one_result_share_it(text, value):
+    got = facts(text)
+    assert (got["b12"], got["paraprotein"]) == (value, value)
+
+
+def test_a_condition_listed_beside_a_test_takes_none_of_its_result():
+    assert "diabetes" not in facts("diabetes and b12 normal")
+
+
+@pytest.mark.parametrize(
+    "text, first, second",
+    [
+        ("pregabalin worked but nortriptyline didn't", "good", "no_benefit"),
+        ("lyrica helped; cymbalta did not", "good", "no_benefit"),
+        ("duloxetine didn't help but pregabalin did", "no_benefit", "good"),
+    ],
+)
+def test_a_clause_that_only_denies_or_affirms_the_benefit_before(text, first, second):
+    outcomes = [v for k, v in facts(text).items() if k.endswith(".outcome")]
+    assert outcomes == [first, second]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["gabapentin 900 tds and venlafaxine 150, neither helped", "pregab 150 bd, dulox 60 od, ami 10 - none worked"],
+)
+def test_neither_or_none_after_a_list_is_each_ones_no_benefit(text):
+    outcomes = [v for k, v in facts(text).items() if k.endswith(".outcome")]
+    assert len(outcomes) >= 2 and set(outcomes) == {"no_benefit"}
+
+
+@pytest.mark.parametrize(
+    "text, weeks, at_max, dose",
+    [
+        ("nortriptyline 10 up to 75, 9 wks in all, 3 wks at 75", 9, 3, 75),
+        ("pregabalin 300 bd 8 weeks, last 4 weeks at 300", 8, 4, 600),
+    ],
+)
+def test_weeks_at_the_highest_dose_named_by_its_number(text, weeks, at_max, dose):
+    got = facts(text)
+    agent = "tca" if "nortrip" in text else "pregabalin"
+    assert (got[f"trial.{agent}.weeks"], got[f"trial.{agent}.weeks_at_max"], got[f"trial.{agent}.dose"]) == (
+        weeks,
+        at_max,
+        dose,
+    )
+
+
+def test_weeks_at_a_lower_dose_are_not_weeks_at_the_highest():
+    assert "trial.tca.weeks_at_max" not in facts("amitriptyline 50 for 8 wks, 2 wks at 25")
+
+
+def test_a_list_negation_reaches_over_a_name_read_two_ways():
+    got = facts("never had capsaicin or botox; lidocaine plasters helped")
+    assert got["trial.botox.tried"] == "no" and "trial.botox.outcome" not in got
+
+
+def test_a_drug_with_its_own_details_after_a_list_lends_the_list_nothing():
+    got = facts("no benefit from gabapentin or lyrica, duloxetine 60 od helped")
+    assert got["trial.pregabalin.outcome"] == "no_benefit" and got["trial.duloxetine.outcome"] == "good"
+
+
+@pytest.mark.parametrize("text", ["gabapentin - y, pregabalin - n", "gabapentin (yes), pregabalin (no)"])
+def test_a_terse_no_after_a_drug_is_not_tried(text):
+    got = facts(text)
+    assert (got["trial.gabapentin.tried"], got["trial.pregabalin.tried"]) == ("yes", "no")
+
+
+def test_a_denial_said_once_after_a_list_is_each_members():
+    got = facts("duloxetine helped, pregabalin and nortriptyline not")
+    assert (got["trial.pregabalin.outcome"], got["trial.tca.outcome"]) == ("no_benefit", "no_benefit")

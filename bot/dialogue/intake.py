@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,8 @@ class Question:
     values: dict[str, Any] = field(default_factory=dict)  # a choice's label or reply -> the slot's value
     after: str | None = None  # asked only once this question was skipped or its facts begun
     counts: bool = False  # a count answers yes ("twice", "1 last month"), 0 answers no
+    # words that answer this question when typed ("surgery" under "is there a known cause?"): value -> pattern
+    replies: tuple[tuple[str, re.Pattern], ...] = ()
 
     def relevant(self, answers: dict[str, Any], finding_codes: set[str]) -> bool:
         for name, allowed in self.relevant_if.items():
@@ -94,6 +97,10 @@ class Intake:
                     values=values,
                     after=q.get("after"),
                     counts=q.get("counts", False),
+                    replies=tuple(
+                        (value, re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, words)) + r")(?![\w])"))
+                        for value, words in q.get("replies", {}).items()
+                    ),
                 )
             )
         self.by_id = {q.id: q for q in self.questions}

@@ -125,7 +125,8 @@ class Scope:
         after = "|".join(re.escape(p) for p in sorted(neg["after"], key=len, reverse=True))
         gap = "|".join(re.escape(p) for p in sorted(neg.get("after_gap", []), key=len, reverse=True))
         # up to three gap words, and then a comma may stand before the trigger ("issued, never started")
-        gaps = rf"(?:(?:[\s:=\-]*(?:{gap})(?![\w%]))" + "{1,3}" + r"[\s:=\-,]*|[\s:=\-]*)" if gap else r"[\s:=\-]*"
+        # ("gaba (no)": a bracket may open before the trigger)
+        gaps = rf"(?:(?:[\s:=\-(]*(?:{gap})(?![\w%]))" + "{1,3}" + r"[\s:=\-,(]*|[\s:=\-(]*)" if gap else r"[\s:=\-(]*"
         return cls(
             before=Tail(neg["before"]),
             after=re.compile(gaps + r"(?P<trigger>" + after + r")(?![\w%])"),

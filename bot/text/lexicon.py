@@ -103,6 +103,7 @@ class Topic:
         self.absent = spec.get("absent")  # the value of the bare subject negated ("diabetes: no")
         self.priority = spec.get("priority", [])
         self.known_wins = spec.get("known_wins", False)  # one value said beside "unknown": that value
+        self.shares_result = spec.get("shares_result", False)  # a test: "b12 and spep normal" share it
         self.unknown_not_from = set(spec.get("unknown_not_from", ()))  # subjects whose "unknown" says nothing
         self.combine = spec.get("combine")
         self.implies = spec.get("implies", {})
@@ -156,6 +157,17 @@ class Lexicon:
         self.pain_good_at_most = scores.get("good_at_most", 0.5)
         self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
         self.list_outcome = phrase_re(lex["negation"].get("list_outcome", []))
+        # "gaba helped but dulox didn't": a clause that only denies
+        self.elliptic_negation = re.compile(
+            r"[\s,;:.!\-()]*(?:but|whereas|while|though|although|and)?[\s,;:\-]*(?:"
+            + _by_length(lex["negation"].get("elliptic_negation", []))
+            + r")[\s,;:.!\-()]*"
+        )
+        self.elliptic_affirmation = re.compile(
+            r"[\s,;:.!\-()]*(?:(?:but|whereas|while|though|although)[\s,;:\-]*)?(?:"
+            + _by_length(lex["negation"].get("elliptic_affirmation", []))
+            + r")[\s,;:.!\-()]*"
+        )
         # "... - all no help": the words that make the last drug's outcome the whole list's
         self.list_all = re.compile(
             r"(?:^|(?<![\w]))(?<!at )(?:"
@@ -255,6 +267,10 @@ class Lexicon:
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
         # "power 5/5 throughout", "reflexes normal": examination findings that rule a flag out
+        # what may join tests listed before their one result ("b12 and spep both normal")
+        self.tests_joined = re.compile(
+            r"(?<![\w])(?:" + _by_length(lex["tests_listed"]["joiners"]) + r")(?![\w])|[&/+:]"
+        )
         self.flags_absent = [(flag, phrase_re(ps)) for flag, ps in lex.get("red_flag_absent", {}).items()]
         unless = lex.get("red_flag_absent_unless", {}).get("words", [])
         self.flags_absent_unless = re.compile(r"[\s,;:(\-]*(?:" + _by_length(unless) + r")(?![\w])") if unless else None

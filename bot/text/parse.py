@@ -138,8 +138,9 @@ class Parser:
         text = self._numbers(text, out)
         text, combined_at = self._topics(text, out)
         text = self._combination(text, combined_at, out)
-        text = self._ambiguous(text, out)
+        text, ambiguous_spans = self._ambiguous(text, out)
         text, class_spans = self._classes(text, out)
+        class_spans = {**ambiguous_spans, **class_spans}  # "not had capsaicin or botox": both in the list
         text, nothing_else = self._nothing_else(text)
         read_trials(self, text, out, class_spans)
         if nothing_else:
@@ -555,7 +556,11 @@ class Parser:
                 continue
             if s < c.start and "," in gap:  # a value before its subject sits next to it ("normal b12")
                 continue
-            if self.lx.drug_re.search(gap) or self._other_concept_between(concepts, starts, c, s, e):
+            if self.lx.drug_re.search(gap):
+                continue
+            if self._other_concept_between(concepts, starts, c, s, e) and not self._tests_listed(
+                text, concepts, starts, c, s
+            ):
                 continue
             if s >= c.end and self._leads_concept(text, concepts, starts, e):
                 continue  # "no falls, no diabetes": the second "no" is the next item's, not falls'
@@ -587,6 +592,22 @@ class Parser:
                 return True
             i += 1
         return False
+
+    def _tests_listed(self, text: str, concepts: list[_Concept], starts: list[int], c: _Concept, s: int) -> bool:
+        """ "b12 and spep normal": tests listed before one result share it - every concept between
+        the subject and the value a test (a topic with `shares_result`), joined only by the lexicon's
+        `tests_listed` words (never a comma: "T2DM, b12 normal" is no normal diabetes)."""
+        if c.topic is None or not c.topic.shares_result or s < c.end:
+            return False
+        i = bisect.bisect_left(starts, c.end)
+        gap = list(text[c.end : s])
+        while i < len(concepts) and concepts[i].start < s:
+            k = concepts[i]
+            if k.topic is None or not k.topic.shares_result or k.value is not None:
+                return False
+            gap[k.start - c.end : k.end - c.end] = " " * (k.end - k.start)
+            i += 1
+        return not self.lx.tests_joined.sub(" ", "".join(gap)).strip()
 
     def _flip(self, c: _Concept, value: str) -> str | None:
         if c.kind in ("flag",):
@@ -761,7 +782,10 @@ class Parser:
         out.clarify.append(Clarify(spec["question"].format(said=said), choices))
 
     # -- ambiguous names ("capsaicin": patch or cream?) -------------------------------------------------
-    def _ambiguous(self, text: str, out: Parsed) -> str:
+    def _ambiguous(self, text: str, out: Parsed) -> tuple[str, dict[int, int]]:
+        """Names read two ways are asked about, and where each stood (end -> start): a list's
+        negation reaches over them as over any drug ("has not had capsaicin or botox")."""
+        spans: dict[int, int] = {}
         for key, rx in self.lx.ambiguous_re.items():
             for mt in list(rx.finditer(text)):
                 inside_name = any(
@@ -771,7 +795,8 @@ class Parser:
                 if not inside_name:
                     out.ambiguous.append(key)
                     text = mask(text, mt.start(), mt.end())
-        return text
+                    spans[mt.end()] = mt.start()
+        return text, spans
 
     # -- class words ("no SNRI") ---------------------------------------------------------------
     def _classes(self, text: str, out: Parsed) -> tuple[str, dict[int, int]]:

@@ -43,6 +43,12 @@ def read_turn(parser: Parser, knowledge: Knowledge, q: Question | None, text: st
     parsed = parser.parse(text)
     if parsed.queries and not parsed.facts:
         return parsed
+    if q is not None and q.slot == "combination" and "combination" not in parsed.facts:
+        _named_together(parser, text, parsed)
+    if q is not None and parsed.facts and q.slot not in parsed.facts:
+        typed = _typed_choice(parser, q, text)  # "after a fall - fracture": falls, and the cause asked
+        if typed is not None:
+            parsed.facts[q.slot] = typed
     if (
         q is not None
         and q.answer == "yesno"
@@ -102,6 +108,9 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
     )
     if said:  # "a bit", "not really" under "what was the effect?"
         return Parsed(facts={q.slot: said, _given(q): "yes"})
+    typed = _typed_choice(parser, q, text) if not parsed.facts else None
+    if typed is not None:
+        return Parsed(facts={q.slot: typed})
     if parsed.answer == "no" and q.answer == "outcome":
         return Parsed(facts={q.slot: "no_benefit", _given(q): "yes"})  # "what was the effect?" - "nil"
     if q.answer in ("number", "weeks"):
@@ -170,6 +179,34 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
     if parsed.answer == "unknown":
         return Parsed(answer="skip")
     return parsed
+
+
+def _typed_choice(parser: Parser, q: Question, text: str) -> str | None:
+    """The value a question's own reply words give ("surgery" under "is there a known cause?":
+    post-surgical; intake.toml `replies`), when they give exactly one, not negated, not hedged."""
+    if not q.replies:
+        return None
+    low = text.lower()
+    unsure = parser.lx.answers["unknown"]
+    if unsure and unsure.search(low):  # "trauma? not sure"
+        return None
+    hits = {
+        value
+        for value, rx in q.replies
+        for m in rx.finditer(low)
+        if not (parser.lx.scope.negated_before(low, m.start())[0] or parser.lx.hedged.search(low[: m.start()], 40))
+    }
+    return hits.pop() if len(hits) == 1 else None
+
+
+def _named_together(parser: Parser, text: str, parsed: Parsed) -> None:
+    """Under "was a combination tried?", two drugs named as tried ("gaba + dulox") are that
+    combination - unless the reply says one came after the other ("gaba, then dulox")."""
+    agents = sorted(
+        {name.split(".")[1] for name, value in parsed.facts.items() if name.endswith(".tried") and value == "yes"}
+    )
+    if len(agents) >= 2 and not (parser.lx.sequence and parser.lx.sequence.search(text.lower())):
+        parsed.facts.update({"combination": "yes", "combination.agents": agents})
 
 
 def _given(q: Question) -> str:

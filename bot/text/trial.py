@@ -117,6 +117,24 @@ def _shared_side_effect(p: Parser, first, last, facts: dict, out: Parsed) -> Non
     out.clarify.append(Clarify(p.lx.clarify["adverse_owner"].format(effect=word.capitalize()), choices))
 
 
+def _elliptic_outcomes(lx: Lexicon, text: str, items: list, results: list[dict]) -> None:
+    """ "gaba helped but dulox didn't", "gaba helped, lyrica & dulox not", "dulox didn't help but
+    pregab did": a drug whose clause only denies or affirms takes the opposite or the same of the
+    nearest outcome said before it in the sentence (the drugs listed with it then share it)."""
+    for i in range(1, len(items)):
+        said = items[i][3].replace(BLOCK, " ")
+        if "outcome" in results[i] or results[i].get("tried") != "yes":
+            continue
+        donor = next((j for j in range(i - 1, -1, -1) if results[j].get("outcome") not in (None, "?")), None)
+        if donor is None or SENTENCE_END.search(text, items[donor][1].end(), items[i][1].start()):
+            continue  # ("gaba no help. dulox was ..."): said of the same sentence only
+        before = results[donor]["outcome"]
+        if before in GOOD and lx.elliptic_negation.fullmatch(said):
+            results[i].update(outcome="no_benefit", _from="segment")
+        elif before == "no_benefit" and lx.elliptic_affirmation.fullmatch(said):
+            results[i].update(outcome="good", _from="segment")
+
+
 def _share_outcome_of_all(lx: Lexicon, text: str, items: list, results: list[dict]) -> None:
     """ "gaba 600 tds; dulox 60; ami 25 - all no help": an outcome led by "all" / "both" / "each"
     after the last drug of a sentence is also every earlier drug's there that has none of its own
@@ -231,6 +249,7 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
     results: list[dict[str, Any]] = []
     for agent, mt, prefix, segment in items:
         results.append(_trial(p, agent, text, mt, prefix, segment, ends, out))
+    _elliptic_outcomes(lx, text, items, results)
     # The members of a list share what is said of the whole list: a backward negation or outcome
     # after its last member ("gaba or dulox not tried", "gaba, dulox and ami - none helped"), an
     # outcome before its first ("failed gaba and lyrica").
@@ -243,7 +262,8 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
             continue
         if nxt.get("_after_neg"):
             results[i] = {"tried": "no", "_after_neg": True, "_bare": True}
-        elif nxt.get("_from") == "segment" and "outcome" not in results[i]:
+        elif nxt.get("_from") == "segment" and nxt.get("_bare") and "outcome" not in results[i]:
+            # ("no help from gaba or pregab, dulox 60 helped": dulox's own trial, not the list's end)
             results[i] = {"tried": "yes", "outcome": nxt["outcome"], "_from": "segment", "_bare": True}
     for i in range(1, len(items)):
         if (
@@ -462,8 +482,12 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             continue
         weeks = round(_num(dm.group("n")) * lx.duration_units[dm.group("u")], 1)
         at_max = lx.at_max_re.match(seg, dm.end())
+        at_dose = _at_highest_dose(lx, seg, dm.end()) if total is not None and not at_max else None
         before = seg[last_end : dm.start()]
-        if at_max:
+        if at_dose:  # "10/52 incl 4/52 at 75": 4 weeks at the highest dose; 75 is still read as the dose
+            facts["weeks_at_max"] = weeks
+            seg = mask(seg, dm.start(), at_dose.start("n"), " ")
+        elif at_max:
             facts["weeks_at_max"] = weeks
             seg = mask(seg, dm.start(), at_max.end(), " ")
             if total is not None and lx.sequence and lx.sequence.search(before):
@@ -573,6 +597,18 @@ def _lead_of_another(lx: Lexicon, seg: str, at: int) -> re.Match | None:
     word = lead.group("w").rstrip(".")
     two = f"{lead.group('w2')} {word}" if lead.group("w2") else None
     return lead if word not in lx.dose_lead and two not in lx.dose_lead else None
+
+
+AT_DOSE = re.compile(rf"\s*at\s*(?P<n>{NUMBER})\s*(?:mg)?(?![\w%/])")
+
+
+def _at_highest_dose(lx: Lexicon, seg: str, at: int) -> re.Match | None:
+    """ "4 wks at 75" where 75 is the highest dose the segment names: the weeks at the highest dose."""
+    said = AT_DOSE.match(seg, at)
+    if said is None:
+        return None
+    others = [_num(m.group("n")) for m in lx.dose_re.finditer(seg) if m.start() != said.start("n")]
+    return said if all(_num(said.group("n")) >= n for n in others) else None
 
 
 def _sane_weeks(p: Parser, prefix: str, seg: str, out: Parsed, facts: dict) -> dict:
