@@ -6,6 +6,14 @@ starts; each evaluation is timed alone with this thread's CPU clock. Several run
 whole corpus in a shuffled order; the medians across runs are printed.
 
     python bench/engine_cost.py --runs 5
+
+Instructions per evaluation (exact under any load, unlike CPU time): `--count N` evaluates the first
+N sets of the cases, the examples and 300 random sets once each after 50 warm-up evaluations, with
+no clock; run it under valgrind for N and for 0 and divide the difference by N:
+
+    PYTHONHASHSEED=0 valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+        .venv/bin/python bench/engine_cost.py --count 800      # then --count 0; "I refs"
+    ... --count 800 --heavy    # the 100 sets with the most tried trials and facts, cycled (the p99's kind)
 """
 
 from __future__ import annotations
@@ -43,10 +51,31 @@ def summary(spent: list[float]) -> tuple[float, float, float]:
     return statistics.mean(ordered) * 1000, ordered[n // 2] * 1000, ordered[int(n * 0.99)] * 1000
 
 
+def count(n: int, heavy: bool) -> None:
+    """Evaluate n corpus sets, untimed, for an instruction counter (see the module's docstring)."""
+    if heavy:
+        sets = [engine_facts(a, KNOWLEDGE) for _, a in case_sets() + example_sets() + random_sets()]
+        tried = lambda fs: (sum(f["kind"] == "trial" and f["tried"] == "yes" for f in fs), len(fs))  # noqa: E731
+        sets = sorted(sets, key=tried, reverse=True)[:100]
+        sets = [sets[i % len(sets)] for i in range(max(n, 50))]
+    else:
+        sets = [engine_facts(a, KNOWLEDGE) for _, a in case_sets() + example_sets() + random_sets(300)]
+    rules = LadderRules(KNOWLEDGE)
+    for facts in sets[:50]:  # warm up
+        rules.evaluate(facts)
+    for facts in sets[:n]:
+        rules.evaluate(facts)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--count", type=int, help="evaluate this many sets untimed (for valgrind), then stop")
+    ap.add_argument("--heavy", action="store_true", help="with --count: the 100 heaviest sets, cycled")
     args = ap.parse_args()
+    if args.count is not None:
+        count(args.count, args.heavy)
+        return
     groups = {"case turns": case_sets(), "examples": example_sets(), "random": random_sets()}
     facts = {name: [engine_facts(answers, KNOWLEDGE) for _, answers in sets] for name, sets in groups.items()}
     everything = [f for group in facts.values() for f in group]

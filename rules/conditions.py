@@ -11,7 +11,10 @@ does not know, is refused when the ruleset is built, never guessed at.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
 
 COMBINERS = ("$and", "$or")
 COMPARISONS = ("$lt", "$lte", "$gt", "$gte", "$neq", "$ex", "$nex")
@@ -85,3 +88,105 @@ def _read(expression: dict, tested: set[str], refers: list[tuple[str, str]]) -> 
                 refers.append((alias, field))
             elif isinstance(value, list):
                 raise UnreadableCondition(f"operand {value!r}")
+
+
+# -- the definition the engine's core is given ---------------------------------------------------
+#
+# The core's alpha network files each test under the name of the field it reads and, for every
+# field of a fact, walks all the tests filed under that name, comparing values one by one: every
+# fact met all 25 `kind == ...` tests at the first level (a thousand comparisons an evaluation, a
+# sixth of its instructions). A test of a field against a fixed word or truth value is therefore
+# given to the core as "the fact has the property `field=word`" (`field==true` for truth values),
+# and each fact carries such a property for each word some condition compares that field with and
+# its value equals: the core then finds the one test by the property's name alone.
+
+FLAG_WORD = re.compile(r"[A-Za-z0-9_]+")  # words written into a property name as they are
+
+
+class FlagClash(ValueError):
+    """Two property names the core could not tell apart (the same 32-bit hash)."""
+
+
+@dataclass(frozen=True)
+class KindForm:
+    """How a fact of one kind is given to the core: the fields sent as they are (each tested some
+    other way: order, presence, another fact's field), and for each field compared with fixed
+    values, value -> the name of the property that says the fact has it."""
+
+    raw: tuple[str, ...]
+    flags: tuple[tuple[str, dict[Any, str], frozenset[type]], ...]  # field, value -> name, the values' types
+
+
+def flag_name(field: str, value: str | bool) -> str:
+    if type(value) is bool:
+        return f"{field}=={'true' if value else 'false'}"
+    return f"{field}={value}"
+
+
+def engine_form(definition: dict) -> tuple[dict, dict[str, KindForm]]:
+    """`definition` with every comparison of a field with a fixed word or truth value made a
+    presence test of its flag property, and how each kind's facts are then given to the core."""
+    fields = fields_by_kind(definition)  # refuses what it cannot read
+    flags: dict[str, dict[str, dict[Any, str]]] = defaultdict(lambda: defaultdict(dict))
+    raw: dict[str, set[str]] = defaultdict(set)
+    rewritten = {}
+    for name, rule in definition.items():
+        kinds = {alias: _kind_of(expression) for condition in rule["all"] for alias, expression in condition.items()}
+        conditions = []
+        for condition in rule["all"]:
+            ((alias, expression),) = condition.items()
+            conditions.append({alias: _as_flags(expression, kinds[alias], flags, raw, kinds)})
+        rewritten[name] = {**rule, "all": conditions}
+    forms = {}
+    for kind, tested in fields.items():
+        sent = tuple(sorted(raw[kind] | {"id"}))
+        assert tested == {*sent, *flags[kind], "kind"}, kind  # every tested field, one way or the other
+        forms[kind] = KindForm(
+            sent,
+            tuple((field, dict(table), frozenset(map(type, table))) for field, table in sorted(flags[kind].items())),
+        )
+    names = {"sid"} | {n for form in forms.values() for n in form.raw}
+    names |= {n for form in forms.values() for _, table, _ in form.flags for n in table.values()}
+    seen: dict[int, str] = {}
+    for n in sorted(names):
+        other = seen.setdefault(_fnv1a(n), n)
+        if other != n:
+            raise FlagClash(f"{other!r} and {n!r}")
+    return rewritten, forms
+
+
+def _as_flags(expression: dict, kind: str, flags, raw, kinds) -> dict:
+    """One condition (or part of one) with its fixed-value comparisons made flag tests; every other
+    field it tests is noted as sent raw."""
+    out = {}
+    for key, value in expression.items():
+        if key in COMBINERS:
+            out[key] = [_as_flags(part, kind, flags, raw, kinds) for part in value]
+        elif key in COMPARISONS:
+            tested, refers = set(), []
+            _read(value, tested, refers)
+            raw[kind] |= tested
+            for alias, field in refers:
+                raw[kinds[alias]].add(field)
+            out[key] = value
+        elif type(value) is bool or (type(value) is str and FLAG_WORD.fullmatch(value)):
+            if len(expression) != 1:  # one test per object, as durable writes them
+                raise UnreadableCondition(f"expression {expression!r}")
+            name = flags[kind][key].setdefault(value, flag_name(key, value))
+            return {"$ex": {name: 1}}
+        else:
+            tested, refers = set(), []
+            _read({key: value}, tested, refers)
+            raw[kind] |= tested
+            for alias, field in refers:
+                raw[kinds[alias]].add(field)
+            out[key] = value
+    return out
+
+
+def _fnv1a(name: str) -> int:
+    """The core's hash of a property name (32-bit FNV-1a over its UTF-8 bytes)."""
+    h = 0x811C9DC5
+    for byte in name.encode():
+        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return h

@@ -17,8 +17,9 @@ by its C core; the evaluation drives that core directly, with the same calls in 
 durable's Python host makes them, but without the host's per-firing bookkeeping (closures,
 timestamps, a JSON copy per call) and without its timer threads, which wake five times a second
 to look for work this adapter never leaves behind. That bookkeeping was most of an evaluation's
-cost. The engine is given only what its conditions test (rules/conditions.py); consequents read
-the facts whole, in Python, by id.
+cost. The engine is given only what its conditions test, a comparison with a fixed word as a
+property it finds by name (rules/conditions.py: engine_form); consequents read the facts whole, in
+Python, by id.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import durable_rules_engine as core
 import orjson
 from durable import lang
 
-from .conditions import fields_by_kind, kinds_only_absent
+from .conditions import KindForm, engine_form, kinds_only_absent
 from .data import Knowledge, load_knowledge
 from .dsl import PHASES, Collector, Ctx
 from .evaluation import Evaluation, Finding
@@ -49,9 +50,11 @@ def _encode(message) -> str:
     return orjson.dumps(message).decode()
 
 
-# The phase facts as JSON, built once (phase names are plain words): only the session id varies.
-_PHASE_JSON = [f'{{"sid": "%s", "kind": "phase", "name": "{name}", "id": "phase:{name}"}}' for name in PHASES]
 _PHASE_IDS = [f"phase:{name}" for name in PHASES]
+# Consult facts met before, as the rules read them and as the core is given them (see `_prepare`):
+# most facts of a turn were in the consult's last turn, and many are the same in every consult (a
+# first-line drug not yet asked about). The bound only keeps the memo small.
+KNOWN_FACTS = 4096
 
 
 class RuleError(RuntimeError):
@@ -71,11 +74,24 @@ def _as_read(fact: dict) -> dict:
     return read
 
 
-def _message(fact: dict, tested: frozenset[str]) -> dict:
-    """The fields of `fact` some condition tests, in the fact's order (most facts have no other)."""
-    if fact.keys() <= tested:
-        return fact.copy()
-    return {k: v for k, v in fact.items() if k in tested}
+def _message(fact: dict, form: KindForm) -> dict:
+    """What the core is given of `fact`: its id, the fields some condition tests other than against
+    a fixed value, and a flag property for each fixed value it has that some condition asks about
+    (rules/conditions.py: engine_form)."""
+    message = {"id": fact["id"]}
+    for name in form.raw:
+        if name in fact:
+            message[name] = fact[name]
+    for name, values, kinds in form.flags:
+        value = fact.get(name)
+        if value is None:  # null equals no word (the core's comparison too)
+            continue
+        flag = values.get(value)  # a word only equals that word; True equals 1 here as in the core
+        if flag is not None:
+            message[flag] = 1
+        elif type(value) not in kinds:  # the core compares "true" with True, 5 with "5": never met
+            raise RuleError(f"{fact['kind']}.{name} = {value!r}: the rules compare it with {sorted(values)!r}")
+    return message
 
 
 class LadderRules:
@@ -94,6 +110,7 @@ class LadderRules:
         self.name = f"neuroladder_{digest}"
         self._sids = itertools.count(1)
         self._idle: list[str] = []  # sessions emptied after an evaluation, ready for the next
+        self._known: dict[bytes, tuple[dict, str | None]] = {}  # fact as JSON -> _prepare(fact)
         from . import modules  # the rule modules, one per part of the ladder
 
         with lang.ruleset(self.name):
@@ -104,9 +121,14 @@ class LadderRules:
         # threads; taken out of lang's pending list so such a host never compiles it a second time.
         _, definition = lang._rulesets.pop(self.name).define()
         self._actions = {rule: spec.pop("run") for rule, spec in definition.items()}
-        self._fields = fields_by_kind(definition)
         self._only_absent = kinds_only_absent(definition)
-        self._handle = core.create_ruleset(self.name, _encode_definition(definition))
+        for_core, self._forms = engine_form(definition)
+        self._handle = core.create_ruleset(self.name, _encode_definition(for_core))
+        # The phase facts as JSON, made once (plain words): only the session id varies.
+        self._phase_json = [
+            _encode({**_message({"kind": "phase", "name": name, "id": fid}, self._forms["phase"]), "sid": "%s"})
+            for name, fid in zip(PHASES, _PHASE_IDS)
+        ]
         cls._registered[digest] = self
         return self
 
@@ -115,7 +137,7 @@ class LadderRules:
         sid = self._idle.pop() if self._idle else f"e{next(self._sids)}"
         col = Collector(self.knowledge, facts)
         read = col.read
-        fields = self._fields
+        forms = self._forms
         handle = self._handle
         in_engine: list[str] = []  # ids of the facts the session holds, to empty it afterwards
         only_absent = self._only_absent
@@ -128,9 +150,9 @@ class LadderRules:
         def assert_derived(fact: dict) -> None:
             fid = fact["id"]
             read[fid] = fact
-            kind_fields = fields.get(fact["kind"])
-            if kind_fields is not None:  # a kind no condition names is kept in Python only
-                message = _message(fact, kind_fields)
+            form = forms.get(fact["kind"])
+            if form is not None:  # a kind no condition names is kept in Python only
+                message = _message(fact, form)
                 if fact["kind"] in only_absent:
                     tested = tuple(item for item in message.items() if item[0] != "id")
                     if tested in present:
@@ -144,19 +166,32 @@ class LadderRules:
 
         ctx = Ctx(col, assert_derived)
         try:
-            batch = []
+            known = self._known
+            heads = []
             for fact in facts:
+                try:  # the fact as JSON is its key: 1, 1.0 and true are not the same fact here
+                    key = orjson.dumps(fact)
+                except TypeError:  # a value JSON cannot hold (none is today): prepared afresh
+                    key = None
+                if key is not None and b"null" in key:  # None, and NaN, which orjson also writes null
+                    key = None
+                prepared = known.get(key) if key is not None else None
+                if prepared is None:
+                    prepared = self._prepare(fact)
+                    if key is not None:
+                        if len(known) >= KNOWN_FACTS:
+                            known.clear()
+                        known[key] = prepared
                 fid = fact["id"]
-                as_read = read[fid] = _as_read(fact)
-                kind_fields = fields.get(fact["kind"])
-                if kind_fields is not None:
-                    message = _message(as_read, kind_fields)
-                    message["sid"] = sid
-                    batch.append(message)
+                read[fid], head = prepared
+                if head is not None:
+                    heads.append(head)
                     in_engine.append(fid)
-            if batch:  # one batch: each engine call costs a JSON round trip
-                self._fire(self._result(core.assert_facts(handle, _encode(batch)), batch), ctx)
-            for encoded in _PHASE_JSON:
+            if heads:  # one batch: each engine call costs a JSON round trip
+                tail = f'"sid":"{sid}"}}'
+                batch = "[" + (tail + ",").join(heads) + tail + "]"
+                self._fire(self._result(core.assert_facts(handle, batch), batch), ctx)
+            for encoded in self._phase_json:
                 fact = encoded % sid
                 self._fire(self._result(core.assert_fact(handle, fact), fact), ctx)
         except BaseException:
@@ -167,6 +202,16 @@ class LadderRules:
             raise RuleError("; ".join(col.errors))
         # Ranked: severity, actions before status cards, then the ladder's order (rules/ranking.toml).
         return Evaluation(rank(col.findings.values(), self.knowledge), col.derived, {f["id"]: f for f in facts})
+
+    def _prepare(self, fact: dict) -> tuple[dict, str | None]:
+        """A consult fact as the rules read it (`_as_read`: shared by every evaluation that meets it,
+        so never changed: consequents read copies), and its message to the core as JSON up to the
+        session id (`{"id":...,` ... `,`), or None for a kind no condition names. Made once."""
+        as_read = _as_read(fact)
+        form = self._forms.get(fact["kind"])
+        if form is None:
+            return as_read, None
+        return as_read, _encode(_message(as_read, form))[:-1] + ","
 
     def _empty(self, sid: str, ids: list[str]) -> None:
         """Retract every fact of a finished evaluation and keep its session for the next one: a new

@@ -1251,3 +1251,30 @@ def test_a_terse_no_after_a_drug_is_not_tried(text):
 def test_a_denial_said_once_after_a_list_is_each_members():
     got = facts("duloxetine helped, pregabalin and nortriptyline not")
     assert (got["trial.pregabalin.outcome"], got["trial.tca.outcome"]) == ("no_benefit", "no_benefit")
+
+
+@pytest.mark.parametrize("text", ["botulinum toxin 200 units to the foot, no help", "qutenza 4 patches, some help"])
+def test_a_procedures_units_or_patches_are_no_dose_per_day(text):
+    assert not any(k.endswith(".dose") for k in facts(text))
+
+
+@pytest.mark.parametrize("text", ["botox injections 3 months apart, helped", "capsaicin 8% patch every 3 months, good"])
+def test_the_time_between_repeats_is_no_duration(text):
+    assert not any(k.endswith(".weeks") for k in facts(text))
+
+
+@pytest.mark.parametrize(
+    "text, name, value",
+    [
+        ("pregabalin for three months, no help", "trial.pregabalin.weeks", 13.0),
+        ("nortriptyline twenty-five mg nocte", "trial.tca.dose", 25),
+        ("seventy nine year old man", "age", 79),
+        ("gabapentin 12 weeks, three at max", "trial.gabapentin.weeks_at_max", 3),
+    ],
+)
+def test_numbers_spelled_out_before_a_unit_are_read(text, name, value):
+    assert facts(text)[name] == value
+
+
+def test_a_spelled_number_with_no_unit_stays_words():
+    assert facts("pain in one foot") == {"pain_pattern": "focal"}

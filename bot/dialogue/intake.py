@@ -29,6 +29,7 @@ class Question:
     values: dict[str, Any] = field(default_factory=dict)  # a choice's label or reply -> the slot's value
     after: str | None = None  # asked only once this question was skipped or its facts begun
     counts: bool = False  # a count answers yes ("twice", "1 last month"), 0 answers no
+    named_together: bool = False  # two drugs named in a reply are the combination asked about
     # words that answer this question when typed ("surgery" under "is there a known cause?"): value -> pattern
     replies: tuple[tuple[str, re.Pattern], ...] = ()
 
@@ -97,6 +98,7 @@ class Intake:
                     values=values,
                     after=q.get("after"),
                     counts=q.get("counts", False),
+                    named_together=q.get("named_together", False),
                     replies=tuple(
                         (value, re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, words)) + r")(?![\w])"))
                         for value, words in q.get("replies", {}).items()

@@ -125,6 +125,10 @@ class Lexicon:
         self.frequency_re = phrase_re(self.frequency)
         unit, tab = _by_length(lex["tablets"]["units"]), _by_length(lex["tablets"]["words"])  # tablets counted
         self.as_needed = phrase_re(lex["as_needed"]["words"])  # "tramadol 50 prn": one dose, not the day's
+        # "600/600/900", "300-300-600" right after the drug: the day's doses one by one (three or four)
+        self.schedule = re.compile(
+            rf"[\s:]*(?P<doses>\d{{1,4}}(?:\s*(?:{unit}))?(?:\s*[/\-+]\s*\d{{1,4}}(?:\s*(?:{unit}))?){{2,3}})(?![\d/.\-+])"
+        )
         self.tablets = re.compile(
             rf"(?<![\w.])[1-9]\s*x\s*\d+(?:\.\d+)?\s*(?:{unit})\b"
             rf"|\d+(?:\.\d+)?\s*(?:{unit})\s*(?:{tab})\s*x\s*[1-9]\b"
@@ -157,23 +161,24 @@ class Lexicon:
         self.pain_good_at_most = scores.get("good_at_most", 0.5)
         self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
         self.list_outcome = phrase_re(lex["negation"].get("list_outcome", []))
-        # "gaba helped but dulox didn't": a clause that only denies
+        # "gaba helped but dulox didn't" / "... but dulox did": a clause that only denies or affirms
+        neg = lex["negation"]
+        contrast = r"[\s,;:.!\-()]*(?:(?:" + _by_length(neg.get("elliptic_contrast", [])) + r")(?![\w])[\s,;:\-]*)?"
         self.elliptic_negation = re.compile(
-            r"[\s,;:.!\-()]*(?:but|whereas|while|though|although|and)?[\s,;:\-]*(?:"
-            + _by_length(lex["negation"].get("elliptic_negation", []))
-            + r")[\s,;:.!\-()]*"
+            contrast + r"(?:" + _by_length(neg.get("elliptic_negation", [])) + r")[\s,;:.!\-()]*"
         )
         self.elliptic_affirmation = re.compile(
-            r"[\s,;:.!\-()]*(?:(?:but|whereas|while|though|although)[\s,;:\-]*)?(?:"
-            + _by_length(lex["negation"].get("elliptic_affirmation", []))
-            + r")[\s,;:.!\-()]*"
+            contrast + r"(?:" + _by_length(neg.get("elliptic_affirmation", [])) + r")[\s,;:.!\-()]*"
         )
         # "... - all no help": the words that make the last drug's outcome the whole list's
+        not_after = "".join(rf"(?<!{re.escape(w)} )" for w in neg.get("list_all_not_after", []))
         self.list_all = re.compile(
-            r"(?:^|(?<![\w]))(?<!at )(?:"
-            + _by_length(lex["negation"].get("list_all", []))
+            r"(?<![\w])"
+            + not_after
+            + r"(?:"
+            + _by_length(neg.get("list_all", []))
             + r")(?![\w])(?!\s+(?:"
-            + _by_length(lex["negation"].get("list_all_not", []))
+            + _by_length(neg.get("list_all_not", []))
             + r")\b)"
         )
         drug_after = lex["negation"].get("after_drug", [])
@@ -202,6 +207,13 @@ class Lexicon:
         self.stopped_before = Tail(status["stopped_before"])
         self.not_duration = phrase_re(status.get("not_duration", []))
         self.duration_when = re.compile(r"\s*(?:" + _by_length(status["when_not_how_long"]) + r")(?![\w%])")
+        self.interval_after = re.compile(r"\s*(?:" + _by_length(status["interval_after"]) + r")(?![\w%])")
+        self.interval_before = Tail(status["interval_before"])
+        self.at_dose = re.compile(
+            r"\s*(?:"
+            + _by_length(status["at_dose"])
+            + rf")\s*(?P<n>{NUMBER})\s*(?:{_by_length(lex['units'])})?(?![\w%/])"
+        )
         self.started_before = re.compile(r"(?<![\w])(?:" + _by_length(status["started"]) + r")(?![\w])")
         self.max_yes = phrase_re(status["max_tolerated_yes"])
         limited = lex["dose_limited"]  # "didn't tolerate higher": the maximum tolerated, not stopped
@@ -266,11 +278,11 @@ class Lexicon:
         phrases = dict(lex["red_flag_phrases"])
         self.flag_pseudo = phrase_re(phrases.pop("pseudo", []))
         self.flags = [(flag, phrase_re(ps)) for flag, ps in phrases.items()]
-        # "power 5/5 throughout", "reflexes normal": examination findings that rule a flag out
         # what may join tests listed before their one result ("b12 and spep both normal")
         self.tests_joined = re.compile(
             r"(?<![\w])(?:" + _by_length(lex["tests_listed"]["joiners"]) + r")(?![\w])|[&/+:]"
         )
+        # "power 5/5 throughout", "reflexes normal": examination findings that rule a flag out
         self.flags_absent = [(flag, phrase_re(ps)) for flag, ps in lex.get("red_flag_absent", {}).items()]
         unless = lex.get("red_flag_absent_unless", {}).get("words", [])
         self.flags_absent_unless = re.compile(r"[\s,;:(\-]*(?:" + _by_length(unless) + r")(?![\w])") if unless else None
@@ -339,6 +351,12 @@ class Lexicon:
         )
         self.spell_cache: dict[str, str | None] = {}
         self.ambiguous_re = {key: re.compile(rf"(?<![\w%]){re.escape(key)}(?![\w%])") for key in knowledge.ambiguous}
+        words = lex["number_words"]  # "six months", "twenty five mg": digits
+        self.number_words = {**words["ones"], **words["teens"], **words["tens"]}
+        ones, tens = _by_length(words["ones"]), _by_length(words["tens"])
+        spelled = rf"(?:(?:{tens})(?:[\s-]+(?:{ones}))?|{_by_length(words['teens'])}|{ones})"
+        after = _by_length(list(self.duration_units) + words["before"])
+        self.spelled_number = re.compile(rf"(?<![\w-])(?P<n>{spelled})(?=\s*(?:{after})(?![a-z]))")
         self.duration_re = re.compile(rf"(?P<n>{NUMBER})\s*(?P<u>" + _by_length(self.duration_units) + r")(?![a-z])")
         units = _by_length(self.units)
         self.thousands_space = re.compile(rf"(?<![\d.,])\d{{1,3}}(?: \d{{3}})+(?=\s*(?:{units})\b)")

@@ -127,6 +127,7 @@ class Parser:
             out.truncated = (len(text), MAX_CHARS, raw[MAX_CHARS - 30 : MAX_CHARS])  # where reading stopped
             text = text[:MAX_CHARS]
         text = self._thousands(text)
+        text = self._spelled(text)
         if GLUED.search(text):
             text = self.lx.glued_frequency.sub(" ", text)
         if self.lx.dotted_re and DOTTED.search(text):  # "t.d.s." -> "tds": its dots are not full stops
@@ -148,6 +149,16 @@ class Parser:
         if not out:
             out.answer = self.bare_answer(text)
         return out
+
+    def _spelled(self, text: str) -> str:
+        """ "six months", "twenty-five mg", "eighty yr old": the number in digits (before a unit, a
+        duration or an age only)."""
+
+        def digits(mt: re.Match) -> str:
+            words = re.split(r"[\s-]+", mt.group("n"))
+            return str(sum(self.lx.number_words[w] for w in words))
+
+        return self.lx.spelled_number.sub(digits, text)
 
     def _thousands(self, text: str) -> str:
         """'1,200 mg' and '50 000 mg/day' are one number (thousands separators), never 1.2 or 50."""

@@ -43,8 +43,8 @@ def read_turn(parser: Parser, knowledge: Knowledge, q: Question | None, text: st
     parsed = parser.parse(text)
     if parsed.queries and not parsed.facts:
         return parsed
-    if q is not None and q.slot == "combination" and "combination" not in parsed.facts:
-        _named_together(parser, text, parsed)
+    if q is not None and q.named_together and q.slot not in parsed.facts:
+        _named_together(parser, q, text, parsed)
     if q is not None and parsed.facts and q.slot not in parsed.facts:
         typed = _typed_choice(parser, q, text)  # "after a fall - fracture": falls, and the cause asked
         if typed is not None:
@@ -199,14 +199,14 @@ def _typed_choice(parser: Parser, q: Question, text: str) -> str | None:
     return hits.pop() if len(hits) == 1 else None
 
 
-def _named_together(parser: Parser, text: str, parsed: Parsed) -> None:
-    """Under "was a combination tried?", two drugs named as tried ("gaba + dulox") are that
-    combination - unless the reply says one came after the other ("gaba, then dulox")."""
+def _named_together(parser: Parser, q: Question, text: str, parsed: Parsed) -> None:
+    """Under "was a combination tried?" (intake.toml `named_together`), two drugs named as tried
+    ("gaba + dulox") are that combination - unless the reply says one came after the other."""
     agents = sorted(
         {name.split(".")[1] for name, value in parsed.facts.items() if name.endswith(".tried") and value == "yes"}
     )
     if len(agents) >= 2 and not (parser.lx.sequence and parser.lx.sequence.search(text.lower())):
-        parsed.facts.update({"combination": "yes", "combination.agents": agents})
+        parsed.facts.update({q.slot: "yes", f"{q.slot}.agents": agents})
 
 
 def _given(q: Question) -> str:

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r|our)?\b|\s*(?:mcg|ug)?\s*patch")
 # "since 2019" is a date, not a dose
 YEAR = re.compile(r"(?:19|20)\d\d")
-# "600/600/900", "300-300-600" right after the drug: the day's doses one by one (three or four)
-SCHEDULE = re.compile(r"[\s:]*(?P<doses>\d{1,4}(?:\s*mg)?(?:\s*[/\-+]\s*\d{1,4}(?:\s*mg)?){2,3})(?![\d/.\-+])")
 SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
 # ("10-25mg": a range titrated through, its top the dose reached)
 RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped|(?<=\d)\s*-)\s*$")
@@ -451,7 +449,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     prefix = f"trial.{agent}."
     # "600/600/900" first: its "75/7" is no number of days
     scheduled = False
-    sched = SCHEDULE.match(seg) or lx.timed_doses.search(seg)
+    sched = lx.schedule.match(seg) or lx.timed_doses.search(seg)
     if sched:  # the day's doses one by one ("600/600/900", "300 mane, 600 nocte"): their sum
         parts = [float(n) for n in re.findall(r"\d+", sched.groupdict().get("doses") or sched.group())]
         spec = p.k.agents[agent]
@@ -476,6 +474,11 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     # stopped 2 yrs ago": not 3 years)
     agos = sum(1 for dm in durations if lx.duration_when.match(seg, dm.end()))
     for dm in durations:
+        if lx.interval_after.match(seg, dm.end()) or lx.interval_before.search(
+            seg[max(0, dm.start() - 25) : dm.start()]
+        ):
+            seg = mask(seg, dm.start(), dm.end(), " ")  # "6 months apart", "every 3 months": how often
+            continue
         started = agos == 1 and lx.started_before.search(seg, max(0, dm.start() - 25), dm.start())
         if lx.duration_when.match(seg, dm.end()) and not single and not started:  # "stopped 2 yrs ago": when
             seg = mask(seg, dm.start(), dm.end(), " ")
@@ -536,6 +539,8 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     if tm:
         per_day = int(tm.group("a") or tm.group("b") or tm.group("c"))
         seg = mask(seg, tm.start(), tm.end(), " ")
+    if single:  # a patch or an injection applied once ("botox 100 units", "qutenza 1 patch"): no mg/day
+        return _sane_weeks(p, prefix, seg, out, facts)
     # dose: the first number left, or the one a dose was raised to ("30 -> 60")
     doses = [
         dm
@@ -599,12 +604,9 @@ def _lead_of_another(lx: Lexicon, seg: str, at: int) -> re.Match | None:
     return lead if word not in lx.dose_lead and two not in lx.dose_lead else None
 
 
-AT_DOSE = re.compile(rf"\s*at\s*(?P<n>{NUMBER})\s*(?:mg)?(?![\w%/])")
-
-
 def _at_highest_dose(lx: Lexicon, seg: str, at: int) -> re.Match | None:
     """ "4 wks at 75" where 75 is the highest dose the segment names: the weeks at the highest dose."""
-    said = AT_DOSE.match(seg, at)
+    said = lx.at_dose.match(seg, at)
     if said is None:
         return None
     others = [_num(m.group("n")) for m in lx.dose_re.finditer(seg) if m.start() != said.start("n")]
