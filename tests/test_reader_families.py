@@ -1278,3 +1278,37 @@ def test_numbers_spelled_out_before_a_unit_are_read(text, name, value):
 
 def test_a_spelled_number_with_no_unit_stays_words():
     assert facts("pain in one foot") == {"pain_pattern": "focal"}
+
+
+def test_an_outcome_asked_keeps_the_dose_and_weeks_typed():
+    got = read("venlafaxine 150 xl for 10 weeks, so-so")
+    assert got.facts["trial.venlafaxine.dose"] == 150 and got.facts["trial.venlafaxine.weeks"] == 10
+    assert "trial.venlafaxine.outcome" not in got.facts and got.clarify and got.clarify[0].choices
+
+
+@pytest.mark.parametrize(
+    "text, weeks",
+    [
+        ("duloxetine 60 for 4-6 weeks, no help", 4),
+        ("pregabalin 150 bd for 2 to 3 months", 8.7),
+        ("nortrip 25 for 6-8/52", 6),
+    ],
+)
+def test_a_duration_range_is_read_at_its_lower_end(text, weeks):
+    assert next(v for k, v in facts(text).items() if k.endswith(".weeks")) == weeks
+
+
+def test_weeks_at_the_maximum_given_as_a_range_are_its_lower_end():
+    assert facts("gabapentin 10 wks incl 2-4 at max")["trial.gabapentin.weeks_at_max"] == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["duloxetine 60: nausea for the first 10 days, no help", "pregabalin 150 bd, dizzy the first 2 weeks, partial"],
+)
+def test_how_long_a_side_effect_lasted_is_not_the_trials_duration(text):
+    assert not any(k.endswith(".weeks") for k in facts(text))
+
+
+def test_a_duration_after_a_side_effect_and_a_comma_is_the_trials():
+    assert facts("gabapentin 300 tds, sleepy, 10 weeks")["trial.gabapentin.weeks"] == 10

@@ -209,6 +209,8 @@ class Lexicon:
         self.duration_when = re.compile(r"\s*(?:" + _by_length(status["when_not_how_long"]) + r")(?![\w%])")
         self.interval_after = re.compile(r"\s*(?:" + _by_length(status["interval_after"]) + r")(?![\w%])")
         self.interval_before = Tail(status["interval_before"])
+        # "nausea (for the) first 2 wks": how long a side effect lasted, right after it
+        self.effect_lasted = None  # set below, once duration_re is built
         self.at_dose = re.compile(
             r"\s*(?:"
             + _by_length(status["at_dose"])
@@ -357,7 +359,20 @@ class Lexicon:
         spelled = rf"(?:(?:{tens})(?:[\s-]+(?:{ones}))?|{_by_length(words['teens'])}|{ones})"
         after = _by_length(list(self.duration_units) + words["before"])
         self.spelled_number = re.compile(rf"(?<![\w-])(?P<n>{spelled})(?=\s*(?:{after})(?![a-z]))")
-        self.duration_re = re.compile(rf"(?P<n>{NUMBER})\s*(?P<u>" + _by_length(self.duration_units) + r")(?![a-z])")
+        # a range ("6-8 weeks", "2 to 3 months") is read at its lower end: at least that long, never longer
+        # (not after a number of three digits: "gaba 300-6 weeks" is a dose, then a duration)
+        joiners = _by_length(lex["duration_range"]["joiners"])
+        ranged = r"(?:(?<!\d\d\d)(?:-|\s+(?:" + joiners + r")\s+)(?P<hi>\d+(?:\.\d+)?))?"
+        self.duration_re = re.compile(
+            rf"(?P<n>{NUMBER}){ranged}\s*(?P<u>" + _by_length(self.duration_units) + r")(?![a-z])"
+        )
+        lasted = _by_length(status["effect_lasted"])
+        self.effect_lasted = re.compile(
+            r"(?:[\s:\-]*(?:"
+            + lasted
+            + r")(?![\w]))*[\s:\-]*"
+            + self.duration_re.pattern  # no comma: "drowsy, 8 weeks"
+        )
         units = _by_length(self.units)
         self.thousands_space = re.compile(rf"(?<![\d.,])\d{{1,3}}(?: \d{{3}})+(?=\s*(?:{units})\b)")
         # never a number glued to a word ("b12", "T8", "x5"): a name or a label, not a dose

@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .context import BLOCK, CLAUSE_BREAK, HARD_BREAK_RE, mask
-from .lexicon import NUMBER, Lexicon
+from .lexicon import Lexicon
 
 if TYPE_CHECKING:
     from .parse import Parsed, Parser
@@ -32,6 +32,7 @@ SAID_OF_NEXT = re.compile(r"\b(?:on|with|from|since starting|after starting|due 
 GOOD = ("good", "partial")
 SCORE_HINT = re.compile(r"\d\s*(?:%|/\s*10|to\b|-+>|>)|relief|benefit")
 JOINED_ON = re.compile(r"(?:\+|&|\band|\bplus)\s*$")
+UNITLESS_WEEKS = re.compile(r"(?<![\d.])(\d+(?:[.,]\d+)?)(?:\s*-\s*\d+(?:[.,]\d+)?)?\s*$")
 SENTENCE_END = re.compile(r"[\n!?]|(?<!\d)\.|\.(?!\d)")
 LIST_ONLY = re.compile(r"^[\s,/+&]*(?:(?:or|and|nor|&|\+|/|,)[\s,/+&]*)*$")
 
@@ -293,6 +294,9 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
         if clarify:
             out.clarify.append(clarify)
             continue
+        ask = facts.pop("_ask", None)
+        if ask:
+            out.clarify.append(ask)
         for key, value in facts.items():
             name = f"trial.{agent}.{key}"
             if key == "adverse" and isinstance(out.facts.get(name), list):
@@ -367,12 +371,11 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     if outcome is None and (facts.keys() - {"current"}) and lx.bare_negative.search(seg):
         outcome = "no_benefit"
         has_details = True
-    if outcome == "?":
-        return {
-            "_clarify": Clarify(
-                lx.clarify["outcome"].format(drug=label), [(lab, f"{name} {val}") for lab, val in _outcome_choices(p)]
-            )
-        }
+    if outcome == "?":  # "dulox 60 8 wks, meh": the outcome is asked; the dose and weeks typed are kept
+        facts["_ask"] = Clarify(
+            lx.clarify["outcome"].format(drug=label), [(lab, f"{name} {val}") for lab, val in _outcome_choices(p)]
+        )
+        outcome = None
     if outcome:
         facts["outcome"] = outcome
         facts["_from"] = source
@@ -463,6 +466,10 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     single = lx.k.agents[agent].get("single_application", False)  # "qutenza 3 wks ago": watched 3 weeks
     for wear in list(lx.not_duration.finditer(seg)) if lx.not_duration else []:
         seg = mask(seg, wear.start(), wear.end(), " ")
+    for _, felt_end, _ in list(lx.adverse.finditer(seg)):  # "nausea first 2 wks": how long it was felt
+        said = lx.effect_lasted.match(seg, felt_end)
+        if said:
+            seg = mask(seg, said.start(), said.end(), " ")
     for am in list(lx.at_max_re.finditer(seg)):
         after = re.match(r"(?:\s*(?:tolerated|tolerable|dose))*\s*(?:for|x)?\s*", seg[am.end() :])
         dm = lx.duration_re.match(seg, am.end() + after.end())
@@ -507,9 +514,9 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             total = max(total, weeks)
             seg = mask(seg, dm.start(), dm.end(), " ")
         last_end = dm.end()
-    # "2 at max" with no unit: weeks
+    # "2 at max" with no unit: weeks ("2-3 at max": at least 2)
     for am in list(lx.at_max_re.finditer(seg)):
-        num = re.search(rf"({NUMBER})\s*$", seg[: am.start()])
+        num = UNITLESS_WEEKS.search(seg[: am.start()])
         if num and "weeks_at_max" not in facts:
             facts["weeks_at_max"] = _num(num.group(1))
             seg = mask(seg, num.start(), am.end(), " ")
