@@ -39,6 +39,24 @@ def default_db_path() -> str:
     return os.environ.get("NEUROLADDER_DB") or DEFAULT_DB
 
 
+# A findings row's sources as JSON, by the labels themselves: a turn's evaluation makes new
+# findings whose few distinct source lists recur turn after turn, so each is encoded once.
+_SOURCES_ENCODED: dict[tuple, str] = {}
+SOURCES_ENCODED_MAX = 4096
+
+
+def _sources_json(sources: list) -> str:
+    key = tuple(sources)
+    if not all(label.__class__ is str for label in key):  # 1, 1.0 and True are one key: not memoised
+        return json.dumps(sources)
+    encoded = _SOURCES_ENCODED.get(key)
+    if encoded is None:
+        if len(_SOURCES_ENCODED) >= SOURCES_ENCODED_MAX:  # bounded whatever the rules cite
+            _SOURCES_ENCODED.clear()
+        encoded = _SOURCES_ENCODED[key] = json.dumps(sources)
+    return encoded
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -317,13 +335,13 @@ class Store:
         was, and logging it again told nothing new. So a turn's rows hold from that turn until the
         consult's next turn with rows (docs/datasette.md). Returns the rows now in force.
 
-        `findings`: dicts, or objects with a `row()` of (code, severity, step, sources as JSON, rule,
-        text), computed once per evaluation rather than once per turn. `version`: the ruleset and
+        `findings`: dicts, or Findings (rules/evaluation.py); each row is (code, severity, step,
+        sources as JSON, rule, text, version), a list of sources encoded once per process. `version`: the ruleset and
         clinical data that concluded them (rules/provenance.py). `logged`: what this returned last
         time for this consult, when the caller knows that nothing was logged for it since
         (bot/dialogue/kept.py); read from the log otherwise."""
         rows = [
-            (*f.row(), version)
+            (f.code, f.severity, f.step, _sources_json(f.sources), f.rule, f.text, version)
             if hasattr(f, "row")
             else (f["code"], f["severity"], f["step"], json.dumps(f["sources"]), f["rule"], f["text"], version)
             for f in findings

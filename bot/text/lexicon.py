@@ -16,6 +16,62 @@ def _by_length(words) -> str:
     return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
 
 
+# A named group's opening, "(?P<n>", not escaped: made plain "(?:" in an alternation (AnyOf).
+_NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
+_REFERS_TO_GROUP = re.compile(r"\\\d|\(\?P=|\(\?\(")  # back references and conditionals
+# A pattern's leading condition on the character before it, "(?<![\w%/])": left out of AnyOf's
+# alternation, where it would be tried at every position of the text.
+_LEADING_LOOKBEHIND = re.compile(r"\(\?<!\[(?:\\w|[%/.])*\]\)")
+
+
+class AnyOf:
+    """Whether any of a step's patterns may occur in a text, in one search, built from the
+    patterns themselves (so it follows the lexicon as it changes): a step whose every pattern
+    finds nothing changes nothing, and is skipped after this one search. The search is the
+    patterns' alternation without their leading lookbehinds: leaving out a condition only lets
+    more text match, so where it finds nothing none of the patterns finds anything; where it finds
+    something (even where none of the patterns would) the step runs as before. Where no
+    alternation can stand for the patterns (flags differ, a pattern refers to its own groups),
+    each is searched in turn."""
+
+    def __init__(self, *patterns: re.Pattern | None):
+        self.patterns = [rx for rx in patterns if rx is not None]  # a None pattern (no words) matches nothing
+        self.rx: re.Pattern | None = None
+        if self.patterns:
+            try:
+                self.rx = _alternation(self.patterns)
+            except (ValueError, re.error):
+                self.rx = None
+
+    def absent(self, text: str) -> bool:
+        """True only when none of the patterns matches anywhere in `text` (False: one may)."""
+        if self.rx is not None:
+            return self.rx.search(text) is None
+        return not any(rx.search(text) for rx in self.patterns)
+
+
+def _alternation(patterns: list[re.Pattern]) -> re.Pattern:
+    """(?:a)|(?:b)|...: matches at least wherever one of the patterns does. Their named groups
+    become plain ones (names may repeat across patterns), their leading lookbehinds are left out;
+    refused (ValueError) where that could change what a pattern matches."""
+    flags = {rx.flags for rx in patterns}
+    if len(flags) != 1:
+        raise ValueError("patterns with different flags")
+    parts = []
+    for rx in patterns:
+        if _REFERS_TO_GROUP.search(rx.pattern):
+            raise ValueError("a pattern refers to its own groups")
+        plain, renamed = _NAMED_GROUP.subn("(?:", rx.pattern)
+        # every named group found, and nothing else taken for one ("[(?P<x>]" is a character set)
+        if renamed != len(rx.groupindex) or (
+            renamed and re.compile(plain, rx.flags).groups != rx.groups - len(rx.groupindex)
+        ):
+            raise ValueError("a group name could not be told apart")
+        lead = _LEADING_LOOKBEHIND.match(plain)
+        parts.append(f"(?:{plain[lead.end() :] if lead else plain})")
+    return re.compile("|".join(parts), flags.pop())
+
+
 class PhraseMap:
     """Many phrase lists in one pattern: `finditer` yields (start, end, [what each list says])."""
 
@@ -337,6 +393,23 @@ class Lexicon:
             rf"(?<![a-z\d.,])(?P<n>{NUMBER})\s*(?P<u>{units})?\b(?P<per>\s*(?:/\s*(?:d|day|24h)|per\s+day|a\s+day|/day"
             r"|daily\s+total|total\s+daily|total))?"
         )
+        # One search each for the steps of the reader that a message mostly does not concern
+        # (bot/text/parse.py): each step's own patterns, nothing listed by hand. A step that comes
+        # to read another pattern must add it to its AnyOf here, or it would be skipped unread
+        # (tests/test_reader_skips.py reads every corpus message with and without the skips).
+        self.history_any = AnyOf(self.others, self.not_trials, self.collisions)
+        self.numbers_any = AnyOf(*(rx for rxs in self.number_res.values() for rx in rxs))
+        self.topics_any = AnyOf(
+            self.flag_pseudo,
+            self.topic_words.rx,
+            *(rx for _, rx in self.flags + self.flags_absent),
+            self.red_flags_subject,
+        )
+        self.classes_any = AnyOf(*self.class_words.values())
+        self.questions_any = AnyOf(
+            self.hypothetical, self.not_given, self.conditional, self.query_starts, self.query_inside
+        )
+        self.subjects_any = AnyOf(*(topic.subject for topic in self.topics))
         self.times_re = re.compile(
             r"(?:\bx\s*(?P<a>[1-4])\b(?!\s*(?:"
             + _by_length(self.duration_units)

@@ -35,6 +35,7 @@ MALFORMED_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,40}(?:[.,]\d{1,40})?e[+-]?\d
 # Cheap first looks: a number typed against a word ("150bd"), a letter between dots ("t.d.s.").
 GLUED = re.compile(r"\d[a-z]")
 DOTTED = re.compile(r"\b[a-z]\.[a-z]\b")
+NOT_IN_AN_ANSWER = re.compile(r"[^\w?/' ]+")
 # A hostile or pasted message is read up to this many characters; the reply says what was cut.
 MAX_CHARS = 20_000
 
@@ -109,6 +110,7 @@ class Parser:
         self.k = knowledge or load_knowledge()
         self.lx: Lexicon = lexicon(self.k)
         self.sanity = self.k.thresholds["sanity"]
+        self._long_word = re.compile(rf"(?<![\w%])[a-z]{{{self.lx.spell_min_length},}}(?![\w%])")  # respelt if near a drug
         self.units = self.k.thresholds.get("units", {})
         # the highest daily dose any renal band allows: a dose per intake times its frequency above it
         # is more likely the day's total typed with the frequency
@@ -175,7 +177,7 @@ class Parser:
 
     def bare_answer(self, text: str) -> str | None:
         """yes / no / unknown / skip when that is all the message says."""
-        cleaned = re.sub(r"[^\w?/' ]+", " ", normalise(text)).strip()
+        cleaned = NOT_IN_AN_ANSWER.sub(" ", normalise(text)).strip()
         return self.lx.answer_words.get(cleaned)
 
     # -- misspelt drug names ----------------------------------------------------------------------
@@ -198,12 +200,14 @@ class Parser:
             out.respelled.append((word, near))
             return near
 
-        return re.sub(rf"(?<![\w%])[a-z]{{{self.lx.spell_min_length},}}(?![\w%])", fix, text)
+        return self._long_word.sub(fix, text)
 
     # -- questions and plans: nothing stored, the options asked about are noted ---------------------
     def _questions(self, text: str, out: Parsed) -> str:
         for start, end in sentences(text):
             sentence = text[start:end]
+            if "?" not in sentence and self.lx.questions_any.absent(sentence):
+                continue  # no question, plan or condition: what follows would find none
             hypo = self.lx.hypothetical.search(sentence) if self.lx.hypothetical else None
             avoid = self.lx.not_given.search(sentence) if self.lx.not_given else None
             if avoid and not self._is_question(sentence):  # "avoiding TCAs": not given, nothing asked
@@ -285,6 +289,8 @@ class Parser:
 
     # -- history abbreviations that collide with drug names ("hx AMI 2019"), others' history -------
     def _history(self, text: str) -> str:
+        if self.lx.history_any.absent(text):
+            return text
         for rx in (self.lx.others, self.lx.not_trials):  # someone else's; a namesake treatment
             for mt in list(rx.finditer(text)):
                 text = mask(text, mt.start(), mt.end())
@@ -299,6 +305,8 @@ class Parser:
 
     # -- numbers with a subject: age, renal function, HbA1c, B12 ------------------------------------
     def _numbers(self, text: str, out: Parsed) -> str:
+        if self.lx.numbers_any.absent(text):
+            return text
         for name in ("age", "crcl", "egfr"):
             for rx in self.lx.number_res[name]:
                 for mt in list(rx.finditer(text)):
@@ -406,6 +414,8 @@ class Parser:
         return kept
 
     def _topics(self, text: str, out: Parsed) -> tuple[str, list[int]]:
+        if self.lx.topics_any.absent(text):  # no concept, nothing masked: nothing to read
+            return text, []
         if self.lx.flag_pseudo:  # "slowly progressive" is the usual course, not a red flag
             for mt in list(self.lx.flag_pseudo.finditer(text)):
                 text = mask(text, mt.start(), mt.end())
@@ -709,6 +719,8 @@ class Parser:
 
     def _combination(self, text: str, combined_at: list[tuple[int, bool]], out: Parsed) -> str:
         """The drugs, duration and outcome of the sentence that says they were given together."""
+        if not combined_at and not self.lx.drug_re.search(text):  # no drug: no pair, no anchor
+            return text
         pairs = self._joined_pairs(text)
         if pairs:
             out.facts.setdefault("combination", "yes")
@@ -802,6 +814,8 @@ class Parser:
         """Class words ("no SNRI"), and where each stood (end -> start): a drug listed after one
         shares its negation ("no SNRI or TCA")."""
         spans: dict[int, int] = {}
+        if self.lx.classes_any.absent(text):
+            return text, spans
         for cls, rx in self.lx.class_words.items():
             for mt in list(rx.finditer(text)) if rx else []:
                 out.names_a_class = True

@@ -237,16 +237,15 @@ def _fits(parser: Parser, q: Question, text: str) -> bool:
         subject = {lx.drug_names.get(q.subject)}
         if names - subject:
             return False
-    for topic in lx.topics:
+    for topic in () if lx.subjects_any.absent(low) else lx.topics:
         if (
             topic.subject
             and topic.subject.search(low)
             and not (topic.subject.search(q.subject) or topic.fact == q.slot)
         ):
             return False
-    for rxs in lx.number_res.values():
-        if any(rx.search(low) for rx in rxs):
-            return False
+    if not lx.numbers_any.absent(low) and any(rx.search(low) for rxs in lx.number_res.values() for rx in rxs):
+        return False
     if q.answer == "dose":
         rest = GLUE.sub(" ", _strip_known(parser, low))
         return bool(re.search(r"\d", low)) and not re.search(r"[a-z]{2,}", rest)

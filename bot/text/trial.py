@@ -223,6 +223,8 @@ def _hedged(lx: Lexicon, segment: str, start: int) -> bool:
 def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] | None = None) -> None:
     lx = p.lx
     mentions = list(lx.drug_re.finditer(text))
+    if not mentions:  # no trial to read (what follows reads only the mentions' items)
+        return
     items = []
     prev_end = 0
     for i, mt in enumerate(mentions):
