@@ -1367,3 +1367,8 @@ def test_a_relative_reporting_on_the_patient_is_still_read():
 def test_the_dose_reached_goes_with_its_own_frequency(text, agent, dose, per_day):
     got = facts(text)
     assert (got[f"trial.{agent}.dose"], got[f"trial.{agent}.doses_per_day"]) == (dose, per_day)
+
+
+def test_a_number_too_long_to_be_a_count_under_the_falls_question_is_no_answer_and_never_raises():
+    assert facts("7" * 19_000, "falls") == {}
+    assert facts("000", "falls") == {"falls": "no"}

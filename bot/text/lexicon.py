@@ -6,14 +6,17 @@ import re
 
 from neuroladder.rules.data import Knowledge, read_toml
 
-from .context import Scope, Tail, phrase_re
+from .context import Scope, Tail, alternation, phrase_re
 
 CONVERSATIONS = "neuroladder.conversations"
 NUMBER = r"-?\d+(?:[.,]\d+)?"
 
 
 def _by_length(words) -> str:
-    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+    """Literal words as one alternation, a longer word winning over its prefix ("no help" over
+    "no"): shaped like a trie (context.alternation), so a search tries a few characters at each
+    position rather than every word - the relatives x relations list alone is ~600 words."""
+    return alternation({w for w in words})
 
 
 # A named group's opening, "(?P<n>", not escaped: made plain "(?:" in an alternation (AnyOf).
@@ -131,7 +134,7 @@ class Lexicon:
         )
         self.tablets = re.compile(
             rf"(?<![\w.])[1-9]\s*x\s*\d+(?:\.\d+)?\s*(?:{unit})\b"
-            rf"|\d+(?:\.\d+)?\s*(?:{unit})\s*(?:{tab})\s*x\s*[1-9]\b"
+            rf"|(?<![\d.])\d+(?:\.\d+)?\s*(?:{unit})\s*(?:{tab})\s*x\s*[1-9]\b"  # (a number from its start only)
             rf"|(?<![\w.])[1-9]\s*(?:{tab})\b"
         )
         times = _by_length(lex["dose_times"]["words"])  # "300 mane, 600 nocte": two doses, summed
@@ -250,7 +253,7 @@ class Lexicon:
         # "twice", "1 last month" under "any falls?" (intake.toml `counts`)
         counted = lex["count_replies"]
         self.count_reply = re.compile(
-            r"\s*(?:x\s*)?(?P<n>\d+|" + _by_length(counted["counts"]) + r")(?:\s*x)?"
+            r"\s*(?:x\s*)?(?P<n>\d{1,3}|" + _by_length(counted["counts"]) + r")(?:\s*x)?"  # a count: at most 3 digits
             r"(?:[\s,.;:!/\-]+(?:\d+|" + _by_length(counted["then"] + counted["counts"]) + r")(?![\w%]))*[\s.!]*"
         )
         # "a bit" under "what was the effect?"
@@ -377,7 +380,8 @@ class Lexicon:
         joiners = _by_length(lex["duration_range"]["joiners"])
         ranged = r"(?:(?<!\d\d\d)(?:-|\s+(?:" + joiners + r")\s+)(?P<hi>\d+(?:\.\d+)?))?"
         self.duration_re = re.compile(
-            rf"(?P<n>{NUMBER}){ranged}\s*(?P<u>" + _by_length(self.duration_units) + r")(?![a-z])"
+            # from a number's start only: inside a run of digits every start would rescan it (quadratic)
+            rf"(?<![\d.,])(?P<n>{NUMBER}){ranged}\s*(?P<u>" + _by_length(self.duration_units) + r")(?![a-z])"
         )
         lasted = _by_length(status["effect_lasted"])
         self.effect_lasted = re.compile(

@@ -110,7 +110,9 @@ class Parser:
         self.k = knowledge or load_knowledge()
         self.lx: Lexicon = lexicon(self.k)
         self.sanity = self.k.thresholds["sanity"]
-        self._long_word = re.compile(rf"(?<![\w%])[a-z]{{{self.lx.spell_min_length},}}(?![\w%])")  # respelt if near a drug
+        self._long_word = re.compile(
+            rf"(?<![\w%])[a-z]{{{self.lx.spell_min_length},}}(?![\w%])"
+        )  # respelt if near a drug
         self.units = self.k.thresholds.get("units", {})
         # the highest daily dose any renal band allows: a dose per intake times its frequency above it
         # is more likely the day's total typed with the frequency

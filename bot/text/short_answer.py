@@ -88,7 +88,7 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         count = parser.lx.count_reply.fullmatch(text.lower())
         if count:  # "twice", "1 last month" under "any falls?": it happened ("0": it did not)
             n = count.group("n")
-            return Parsed(facts={q.slot: "no" if n.isdigit() and int(n) == 0 else "yes"})
+            return Parsed(facts={q.slot: "no" if n.isdigit() and not n.strip("0") else "yes"})  # (no int(): any length)
     if q.answer == "yesno" and not q.slot.endswith(".tried"):
         lead = parser.lx.leading_answer.fullmatch(text.lower())
         if lead:  # "no, only 10mg": the slot answered, the rest read with the question's subject

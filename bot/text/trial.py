@@ -574,7 +574,9 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     ]
     # a number right after a word no dose is led by is that word's value ("creat 150"), never the dose
     labelled = [(dm, lead) for dm in doses if (lead := _lead_of_another(lx, seg, dm.start()))]
-    doses = [dm for dm in doses if all(dm is not other for other, _ in labelled)]
+    if labelled:
+        others = {dm.start() for dm, _ in labelled}
+        doses = [dm for dm in doses if dm.start() not in others]
     if not doses and labelled:
         dm, lead = labelled[0]
         if lead.group("w").rstrip(".") not in lx.measures:  # "effexor xr 150": the dose? asked
