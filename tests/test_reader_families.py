@@ -1372,3 +1372,11 @@ def test_the_dose_reached_goes_with_its_own_frequency(text, agent, dose, per_day
 def test_a_number_too_long_to_be_a_count_under_the_falls_question_is_no_answer_and_never_raises():
     assert facts("7" * 19_000, "falls") == {}
     assert facts("000", "falls") == {"falls": "no"}
+
+
+@pytest.mark.timeout(120)  # a hang limit, not a timing: the backtracking took hours at this length
+@pytest.mark.parametrize("subject", ["b12", "crcl", "egfr"])
+def test_a_measure_followed_by_a_long_run_of_spaces_is_read_as_nothing(subject):
+    # the patterns' spaces around their optional words could be split many ways: cubic backtracking
+    # (a 20,000-character message hung the suite); read as nothing, as any text with no number
+    assert facts(subject + " " * 20_000 + "x") == {}
