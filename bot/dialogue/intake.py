@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from neuroladder.bot.text.context import alternation
 from neuroladder.bot.text.parse import CONVERSATIONS
 from neuroladder.rules.data import load_knowledge, read_toml
 
@@ -100,7 +101,7 @@ class Intake:
                     counts=q.get("counts", False),
                     named_together=q.get("named_together", False),
                     replies=tuple(
-                        (value, re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, words)) + r")(?![\w])"))
+                        (value, re.compile(r"(?<![\w])(?:" + alternation(set(words)) + r")(?![\w])"))
                         for value, words in q.get("replies", {}).items()
                     ),
                 )

@@ -220,8 +220,6 @@ class Lexicon:
         self.interval_after = re.compile(r"\s*(?:" + _by_length(status["interval_after"]) + r")(?![\w%])")
         self.interval_before = Tail(status["interval_before"])
         self.not_trial_before = Tail(status["duration_not_trial_before"])  # "review in 4 weeks", "pain for 2 years"
-        # "nausea (for the) first 2 wks": how long a side effect lasted, right after it
-        self.effect_lasted = None  # set below, once duration_re is built
         self.at_dose = re.compile(
             r"\s*(?:"
             + _by_length(status["at_dose"])
@@ -333,11 +331,11 @@ class Lexicon:
         unit, freq = _by_length(joined["dose_units"]), _by_length(joined["dose_frequencies"])
         dose = rf"(?:\s*[\d.]+\s*(?:{unit})?(?:\s*(?:{freq}))?)?"  # "dulox 60 od with ..."
         self.joined_pair = (  # "dulox 60 + pregab"
-            re.compile(dose + r"\s*(?:" + "|".join(re.escape(j) for j in joiners) + r")\s*$") if joiners else None
+            re.compile(dose + r"\s*(?:" + _by_length(joiners) + r")\s*$") if joiners else None
         )
         self.second_dose = re.compile(dose)  # "... + pregab 150 bd for 3 months": the second drug's dose
         self.current_before = Tail(joined.get("current_before", []))
-        self.current_pairs = [tuple(pair) for pair in joined.get("current_pairs", [])]
+        self.current_pairs = {frozenset(pair) for pair in joined.get("current_pairs", [])}
         self.concurrent = re.compile(dose + r"\s*(?:" + _by_length(joined.get("concurrent", ["with"])) + r")\s*$")
         self.both_before = Tail(joined.get("both_before", []))
         self.added_before = Tail(joined.get("added_before", []))
@@ -383,6 +381,7 @@ class Lexicon:
             # from a number's start only: inside a run of digits every start would rescan it (quadratic)
             rf"(?<![\d.,])(?P<n>{NUMBER}){ranged}\s*(?P<u>" + _by_length(self.duration_units) + r")(?![a-z])"
         )
+        # "nausea (for the) first 2 wks": how long a side effect lasted, right after it
         lasted = _by_length(status["effect_lasted"])
         self.effect_lasted = re.compile(
             r"(?:[\s:\-]*(?:"

@@ -716,8 +716,8 @@ class Parser:
     def _combinable(self, first: str, second: str) -> bool:
         """Do the two drugs' classes make one of the pairs that, named as taken now, are read as taken
         together (lexicon [combination_joined] current_pairs)?"""
-        classes = {self.k.agents[self.lx.drug_names[name]]["class"] for name in (first, second)}
-        return any(classes == set(pair) for pair in self.lx.current_pairs)
+        classes = frozenset(self.k.agents[self.lx.drug_names[name]]["class"] for name in (first, second))
+        return classes in self.lx.current_pairs
 
     def _combination(self, text: str, combined_at: list[tuple[int, bool]], out: Parsed) -> str:
         """The drugs, duration and outcome of the sentence that says they were given together."""

@@ -145,7 +145,7 @@ def _share_outcome_of_all(lx: Lexicon, text: str, items: list, results: list[dic
     if last.get("_from") != "segment" or last.get("outcome") in (None, "?"):
         return
     hit = next(iter(lx.outcomes.finditer(segment)), None)
-    said = [q for q in lx.list_all.finditer(segment, 0, hit[0])] if hit is not None else []
+    said = list(lx.list_all.finditer(segment, 0, hit[0])) if hit is not None else []
     # the quantifier leads the outcome: only words between ("both partially effective")
     if not said or re.search(r"[^a-z\s,;:\-]", segment[said[-1].end() : hit[0]]) or hit[0] - said[-1].end() > 25:
         return
@@ -483,10 +483,11 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     agos = sum(1 for dm in durations if lx.duration_when.match(seg, dm.end()))
     for dm in durations:
         ahead = seg[max(0, dm.start() - 30) : dm.start()]
-        if lx.interval_after.match(seg, dm.end()) or lx.interval_before.search(ahead):
-            seg = mask(seg, dm.start(), dm.end(), " ")  # "6 months apart", "every 3 months": how often
-            continue
-        if lx.not_trial_before.search(ahead):  # "review in 4 weeks", "pain for 2 years": not how long it was taken
+        if (
+            lx.interval_after.match(seg, dm.end())  # "6 months apart": how often
+            or lx.interval_before.search(ahead)  # "every 3 months"
+            or lx.not_trial_before.search(ahead)  # "review in 4 weeks", "pain for 2 years"
+        ):  # not how long it was taken
             seg = mask(seg, dm.start(), dm.end(), " ")
             continue
         started = agos == 1 and lx.started_before.search(seg, max(0, dm.start() - 25), dm.start())
@@ -545,9 +546,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
         # "300 od -> bd -> tds": the frequency it was raised to, the last of a run joined by "->"/"then"
         fm = said[0] if said else None
         for later in said[1:]:
-            if _ends_with(RAISED_TO, seg[: later.start()], later.start()) and not re.search(
-                r"\d", seg[fm.end() : later.start()]
-            ):
+            if _ends_with(RAISED_TO, seg, later.start()) and not re.search(r"\d", seg[fm.end() : later.start()]):
                 fm = later
             else:
                 break
@@ -593,10 +592,10 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             # "tramadol 50 prn": one dose taken as needed; the day's total is asked, never assumed
             out.clarify.append(_daily_total(p, agent, f"{dm.group().strip()} {as_needed.group()}"))
             continue
-        amount = _num(dm.group("n")) * lx.units.get(dm.group("u") or "mg", 1)
+        amount = _in_mg(lx, dm)
         # "120 (60 bd)": the number in brackets after it, times the frequency, makes it - the day's total
         parts = [
-            _num(o.group("n")) * lx.units.get(o.group("u") or "mg", 1)
+            _in_mg(lx, o)
             for o in doses
             if o.start() > dm.end() and re.fullmatch(r"[\s:,]*\(\s*", seg[dm.end() : o.start()])
         ]
@@ -622,6 +621,11 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
 
 # The word right before a number (over spaces, ':', '=', '-', '('), and the one before it
 LEAD_WORD = re.compile(r"(?:(?<![a-z])(?P<w2>[a-z][a-z.']*)\s+)?(?<![a-z])(?P<w>[a-z][a-z.']*)[\s:=(\-]*$")
+
+
+def _in_mg(lx: Lexicon, dm: re.Match) -> float:
+    """A dose match's number in mg (its unit, mg when none is typed)."""
+    return _num(dm.group("n")) * lx.units.get(dm.group("u") or "mg", 1)
 
 
 def _lead_of_another(lx: Lexicon, seg: str, at: int) -> re.Match | None:
