@@ -1380,3 +1380,56 @@ def test_a_measure_followed_by_a_long_run_of_spaces_is_read_as_nothing(subject):
     # the patterns' spaces around their optional words could be split many ways: cubic backtracking
     # (a 20,000-character message hung the suite); read as nothing, as any text with no number
     assert facts(subject + " " * 20_000 + "x") == {}
+
+
+# -- blind2 (tests/language/blind2): families a fresh blind corpus found misread -----------------
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("nothing has helped so far: lyrica, nortriptyline", ["pregabalin", "tca"]),
+        ("dulox and gaba - none of them have really worked", ["duloxetine", "gabapentin"]),
+        ("tried ami and tramadol, nothing had helped", ["tca", "tramadol"]),
+        ("pregabalin, venlafaxine: nothing has ever worked", ["pregabalin", "venlafaxine"]),
+    ],
+)
+def test_nothing_has_worked_over_an_auxiliary_is_no_benefit_for_every_drug(text, agents):
+    got = facts(text)
+    assert {a: got.get(f"trial.{a}.outcome") for a in agents} == {a: "no_benefit" for a in agents}
+
+
+def test_an_auxiliary_alone_does_not_negate_a_benefit():
+    assert facts("lyrica has really helped")["trial.pregabalin.outcome"] == "good"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("she did not want to take nortriptyline", "tca"),
+        ("pt didnt want to start pregab", "pregabalin"),
+        ("wouldn't try duloxetine", "duloxetine"),
+        ("he didn't want lidocaine plasters", "lidocaine"),
+        ("refused to try the amitriptyline", "tca"),
+        ("declined to start venlafaxine", "venlafaxine"),
+    ],
+)
+def test_a_past_refusal_is_not_tried(text, agent):
+    assert facts(text) == {f"trial.{agent}.tried": "no"}
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("botulinum toxin twice, worked only the first time", "botox"),
+        ("qutenza x3 - good relief first application only", "capsaicin8"),
+        ("btx-a injections: helped the first session only", "botox"),
+    ],
+)
+def test_a_repeat_that_helped_only_the_first_time_waned(text, agent):
+    assert facts(text)[f"trial.{agent}.outcome"] == "waned"
+
+
+def test_a_refusal_does_not_hide_a_plan_later_in_the_sentence():
+    got = read("didn't want to start lyrica, will start nortriptyline")
+    assert got.facts == {"trial.pregabalin.tried": "no"} and got.queries == ["tca"]

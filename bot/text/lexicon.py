@@ -194,6 +194,7 @@ class Lexicon:
         drug_after = lex["negation"].get("after_drug", [])
         self.drug_not_yet = re.compile(r"[\s:=\-]*(?:" + _by_length(drug_after) + r")(?![\w%])") if drug_after else None
         self.outcome_negators = Tail(lex["outcome_negators"]["words"])
+        self.outcome_auxiliaries = Tail(lex["outcome_negators"].get("auxiliaries", []))
         partial = lex["outcome_partial"]["words"]  # "partially effective", "helped partially": partial
         self.partial_before = Tail(partial)
         partial_after = partial + lex["outcome_partial"].get("after", [])
@@ -308,6 +309,7 @@ class Lexicon:
         self.query_weak_starts = re.compile(r"^[\s\x00,]*(?:" + _by_length(q["weak_starts"]) + r")(?![\w])")
         self.query_inside = phrase_re(q["inside"])
         self.hypothetical = phrase_re(q["hypothetical"])
+        self.not_hypothetical = phrase_re(q.get("not_hypothetical", []))
         self.conditional = phrase_re(q.get("conditional", []))
         self.not_conditional = phrase_re(q.get("not_conditional", []))
         self.not_given = phrase_re(q.get("not_given", []))

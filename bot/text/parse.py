@@ -211,6 +211,10 @@ class Parser:
             if "?" not in sentence and self.lx.questions_any.absent(sentence):
                 continue  # no question, plan or condition: what follows would find none
             hypo = self.lx.hypothetical.search(sentence) if self.lx.hypothetical else None
+            if hypo and self.lx.not_hypothetical:  # "didn't want to start pregab": a refusal, no plan
+                refusals = [(m.start(), m.end()) for m in self.lx.not_hypothetical.finditer(sentence)]
+                plans = (h for h in self.lx.hypothetical.finditer(sentence))
+                hypo = next((h for h in plans if not any(s <= h.start() and h.end() <= e for s, e in refusals)), None)
             avoid = self.lx.not_given.search(sentence) if self.lx.not_given else None
             if avoid and not self._is_question(sentence):  # "avoiding TCAs": not given, nothing asked
                 stop = self.lx.scope.termination.search(sentence, avoid.end()) if self.lx.scope.termination else None

@@ -68,6 +68,9 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
             outcome = "unknown"
         elif outcome in ("good", "partial") and lx.outcome_negators:
             neg = lx.outcome_negators.search(segment[max(0, s - 25) : s])
+            aux = None if neg else lx.outcome_auxiliaries.search(segment[max(0, s - 25) : s])
+            if aux:  # "nothing has worked", "none of them have really helped"
+                neg = lx.outcome_negators.search(segment[max(0, s - 25) : max(0, s - 25) + aux.start()])
             if neg:
                 outcome = "no_benefit"
                 s = max(0, s - 25) + neg.start()
