@@ -1433,3 +1433,74 @@ def test_a_repeat_that_helped_only_the_first_time_waned(text, agent):
 def test_a_refusal_does_not_hide_a_plan_later_in_the_sentence():
     got = read("didn't want to start lyrica, will start nortriptyline")
     assert got.facts == {"trial.pregabalin.tried": "no"} and got.queries == ["tca"]
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica 75 bd - side effects: nil", "pregabalin"),
+        ("nortriptyline 25 nocte, SEs none reported", "tca"),
+        ("venlafaxine 150, s/e - none", "venlafaxine"),
+    ],
+)
+def test_side_effects_none_is_no_side_effect_and_no_outcome(text, agent):
+    got = facts(text)
+    assert got[f"trial.{agent}.adverse"] == [] and f"trial.{agent}.outcome" not in got
+
+
+@pytest.mark.parametrize(
+    "text, agent, effect",
+    [
+        ("amitriptyline 20, side effects: constipation", "tca", "constipation"),
+        ("duloxetine - side-effect nausea", "duloxetine", "nausea"),
+        ("adverse effects: drowsy on pregabalin", "pregabalin", "drowsiness"),
+    ],
+)
+def test_a_side_effects_heading_is_not_another_side_effect(text, agent, effect):
+    assert facts(text)[f"trial.{agent}.adverse"] == [effect]
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("oxycodone, constipated, stopped on day 4", "oxycodone"),
+        ("tapentadol stopped day 2 - dizzy", "tapentadol"),
+        ("dulox, nausea from week 3", "duloxetine"),
+    ],
+)
+def test_a_numbered_day_or_week_is_never_a_dose(text, agent):
+    assert f"trial.{agent}.dose" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose, per_day",
+    [
+        ("oxynorm 5mg four times per day", "oxycodone", 20, 4),
+        ("gabapentin 300 5 times daily", "gabapentin", 1500, 5),
+        ("pregabalin 75mg two times daily", "pregabalin", 150, 2),
+        ("tramadol 50 4 times each day", "tramadol", 200, 4),
+    ],
+)
+def test_n_times_daily_is_n_doses_not_one(text, agent, dose, per_day):
+    got = facts(text)
+    assert (got[f"trial.{agent}.dose"], got[f"trial.{agent}.doses_per_day"]) == (dose, per_day)
+
+
+@pytest.mark.parametrize(
+    "text", ["co-codamol 30/500 2 four times a day", "cocodamol 15/500mg 1 qds", "co-codamol 8/500 2 qds"]
+)
+def test_a_count_after_a_tablet_strength_asks_the_days_total(text):
+    got = read(text)
+    assert "trial.codeine.dose" not in got.facts and got.clarify
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose",
+    [
+        ("pregabalin 300 bd, too sleepy, cut down to 150 bd", "pregabalin", 600),
+        ("gabapentin 800 tds then dropped back to 400 tds", "gabapentin", 2400),
+        ("duloxetine 90, weaned down to 30", "duloxetine", 90),
+    ],
+)
+def test_a_dose_lowered_to_is_not_the_highest_reached(text, agent, dose):
+    assert facts(text)[f"trial.{agent}.dose"] == dose

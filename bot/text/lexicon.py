@@ -207,6 +207,13 @@ class Lexicon:
         self.adverse = PhraseMap((w, key) for key, ws in lex["adverse"].items() for w in ws)
         status = lex["trial_status"]
         self.no_adverse = phrase_re(status["no_adverse"])
+        heading, value = status.get("no_adverse_subject", []), status.get("no_adverse_value", [])
+        self.adverse_headings = {w.lower() for w in heading}
+        self.no_adverse_said = (  # "side effects: none"
+            re.compile(rf"(?<![\w%/])(?:{_by_length(heading)})\s*[:=\-]*\s*(?:{_by_length(value)})(?![\w%])")
+            if heading and value
+            else None
+        )
         self.current_before = Tail(status["current_before"])
         self.current_after = phrase_re(status["current_after"])
         self.current_negators = Tail(status.get("current_negators", []))
@@ -238,6 +245,7 @@ class Lexicon:
         )
         self.max_no = phrase_re(status["max_tolerated_no"])
         self.part_of = Tail(status["part_of"])
+        self.lowered_to = Tail(status.get("lowered_to", []))
         self.sequence = phrase_re(status["sequence"])
         self.answers = {a: phrase_re(ps) for a, ps in lex["answers"].items()}
         # A reply that starts with its answer and goes on ("no, only 10mg", "yes - twice last year")
@@ -249,6 +257,8 @@ class Lexicon:
         # "creat 150" beside a drug: the word right before a number says whose value it is
         self.dose_lead = {w.lower() for w in lex["dose_lead"]["words"]}
         self.measures = {w.lower() for w in lex["dose_lead"]["measures"]}
+        ordinal = lex["dose_lead"].get("ordinal", [])
+        self.ordinal_before = re.compile(rf"(?<![\w])(?:{_by_length(ordinal)})\s*$") if ordinal else None
         # "twice", "1 last month" under "any falls?" (intake.toml `counts`)
         counted = lex["count_replies"]
         self.count_reply = re.compile(

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 # "co-codamol 30/500" is a tablet's strength, "butrans 10 patch" / "25 mcg/h" a patch's rate:
 # neither is a daily dose in mg.
 STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r|our)?\b|\s*(?:mcg|ug)?\s*patch")
+# "co-codamol 30/500 2 qds": a count of tablets of that strength (the day's total is asked)
+COUNT_AFTER_STRENGTH = re.compile(
+    r"\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?\s*(?:mg)?\s+[1-4](?![\d.]|\s*(?:mg|g|mcg|ug|/|%|x\b))"
+)
 # "since 2019" is a date, not a dose
 YEAR = re.compile(r"(?:19|20)\d\d")
 SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
@@ -350,13 +354,19 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     )
     if stopped:
         current = "no"
-    adverse = {keys[0] for s, e, keys in lx.adverse.finditer(seg) if not lx.scope.negated_before(seg, s)[0]}
+    quiet = lx.no_adverse_said.search(seg) if lx.no_adverse_said else None
+    if quiet:  # "side effects: none": no side effect, and its "none" is no outcome
+        seg = mask(seg, quiet.start(), quiet.end(), " ")
+    said = [(seg[s:e], keys[0]) for s, e, keys in lx.adverse.finditer(seg) if not lx.scope.negated_before(seg, s)[0]]
     if SAID_OF_NEXT.search(masked_prefix):  # "dizzy on pregab", "nausea from dulox"
-        adverse |= {
-            k[0] for s, e, k in lx.adverse.finditer(masked_prefix) if not lx.scope.negated_before(masked_prefix, s)[0]
-        }
-    adverse = sorted(adverse)
-    if lx.no_adverse and lx.no_adverse.search(segment):
+        said += [
+            (masked_prefix[s:e], k[0])
+            for s, e, k in lx.adverse.finditer(masked_prefix)
+            if not lx.scope.negated_before(masked_prefix, s)[0]
+        ]
+    named = any(key != "other" for _, key in said)  # "side effects - dry mouth": the heading is no other effect
+    adverse = sorted({key for word, key in said if not (named and word.lower() in lx.adverse_headings)})
+    if quiet or (lx.no_adverse and lx.no_adverse.search(segment)):
         adverse = []
         facts["adverse"] = []
     elif adverse:
@@ -531,7 +541,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
         facts["weeks"] = total
     if scheduled:
         return _sane_weeks(p, prefix, seg, out, facts)
-    tablets = lx.tablets.search(seg)
+    tablets = lx.tablets.search(seg) or COUNT_AFTER_STRENGTH.search(seg)
     if tablets:  # "2 x 300mg tds": the day's total is asked, no dose stored
         out.clarify.append(_daily_total(p, agent, tablets.group()))
         seg = lx.frequency_re.sub(lambda m: " " * len(m.group()), seg) if lx.frequency_re else seg
@@ -572,6 +582,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             or STRENGTH_OR_RATE.match(seg, dm.end())
             or seg[dm.start() - 1 : dm.start()] == "/"
             or (YEAR.fullmatch(dm.group("n")) and _ends_with(SINCE, seg, dm.start()))
+            or (not dm.group("u") and lx.ordinal_before and _ends_with(lx.ordinal_before, seg, dm.start()))
         )
     ]
     # a number right after a word no dose is led by is that word's value ("creat 150"), never the dose
@@ -585,7 +596,12 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             said = seg[lead.start("w") : dm.end()].strip()
             number = f"{dm.group('n')} {dm.group('u') or 'mg'}" + (f" x{per_day}/day" if per_day else "")
             out.clarify.append(_dose_question(p, agent, "labelled_dose", said=said, number=number))
-    raised = [dm for dm in doses[1:] if _ends_with(RAISED_TO, seg, dm.start())]
+    raised = [
+        dm
+        for dm in doses[1:]
+        if _ends_with(RAISED_TO, seg, dm.start())
+        and not lx.lowered_to.search(seg[max(0, dm.start() - 30) : dm.start()])
+    ]
     as_needed = lx.as_needed.search(seg) if lx.as_needed else None
     for dm in raised[-1:] or doses[:1]:
         own = lx.frequency_re.match(seg, SPACES.match(seg, dm.end()).end()) if lx.frequency_re and not divided else None
