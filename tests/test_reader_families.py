@@ -1504,3 +1504,26 @@ def test_a_count_after_a_tablet_strength_asks_the_days_total(text):
 )
 def test_a_dose_lowered_to_is_not_the_highest_reached(text, agent, dose):
     assert facts(text)[f"trial.{agent}.dose"] == dose
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "never had pregabalin with nortriptyline",
+        "not tried lyrica + cymbalta together",
+        "never trialled gabapentin and amitriptyline together",
+        "gabapentin and venlafaxine never been given together",
+        "hasn't had a gabapentinoid alongside an SNRI",
+        "never tried a TCA plus a gabapentinoid",
+        "no gabapentinoid + tricyclic",
+    ],
+)
+def test_a_combination_denied_is_combination_no_and_no_drug_not_tried(text):
+    got = facts(text)
+    assert got.get("combination") == "no"
+    assert not any(name.startswith("trial.") and value == "no" for name, value in got.items())
+
+
+def test_a_combination_denied_keeps_a_trial_said_of_its_own():
+    got = facts("never had gaba with cymbalta; lyrica 150 bd helped")
+    assert got["combination"] == "no" and got["trial.pregabalin.outcome"] == "good"

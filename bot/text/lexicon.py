@@ -350,6 +350,10 @@ class Lexicon:
         self.current_pairs = {frozenset(pair) for pair in joined.get("current_pairs", [])}
         self.concurrent = re.compile(dose + r"\s*(?:" + _by_length(joined.get("concurrent", ["with"])) + r")\s*$")
         self.both_before = Tail(joined.get("both_before", []))
+        # "(no) gabapentinoid with an SNRI": a class named with a partner drug or class
+        partnered = _by_length(joined.get("concurrent", ["with"]) + joiners)
+        self.class_partner = re.compile(r"\s*(?:" + partnered + r")\s*(?:(?:an?|the)\s+)?")
+        self.class_partner_before = re.compile(r"(?:" + partnered + r")\s*(?:(?:an?|the)\s+)?$")
         self.added_before = Tail(joined.get("added_before", []))
         self.both_between = re.compile(dose + r"\s*(?:and|&)\s*$")
         self.added_between = re.compile(dose + r"\s*(?:to|onto|on to|in to)\s*$")

@@ -101,6 +101,8 @@ class _Concept:
     kind: str = "topic"  # topic / flag / red_flags
 
 
+# What may stand between two drugs named together, and after the last ("gaba + dulox together")
+LISTED = re.compile(r"[\s,/+&\x00]*(?:(?:and|or|with|plus)[\s,/+&]*)?")
 # What may stand between a combination's second drug (or its dose) and its duration or outcome
 LEAD_IN = re.compile(r"[\s:,\-]*(?:(?:x|for|over)\s*)?")
 
@@ -444,6 +446,13 @@ class Parser:
                 continue
             value, hit = self._value_of(text, c, values, concepts, starts)
             negated, through = self.lx.scope.negated_before(text, c.start, ends)
+            if c.fact == "combination" and not negated and c.value is None:
+                # "not tried gaba + dulox together": the negation reaches over the drugs named together
+                named = [self.lx.drug_re, *(rx for rx in self.lx.class_words.values() if rx)]
+                drugs = {m.end(): m.start() for rx in named for m in rx.finditer(text, 0, c.start)}
+                negated, through = self.lx.scope.negated_before(text, c.start, {**ends, **drugs})
+                if negated and through:  # the drugs are the combination's, not trials of their own
+                    text = mask(text, self._listed_from(text, drugs, c.start), c.start)
             after = self.lx.scope.negated_after(text, c.end) if hit is None else None
             if after and c.topic is not None and text[c.start : c.end] in c.topic.asserted:
                 after = None  # "gaba + dulox together - nil": given together, to no effect
@@ -506,6 +515,16 @@ class Parser:
                 continue
             out.clarify.append(Clarify(spec["question"].format(said=said), [tuple(ch) for ch in spec["choices"]]))
         return text, combined_at
+
+    @staticmethod
+    def _listed_from(text: str, drugs: dict[int, int], at: int) -> int:
+        """Where the run of drugs named together right before `at` starts ("gaba + dulox together")."""
+        first = at
+        for end in sorted(drugs, reverse=True):
+            if not LISTED.fullmatch(text[end:first]):
+                break
+            first = drugs[end]
+        return first
 
     @staticmethod
     def _describes_weakness(text: str, concepts: list[_Concept], i: int) -> bool:
@@ -728,6 +747,14 @@ class Parser:
         if not combined_at and not self.lx.drug_re.search(text):  # no drug: no pair, no anchor
             return text
         pairs = self._joined_pairs(text)
+        for at in [at for at in pairs if self.lx.scope.negated_before(text, at)[0]]:
+            # "never had gaba with dulox": the combination is denied, not either drug (each is not read)
+            del pairs[at]
+            if "combination" not in out.facts:
+                out.facts["combination"] = "no"
+            second = next(m for m in self.lx.drug_re.finditer(text) if m.start() > at)
+            text = mask(text, at, second.end())
+            combined_at = [(a, said) for a, said in combined_at if not at <= a < second.end()]
         if pairs:
             out.facts.setdefault("combination", "yes")
             combined_at = combined_at + [(at, True) for at in pairs]
@@ -816,18 +843,51 @@ class Parser:
         return text, spans
 
     # -- class words ("no SNRI") ---------------------------------------------------------------
+    def _drug_partnered(self, text: str, start: int) -> int | None:
+        """The start of a drug named together right before the class word at `start` ("tca with a
+        gabapentinoid"), or None."""
+        join = self.lx.class_partner_before.search(text, max(0, start - 30), start)
+        if join is None:
+            return None
+        head = text[: join.start()].rstrip()
+        drug = next((m for m in self.lx.drug_re.finditer(head, max(0, len(head) - 40)) if m.end() == len(head)), None)
+        return drug.start() if drug else None
+
+    def _partner(self, text: str, end: int) -> int | None:
+        """The end of a drug or class named together with the class word ending at `end`
+        ("gabapentinoid with an SNRI", "gabapentinoid + ami"), or None."""
+        join = self.lx.class_partner.match(text, end)
+        if join is None or join.end() == end:
+            return None
+        rxs = [self.lx.drug_re, *(rx for rx in self.lx.class_words.values() if rx)]
+        found = [m for rx in rxs if (m := rx.match(text, join.end()))]
+        return max((m.end() for m in found), default=None)
+
     def _classes(self, text: str, out: Parsed) -> tuple[str, dict[int, int]]:
         """Class words ("no SNRI"), and where each stood (end -> start): a drug listed after one
         shares its negation ("no SNRI or TCA")."""
         spans: dict[int, int] = {}
         if self.lx.classes_any.absent(text):
             return text, spans
+        named = text  # before any class word is masked (a partner may be read first)
         for cls, rx in self.lx.class_words.items():
             for mt in list(rx.finditer(text)) if rx else []:
                 out.names_a_class = True
                 other = re.search(r"\b(?:other|another|more|further)\s+(?:\w+\s+)?$", text[: mt.start()])
                 negated, _ = self.lx.scope.negated_before(text, mt.start())
                 negated = negated or bool(self.lx.scope.negated_after(text, mt.end()))  # "opioid naive"
+                partner = self._partner(named, mt.end()) if negated else None
+                drug = None if negated else self._drug_partnered(named, mt.start())
+                if drug is not None and self.lx.scope.negated_before(named, drug)[0]:
+                    partner = mt.end()  # "never had a tca with a gabapentinoid"
+                    mt_start = drug
+                else:
+                    mt_start = mt.start()
+                if partner:  # "not had a gabapentinoid with an SNRI": the combination denied, no drug
+                    out.facts.setdefault("combination", "no")
+                    text = mask(text, mt_start, partner)
+                    spans[mt.end()] = mt.start()
+                    continue
                 if negated and cls in self.k.classes and not other:
                     for agent, spec in self.k.agents.items():
                         if spec["class"] == cls:
