@@ -1527,3 +1527,17 @@ def test_a_combination_denied_is_combination_no_and_no_drug_not_tried(text):
 def test_a_combination_denied_keeps_a_trial_said_of_its_own():
     got = facts("never had gaba with cymbalta; lyrica 150 bd helped")
     assert got["combination"] == "no" and got["trial.pregabalin.outcome"] == "good"
+
+
+@pytest.mark.parametrize(
+    "text, option",
+    [
+        ("is oxycodone an option now", "strong_opioid"),
+        ("would physiotherapy be helpful", "cbt"),
+        ("would a capsaicin 8% patch be appropriate", "capsaicin8"),
+        ("reasonable to try nortriptyline next", "tca"),
+    ],
+)
+def test_a_question_typed_without_a_question_mark_stores_nothing(text, option):
+    got = read(text)
+    assert got.facts == {} and got.queries == [option]
