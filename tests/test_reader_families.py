@@ -1541,3 +1541,19 @@ def test_a_combination_denied_keeps_a_trial_said_of_its_own():
 def test_a_question_typed_without_a_question_mark_stores_nothing(text, option):
     got = read(text)
     assert got.facts == {} and got.queries == [option]
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("duloxetine ?helped", "duloxetine"),
+        ("lyrica 150 bd, ?some benefit", "pregabalin"),
+        ("probably didn't tolerate the nortriptyline", "tca"),
+        ("venlafaxine - i think it didn't help", "venlafaxine"),
+        ("tramadol, presumably no benefit", "tramadol"),
+    ],
+)
+def test_a_hedged_outcome_either_way_is_unknown(text, agent):
+    got = read(text)
+    assert got.facts.get(f"trial.{agent}.outcome") == "unknown" and got.queries == []
+    assert f"trial.{agent}.current" not in got.facts

@@ -68,7 +68,7 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
             vague = True
             spans.append((s, e))
             continue
-        if outcome in ("good", "partial") and _hedged(lx, segment, s):
+        if outcome != "unknown" and _hedged(lx, segment, s):  # "prob didn't tolerate", "? helped"
             outcome = "unknown"
         elif outcome in ("good", "partial") and lx.outcome_negators:
             neg = lx.outcome_negators.search(segment[max(0, s - 25) : s])
@@ -221,9 +221,10 @@ def _pain_scores(lx: Lexicon, segment: str) -> list[tuple[int, int, str]]:
 
 def _hedged(lx: Lexicon, segment: str, start: int) -> bool:
     """A hedge earlier in the outcome's own clause ("not sure it helped", "? helping")."""
-    clause = segment[max(0, start - 30) : start]
-    breaks = [b.end() for b in CLAUSE_BREAK.finditer(clause) if b.group() not in ("and",)]
-    clause = clause[max(breaks, default=0) :]
+    lo = max(0, start - 30)
+    window = segment[lo : start + 1]  # with the outcome's first letter: the "?" of "?helped" ends no clause
+    breaks = [b.end() for b in CLAUSE_BREAK.finditer(window) if b.group() != "and" and b.end() <= start - lo]
+    clause = segment[lo + max(breaks, default=0) : start]
     return bool(lx.outcome_hedges and lx.outcome_hedges.search(clause))
 
 
