@@ -1557,3 +1557,22 @@ def test_a_hedged_outcome_either_way_is_unknown(text, agent):
     got = read(text)
     assert got.facts.get(f"trial.{agent}.outcome") == "unknown" and got.queries == []
     assert f"trial.{agent}.current" not in got.facts
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose, per_day",
+    [
+        ("lyrica 150 bd, sorry i meant tds", "pregabalin", 450, 3),
+        ("nortriptyline 50 - correction, 25 nocte", "tca", 25, 1),
+        ("duloxetine 120 sorry 60 not 120", "duloxetine", 60, None),
+        ("gabapentin 400 tds, typo: 300 tds", "gabapentin", 900, 3),
+    ],
+)
+def test_a_correction_in_the_message_replaces_what_it_restates(text, agent, dose, per_day):
+    got = facts(text)
+    assert (got[f"trial.{agent}.dose"], got.get(f"trial.{agent}.doses_per_day")) == (dose, per_day)
+
+
+def test_a_correction_of_the_duration_keeps_the_dose():
+    got = facts("pregabalin 75 bd for 2/12, sorry 4/12")
+    assert (got["trial.pregabalin.dose"], got["trial.pregabalin.weeks"]) == (150, 17.4)

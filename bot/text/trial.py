@@ -23,6 +23,8 @@ STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r
 COUNT_AFTER_STRENGTH = re.compile(
     r"\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?\s*(?:mg)?\s+[1-4](?![\d.]|\s*(?:mg|g|mcg|ug|/|%|x\b))"
 )
+# "300 not 600": the number denied
+DENIED_NUMBER = re.compile(r"\bnot\s+\d+(?:\.\d+)?\s*(?:mg)?\b")
 # "since 2019" is a date, not a dose
 YEAR = re.compile(r"(?:19|20)\d\d")
 SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
@@ -461,9 +463,36 @@ def _outcome_choices(p: Parser) -> list[tuple[str, str]]:
     return [tuple(choice) for choice in p.lx.clarify["outcome_choices"]]
 
 
+def _corrected(lx: Lexicon, seg: str) -> str:
+    """A correction in the segment ("1200 bd sorry meant tds", "600 - sorry, 300 not 600"): the doses
+    or frequencies typed before it are hidden when it restates them, and a number it denies ("not
+    600") is hidden too."""
+    fix = lx.correction.search(seg) if lx.correction else None
+    if fix is None:
+        return seg
+    head, tail = seg[: fix.start()], seg[fix.end() :]
+    tail = DENIED_NUMBER.sub(lambda m: " " * len(m.group()), tail)
+
+    def blank(m: re.Match) -> str:
+        return " " * len(m.group())
+
+    for rx in (lx.duration_re, lx.frequency_re, lx.dose_re):
+        said = rx.search(lx.duration_re.sub(blank, tail) if rx is lx.dose_re else tail) if rx else None
+        if said is None:
+            continue
+        if rx is lx.dose_re:  # a dose is a number that is no duration ("x 3/12, sorry 6/12" restates no dose)
+            kept = lx.duration_re.sub(blank, head)
+            for m in reversed(list(rx.finditer(kept))):
+                head = head[: m.start()] + blank(m) + head[m.end() :]
+        else:
+            head = rx.sub(blank, head)
+    return head + " " * (fix.end() - fix.start()) + tail
+
+
 def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
     """Dose, doses per day, weeks and weeks at the maximum from a drug's segment."""
     lx = p.lx
+    seg = _corrected(lx, seg)
     prefix = f"trial.{agent}."
     # "600/600/900" first: its "75/7" is no number of days
     scheduled = False
