@@ -1576,3 +1576,31 @@ def test_a_correction_in_the_message_replaces_what_it_restates(text, agent, dose
 def test_a_correction_of_the_duration_keeps_the_dose():
     got = facts("pregabalin 75 bd for 2/12, sorry 4/12")
     assert (got["trial.pregabalin.dose"], got["trial.pregabalin.weeks"]) == (150, 17.4)
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("lyrica 75 bd, then nortriptyline added on top - no better", ["pregabalin", "tca"]),
+        ("gabapentin 300 tds and later venlafaxine added in, no change", ["gabapentin", "venlafaxine"]),
+        ("pregabalin then cymbalta as an add-on, no improvement", ["duloxetine", "pregabalin"]),
+    ],
+)
+def test_a_second_drug_added_on_top_is_the_combination(text, agents):
+    got = facts(text)
+    assert got["combination"] == "yes" and got["combination.agents"] == agents
+    assert got["combination.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose, per_day",
+    [
+        ("lyrica 100mgtds", "pregabalin", 300, 3),
+        ("amitriptyline 25mgnocte", "tca", 25, 1),
+        ("cymbalta 30mgbd", "duloxetine", 60, 2),
+        ("gabapentin 400 mgqds", "gabapentin", 1600, 4),
+    ],
+)
+def test_a_frequency_glued_to_the_unit_is_read(text, agent, dose, per_day):
+    got = facts(text)
+    assert (got[f"trial.{agent}.dose"], got[f"trial.{agent}.doses_per_day"]) == (dose, per_day)

@@ -146,9 +146,9 @@ class Lexicon:
         dotted = lex.get("dotted_frequency", {})
         self.dotted = {k.lower(): v for k, v in dotted.items()}
         self.dotted_re = phrase_re([k + "." for k in dotted] + list(dotted)) if dotted else None
-        # "150bd", "600tds": a number typed against its frequency word
+        # "150bd", "600tds", "600mgtds": a number (or its mg) typed against its frequency word
         glued = [w for w in self.frequency if w.isalnum() and w.isalpha()]
-        self.glued_frequency = re.compile(rf"(?<=\d)(?=(?:{_by_length(glued)})(?![\w%]))")
+        self.glued_frequency = re.compile(rf"(?:(?<=\d)|(?<=\dmg)|(?<=\d mg))(?=(?:{_by_length(glued)})(?![\w%]))")
         self.units = lex["units"]
         self.divided = {k.lower(): v for k, v in lex.get("divided_doses", {}).items()}
         self.divided_re = phrase_re(self.divided)
@@ -356,6 +356,9 @@ class Lexicon:
         self.class_partner = re.compile(r"\s*(?:" + partnered + r")\s*(?:(?:an?|the)\s+)?")
         self.class_partner_before = re.compile(r"(?:" + partnered + r")\s*(?:(?:an?|the)\s+)?$")
         self.added_before = Tail(joined.get("added_before", []))
+        after = joined.get("added_after", [])
+        self.added_after = re.compile(dose + r"\s*,?\s*(?:" + _by_length(after) + r")(?![\w])") if after else None
+        self.added_between_loose = re.compile(dose + r"[\s,]*(?:(?:and\s+)?(?:then|later|subsequently)|and)?[\s,]*$")
         self.both_between = re.compile(dose + r"\s*(?:and|&)\s*$")
         self.added_between = re.compile(dose + r"\s*(?:to|onto|on to|in to)\s*$")
         self.clarify = lex["clarify"]

@@ -33,7 +33,7 @@ THOUSANDS_COMMA = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)")
 # would store a dose or an age no one typed.
 MALFORMED_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,40}(?:[.,]\d{1,40})?e[+-]?\d{1,40}|0x[0-9a-f]{1,40})(?![\w.])")
 # Cheap first looks: a number typed against a word ("150bd"), a letter between dots ("t.d.s.").
-GLUED = re.compile(r"\d[a-z]")
+GLUED = re.compile(r"\d ?[a-z]")
 DOTTED = re.compile(r"\b[a-z]\.[a-z]\b")
 NOT_IN_AN_ANSWER = re.compile(r"[^\w?/' ]+")
 # A hostile or pasted message is read up to this many characters; the reply says what was cut.
@@ -704,6 +704,11 @@ class Parser:
                 or (
                     self.lx.added_between.match(between) and self.lx.added_before.search(before)
                 )  # "added dulox to gaba"
+                or (
+                    self.lx.added_after
+                    and self.lx.added_between_loose.match(between)
+                    and self.lx.added_after.match(text, second.end())
+                )  # "pregab, then dulox added on top"
                 or (
                     (
                         self.lx.both_between.match(between)
