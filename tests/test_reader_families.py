@@ -1604,3 +1604,28 @@ def test_a_second_drug_added_on_top_is_the_combination(text, agents):
 def test_a_frequency_glued_to_the_unit_is_read(text, agent, dose, per_day):
     got = facts(text)
     assert (got[f"trial.{agent}.dose"], got[f"trial.{agent}.doses_per_day"]) == (dose, per_day)
+
+
+@pytest.mark.parametrize(
+    "text, agent, weeks",
+    [
+        ("lyrica for a month, no help", "pregabalin", 4.3),
+        ("nortriptyline over a year, partial", "tca", 52.2),
+        ("duloxetine 60 for a couple of months", "duloxetine", 8.7),
+        ("venlafaxine, stopped after an wk - nausea", "venlafaxine", 1),
+    ],
+)
+def test_an_article_before_a_duration_is_its_number(text, agent, weeks):
+    assert facts(text)[f"trial.{agent}.weeks"] == weeks
+
+
+@pytest.mark.parametrize(
+    "text, agent", [("butrans patch once a week", "buprenorphine"), ("qutenza each a year", "capsaicin8")]
+)
+def test_a_rate_per_week_is_no_duration(text, agent):
+    assert f"trial.{agent}.weeks" not in facts(text)
+
+
+def test_a_dose_a_day_stays_the_days_dose():
+    got = facts("pregabalin 300 a day for a month")
+    assert (got["trial.pregabalin.dose"], got["trial.pregabalin.weeks"]) == (300, 4.3)

@@ -393,6 +393,16 @@ class Lexicon:
         spelled = rf"(?:(?:{tens})(?:[\s-]+(?:{ones}))?|{_by_length(words['teens'])}|{ones})"
         after = _by_length(list(self.duration_units) + words["before"])
         self.spelled_number = re.compile(rf"(?<![\w-])(?P<n>{spelled})(?=\s*(?:{after})(?![a-z]))")
+        article = words.get("article", {})
+        self.article_number = {k.lower(): v for k, v in article.get("words", {}).items()}
+        rate = "".join(rf"(?<!\b{re.escape(w)} )" for w in article.get("not_after", []))
+        self.article_duration = (  # "a week", "a couple of months"
+            re.compile(
+                rf"(?<![\w-]){rate}(?P<n>{_by_length(self.article_number)})\s+(?=(?:{_by_length(article['units'])})\b)"
+            )
+            if self.article_number
+            else None
+        )
         # a range ("6-8 weeks", "2 to 3 months") is read at its lower end: at least that long, never longer
         # (not after a number of three digits: "gaba 300-6 weeks" is a dose, then a duration)
         joiners = _by_length(lex["duration_range"]["joiners"])

@@ -162,7 +162,10 @@ class Parser:
             words = re.split(r"[\s-]+", mt.group("n"))
             return str(sum(self.lx.number_words[w] for w in words))
 
-        return self.lx.spelled_number.sub(digits, text)
+        text = self.lx.spelled_number.sub(digits, text)
+        if self.lx.article_duration:  # "a week", "couple of months": 1 week, 2 months
+            text = self.lx.article_duration.sub(lambda mt: f"{self.lx.article_number[mt.group('n')]} ", text)
+        return text
 
     def _thousands(self, text: str) -> str:
         """'1,200 mg' and '50 000 mg/day' are one number (thousands separators), never 1.2 or 50."""
