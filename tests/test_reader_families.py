@@ -1629,3 +1629,55 @@ def test_a_rate_per_week_is_no_duration(text, agent):
 def test_a_dose_a_day_stays_the_days_dose():
     got = facts("pregabalin 300 a day for a month")
     assert (got["trial.pregabalin.dose"], got["trial.pregabalin.weeks"]) == (300, 4.3)
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("nortriptyline didnt really work", "tca"),
+        ("lyrica 150 bd - did not help much", "pregabalin"),
+        ("tramadol, no analgesic benefit", "tramadol"),
+        ("duloxetine 8/52, zero improvement", "duloxetine"),
+    ],
+)
+def test_more_wordings_of_no_benefit(text, agent):
+    assert facts(text)[f"trial.{agent}.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize(
+    "text, agent, effect",
+    [
+        ("on pregabalin, feet swollen", "pregabalin", "oedema"),
+        ("gabapentin: fluid retention", "gabapentin", "oedema"),
+        ("venlafaxine - blood pressure went up", "venlafaxine", "other"),
+    ],
+)
+def test_more_wordings_of_side_effects(text, agent, effect):
+    assert facts(text)[f"trial.{agent}.adverse"] == [effect]
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("pain in the scar following his knee replacement", "post_surgical"),
+        ("localised pain post mastectomy", "post_surgical"),
+        ("focal pain after the amputation", "post_surgical"),
+    ],
+)
+def test_pain_after_a_named_operation_is_post_surgical(text, value):
+    assert facts(text)["focal_cause"] == value
+
+
+@pytest.mark.parametrize("text", ["no known cause", "idiopathic", "nothing obvious"])
+def test_no_known_cause_under_the_focal_cause_question_is_other(text):
+    assert facts(text, "focal_cause") == {"focal_cause": "other"}
+
+
+@pytest.mark.parametrize("text", ["not that im aware of", "not as far as I'm aware", "none that I know of"])
+def test_not_to_my_knowledge_is_unknown_never_no(text):
+    assert facts(text, "falls") == {"falls": "unknown"}
+
+
+@pytest.mark.parametrize("text, fact", [("egfr - 52", "egfr"), ("CrCl - 38", "crcl"), ("eGFR -- 61", "egfr"), ("gfr - 75", "egfr")])
+def test_a_dash_between_a_measure_and_its_value(text, fact):
+    assert facts(text) == {fact: int(text.split()[-1])}

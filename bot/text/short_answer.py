@@ -54,6 +54,7 @@ def read_turn(parser: Parser, knowledge: Knowledge, q: Question | None, text: st
         and q.answer == "yesno"
         and not q.slot.endswith(".tried")
         and q.slot not in parsed.facts
+        and parsed.answer is None  # ("none that I know of" is one answer, not "none" and more)
         and parser.lx.leading_answer.fullmatch(text.lower())
     ):
         # "yes on gaba" under "any weakness since starting gabapentin?": the answer leads, and what
