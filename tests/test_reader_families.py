@@ -1678,6 +1678,27 @@ def test_not_to_my_knowledge_is_unknown_never_no(text):
     assert facts(text, "falls") == {"falls": "unknown"}
 
 
-@pytest.mark.parametrize("text, fact", [("egfr - 52", "egfr"), ("CrCl - 38", "crcl"), ("eGFR -- 61", "egfr"), ("gfr - 75", "egfr")])
+@pytest.mark.parametrize(
+    "text, fact", [("egfr - 52", "egfr"), ("CrCl - 38", "crcl"), ("eGFR -- 61", "egfr"), ("gfr - 75", "egfr")]
+)
 def test_a_dash_between_a_measure_and_its_value(text, fact):
     assert facts(text) == {fact: int(text.split()[-1])}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "slowly progressive weakness of both legs over 2 years",
+        "weakness gradually worsening for 6 months",
+        "slowly getting weaker over the last year",
+    ],
+)
+def test_weakness_that_progresses_slowly_is_still_the_progressive_weakness_flag(text):
+    assert facts(text)["flag.progressive_weakness"] == "yes"
+
+
+@pytest.mark.parametrize(
+    "text", ["slowly progressive tingling in both feet", "numbness gradually worsening, symmetrical"]
+)
+def test_sensory_symptoms_that_progress_slowly_are_no_flag(text):
+    assert not any(name.startswith("flag.") for name in facts(text))

@@ -427,9 +427,11 @@ class Parser:
     def _topics(self, text: str, out: Parsed) -> tuple[str, list[int]]:
         if self.lx.topics_any.absent(text):  # no concept, nothing masked: nothing to read
             return text, []
-        if self.lx.flag_pseudo:  # "slowly progressive" is the usual course, not a red flag
+        if self.lx.flag_pseudo:  # "slowly progressive" is the usual course, not a red flag ...
+            flagged = [(m.start(), m.end()) for _, rx in self.lx.flags if rx for m in rx.finditer(text)]
             for mt in list(self.lx.flag_pseudo.finditer(text)):
-                text = mask(text, mt.start(), mt.end())
+                if not any(s <= mt.start() and mt.end() <= e for s, e in flagged):  # ... unless of weakness
+                    text = mask(text, mt.start(), mt.end())
         concepts = self._concepts(text)
         ends = {c.end: c.start for c in concepts}
         values = self._value_hits(text, concepts)
