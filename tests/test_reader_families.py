@@ -1702,3 +1702,11 @@ def test_weakness_that_progresses_slowly_is_still_the_progressive_weakness_flag(
 )
 def test_sensory_symptoms_that_progress_slowly_are_no_flag(text):
     assert not any(name.startswith("flag.") for name in facts(text))
+
+
+@pytest.mark.parametrize("text, per_day", [("tds", 3), ("twice a day", 2), ("bd.", 2), ("nocte", 1)])
+def test_a_frequency_word_under_the_doses_a_day_question_is_the_count(text, per_day):
+    assert facts(text, "gabapentin_doses_per_day") == {
+        "trial.gabapentin.doses_per_day": per_day,
+        "trial.gabapentin.tried": "yes",
+    }

@@ -114,6 +114,10 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         return Parsed(facts={q.slot: typed})
     if parsed.answer == "no" and q.answer == "outcome":
         return Parsed(facts={q.slot: "no_benefit", _given(q): "yes"})  # "what was the effect?" - "nil"
+    if q.slot.endswith(".doses_per_day") and parser.lx.frequency_re:
+        said = parser.lx.frequency_re.fullmatch(re.sub(r"[^\w' ]+", " ", text.lower()).strip())
+        if said:  # "tds" under "how many doses a day?"
+            return Parsed(facts={q.slot: parser.lx.frequency[said.group()], _given(q): "yes"})
     if q.answer in ("number", "weeks"):
         mt = (NUMBER_ONLY if q.answer == "number" else WEEKS_ONLY).fullmatch(text.lower())
         if mt:
