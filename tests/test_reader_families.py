@@ -1710,3 +1710,31 @@ def test_a_frequency_word_under_the_doses_a_day_question_is_the_count(text, per_
         "trial.gabapentin.doses_per_day": per_day,
         "trial.gabapentin.tried": "yes",
     }
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("none of lyrica, nortriptyline or tramadol have helped", ["pregabalin", "tca", "tramadol"]),
+        ("neither cymbalta nor neurontin has really worked", ["duloxetine", "gabapentin"]),
+        ("not one of amitriptyline or venlafaxine had helped", ["tca", "venlafaxine"]),
+    ],
+)
+def test_a_listed_negation_over_an_auxiliary_is_no_benefit_for_every_drug(text, agents):
+    got = facts(text)
+    assert {a: (got.get(f"trial.{a}.tried"), got.get(f"trial.{a}.outcome")) for a in agents} == {
+        a: ("yes", "no_benefit") for a in agents
+    }
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("venlafaxine - bit of a waste of time", "venlafaxine"),
+        ("nortriptyline made no odds to the pain", "tca"),
+        ("capsaicin 8% patch made little difference", "capsaicin8"),
+        ("oxycodone wasnt much use", "oxycodone"),
+    ],
+)
+def test_colloquial_no_benefit(text, agent):
+    assert facts(text)[f"trial.{agent}.outcome"] == "no_benefit"

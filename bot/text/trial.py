@@ -173,7 +173,9 @@ def _failed_lists(lx: Lexicon, text: str) -> list[tuple[int, int]]:
         stop = HARD_BREAK_RE.search(text, mt.end())
         end = stop.start() if stop else len(text)
         for s, _, outcomes in lx.outcomes.finditer(text, mt.end(), end):
-            if outcomes[0] in ("good", "partial") and _only_drugs(lx, text[mt.end() : s]):
+            listed = text[mt.end() : s]
+            aux = lx.outcome_auxiliaries.search(listed)  # "none of gaba or dulox have (really) helped"
+            if outcomes[0] in ("good", "partial") and _only_drugs(lx, listed[: aux.start()] if aux else listed):
                 spans.append((mt.start(), s))
             break
     return spans
