@@ -1738,3 +1738,42 @@ def test_a_listed_negation_over_an_auxiliary_is_no_benefit_for_every_drug(text, 
 )
 def test_colloquial_no_benefit(text, agent):
     assert facts(text)[f"trial.{agent}.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica not stopped, still helps a bit", "pregabalin"),
+        ("nortriptyline never stopped", "tca"),
+        ("duloxetine - hasnt been stopped", "duloxetine"),
+        ("oxycodone, never came off it", "oxycodone"),
+    ],
+)
+def test_a_stop_denied_is_still_taking_it(text, agent):
+    got = facts(text)
+    assert (got[f"trial.{agent}.tried"], got[f"trial.{agent}.current"]) == ("yes", "yes")
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("duloxetine wasnt tolerated", "duloxetine"),
+        ("nortriptyline: could not take it", "tca"),
+        ("lyrica was not tolerated", "pregabalin"),
+    ],
+)
+def test_not_tolerated_said_in_the_past_is_stopped_for_side_effects(text, agent):
+    assert facts(text)[f"trial.{agent}.outcome"] == "side_effects"
+
+
+@pytest.mark.parametrize("text", ["CIDP thought unlikely by neuro", "doubt cidp", "cidp felt unlikely"])
+def test_cidp_unlikely_is_no_never_suspected(text):
+    assert facts(text)["flag.cidp"] == "no"
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [("DM well controlled?", "diabetes"), ("b12 deficient?", "b12"), ("immunofixation negative?", "paraprotein")],
+)
+def test_a_result_followed_by_a_question_mark_is_not_known(text, fact):
+    assert facts(text)[fact] == "unknown"

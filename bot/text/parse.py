@@ -483,6 +483,7 @@ class Parser:
                     queried(text, c.start)
                     or self.lx.hedged.search(text[: c.start], 40)
                     or self.lx.hedged_after.match(text, c.end)
+                    or (hit is not None and text[hit[1] : hit[1] + 1] == "?")  # "diabetes controlled?"
                 )
                 and c.topic is not None
                 and "unknown" in c.topic.values

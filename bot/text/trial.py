@@ -351,7 +351,10 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     still = lx.current_after.search(seg) if lx.current_after else None
     if still:  # "gaba not currently"
         current = "no" if lx.current_negators.search(seg[: still.start()]) else "yes"
-    stopped = bool(lx.stopped and lx.stopped.search(seg)) or bool(
+    halt = lx.stopped.search(seg) if lx.stopped else None
+    if halt and still and still.start() <= halt.start() < still.end():
+        halt = None  # "not stopped", "never came off": the stop is denied
+    stopped = bool(halt) or bool(
         lx.stopped_before
         and lx.stopped_before.search(masked_prefix)
         and not re.search(r"(?:^|\s)on\s*$", masked_prefix.strip() + " ")
