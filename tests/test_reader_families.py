@@ -1777,3 +1777,27 @@ def test_cidp_unlikely_is_no_never_suspected(text):
 )
 def test_a_result_followed_by_a_question_mark_is_not_known(text, fact):
     assert facts(text)[fact] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lidocaine plaster 1 daily", "lidocaine"),
+        ("versatis patches 3 at a time", "lidocaine"),
+        ("fentanyl patch 12", "fentanyl"),
+    ],
+)
+def test_a_count_of_patches_is_never_a_dose_in_mg(text, agent):
+    assert f"trial.{agent}.dose" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, agent, per_day",
+    [
+        ("duloxetine 60 every morning", "duloxetine", 1),
+        ("nortriptyline 25 each night", "tca", 1),
+        ("lyrica 75 nightly", "pregabalin", 1),
+    ],
+)
+def test_every_morning_or_night_is_once_a_day(text, agent, per_day):
+    assert facts(text)[f"trial.{agent}.doses_per_day"] == per_day

@@ -23,6 +23,8 @@ STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r
 COUNT_AFTER_STRENGTH = re.compile(
     r"\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?\s*(?:mg)?\s+[1-4](?![\d.]|\s*(?:mg|g|mcg|ug|/|%|x\b))"
 )
+# A drug named as its patch or plaster ("fentanyl patch", "lido plaster")
+PATCH_NAMED = re.compile(r"(?:patch|patches|plaster|plasters)$")
 # "300 not 600": the number denied
 DENIED_NUMBER = re.compile(r"\bnot\s+\d+(?:\.\d+)?\s*(?:mg)?\b")
 # "since 2019" is a date, not a dose
@@ -338,7 +340,8 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
         outcome, source = pre_outcome, "prefix"
     elif pre_outcome not in (None, outcome) and outcome is not None:
         outcome = "?"
-    details = _details(p, agent, seg, out, facts)
+    # "fentanyl patch 12", "lidocaine plaster 2": after a name that is a patch, a bare number is a rate or a count
+    details = _details(p, agent, seg, out, facts, counted=bool(PATCH_NAMED.search(mt.group())))
     seg = details.pop("_seg")
     has_details = bool(facts) or outcome is not None
     # status: still taking it, stopped, side effects, maximum tolerated
@@ -494,7 +497,7 @@ def _corrected(lx: Lexicon, seg: str) -> str:
     return head + " " * (fix.end() - fix.start()) + tail
 
 
-def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
+def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict, counted: bool = False) -> dict:
     """Dose, doses per day, weeks and weeks at the maximum from a drug's segment."""
     lx = p.lx
     seg = _corrected(lx, seg)
@@ -618,6 +621,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             or seg[dm.start() - 1 : dm.start()] == "/"
             or (YEAR.fullmatch(dm.group("n")) and _ends_with(SINCE, seg, dm.start()))
             or (not dm.group("u") and lx.ordinal_before and _ends_with(lx.ordinal_before, seg, dm.start()))
+            or (counted and not dm.group("u") and not seg[: dm.start()].strip(" :,-\x00"))
         )
     ]
     # a number right after a word no dose is led by is that word's value ("creat 150"), never the dose
