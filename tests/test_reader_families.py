@@ -1801,3 +1801,16 @@ def test_a_count_of_patches_is_never_a_dose_in_mg(text, agent):
 )
 def test_every_morning_or_night_is_once_a_day(text, agent, per_day):
     assert facts(text)[f"trial.{agent}.doses_per_day"] == per_day
+
+
+@pytest.mark.parametrize(
+    "text, question, slot",
+    [
+        ("hasnt", "pregabalin", "trial.pregabalin.tried"),
+        ("didn't", "combination", "combination"),
+        ("has not", "duloxetine", "trial.duloxetine.tried"),
+        ("wasnt", "falls", "falls"),
+    ],
+)
+def test_a_bare_negated_auxiliary_reply_is_no(text, question, slot):
+    assert facts(text, question) == {slot: "no"}

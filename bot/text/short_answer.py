@@ -154,6 +154,8 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         )
     if parsed.names_a_class:  # "no other SNRI" answers nothing about the drug asked
         return parsed
+    if parsed.answer == "no" and q.answer == "yesno":  # "hasn't", "didn't" under "has X been tried?"
+        return Parsed(facts={q.slot: "no"})
     retry = parser.parse(f"{q.subject} {text}")
     if not _fits(parser, q, text):
         if parsed.facts or q.answer != "dose" or not re.search(r"\d", text):
