@@ -1814,3 +1814,32 @@ def test_every_morning_or_night_is_once_a_day(text, agent, per_day):
 )
 def test_a_bare_negated_auxiliary_reply_is_no(text, question, slot):
     assert facts(text, question) == {slot: "no"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oxycodone and lyrica together, no better",
+        "duloxetine + nortriptyline 8 wks nil",
+        "combination of tramadol and gabapentin tried",
+    ],
+)
+def test_drugs_together_that_are_not_the_seeds_combination_are_not_combination_tried(text):
+    assert "combination" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica helped but put on weight so stopped", "pregabalin"),
+        ("nortriptyline worked well, too drowsy, hence stopped", "tca"),
+        ("duloxetine good but nausea so came off it", "duloxetine"),
+    ],
+)
+def test_a_stop_that_follows_a_side_effect_is_stopped_for_it_despite_benefit(text, agent):
+    got = facts(text)
+    assert (got[f"trial.{agent}.outcome"], got[f"trial.{agent}.current"]) == ("side_effects", "no")
+
+
+def test_a_stop_for_another_reason_keeps_the_benefit():
+    assert facts("gabapentin helped, pain settled so stopped")["trial.gabapentin.outcome"] == "good"

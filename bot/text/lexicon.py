@@ -247,6 +247,7 @@ class Lexicon:
         self.part_of = Tail(status["part_of"])
         self.lowered_to = Tail(status.get("lowered_to", []))
         self.correction = phrase_re(status.get("correction", []))
+        self.stopped_for_it = phrase_re(status.get("stopped_for_it", []))
         self.sequence = phrase_re(status["sequence"])
         self.answers = {a: phrase_re(ps) for a, ps in lex["answers"].items()}
         # A reply that starts with its answer and goes on ("no, only 10mg", "yes - twice last year")

@@ -384,6 +384,10 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
         facts["adverse"] = adverse
     if outcome is None and adverse and current == "no":
         outcome = "side_effects"  # stopped, and a side effect named: stopped for it
+    elif outcome in GOOD and adverse and lx.stopped_for_it:
+        cause = lx.stopped_for_it.search(segment)  # "worked but weight gain so stopped": stopped for it
+        if cause and any(e <= cause.start() for _, e, _ in lx.adverse.finditer(segment)):
+            outcome, current = "side_effects", "no"
     if outcome == "side_effects" and current is None:
         current = "no"
     if current:
