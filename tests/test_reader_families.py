@@ -1843,3 +1843,12 @@ def test_a_stop_that_follows_a_side_effect_is_stopped_for_it_despite_benefit(tex
 
 def test_a_stop_for_another_reason_keeps_the_benefit():
     assert facts("gabapentin helped, pain settled so stopped")["trial.gabapentin.outcome"] == "good"
+
+
+@pytest.mark.parametrize("text", ["venlafaxine and amitriptyline", "oxycodone + gabapentin"])
+def test_two_drugs_under_the_combination_question_that_are_not_the_seeds_pair_are_not_the_combination(text):
+    assert "combination" not in facts(text, "combination")
+
+
+def test_the_seeds_pair_under_the_combination_question_is_the_combination():
+    assert facts("lyrica and nortriptyline", "combination")["combination.agents"] == ["pregabalin", "tca"]

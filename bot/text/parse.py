@@ -747,7 +747,7 @@ class Parser:
                     pairs[first.start()] = agents
         return pairs
 
-    def _seed_pair(self, agents: list[str]) -> bool:
+    def seed_pair(self, agents: list[str]) -> bool:
         """Do the agents include a pair the seed calls the combination (lexicon current_pairs)?"""
         classes = {self.k.agents[a]["class"] for a in agents}
         return any(pair <= classes for pair in self.lx.current_pairs)
@@ -782,7 +782,7 @@ class Parser:
             sentence = text[start:end]
             agents = sorted({self.lx.drug_names[m.group()] for m in self.lx.drug_re.finditer(sentence)})
             agents = pairs.get(anchors[0], agents)
-            if len(agents) >= 2 and not self._seed_pair(agents):
+            if len(agents) >= 2 and not self.seed_pair(agents):
                 # "tramadol and gaba together": not the seed's combination (a gabapentinoid with an
                 # SNRI or TCA [3, 2]) - nothing is stored as the combination, never "combination tried"
                 if out.facts.get("combination") == "yes":

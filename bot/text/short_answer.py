@@ -212,7 +212,11 @@ def _named_together(parser: Parser, q: Question, text: str, parsed: Parsed) -> N
     agents = sorted(
         {name.split(".")[1] for name, value in parsed.facts.items() if name.endswith(".tried") and value == "yes"}
     )
-    if len(agents) >= 2 and not (parser.lx.sequence and parser.lx.sequence.search(text.lower())):
+    if (
+        len(agents) >= 2
+        and parser.seed_pair(agents)  # ("dulox and ami", "tramadol + pregab": not the seed's combination)
+        and not (parser.lx.sequence and parser.lx.sequence.search(text.lower()))
+    ):
         parsed.facts.update({q.slot: "yes", f"{q.slot}.agents": agents})
 
 
