@@ -1852,3 +1852,28 @@ def test_two_drugs_under_the_combination_question_that_are_not_the_seeds_pair_ar
 
 def test_the_seeds_pair_under_the_combination_question_is_the_combination():
     assert facts("lyrica and nortriptyline", "combination")["combination.agents"] == ["pregabalin", "tca"]
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("never tried lyrica, cymbalta", ["pregabalin", "duloxetine"]),
+        ("not tried: nortriptyline, venlafaxine", ["tca", "venlafaxine"]),
+        ("Tried gabapentin. Not tried: pregabalin, duloxetine", ["pregabalin", "duloxetine"]),
+    ],
+)
+def test_a_negation_reaches_over_a_comma_list_of_drugs(text, agents):
+    got = facts(text)
+    assert {a: got[f"trial.{a}.tried"] for a in agents} == {a: "no" for a in agents}
+
+
+@pytest.mark.parametrize(
+    "text, first, second, outcome",
+    [
+        ("no benefit from lyrica, cymbalta fine", "pregabalin", "duloxetine", None),
+        ("no help from nortriptyline, tramadol ok", "tca", "tramadol", None),
+    ],
+)
+def test_a_list_outcome_does_not_reach_a_drug_with_words_of_its_own(text, first, second, outcome):
+    got = facts(text)
+    assert got[f"trial.{first}.outcome"] == "no_benefit" and got.get(f"trial.{second}.outcome") == outcome

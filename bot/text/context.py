@@ -77,7 +77,10 @@ class Tail:
         if not words:
             self.rx = None
         elif repeat:
-            self.rx = re.compile(rf"(?:\s|(?<![\w/])(?:{alts})(?![\w/]))*")
+            # a punctuation joiner may touch the word before it ("gaba, pregab"): no boundary for it
+            marks = {w for w in words if not any(ch.isalnum() for ch in w)}
+            signs = rf"|(?:{alternation(marks)})" if marks else ""
+            self.rx = re.compile(rf"(?:\s|(?<![\w/])(?:{alts})(?![\w/]){signs})*")
         else:
             self.rx = re.compile(rf"{trailing}(?:{alts})(?![\w%/])")
 
@@ -129,7 +132,7 @@ class Scope:
         # ("gaba (no)": a bracket may open before the trigger)
         gaps = rf"(?:(?:[\s:=\-(]*(?:{gap})(?![\w%]))" + "{1,3}" + r"[\s:=\-,(]*|[\s:=\-(]*)" if gap else r"[\s:=\-(]*"
         return cls(
-            before=Tail(neg["before"]),
+            before=Tail(neg["before"], trailing=r"[\s:]*"),  # ("not tried: dulox, ami")
             after=re.compile(gaps + r"(?P<trigger>" + after + r")(?![\w%])"),
             after_comma=re.compile(r"\s*,\s*(?P<trigger>" + after + r")(?=\s*(?:[,;.!?\n]|$))"),
             pseudo=phrase_re(neg["pseudo"]),

@@ -282,6 +282,7 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
     for i in range(1, len(items)):
         if (
             LIST_ONLY.match(items[i - 1][3].replace(BLOCK, " "))
+            and LIST_ONLY.match(items[i][3].replace(BLOCK, " "))  # ("no help from gaba, dulox ok": dulox's own words)
             and results[i].get("_bare")
             and results[i].get("tried") == "yes"
             and results[i - 1].get("_from") == "prefix"
