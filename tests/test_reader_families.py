@@ -1877,3 +1877,24 @@ def test_a_negation_reaches_over_a_comma_list_of_drugs(text, agents):
 def test_a_list_outcome_does_not_reach_a_drug_with_words_of_its_own(text, first, second, outcome):
     got = facts(text)
     assert got[f"trial.{first}.outcome"] == "no_benefit" and got.get(f"trial.{second}.outcome") == outcome
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("pregabalin - no issues", "pregabalin"),
+        ("nortriptyline: no problems at all", "tca"),
+        ("cymbalta, no complaints", "duloxetine"),
+    ],
+)
+def test_no_problems_after_a_drug_is_tolerated_never_not_tried(text, agent):
+    got = facts(text)
+    assert got[f"trial.{agent}.tried"] == "yes" and got[f"trial.{agent}.adverse"] == []
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [("pregabalin, drowsy but carried on", "pregabalin"), ("duloxetine continued despite nausea", "duloxetine")],
+)
+def test_carrying_on_despite_a_side_effect_is_still_taking_it(text, agent):
+    assert facts(text)[f"trial.{agent}.current"] == "yes"
