@@ -1898,3 +1898,21 @@ def test_no_problems_after_a_drug_is_tolerated_never_not_tried(text, agent):
 )
 def test_carrying_on_despite_a_side_effect_is_still_taking_it(text, agent):
     assert facts(text)[f"trial.{agent}.current"] == "yes"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [("lyrica: no more", "pregabalin"), ("duloxetine - no longer", "duloxetine"), ("no more nortriptyline", "tca")],
+)
+def test_no_more_or_no_longer_was_taken_never_not_tried(text, agent):
+    assert facts(text)[f"trial.{agent}.tried"] == "yes"
+
+
+def test_no_more_than_a_dose_is_no_stop():
+    got = facts("pregabalin no more than 150 bd")
+    assert got["trial.pregabalin.dose"] == 300 and "trial.pregabalin.current" not in got
+
+
+@pytest.mark.parametrize("text", ["nortriptyline: not keen", "duloxetine - not keen"])
+def test_not_keen_is_a_wish_not_a_trial(text):
+    assert read(text).facts == {}
