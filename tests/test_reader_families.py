@@ -1916,3 +1916,15 @@ def test_no_more_than_a_dose_is_no_stop():
 @pytest.mark.parametrize("text", ["nortriptyline: not keen", "duloxetine - not keen"])
 def test_not_keen_is_a_wish_not_a_trial(text):
     assert read(text).facts == {}
+
+
+@pytest.mark.parametrize(
+    "text, fact", [("falls?none", "falls"), ("paraprotein?negative", "paraprotein"), ("b12?normal", "b12")]
+)
+def test_a_question_mark_glued_between_a_term_and_a_value_is_never_the_opposite(text, fact):
+    assert facts(text)[fact] == "unknown"
+
+
+def test_a_question_mark_glued_to_the_previous_word_still_ends_a_question():
+    got = read("more tramadol?pain still bad")
+    assert got.facts == {} and got.queries == ["weak_opioid"]

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 BLOCK = "\x00"
 # A full stop ends a clause unless it is a decimal point ("HbA1c 11.2%"); a question mark unless it
-# is typed against the word after it ("gaba ?helped": that word is in doubt, no question ends there).
-HARD_BREAK = r"[;\n!]|\?(?![a-z0-9])|(?<!\d)\.|\.(?!\d)"
+# stands apart from the word before and against the word after ("gaba ?helped": that word is in
+# doubt, no question ends there; "falls?no" is a question and its answer).
+HARD_BREAK = r"[;\n!]|\?(?![a-z0-9])|(?<=[\w%)\]])\?|(?<!\d)\.|\.(?!\d)"
 HARD_BREAK_RE = re.compile(HARD_BREAK)
 # Clauses, for which drug owns which words: hard breaks, commas and joining words.
 CLAUSE_BREAK = re.compile(HARD_BREAK + r"|,|\band\b|\bbut\b|\bthen\b|\balso\b|\bplus\b")

@@ -33,6 +33,7 @@ THOUSANDS_COMMA = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)")
 # would store a dose or an age no one typed.
 MALFORMED_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,40}(?:[.,]\d{1,40})?e[+-]?\d{1,40}|0x[0-9a-f]{1,40})(?![\w.])")
 # Cheap first looks: a number typed against a word ("150bd"), a letter between dots ("t.d.s.").
+GLUED_QUESTION = re.compile(r"(?<=[a-z0-9%])\?(?=[a-z])")
 GLUED = re.compile(r"\d ?[a-z]")
 DOTTED = re.compile(r"\b[a-z]\.[a-z]\b")
 NOT_IN_AN_ANSWER = re.compile(r"[^\w?/' ]+")
@@ -131,6 +132,8 @@ class Parser:
             out.truncated = (len(text), MAX_CHARS, raw[MAX_CHARS - 30 : MAX_CHARS])  # where reading stopped
             text = text[:MAX_CHARS]
         text = self._thousands(text)
+        if "?" in text:  # "falls?no", "mgus?neg": a question and its answer, as "falls? no"
+            text = GLUED_QUESTION.sub("? ", text)
         text = self._spelled(text)
         if GLUED.search(text):
             text = self.lx.glued_frequency.sub(" ", text)
