@@ -1928,3 +1928,20 @@ def test_a_question_mark_glued_between_a_term_and_a_value_is_never_the_opposite(
 def test_a_question_mark_glued_to_the_previous_word_still_ends_a_question():
     got = read("more tramadol?pain still bad")
     assert got.facts == {} and got.queries == ["weak_opioid"]
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("cymbalta for less than 4 weeks, stopped", "duloxetine"),
+        ("lyrica nearly 4/52", "pregabalin"),
+        ("nortriptyline under 6 weeks", "tca"),
+        ("gabapentin for not quite 3 months", "gabapentin"),
+    ],
+)
+def test_a_duration_that_is_only_an_upper_bound_is_never_stored(text, agent):
+    assert f"trial.{agent}.weeks" not in facts(text)
+
+
+def test_a_duration_that_is_a_lower_bound_is_stored():
+    assert facts("venlafaxine for over 8 weeks")["trial.venlafaxine.weeks"] == 8

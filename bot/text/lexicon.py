@@ -247,6 +247,7 @@ class Lexicon:
         self.part_of = Tail(status["part_of"])
         self.lowered_to = Tail(status.get("lowered_to", []))
         self.correction = phrase_re(status.get("correction", []))
+        self.duration_at_most = Tail(status.get("duration_at_most_before", []))
         self.stopped_for_it = phrase_re(status.get("stopped_for_it", []))
         self.sequence = phrase_re(status["sequence"])
         self.answers = {a: phrase_re(ps) for a, ps in lex["answers"].items()}

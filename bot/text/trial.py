@@ -543,6 +543,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict, counted:
             lx.interval_after.match(seg, dm.end())  # "6 months apart": how often
             or lx.interval_before.search(ahead)  # "every 3 months"
             or lx.not_trial_before.search(ahead)  # "review in 4 weeks", "pain for 2 years"
+            or lx.duration_at_most.search(ahead)  # "less than 4 weeks": at most that long, never stored
         ):  # not how long it was taken
             seg = mask(seg, dm.start(), dm.end(), " ")
             continue
