@@ -1945,3 +1945,15 @@ def test_a_duration_that_is_only_an_upper_bound_is_never_stored(text, agent):
 
 def test_a_duration_that_is_a_lower_bound_is_stored():
     assert facts("venlafaxine for over 8 weeks")["trial.venlafaxine.weeks"] == 8
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica less than 300mg a day", "pregabalin"),
+        ("duloxetine below 60", "duloxetine"),
+        ("neurontin <2400/day", "gabapentin"),
+    ],
+)
+def test_a_dose_that_is_only_an_upper_bound_is_never_the_dose_reached(text, agent):
+    assert f"trial.{agent}.dose" not in facts(text)

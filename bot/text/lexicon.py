@@ -260,6 +260,7 @@ class Lexicon:
         # "creat 150" beside a drug: the word right before a number says whose value it is
         self.dose_lead = {w.lower() for w in lex["dose_lead"]["words"]}
         self.measures = {w.lower() for w in lex["dose_lead"]["measures"]}
+        self.dose_at_most = Tail(lex["dose_lead"].get("at_most", []))
         ordinal = lex["dose_lead"].get("ordinal", [])
         self.ordinal_before = re.compile(rf"(?<![\w])(?:{_by_length(ordinal)})\s*$") if ordinal else None
         # "twice", "1 last month" under "any falls?" (intake.toml `counts`)

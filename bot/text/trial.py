@@ -627,6 +627,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict, counted:
             or seg[dm.start() - 1 : dm.start()] == "/"
             or (YEAR.fullmatch(dm.group("n")) and _ends_with(SINCE, seg, dm.start()))
             or (not dm.group("u") and lx.ordinal_before and _ends_with(lx.ordinal_before, seg, dm.start()))
+            or lx.dose_at_most.search(seg[max(0, dm.start() - 20) : dm.start()])  # "less than 300": a bound
             or (counted and not dm.group("u") and not seg[: dm.start()].strip(" :,-\x00"))
         )
     ]
