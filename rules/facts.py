@@ -52,6 +52,8 @@ SCHEMA: dict[str, Any] = {
     r"trial\.\w+\.outcome": OUTCOMES,
     r"trial\.\w+\.current": YES_NO_UNKNOWN,  # still taking it now
     r"trial\.\w+\.adverse": "adverse",  # side effects reported on it ([] = none)
+    # cannot be given (contraindicated, unsuitable): says nothing of whether it was ever tried
+    r"trial\.\w+\.contraindicated": YES_NO_UNKNOWN,
 }
 
 
