@@ -213,6 +213,8 @@ def engine_facts(answers: dict[str, Any], knowledge: Knowledge) -> list[dict]:
             "current": given.get("current", "unknown"),
             "max_tolerated": given.get("max_tolerated", "unknown"),
         }
+        if "contraindicated" in given:  # cannot be given; never "tried" (absent when not answered)
+            fields["contra"] = given["contraindicated"]
         if tried == "yes":
             fields.update({TRIAL_DETAILS[k]: v for k, v in details.items()})
         add("trial", f"trial.{agent}", [prefix + k for k in given], **fields)

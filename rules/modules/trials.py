@@ -12,6 +12,7 @@ from durable.lang import c, m, none, when_all
 
 from ..dsl import any_of, consequent, phase
 from .advice import avoid, older_caution
+from .contraindications import contraindicated
 
 FIRST_LINE = ("gabapentinoid", "snri", "tca")
 
@@ -50,6 +51,8 @@ def define(k):
         why = avoid(ctx, t["agent"])  # not advised to raise a drug to be avoided here [L7]
         if why:
             caution, caution_src = " " + k.phrases["raise_not_advised"].format(why=why), "L7"
+        if contraindicated(ctx, t["agent"]):  # never advised to be raised
+            caution, caution_src = " " + k.phrases["raise_not_advised_contraindicated"], ""
         ctx.finding(
             "TRIAL_UNDERDOSED",
             "t",
@@ -149,6 +152,8 @@ def define(k):
     def tca_not_at_max_tolerated(ctx):
         t = ctx.fact("t")
         caution, caution_src = older_caution(ctx, ["tca"])
+        if contraindicated(ctx, "tca"):  # never advised to be raised
+            caution, caution_src = " " + k.phrases["raise_not_advised_contraindicated"], ""
         ctx.finding(
             "TCA_NOT_MAX_TOLERATED",
             "t",
