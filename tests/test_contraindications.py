@@ -170,3 +170,13 @@ def test_strong_opioids_contraindicated_are_not_offered_as_a_last_resort():
             answers[f"trial.{agent}.contraindicated"] = "yes"
     codes = ev(answers).codes()
     assert "STRONG_OPIOIDS_LAST_RESORT" not in codes and {"STEP4_REFERRAL", "CONTRAINDICATED"} <= codes
+
+
+def test_asked_about_a_contraindicated_tca_the_answer_is_not_advised():
+    from neuroladder.rules.options import option_status
+
+    answers = {**WORKED_UP, **GABAPENTIN_FAILED, "trial.tca.contraindicated": "yes"}
+    status = option_status("tca", ev(answers), K)
+    assert status.verdict == "not_yet" and "entered as contraindicated" in status.verdict_text, status
+    snri = option_status("snri", ev(answers), K)  # another class: its answer is not about the TCA
+    assert not any("Entered as contraindicated" in line for line in snri.lines), snri.lines

@@ -28,7 +28,7 @@ GAP_NEGATED = re.compile(r"\b(?:not|no longer|never)\b|n't\b")
 # Just before the word when the drug follows it: "no contraindication to TCA", "no known c/i for ami"
 NEGATED_BEFORE = re.compile(
     r"(?<![\w/])(?:no|not|nil|without|non)(?:\s+(?:known|obvious|clear|particular|absolute|real|specific|other))?"
-    r"[\s\-]*$"
+    r"(?:\s+|-)$"  # not across a dash: "no - c/i" answers no, then says contraindicated
 )
 # After the word, before the drug it is said of: "contraindicated: TCA", "c/i to ami", "not suitable for a TCA"
 AFTER_GAP = re.compile(r"[\s:\-(]*(?:(?:to|for|with|of|in|re)\s+)?(?:(?:a|an|any|the|all|both)\s+)?")

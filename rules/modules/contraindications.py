@@ -60,8 +60,9 @@ def define(k):
         # One finding per class: every trial of the class gives the same text (one key).
         cls = ctx.fact("t")["cls"]
         same = [t for t in ctx.base("trial") if t["cls"] == cls and t.get("contra") == "yes"]
-        labels = joined(sorted(k.agent_label(t["agent"]) for t in same))
-        ctx.finding_because("CONTRAINDICATED", [t["id"] for t in same], agents=labels)
+        labels = sorted(k.agent_label(t["agent"]) for t in same)
+        # `agent`: one of the class, so /options shows it for that class's option only
+        ctx.finding_because("CONTRAINDICATED", [t["id"] for t in same], agents=joined(labels), agent=labels[0])
 
 
 def _none_possible(k, rung, kind, agents):
