@@ -1460,3 +1460,20 @@ def test_declined_or_refused_stays_not_tried_never_contraindicated():
     for text in ("declined nortriptyline", "pregabalin refused"):
         got = facts(text)
         assert not any(n.endswith(".contraindicated") for n in got) and any(v == "no" for v in got.values()), got
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("nortriptyline would probably be contraindicated", "tca"),
+        ("contraindicated given her methadone: venlafaxine", "venlafaxine"),
+        ("pregabalin - no contraindication", "pregabalin"),
+    ],
+)
+def test_a_contraindication_said_of_no_drug_plainly_stores_nothing_and_no_trial(text, agent):
+    assert not any(n.startswith(f"trial.{agent}.") for n in facts(text)), facts(text)
+
+
+def test_a_trial_with_its_details_keeps_them_beside_a_contraindication_of_no_drug():
+    got = facts("nortriptyline 30mg for 7 weeks now contraindicated")
+    assert got["trial.tca.dose"] == 30 and "trial.tca.contraindicated" not in got

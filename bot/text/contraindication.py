@@ -73,8 +73,8 @@ def read_contraindications(parser: Parser, text: str, start: int, end: int, out:
             neg = NEGATED_BEFORE.search(text, max(start, at - 30), at)
             negated = neg is not None
             named = _named_after(parser, text, after, end)
-            if named is None:  # "no contraindications", "c/i" alone: nothing said of a drug
-                text = mask(text, neg.start() if neg else at, after)
+            if named is None:  # "no contraindications", "c/i with her tramadol: dulox": of no drug plainly
+                text = _unattributed(lx, text, start, neg.start() if neg else at, after, end, not neg, out)
                 continue
             finish, agents = named
             begin, reason_at = (neg.start() if neg else at), finish
@@ -103,6 +103,22 @@ def read_contraindications(parser: Parser, text: str, start: int, end: int, out:
         if name not in conflicts:  # said both ways in one sentence: not stored (never guessed)
             out.facts[name] = value
     return text
+
+
+def _unattributed(lx, text: str, start: int, begin: int, after: int, end: int, say: bool, out: Parsed) -> str:
+    """A contraindication said of no drug plainly ("ami would be c/i", "c/i with her tramadol:
+    dulox"): nothing stored, and no drug of its clause is read as tried - said back as not given
+    (unless the word was negated). A drug with a dose or duration before it keeps its trial."""
+    stop = CLAUSE_BREAK.search(text, after, end)
+    finish = stop.start() if stop else end
+    breaks = list(CLAUSE_BREAK.finditer(text, start, begin))
+    clause = breaks[-1].end() if breaks else start
+    before = list(lx.drug_re.finditer(text, clause, begin))
+    if before and not re.search(r"\d", text[before[-1].end() : begin]):
+        begin = before[-1].start()
+    if say and lx.drug_re.search(text, begin, finish):
+        out.not_given.append(text[begin:finish].strip(" ,;.-\x00"))
+    return mask(text, begin, finish)
 
 
 def _mentions(parser: Parser, text: str, lo: int, hi: int) -> list[tuple[int, int, list[str]]]:
