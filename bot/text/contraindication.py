@@ -37,6 +37,9 @@ LIST_JOIN = re.compile(r"\s*(?:,|/|&|\+|\band\b|\bor\b|\bnor\b)?\s*(?:(?:a|an|an
 # A "no" just before the drug a contraindication is said of ("no gabapentinoids - c/i"): not "not tried"
 NO_BEFORE = re.compile(r"(?<![\w/])(?:no|nil)\s+$")
 DOSE_NEXT = re.compile(r"\s*\d")
+# How far from the word a drug, a clause break or a wish is looked for: a list of drugs is short,
+# and a bound keeps a long hostile sentence of many such words linear ("tca c/i " x 2,500).
+REACH = 240
 # A sentence that opens as a question does ("is gabapentin c/i here"), with no "?" typed
 ASKING = re.compile(r"[\s\x00,]*(?:is|are|was|were|would|could|should|can|does|do|any)\b")
 
@@ -55,6 +58,7 @@ def read_contraindications(parser: Parser, text: str, start: int, end: int, out:
         sentence = mask(sentence, mt.start() - start, mt.end() - start)
     if parser._is_question(sentence):
         return text
+    asking = ASKING.match(text, start) is not None  # before anything of the sentence is masked
     wishes = [(m.start(), m.end()) for m in lx.not_given.finditer(text, start, end)] if lx.not_given else []
     said: dict[str, str] = {}
     conflicts: set[str] = set()
@@ -82,9 +86,10 @@ def read_contraindications(parser: Parser, text: str, start: int, end: int, out:
         wish = lx.contraindication_wish and lx.contraindication_wish.search(clause)
         # "c/i if QTc long", "considering ami - c/i", "is ami c/i": not said as a fact (said back, as a wish is)
         wish = wish or parser._condition(clause) or (lx.hypothetical and lx.hypothetical.search(clause))
-        wish = wish or ASKING.match(text, start)
+        wish = wish or asking
         reasoned = lx.contraindication_reason.match(text, reason_at) is not None or bool(
-            lx.contraindication_reason_before and lx.contraindication_reason_before.search(text, start, at)
+            lx.contraindication_reason_before
+            and lx.contraindication_reason_before.search(text, max(start, at - 30), at)
         )
         if negated and needs_reason:  # "not avoiding TCA": not a finding either way
             text = mask(text, begin, finish)
@@ -109,10 +114,12 @@ def _unattributed(lx, text: str, start: int, begin: int, after: int, end: int, s
     """A contraindication said of no drug plainly ("ami would be c/i", "c/i with her tramadol:
     dulox"): nothing stored, and no drug of its clause is read as tried - said back as not given
     (unless the word was negated). A drug with a dose or duration before it keeps its trial."""
-    stop = CLAUSE_BREAK.search(text, after, end)
-    finish = stop.start() if stop else end
-    breaks = list(CLAUSE_BREAK.finditer(text, start, begin))
-    clause = breaks[-1].end() if breaks else start
+    limit = min(end, after + REACH)
+    stop = CLAUSE_BREAK.search(text, after, limit)
+    finish = stop.start() if stop else limit
+    lo = max(start, begin - REACH)
+    breaks = list(CLAUSE_BREAK.finditer(text, lo, begin))
+    clause = breaks[-1].end() if breaks else lo
     before = list(lx.drug_re.finditer(text, clause, begin))
     if before and not re.search(r"\d", text[before[-1].end() : begin]):
         begin = before[-1].start()
@@ -140,7 +147,7 @@ def _mentions(parser: Parser, text: str, lo: int, hi: int) -> list[tuple[int, in
 def _named_before(parser: Parser, text: str, lo: int, at: int) -> tuple[int, list[str], str] | None:
     """The drugs a word is said of when they come right before it ("TCA and SNRI: c/i"): (where the
     list starts, its agents, the gap before the word)."""
-    mentions = _mentions(parser, text, lo, at)
+    mentions = _mentions(parser, text, max(lo, at - REACH), at)
     if not mentions:
         return None
     last = mentions[-1]
@@ -160,7 +167,7 @@ def _named_after(parser: Parser, text: str, after: int, end: int) -> tuple[int, 
     """The drugs a word is said of when they follow it ("c/i: TCA, duloxetine"): (where the list ends,
     its agents). A drug with a dose after it is its own trial, not a member ("c/i: TCA, gaba 300")."""
     lead = AFTER_GAP.match(text, after)
-    mentions = _mentions(parser, text, lead.end(), end)
+    mentions = _mentions(parser, text, lead.end(), min(end, lead.end() + REACH))
     if not mentions or mentions[0][0] != lead.end():
         return None
     finish, agents = mentions[0][1], list(mentions[0][2])
@@ -173,8 +180,9 @@ def _named_after(parser: Parser, text: str, after: int, end: int) -> tuple[int, 
 
 def _clause(text: str, start: int, end: int, begin: int, finish: int) -> str:
     """The clause around text[begin:finish], within the sentence: where a wish would be said."""
-    head = text[start:begin]
-    breaks = list(CLAUSE_BREAK.finditer(head))
-    lo = start + breaks[-1].end() if breaks else start
-    stop = CLAUSE_BREAK.search(text, finish, end)
-    return text[lo : stop.start() if stop else end]
+    lo = max(start, begin - REACH)
+    breaks = list(CLAUSE_BREAK.finditer(text, lo, begin))
+    lo = breaks[-1].end() if breaks else lo
+    limit = min(end, finish + REACH)
+    stop = CLAUSE_BREAK.search(text, finish, limit)
+    return text[lo : stop.start() if stop else limit]
