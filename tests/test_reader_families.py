@@ -1477,3 +1477,19 @@ def test_a_contraindication_said_of_no_drug_plainly_stores_nothing_and_no_trial(
 def test_a_trial_with_its_details_keeps_them_beside_a_contraindication_of_no_drug():
     got = facts("nortriptyline 30mg for 7 weeks now contraindicated")
     assert got["trial.tca.dose"] == 30 and "trial.tca.contraindicated" not in got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "unsure whether nortriptyline is contraindicated",
+        "duloxetine relatively contraindicated",
+        "relative contraindication to pregabalin",
+        "?venlafaxine contraindicated",
+        "need to check if amitriptyline is c/i",
+        "gabapentin might be contraindicated",
+    ],
+)
+def test_a_hedged_or_relative_contraindication_stores_nothing(text):
+    got = facts(text)
+    assert not any(n.endswith((".contraindicated", ".tried")) for n in got), got

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the parser calls in; no import at run time
 # Between the drug and the word: "TCA: c/i", "ami is not felt to be suitable", "gaba (contraindicated"
 SAID_OF_GAP = re.compile(
     r"[\s:\-(,]*(?:(?:is|are|was|were|now|also|both)\s+)*(?:(?:not|no longer|never)\s+|n't\s+)?"
-    r"(?:(?:felt|deemed|considered|thought)\s+)?(?:to\s+be\s+)?(?:(?:relatively|absolutely|strongly)\s+)?"
+    r"(?:(?:felt|deemed|considered|thought)\s+)?(?:to\s+be\s+)?(?:(?:absolutely|strongly|clearly)\s+)?"
 )
 GAP_NEGATED = re.compile(r"\b(?:not|no longer|never)\b|n't\b")
 # Just before the word when the drug follows it: "no contraindication to TCA", "no known c/i for ami"
@@ -84,9 +84,11 @@ def read_contraindications(parser: Parser, text: str, start: int, end: int, out:
             begin, reason_at = (neg.start() if neg else at), finish
         clause = _clause(text, start, end, begin, finish)
         wish = lx.contraindication_wish and lx.contraindication_wish.search(clause)
-        # "c/i if QTc long", "considering ami - c/i", "is ami c/i": not said as a fact (said back, as a wish is)
+        # "c/i if QTc long", "considering ami - c/i", "is ami c/i", "? ami c/i", "relatively c/i": not said
+        # as a fact (said back, as a wish is)
         wish = wish or parser._condition(clause) or (lx.hypothetical and lx.hypothetical.search(clause))
-        wish = wish or asking
+        wish = wish or asking or (lx.contraindication_hedge and lx.contraindication_hedge.search(clause))
+        wish = wish or "?" in text[max(0, begin - 3) : begin]  # "? TCA c/i": queried
         reasoned = lx.contraindication_reason.match(text, reason_at) is not None or bool(
             lx.contraindication_reason_before
             and lx.contraindication_reason_before.search(text, max(start, at - 30), at)

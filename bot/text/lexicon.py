@@ -319,6 +319,10 @@ class Lexicon:
         before = _by_length(q.get("contraindication_reasons_before", []))
         self.contraindication_reason_before = re.compile(rf"(?<![\w])(?:{before})[\s,]*$") if before else None
         self.contraindication_wish = phrase_re(q.get("contraindication_wishes", []))
+        hedges = q.get("contraindication_hedges", [])
+        self.contraindication_hedge = (
+            re.compile(r"\?|(?<![\w])(?:" + _by_length(hedges) + r")(?![\w])") if hedges else None
+        )
         self.contraindicated_classes = q.get("contraindicated_classes", {})
         self.query_options = PhraseMap((w, key) for key, ws in q["options"].items() for w in ws)
         self.query_classes = q["classes"]
