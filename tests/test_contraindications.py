@@ -131,11 +131,19 @@ def test_one_drug_contraindicated_leaves_the_rung_open_for_the_others():
 
 def test_an_underdosed_trial_of_a_contraindicated_drug_is_never_advised_to_be_raised():
     answers = {**WORKED_UP, **GABAPENTIN_FAILED, "trial.duloxetine.dose": 30, "trial.duloxetine.weeks": 8}
-    answers |= {"trial.duloxetine.outcome": "no_benefit", "trial.duloxetine.contraindicated": "yes", "age": 80}
-    text = text_of(answers, "TRIAL_UNDERDOSED")
-    assert "Raising it is not advised: it was entered as contraindicated" in text
-    assert "[L6]" not in text  # no caution about raising a drug that is not to be raised
+    answers |= {"trial.duloxetine.outcome": "no_benefit", "age": 80}
+    assert "TRIAL_UNDERDOSED" in ev(answers).codes()
+    answers["trial.duloxetine.contraindicated"] = "yes"
+    codes = ev(answers).codes()
+    assert "TRIAL_UNDERDOSED" not in codes and "neither started nor raised" in text_of(answers, "CONTRAINDICATED")
     assert "adequate duloxetine trial" not in text_of(answers, "STEP4_NOT_YET")
+    assert "TRIAL_ADEQUATE" not in {f.code for f in ev(answers).findings if f.params.get("agent") == "duloxetine"}
+
+
+def test_an_adequate_failed_trial_of_a_drug_now_contraindicated_still_counts():
+    answers = {**WORKED_UP, **GABAPENTIN_FAILED, **DULOXETINE_FAILED, "combination": "yes"}
+    answers |= {"combination.outcome": "no_benefit", "trial.duloxetine.contraindicated": "yes"}
+    assert {"TRIAL_ADEQUATE", "STEP4_REFERRAL"} <= ev(answers).codes()
 
 
 def test_an_older_patient_gets_no_tca_caution_when_the_tca_cannot_be_given():
@@ -180,3 +188,19 @@ def test_asked_about_a_contraindicated_tca_the_answer_is_not_advised():
     assert status.verdict == "not_yet" and "entered as contraindicated" in status.verdict_text, status
     snri = option_status("snri", ev(answers), K)  # another class: its answer is not about the TCA
     assert not any("Entered as contraindicated" in line for line in snri.lines), snri.lines
+
+
+def test_a_drug_tried_then_contraindicated_leaves_the_rung_to_a_drug_that_can_be_given():
+    answers = {**WORKED_UP, **GABAPENTIN_FAILED, "trial.duloxetine.tried": "no", "trial.venlafaxine.tried": "no"}
+    answers |= {
+        "trial.tca.tried": "yes",
+        "trial.tca.dose": 25,
+        "trial.tca.weeks": 2,
+        "trial.tca.contraindicated": "yes",
+    }
+    advice = text_of(answers, "CLASS_TRIED_ONLY_CONTRAINDICATED")
+    assert "duloxetine at least 60 mg daily [1]" in advice and "a TCA for" not in advice
+    codes = ev(answers).codes()
+    assert "STEP4_REFERRAL" not in codes and "TRIAL_DETAILS_MISSING" not in codes  # not asked of it
+    asked = {q.slot for q in INTAKE.open_questions(answers, set(), codes)}
+    assert not any(slot.startswith("trial.tca.") for slot in asked), asked

@@ -109,6 +109,27 @@ def _class_rules(k, key, shown, classes, untried_code):
         ctx.finding_because("CLASS_TRIAL_UNKNOWN", ids, cls=shown, agents=", ".join(agents))
         ctx.derive("open", "t", rung=f"whether a {shown} was tried")
 
+    # Tried, then entered as contraindicated, and no other drug of the rung tried: the rung is open
+    # (below), and what can still be started is said - never the drug that cannot be given.
+    @when_all(
+        phase("ladder"),
+        c.t << (m.kind == "trial") & (m.tried == "yes") & (m.contra == "yes") & any_of("cls", classes),
+        none((m.kind == "trial") & maybe_tried & possible() & any_of("cls", classes)),
+        none((m.kind == "status") & (m.ok == True) & any_of("cls", classes)),
+        impossible,
+    )
+    @consequent(f"{key}_tried_only_contraindicated")
+    def class_tried_only_contraindicated(ctx):
+        barred = sorted(
+            k.agent_label(t["agent"])
+            for t in ctx.base("trial")
+            if t["cls"] in classes and t["tried"] == "yes" and t.get("contra") == "yes"
+        )
+        ids = [t["id"] for t in ctx.base("trial") if t["cls"] in classes]
+        ctx.finding_because(
+            "CLASS_TRIED_ONLY_CONTRAINDICATED", ids, cls=shown, agents=joined(barred), **_start_advice(ctx, key)
+        )
+
     @when_all(
         phase("ladder"),
         c.t << (m.kind == "trial") & (m.tried == "yes") & any_of("cls", classes),
