@@ -97,7 +97,8 @@ def read_contraindications(parser: Parser, text: str, start: int, end: int, out:
             text = mask(text, begin, finish)
             continue
         if wish or (needs_reason and not reasoned) or not agents:  # a preference, or no reason: said back only
-            out.not_given.append(text[begin:finish].strip(" ,;.-\x00"))
+            if not negated:  # ("not sure TCA is not c/i": nothing to say back as not given)
+                out.not_given.append(text[begin:finish].strip(" ,;.-\x00"))
             text = mask(text, begin, finish)
             continue
         value = "no" if negated else "yes"
