@@ -1493,3 +1493,20 @@ def test_a_trial_with_its_details_keeps_them_beside_a_contraindication_of_no_dru
 def test_a_hedged_or_relative_contraindication_stores_nothing(text):
     got = facts(text)
     assert not any(n.endswith((".contraindicated", ".tried")) for n in got), got
+
+
+@pytest.mark.parametrize(
+    "question, text, agent",
+    [
+        ("duloxetine", "c/i (hyponatraemia)", "duloxetine"),
+        ("tca", "contra-indicated, long QT", "tca"),
+        ("venlafaxine", "unsuitable for her", "venlafaxine"),
+    ],
+)
+def test_contraindicated_under_a_drugs_question_is_that_drug_contraindicated_never_tried(question, text, agent):
+    assert facts(text, question) == {f"trial.{agent}.contraindicated": "yes"}
+
+
+@pytest.mark.parametrize("question, text", [("tca", "no - contraindicated?"), ("pregabalin", "would avoid")])
+def test_a_queried_or_bare_avoid_under_a_drugs_question_stores_no_contraindication(question, text):
+    assert not any(n.endswith((".contraindicated", ".tried")) and v == "yes" for n, v in facts(text, question).items())
