@@ -1425,6 +1425,14 @@ def test_a_contraindicated_drug_or_class_is_stored_as_such_and_never_as_tried(te
 
 
 @pytest.mark.parametrize(
+    "text, not_marked", [("weak opioids contraindicated", "morphine"), ("c/i: strong opiates", "tramadol")]
+)
+def test_a_class_word_marks_its_own_class_only(text, not_marked):
+    got = facts(text)
+    assert any(v == "yes" for v in got.values()) and f"trial.{not_marked}.contraindicated" not in got, got
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "she prefers to avoid amitriptyline",

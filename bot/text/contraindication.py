@@ -135,12 +135,14 @@ def _mentions(parser: Parser, text: str, lo: int, hi: int) -> list[tuple[int, in
     """The drugs and class words in text[lo:hi]: (start, end, agents); a class word names each agent
     of its class, or none ("antidepressants")."""
     lx = parser.lx
+    words = [(mt, cls) for cls, rx in lx.class_words.items() if rx for mt in rx.finditer(text, lo, hi)]
     found: list[tuple[int, int, list[str]]] = []
-    for cls, rx in lx.class_words.items():
-        for mt in rx.finditer(text, lo, hi) if rx else []:
-            classes = lx.contraindicated_classes.get(cls, [])
-            agents = [a for a, spec in parser.k.agents.items() if spec["class"] in classes]
-            found.append((mt.start(), mt.end(), agents))
+    for mt, cls in sorted(words, key=lambda w: w[0].start() - w[0].end()):  # longest first
+        if any(s < mt.end() and mt.start() < e for s, e, _ in found):  # "strong opioids", not also "opioids"
+            continue
+        classes = lx.contraindicated_classes.get(cls, [])
+        agents = [a for a, spec in parser.k.agents.items() if spec["class"] in classes]
+        found.append((mt.start(), mt.end(), agents))
     for mt in lx.drug_re.finditer(text, lo, hi):
         if not any(s <= mt.start() < e for s, e, _ in found):  # "opioids": the class, not the agent
             found.append((mt.start(), mt.end(), [lx.drug_names[mt.group()]]))
