@@ -204,3 +204,14 @@ def test_a_drug_tried_then_contraindicated_leaves_the_rung_to_a_drug_that_can_be
     assert "STEP4_REFERRAL" not in codes and "TRIAL_DETAILS_MISSING" not in codes  # not asked of it
     asked = {q.slot for q in INTAKE.open_questions(answers, set(), codes)}
     assert not any(slot.startswith("trial.tca.") for slot in asked), asked
+
+
+def test_the_ladder_picture_shows_a_contraindicated_drug_as_such():
+    from neuroladder.rules.ladder import ladder_model, state_words
+
+    answers = {**WORKED_UP, **GABAPENTIN_FAILED, "trial.tca.contraindicated": "yes", "pain_pattern": "focal"}
+    answers |= {"trial.duloxetine.contraindicated": "yes", "trial.capsaicin8.contraindicated": "yes"}
+    rungs = {r.id: r.state for r in ladder_model(ev(answers), K)}
+    assert rungs["tca"] == "contraindicated" and rungs["capsaicin8"] == "contraindicated"
+    assert rungs["snri"] == "unknown"  # venlafaxine: not known whether tried - the rung shows the best
+    assert state_words("contraindicated", K) == "contraindicated - not to be given"
