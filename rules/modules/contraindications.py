@@ -8,6 +8,9 @@ classify: a first-line rung none of whose agents can be given - each contraindic
           or `no_antidepressant`: the rung does not block Step 4, and the combination is not feasible.
 ladder:   one CONTRAINDICATED finding per class with a contraindicated drug; a first-line rung
           that cannot be climbed at all says so (FIRST_LINE_NOT_POSSIBLE).
+Elsewhere, with the rules they change: first_line (start advice, CLASS_TRIED_ONLY_CONTRAINDICATED),
+trials (no advice about the trial of a drug that cannot be given), second_line (combination, focal
+options), step4 (its basis; strong opioids), advice (cautions).
 """
 
 from durable.lang import c, m, none, when_all
@@ -36,8 +39,8 @@ def joined(labels: list[str]) -> str:
 
 
 def not_advised(ctx, agents: list[str]) -> str:
-    """ " X and Y: not advised - entered as contraindicated (...)." for the agents of a start or raise
-    advice that cannot be given; "" when none."""
+    """' Not advised: X and Y, entered as contraindicated (...).' for the agents of a start advice
+    that cannot be given; "" when none."""
     barred = [ctx.k.agent_label(a) for a in agents if contraindicated(ctx, a)]
     if not barred:
         return ""
