@@ -2095,3 +2095,27 @@ def test_a_duration_that_is_a_lower_bound_is_stored():
 )
 def test_a_dose_that_is_only_an_upper_bound_is_never_the_dose_reached(text, agent):
     assert f"trial.{agent}.dose" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("trial of lyrica planned", "pregabalin"),
+        ("nortriptyline to be started", "tca"),
+        ("venlafaxine yet to be started", "venlafaxine"),
+    ],
+)
+def test_a_drug_planned_is_not_yet_tried(text, agent):
+    assert facts(text) == {f"trial.{agent}.tried": "no"}
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose",
+    [
+        ("pregabalin 75 bd, planned increase to 150 bd", "pregabalin", 150),
+        ("gabapentin 300 tds - plan is to go to 600 tds", "gabapentin", 900),
+        ("duloxetine 30, aim to increase to 60", "duloxetine", 30),
+    ],
+)
+def test_a_planned_increase_is_not_the_dose_reached(text, agent, dose):
+    assert facts(text)[f"trial.{agent}.dose"] == dose
