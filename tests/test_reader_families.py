@@ -2119,3 +2119,16 @@ def test_a_drug_planned_is_not_yet_tried(text, agent):
 )
 def test_a_planned_increase_is_not_the_dose_reached(text, agent, dose):
     assert facts(text)[f"trial.{agent}.dose"] == dose
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica helped, I think", "pregabalin"),
+        ("nortriptyline no benefit apparently", "tca"),
+        ("duloxetine worked - not convinced", "duloxetine"),
+        ("tramadol helped perhaps", "tramadol"),
+    ],
+)
+def test_an_outcome_followed_by_a_hedge_is_unknown(text, agent):
+    assert facts(text)[f"trial.{agent}.outcome"] == "unknown"

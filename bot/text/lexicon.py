@@ -200,6 +200,10 @@ class Lexicon:
         partial_after = partial + lex["outcome_partial"].get("after", [])
         self.partial_after = re.compile(r"\s*(?:" + _by_length(partial_after) + r")(?![\w%])")
         self.enough_after = re.compile(r"\s*(?:" + _by_length(lex["outcome_partial"].get("enough", [])) + r")(?![\w%])")
+        hedged_after = lex.get("outcome_hedges", {}).get("after", [])
+        self.outcome_hedged_after = (  # "helped maybe", "no help, I think"
+            re.compile(r"[\s,\-]*(?:" + _by_length(hedged_after) + r")(?![\w])") if hedged_after else None
+        )
         self.outcome_hedges = phrase_re(lex.get("outcome_hedges", {}).get("words", []), right=r"(?:(?![\w%])|(?<=\?))")
         self.bare_negative = re.compile(
             r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"]) + r")\s*(?:[,;.!\n)]|-+>|$)"

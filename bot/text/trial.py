@@ -72,7 +72,9 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
             vague = True
             spans.append((s, e))
             continue
-        if outcome != "unknown" and _hedged(lx, segment, s):  # "prob didn't tolerate", "? helped"
+        if outcome != "unknown" and (
+            _hedged(lx, segment, s) or (lx.outcome_hedged_after and lx.outcome_hedged_after.match(segment, e))
+        ):  # "prob didn't tolerate", "? helped", "helped maybe"
             outcome = "unknown"
         elif outcome in ("good", "partial") and lx.outcome_negators:
             neg = lx.outcome_negators.search(segment[max(0, s - 25) : s])
