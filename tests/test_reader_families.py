@@ -2132,3 +2132,17 @@ def test_a_planned_increase_is_not_the_dose_reached(text, agent, dose):
 )
 def test_an_outcome_followed_by_a_hedge_is_unknown(text, agent):
     assert facts(text)[f"trial.{agent}.outcome"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("pain much worse off lyrica", "pregabalin"),
+        ("her pain was better since stopping the nortriptyline", "tca"),
+        ("pain worse without duloxetine", "duloxetine"),
+        ("pain is worse without the venlafaxine", "venlafaxine"),
+    ],
+)
+def test_the_pain_without_a_drug_is_never_that_drugs_outcome_nor_not_tried(text, agent):
+    got = facts(text)
+    assert got[f"trial.{agent}.tried"] == "yes" and f"trial.{agent}.outcome" not in got

@@ -251,6 +251,7 @@ class Lexicon:
         self.part_of = Tail(status["part_of"])
         self.lowered_to = Tail(status.get("lowered_to", []))
         self.correction = phrase_re(status.get("correction", []))
+        self.off_before = Tail(status.get("off_before", []))
         self.duration_at_most = Tail(status.get("duration_at_most_before", []))
         self.stopped_for_it = phrase_re(status.get("stopped_for_it", []))
         self.sequence = phrase_re(status["sequence"])

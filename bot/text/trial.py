@@ -335,6 +335,8 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     for s, e in spans_o:
         seg = mask(seg, s, e)
     pre_outcome, pre_spans = outcome_of(lx, prefix)
+    if pre_outcome is not None and lx.off_before.search(prefix):
+        pre_outcome = None  # "pain worse off gaba": the pain without it, not its outcome
     masked_prefix = prefix
     for s, e in pre_spans:
         masked_prefix = mask(masked_prefix, s, e)
