@@ -2146,3 +2146,15 @@ def test_an_outcome_followed_by_a_hedge_is_unknown(text, agent):
 def test_the_pain_without_a_drug_is_never_that_drugs_outcome_nor_not_tried(text, agent):
     got = facts(text)
     assert got[f"trial.{agent}.tried"] == "yes" and f"trial.{agent}.outcome" not in got
+
+
+@pytest.mark.parametrize(
+    "text, fact, value",
+    [
+        ("paraprotein previously excluded", "paraprotein", "normal"),
+        ("monoclonal gammopathy already ruled out", "paraprotein", "normal"),
+        ("CIDP formally excluded", "flag.cidp", "no"),
+    ],
+)
+def test_excluded_after_a_time_word_is_still_excluded(text, fact, value):
+    assert facts(text)[fact] == value
