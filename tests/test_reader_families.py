@@ -2158,3 +2158,27 @@ def test_the_pain_without_a_drug_is_never_that_drugs_outcome_nor_not_tried(text,
 )
 def test_excluded_after_a_time_word_is_still_excluded(text, fact, value):
     assert facts(text)[fact] == value
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("tried: lyrica, cymbalta - nil", ["pregabalin", "duloxetine"]),
+        ("weak opioids tried - tramadol, co-codamol - none", ["tramadol", "codeine"]),
+        ("has tried gabapentin and venlafaxine, nil", ["gabapentin", "venlafaxine"]),
+    ],
+)
+def test_nil_after_a_list_led_by_tried_is_its_outcome_never_not_tried(text, agents):
+    got = facts(text)
+    assert {a: (got.get(f"trial.{a}.tried"), got.get(f"trial.{a}.outcome")) for a in agents} == {
+        a: ("yes", "no_benefit") for a in agents
+    }
+
+
+def test_nil_after_a_drug_with_no_lead_is_still_not_tried():
+    assert facts("lyrica, cymbalta - nil") == {"trial.pregabalin.tried": "no", "trial.duloxetine.tried": "no"}
+
+
+def test_a_hyphenated_brand_is_never_respelt():
+    got = read("co-codamol 30/500 2 qds")
+    assert not got.respelled and got.facts["trial.codeine.tried"] == "yes"

@@ -252,6 +252,7 @@ class Lexicon:
         self.lowered_to = Tail(status.get("lowered_to", []))
         self.correction = phrase_re(status.get("correction", []))
         self.off_before = Tail(status.get("off_before", []))
+        self.tried_list_lead = Tail(lex.get("tried", {}).get("list_lead", []), trailing=r"[\s:\-]*")
         self.duration_at_most = Tail(status.get("duration_at_most_before", []))
         self.stopped_for_it = phrase_re(status.get("stopped_for_it", []))
         self.sequence = phrase_re(status["sequence"])

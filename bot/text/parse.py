@@ -115,8 +115,8 @@ class Parser:
         self.lx: Lexicon = lexicon(self.k)
         self.sanity = self.k.thresholds["sanity"]
         self._long_word = re.compile(
-            rf"(?<![\w%])[a-z]{{{self.lx.spell_min_length},}}(?![\w%])"
-        )  # respelt if near a drug
+            rf"(?<![\w%-])[a-z]{{{self.lx.spell_min_length},}}(?![\w%-])"
+        )  # respelt if near a drug (never part of a hyphenated word: "co-codamol" is no "co-cocodamol")
         self.units = self.k.thresholds.get("units", {})
         # the highest daily dose any renal band allows: a dose per intake times its frequency above it
         # is more likely the day's total typed with the frequency

@@ -427,6 +427,9 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
         return {"current": "no"}  # "not currently on gaba": the same
     if lx.answers["skip"] and lx.answers["skip"].match(segment.strip()) and not has_details:
         return {}  # "pregabalin skip": nothing said about it
+    said_at = (after.start("trigger") if "trigger" in after.re.groupindex else after.end()) if after else 0
+    if after and not negated and not has_details and _tried_list(lx, text, mt.start(), ends, said_at):
+        return {"tried": "yes", "outcome": "no_benefit", "_from": "segment", "_bare": True}  # "tried - x, y - nil"
     if (negated or after) and not has_details:
         return {"tried": "no", "_after_neg": bool(after), "_bare": True}
     if negated and has_details and not through:
@@ -442,6 +445,19 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     if on_before and facts.get("current") == "yes":
         facts["_on_before"] = True  # "on" before it: it may reach the next drug of a list
     return facts
+
+
+def _tried_list(lx: Lexicon, text: str, start: int, ends: dict[int, int], trigger: int) -> bool:
+    """Is the drug at `start` in a list led by "tried" ("opioids tried - tramadol, codeine - nil"), with a
+    bare negative word after it (the list's outcome)?"""
+    if not lx.bare_negative.match(text, trigger):
+        return False
+    for _ in range(12):  # back over the list's members to its first
+        before = [end for end in ends if end <= start and LIST_ONLY.match(text[end:start].replace(BLOCK, " "))]
+        if not before:
+            break
+        start = ends[max(before)]
+    return bool(lx.tried_list_lead.search(text[max(0, start - 40) : start]))
 
 
 def _tried_or_not(lx: Lexicon, label: str, name: str):
