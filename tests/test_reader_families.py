@@ -1380,3 +1380,27 @@ def test_a_measure_followed_by_a_long_run_of_spaces_is_read_as_nothing(subject):
     # the patterns' spaces around their optional words could be split many ways: cubic backtracking
     # (a 20,000-character message hung the suite); read as nothing, as any text with no number
     assert facts(subject + " " * 20_000 + "x") == {}
+
+
+# "neither really helping" was stored as good benefit: a negator, then an adverb ("really",
+# "actually") or a subject ("neither of them has"), then a benefit word is no benefit
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("lyrica 75 bd and mst 10 bd - neither really helping her", ["pregabalin", "morphine"]),
+        ("amitrip 25 nocte, hasn't really helped", ["tca"]),
+        ("dulox 60 od which never really worked", ["duloxetine"]),
+        ("venlafaxine 150 xl, isn't really helping", ["venlafaxine"]),
+        ("gabapentin 600 tds and nortrip 50 on, neither of them has worked", ["gabapentin", "tca"]),
+        ("pregab 150 bd plus dulox 60: none of them have actually helped", ["pregabalin", "duloxetine"]),
+        ("tapentadol 50 bd, wasn't really effective", ["tapentadol"]),
+    ],
+)
+def test_a_negator_with_an_adverb_or_subject_before_a_benefit_word_is_no_benefit(text, agents):
+    got = facts(text)
+    assert [got.get(f"trial.{agent}.outcome") for agent in agents] == ["no_benefit"] * len(agents), got
+
+
+@pytest.mark.parametrize("text", ["nortrip 25 nocte, really helping", "pregab 150 bd actually helped a lot"])
+def test_an_adverb_without_a_negator_is_still_benefit(text):
+    assert next(v for k, v in facts(text).items() if k.endswith(".outcome")) in ("good", "partial")

@@ -193,7 +193,11 @@ class Lexicon:
         )
         drug_after = lex["negation"].get("after_drug", [])
         self.drug_not_yet = re.compile(r"[\s:=\-]*(?:" + _by_length(drug_after) + r")(?![\w%])") if drug_after else None
-        self.outcome_negators = Tail(lex["outcome_negators"]["words"])
+        self.outcome_negators = Tail(
+            f"{w} {a}".strip()
+            for w in lex["outcome_negators"]["words"]
+            for a in ["", *lex["outcome_negators"].get("adverbs", [])]
+        )
         partial = lex["outcome_partial"]["words"]  # "partially effective", "helped partially": partial
         self.partial_before = Tail(partial)
         partial_after = partial + lex["outcome_partial"].get("after", [])
