@@ -1,0 +1,94 @@
+"""Whole consultations written for the advice audit, typed as clinicians type them, through the real
+Service (reader, intake, durable_rules engine, SQLite). Each pins a defect the audit found in what
+the bot advised: what a clinician reading the reply would notice."""
+
+from __future__ import annotations
+
+import pytest
+
+from neuroladder.bot.service import Service
+from neuroladder.bot.storage.store import Store
+from neuroladder.rules.data import load_knowledge
+
+KNOWLEDGE = load_knowledge()
+SUMMARY = {code: spec["summary"] for code, spec in KNOWLEDGE.findings.items()}
+STEP4 = SUMMARY["STEP4_REFERRAL"]
+NOT_YET = SUMMARY["STEP4_NOT_YET"]
+
+# Every other rung closed: adequate gabapentin and duloxetine that failed, work-up done, no flags.
+CLOSED = (
+    "59F both feet 4 yrs. gabapentin 900 tds x 14 wks incl 5 at that dose, no help. duloxetine 60 od x 9 wks, "
+    "nil. no pregabalin, no tricyclic. hba1c 5.8, b12 420 pmol/l, paraprotein screen negative, no red flags, "
+    "crcl 92"
+)
+
+
+@pytest.fixture
+def service(tmp_path):
+    store = Store(tmp_path / "audit.db")
+    yield Service(store)
+    store.close()
+
+
+def say(service: Service, text: str, chat: str = "audit") -> str:
+    return "\n".join(r.plain() for r in service.handle("test", chat, text, author="clinician"))
+
+
+def findings(service: Service, chat: str = "audit") -> str:
+    return say(service, "/findings", chat)
+
+
+# -- a combination given too briefly, or for an unknown time, is not "tried and failed" ------------------
+def test_a_two_week_combination_is_too_short_and_holds_back_step4(service):
+    say(service, CLOSED + ". gaba and dulox together 2/52, no better")
+    text = findings(service)
+    assert SUMMARY["COMBINATION_TOO_SHORT"] in text and "too short to judge" in text, text
+    assert STEP4 not in text and NOT_YET in text, text
+    assert "combination long enough to judge" in text  # named among the open rungs
+
+
+def test_a_combination_of_unknown_length_is_asked_and_step4_waits_for_the_answer(service):
+    reply = say(service, CLOSED + ". also tried gabapentin plus duloxetine at the same time, didn't help")
+    assert reply.rstrip().endswith("Combination: how many weeks were the drugs taken together?"), reply
+    assert STEP4 not in findings(service)
+    reply = say(service, "about 6 wks")
+    assert STEP4 in reply, reply  # the intake is done: the summary leads with Step 4
+    text = findings(service)
+    assert STEP4 in text and "Guidelines disagree" in text, text  # the strong-opioid caveat, whole
+
+
+def test_a_combination_skipped_stays_open_and_unknown(service):
+    say(service, CLOSED + ". also tried gabapentin plus duloxetine at the same time, didn't help")
+    say(service, "not sure")
+    text = findings(service)
+    assert STEP4 not in text and SUMMARY["COMBINATION_DURATION_UNKNOWN"] in text, text
+    assert "combination duration" in say(service, "/unknowns")
+
+
+def test_a_combination_long_enough_reaches_step4(service):
+    reply = say(service, CLOSED + ". gaba + dulox together 7 weeks, no help")
+    assert "That covers the questions I have" in reply, reply
+    assert STEP4 in findings(service)
+
+
+# -- a result typed in the note is not asked again ---------------------------------------------------
+def test_a_b12_level_and_an_hba1c_typed_are_not_asked_again(service):
+    say(service, CLOSED + ". gaba + dulox together 7 weeks, no help")
+    assert "Vitamin B12?" not in say(service, "/unknowns")
+    summary = say(service, "/summary")
+    assert "Still unknown" not in summary, summary
+
+
+def test_an_hba1c_in_mmol_mol_typed_settles_the_diabetes_question(service):
+    reply = say(service, "48M feet. a1c 48. gabapentin 600 tds x 8 wks no help")
+    assert "Diabetes?" not in reply
+    for answer in ["no", "no", "no", "skip", "skip", "skip", "skip", "skip"]:
+        assert "Diabetes?" not in say(service, answer)
+    assert "diabetes and its control" not in say(service, "/unknowns")
+
+
+# -- "neither really helping" is no benefit: the opioid and gabapentinoid advice that follows -------------
+def test_neither_really_helping_is_no_benefit_for_both_drugs(service):
+    reply = say(service, "74M, on oxycodone 20 bd and pregabalin 300 bd for burning feet, neither really helping")
+    assert "good benefit" not in reply and reply.count("no benefit") == 2, reply
+    assert "risk of serious breathing difficulties" in reply  # [L5], whatever the outcome
