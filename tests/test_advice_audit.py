@@ -92,3 +92,41 @@ def test_neither_really_helping_is_no_benefit_for_both_drugs(service):
     reply = say(service, "74M, on oxycodone 20 bd and pregabalin 300 bd for burning feet, neither really helping")
     assert "good benefit" not in reply and reply.count("no benefit") == 2, reply
     assert "risk of serious breathing difficulties" in reply  # [L5], whatever the outcome
+
+
+# -- Step 4 reached with a strong opioid already taken: the last resort is already in use ---------------
+def test_step4_with_oxycodone_on_board_says_so_and_advises_no_escalation(service):
+    say(service, CLOSED + ". gaba + dulox together 7 weeks, no help. on oxycodone 10 bd for 6 months, no help")
+    text = findings(service)
+    assert STEP4 in text, text
+    assert "Already on oxycodone 20 mg/day, no benefit: a strong opioid is already in use - do not escalate it" in text
+    reply = say(service, "more oxy?")
+    assert "do not escalate it; the pain specialist reviews it" in reply, reply
+
+
+def test_step4_without_an_opioid_does_not_mention_one_already_in_use(service):
+    say(service, CLOSED + ". gaba + dulox together 7 weeks, no help")
+    text = findings(service)
+    assert STEP4 in text and "already in use" not in text, text
+
+
+# -- weakness told in the note is checked against the motor red flags first --------------------------
+MOTOR_FIRST = "if it is weakness, examine for the motor red flags first"
+
+
+def test_weakness_in_the_note_leads_the_red_flag_card_with_the_motor_flags(service):
+    reply = say(
+        service, "52F numb burning feet since last month, going up the shins, and her legs have gone weak this week"
+    )
+    assert "Next step: ⚠ " + SUMMARY["RED_FLAGS_UNKNOWN"] in reply, reply
+    assert MOTOR_FIRST in reply and "rapid course (days to weeks)" in reply, reply
+
+
+def test_no_motor_lead_once_the_motor_flags_are_checked_or_without_weakness(service):
+    say(
+        service,
+        "52F burning feet 2 yrs, legs weak. no proximal weakness, no foot drop, no progressive weakness, no rapid course",
+    )
+    assert MOTOR_FIRST not in findings(service)
+    say(service, "61M burning feet 2 yrs, gabapentin 300 tds 3 wks", chat="other")
+    assert MOTOR_FIRST not in findings(service, chat="other")

@@ -14,6 +14,28 @@ from ..dsl import any_of, consequent, phase
 STEP4_CODES = ("STEP4_REFERRAL", "STRONG_OPIOIDS_LAST_RESORT", "CBT_PHYSIO", "GOAL_FUNCTION")
 # An adequate trial that failed on efficacy establishes resistance on its rung.
 FAILED = ("no_benefit", "partial", "waned")
+OUTCOME_WORDS = {
+    "no_benefit": "no benefit",
+    "partial": "partial benefit",
+    "good": "helping",
+    "waned": "helped at first, then stopped working",
+}
+
+
+def _on_board(ctx) -> str:
+    """A strong opioid still taken (or not said to be stopped) when Step 4 is reached: named in the
+    strong-opioid card, which must not read as advice to start or raise one."""
+    k = ctx.k
+    taken = [
+        t for t in ctx.base("trial") if t["cls"] == "opioid_strong" and t["tried"] == "yes" and t.get("current") != "no"
+    ]
+    parts = []
+    for t in sorted(taken, key=lambda t: t["agent"]):
+        dose = f" {t['dose']:g} mg/day" if "dose" in t else ""
+        outcome = f", {OUTCOME_WORDS[t['outcome']]}" if t.get("outcome") in OUTCOME_WORDS else ""
+        phrase = "strong_opioid_at_step4" if t.get("current") == "yes" else "strong_opioid_at_step4_maybe"
+        parts.append(k.phrases[phrase].format(agent=k.agent_label(t["agent"]), dose=dose, outcome=outcome))
+    return "".join(parts)
 
 
 def define(k):
@@ -30,9 +52,9 @@ def define(k):
             basis = k.phrases["step4_basis_no_gabapentinoid"].format(why=none_possible[0]["fact"]["why"])
         else:
             basis = k.phrases["step4_basis"]
+        params = {"STEP4_REFERRAL": {"basis": basis}, "STRONG_OPIOIDS_LAST_RESORT": {"on_board": _on_board(ctx)}}
         for code in STEP4_CODES:
-            params = {"basis": basis} if code == "STEP4_REFERRAL" else {}
-            ctx.finding_because(code, because, **params)
+            ctx.finding_because(code, because, **params.get(code, {}))
 
     # Once per evaluation, not once per open rung: the finding lists every open rung anyway.
     @when_all(phase("conclude"))
