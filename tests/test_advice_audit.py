@@ -130,3 +130,27 @@ def test_no_motor_lead_once_the_motor_flags_are_checked_or_without_weakness(serv
     assert MOTOR_FIRST not in findings(service)
     say(service, "61M burning feet 2 yrs, gabapentin 300 tds 3 wks", chat="other")
     assert MOTOR_FIRST not in findings(service, chat="other")
+
+
+# -- HbA1c 7-8% typed without diabetes control: the target is asked, and the answer closes it -----------
+def test_an_hba1c_between_7_and_8_asks_the_target_and_the_answer_closes_the_rung(service):
+    asked = say(service, CLOSED.replace("hba1c 5.8", "hba1c 7.6") + ". gaba + dulox together 7 weeks, no help")
+    assert asked.rstrip().endswith("HbA1c between 7 and 8%: is that within this patient's own target?"), asked
+    assert STEP4 not in findings(service)
+    reply = say(service, "yes that is her agreed target")
+    assert STEP4 in reply, reply
+
+
+def test_an_hba1c_above_the_patients_target_is_not_controlled(service):
+    say(service, CLOSED.replace("hba1c 5.8", "hba1c 7.6") + ". gaba + dulox together 7 weeks, no help")
+    say(service, "above target")
+    text = findings(service)
+    assert SUMMARY["CAUSE_DIABETES_UNCONTROLLED"] in text and STEP4 not in text, text
+
+
+@pytest.mark.parametrize("reply", ["no", "nope", "it isn't"])
+def test_no_to_the_target_question_is_above_target_never_no_diabetes(service, reply):
+    say(service, CLOSED.replace("hba1c 5.8", "hba1c 7.6") + ". gaba + dulox together 7 weeks, no help")
+    said = say(service, reply)
+    assert "no diabetes" not in said and STEP4 not in findings(service), said
+    assert SUMMARY["CAUSE_DIABETES_UNCONTROLLED"] in findings(service)
