@@ -154,3 +154,12 @@ def test_no_to_the_target_question_is_above_target_never_no_diabetes(service, re
     said = say(service, reply)
     assert "no diabetes" not in said and STEP4 not in findings(service), said
     assert SUMMARY["CAUSE_DIABETES_UNCONTROLLED"] in findings(service)
+
+
+# -- "Not yet Step 4" names the topical rung only where the pain is or may be focal -----------------------
+def test_not_yet_step4_for_diffuse_pain_does_not_talk_of_focal_pain(service):
+    say(service, "64M painful feet both sides. gaba 900 tds x 14 wks incl 4 at max, nil. dulox 60 od x 2 wks nil")
+    text = findings(service)
+    assert NOT_YET in text and "for focal pain, topical options first" not in text, text
+    say(service, "69F post herpetic neuralgia T6. pregab 300 bd x 13 wks nil", chat="focal")
+    assert "for focal pain, topical options first" in findings(service, chat="focal")

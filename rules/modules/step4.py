@@ -65,7 +65,9 @@ def define(k):
             return
         named = {d["fact"]["trial"] for d in opened if "trial" in d["fact"]}
         rungs = sorted({d["fact"]["rung"] for d in opened if d["fact"].get("class_of", "") not in named})
-        ctx.finding_because("STEP4_NOT_YET", [d["fact"]["id"] for d in opened], open="; ".join(rungs))
+        diffuse = any(f["value"] == "diffuse" for f in ctx.base("pain_pattern"))
+        focal = "" if diffuse else k.phrases["step4_not_yet_focal"]
+        ctx.finding_because("STEP4_NOT_YET", [d["fact"]["id"] for d in opened], open="; ".join(rungs), focal=focal)
 
     @when_all(
         phase("conclude"),
