@@ -163,3 +163,37 @@ def test_not_yet_step4_for_diffuse_pain_does_not_talk_of_focal_pain(service):
     assert NOT_YET in text and "for focal pain, topical options first" not in text, text
     say(service, "69F post herpetic neuralgia T6. pregab 300 bd x 13 wks nil", chat="focal")
     assert "for focal pain, topical options first" in findings(service, chat="focal")
+
+
+# -- "no" to "Screen for monoclonal gammopathy?" was stored as "paraprotein screen normal" --------------
+SCREEN_Q = "Screen for monoclonal gammopathy (serum protein electrophoresis / immunofixation)?"
+
+
+def at_the_screen_question(service: Service) -> None:
+    reply = say(service, "58M burning feet 3 yrs, not diabetic, b12 normal 400 pmol/l, no pregabalin, no tricyclic")
+    for answer in ["no", "no", "skip", "skip", "skip"]:
+        if reply.rstrip().endswith(SCREEN_Q):
+            return
+        reply = say(service, answer)
+    assert reply.rstrip().endswith(SCREEN_Q), reply
+
+
+@pytest.mark.parametrize("reply", ["no", "nope", "no, not done", "yes"])
+def test_a_bare_yes_or_no_to_the_screen_question_is_asked_again_never_stored_as_normal(service, reply):
+    at_the_screen_question(service)
+    said = say(service, reply)
+    assert "paraprotein screen normal" not in said and said.rstrip().endswith(SCREEN_Q), said
+    assert SUMMARY["CAUSE_PARAPROTEIN_UNCHECKED"] in findings(service)
+
+
+@pytest.mark.parametrize(
+    "reply, stored",
+    [
+        ("negative", "paraprotein screen normal"),
+        ("not done", "paraprotein not known"),
+        ("igg kappa band", "paraprotein found"),
+    ],
+)
+def test_a_worded_answer_to_the_screen_question_is_read(service, reply, stored):
+    at_the_screen_question(service)
+    assert stored in say(service, reply)
