@@ -1404,3 +1404,32 @@ def test_a_negator_with_an_adverb_or_subject_before_a_benefit_word_is_no_benefit
 @pytest.mark.parametrize("text", ["nortrip 25 nocte, really helping", "pregab 150 bd actually helped a lot"])
 def test_an_adverb_without_a_negator_is_still_benefit(text):
     assert next(v for k, v in facts(text).items() if k.endswith(".outcome")) in ("good", "partial")
+
+
+# "no idea" / "no clue" / "not examined" after falls, weakness or red flags were read as "no" (or as
+# present: "falls no idea" -> falls yes): not knowing is unknown, never absent
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        ("falls: no clue, lives alone", "falls"),
+        ("any falls - no idea", "falls"),
+        ("weakness not assessed today", "weakness_fatigue"),
+        ("fatigue? dont know", "weakness_fatigue"),
+    ],
+)
+def test_not_knowing_about_falls_or_weakness_is_unknown(text, fact):
+    assert facts(text)[fact] == "unknown"
+
+
+@pytest.mark.parametrize("text", ["red flags: no idea yet", "rfs not examined", "no clue re red flags"])
+def test_not_knowing_about_red_flags_is_unknown_never_absent(text):
+    got = facts(text)
+    assert got and set(got.values()) == {"unknown"}, got
+
+
+@pytest.mark.parametrize(
+    "question, slot", [("falls", "falls"), ("weakness", "weakness_fatigue"), ("combination", "combination")]
+)
+@pytest.mark.parametrize("reply", ["no idea", "no idea at all"])
+def test_no_idea_under_a_yes_no_question_is_unknown_not_no(question, slot, reply):
+    assert facts(reply, question)[slot] == "unknown"
