@@ -1421,7 +1421,9 @@ def test_not_knowing_about_falls_or_weakness_is_unknown(text, fact):
     assert facts(text)[fact] == "unknown"
 
 
-@pytest.mark.parametrize("text", ["red flags: no idea yet", "rfs not examined", "no clue re red flags"])
+@pytest.mark.parametrize(
+    "text", ["red flags: no idea yet", "rfs not examined", "no clue re red flags", "red flags - no, not examined today"]
+)
 def test_not_knowing_about_red_flags_is_unknown_never_absent(text):
     got = facts(text)
     assert got and set(got.values()) == {"unknown"}, got
