@@ -197,3 +197,11 @@ def test_a_bare_yes_or_no_to_the_screen_question_is_asked_again_never_stored_as_
 def test_a_worded_answer_to_the_screen_question_is_read(service, reply, stored):
     at_the_screen_question(service)
     assert stored in say(service, reply)
+
+
+# -- an older patient's past drug is reviewed "if still taken", not as if it surely were --------------------
+def test_a_past_tca_not_said_to_be_taken_is_reviewed_only_if_still_taken(service):
+    reply = say(service, "70F PHN T8, ami 50 nocte 8 wks (max tolerated - drowsy), nil. crcl 75, no falls")
+    assert "TCA (drowsiness/sedation) - if still taken" in reply, reply
+    reply = say(service, "71M, still on nortriptyline 50 nocte, drowsy, 10 wks no help. crcl 80, no falls", chat="now")
+    assert "TCA (drowsiness/sedation). In an older patient" in reply, reply
