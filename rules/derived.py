@@ -19,6 +19,8 @@ def describe_derived(fact: dict[str, Any]) -> str:
         return f"older patient ({fact['years']})"
     if kind == "no_gabapentinoid":
         return f"no gabapentinoid can be given: {fact['why']}"
+    if kind == "no_antidepressant":
+        return f"no SNRI or TCA can be given: {fact['why']}"
     if kind == "status":
         return f"{fact['agent']} trial counts as {fact['how'].replace('_', ' ')}"
     if kind == "open":

@@ -52,6 +52,8 @@ SCHEMA: dict[str, Any] = {
     r"trial\.\w+\.outcome": OUTCOMES,
     r"trial\.\w+\.current": YES_NO_UNKNOWN,  # still taking it now
     r"trial\.\w+\.adverse": "adverse",  # side effects reported on it ([] = none)
+    # cannot be given (contraindicated, unsuitable): says nothing of whether it was ever tried
+    r"trial\.\w+\.contraindicated": YES_NO_UNKNOWN,
 }
 
 
@@ -211,6 +213,8 @@ def engine_facts(answers: dict[str, Any], knowledge: Knowledge) -> list[dict]:
             "current": given.get("current", "unknown"),
             "max_tolerated": given.get("max_tolerated", "unknown"),
         }
+        if "contraindicated" in given:  # cannot be given; never "tried" (absent when not answered)
+            fields["contra"] = given["contraindicated"]
         if tried == "yes":
             fields.update({TRIAL_DETAILS[k]: v for k, v in details.items()})
         add("trial", f"trial.{agent}", [prefix + k for k in given], **fields)

@@ -61,6 +61,8 @@ def trial_state(problems: set[str], status: str | None, knowledge: Knowledge) ->
 
 def _agent_state(ev: Evaluation, agent: str, knowledge: Knowledge) -> tuple[str, str, float | None, float | None, str]:
     trial = ev.base.get(f"trial.{agent}")
+    if trial is not None and trial.get("tried") != "yes" and trial.get("contra") == "yes":
+        return "contraindicated", "", None, None, ""
     if trial is None or trial.get("tried") != "yes":
         return ("not_tried" if trial is not None and trial.get("tried") == "no" else "unknown"), "", None, None, ""
     derived = [d["fact"] for d in ev.derived.values() if d["fact"].get("agent") == agent]
@@ -100,6 +102,8 @@ def ladder_model(ev: Evaluation, knowledge: Knowledge) -> list[Rung]:
             tried = spec.get("tried")
             if tried and ev.base.get(f"trial.{tried}", {}).get("tried") == "yes":
                 state = "done"
+            elif tried and ev.base.get(f"trial.{tried}", {}).get("contra") == "yes":
+                state = "contraindicated"
             else:
                 state = pitfall or spec.get("otherwise", "unknown")
             rung = Rung(spec["id"], spec["step"], spec["label"], state)

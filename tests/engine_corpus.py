@@ -4,7 +4,8 @@ to how the engine is driven concludes exactly what it concluded before.
 The corpus: every distinct answer set the case transcripts (conversations/cases) pass through turn
 by turn (captured once through the real Service, stored in tests/data/engine_corpus_cases.json so
 the reader's progress does not move the corpus), every example of tests/finding_examples.toml, and
-a few thousand random valid answer sets drawn from rules/facts.py's SCHEMA with a fixed seed.
+a few thousand random valid answer sets drawn from rules/facts.py's SCHEMA with a fixed seed (then
+some with drugs entered as contraindicated, drawn after them).
 
 An outcome is everything an evaluation hands on: the ranked findings (code, severity, step, text,
 sources, rule, facts, params, key, table row), the derived facts with their rule and premises, and
@@ -39,11 +40,16 @@ SEED = 16
 RANDOM_SETS = 3000
 
 KNOWLEDGE = load_knowledge()
+# The parts the first random sets draw from: those before `contraindicated`, which came later and
+# has its own sets (CONTRA_SETS, drawn after them), so the first sets' draws stay as they were.
+LATER_PARTS = ("contraindicated",)
 NAMES = (
     [n for n in SCHEMA if "\\" not in n]
     + [f"flag.{flag}" for flag in KNOWLEDGE.red_flags]
-    + [f"trial.{a}.{p}" for a in KNOWLEDGE.agents for p in TRIAL_PARTS]
+    + [f"trial.{a}.{p}" for a in KNOWLEDGE.agents for p in TRIAL_PARTS if p not in LATER_PARTS]
 )
+CONTRA_NAMES = [f"trial.{a}.{p}" for a in KNOWLEDGE.agents for p in LATER_PARTS]
+CONTRA_SETS = 600
 FIRST_LINE = [a for a, spec in KNOWLEDGE.agents.items() if spec["class"] in ("gabapentinoid", "snri", "tca")]
 
 # Numbers at and around every threshold the rules compare against, and some that are not round.
@@ -108,6 +114,31 @@ def random_sets(n: int = RANDOM_SETS, seed: int = SEED) -> list[tuple[str, dict]
     return out
 
 
+def contra_sets(n: int = CONTRA_SETS, seed: int = SEED) -> list[tuple[str, dict]]:
+    """Random sets with drugs entered as contraindicated (or said not to be): a first random set
+    with some added, a refractory patient with some added, or every agent of a first-line rung."""
+    rng = random.Random(seed + 1)
+    refractory = examples_base()["refractory"]
+    base = random_sets(n, seed + 2)
+    rungs = [
+        [a for a in FIRST_LINE if KNOWLEDGE.agents[a]["class"] in classes]
+        for classes in (("gabapentinoid",), ("snri", "tca"))
+    ]
+    out = []
+    for i in range(n):
+        shape = i % 3
+        answers = dict(base[i][1]) if shape == 0 else dict(refractory)
+        if shape == 2:
+            for agent in rng.choice(rungs):
+                answers[f"trial.{agent}.contraindicated"] = "yes"
+            if rng.random() < 0.5:
+                answers["combination"] = rng.choice(("no", "unknown"))
+        for name in rng.sample(CONTRA_NAMES, rng.randint(1, 4)):
+            answers[name] = rng.choice(("yes", "yes", "no", "unknown"))
+        out.append((f"contra-{i}", _valid(answers)))
+    return out
+
+
 def examples_base() -> dict:
     return tomllib.loads((HERE / "finding_examples.toml").read_text(encoding="utf-8"))["base"]
 
@@ -147,7 +178,7 @@ def _as_changes(sets: list[tuple[str, dict]]) -> list[list]:
 
 
 def corpus(random_count: int = RANDOM_SETS) -> list[tuple[str, dict]]:
-    return case_sets() + example_sets() + random_sets(random_count)
+    return case_sets() + example_sets() + random_sets(random_count) + contra_sets()
 
 
 def outcome(ev: Evaluation) -> str:

@@ -463,9 +463,13 @@ def test_questions_store_nothing_and_name_the_options(text, keys):
     assert got.facts == {} and got.queries == keys
 
 
-@pytest.mark.parametrize("text", ["hx AMI 2019", "PMH: AMI", "AMI 2012, stents", "hx AMI 2019 so avoiding TCAs"])
+@pytest.mark.parametrize("text", ["hx AMI 2019", "PMH: AMI", "AMI 2012, stents"])
 def test_history_is_not_a_drug(text):
     assert parse(text).facts == {}
+
+
+def test_history_is_not_a_drug_and_avoiding_for_it_is_a_contraindication():
+    assert parse("hx AMI 2019 so avoiding TCAs").facts == {"trial.tca.contraindicated": "yes"}
 
 
 # -- red flags one by one -------------------------------------------------------------------------------------

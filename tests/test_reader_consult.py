@@ -76,9 +76,18 @@ def test_a_message_past_the_bound_says_what_was_cut(service):
     assert facts(service)["trial.gabapentin.dose"] == 1800
 
 
-def test_a_drug_not_to_be_given_is_said_back_and_nothing_is_stored(service):
+def test_a_drug_contraindicated_is_stored_as_that_and_never_as_tried(service):
     send(service, "/start")
     reply = send(service, "amitriptyline c/i - long QT")
+    assert "TCA contraindicated" in reply and "I could not find a fact" not in reply
+    assert {n: v for n, v in facts(service).items() if n.startswith("trial.tca")} == {
+        "trial.tca.contraindicated": "yes"
+    }
+
+
+def test_a_drug_the_patient_would_rather_avoid_is_said_back_and_nothing_is_stored(service):
+    send(service, "/start")
+    reply = send(service, "she would rather avoid amitriptyline")
     assert "as a drug not to be given" in reply and "I could not find a fact" not in reply
     assert not any(name.startswith("trial.tca") for name in facts(service))
 

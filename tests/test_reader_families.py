@@ -276,8 +276,8 @@ def test_a_drug_listed_after_a_negated_class_shares_the_negation():
     assert facts("no gabapentinoid or amitriptyline so far")["trial.tca.tried"] == "no"
 
 
-def test_contraindicated_after_the_drug_stores_nothing_of_it():
-    assert facts("duloxetine contraindicated - liver") == {}
+def test_contraindicated_after_the_drug_stores_that_and_nothing_else_of_it():
+    assert facts("duloxetine contraindicated - liver") == {"trial.duloxetine.contraindicated": "yes"}
 
 
 def test_how_long_the_relief_lasted_is_not_the_trials_duration():
@@ -1435,3 +1435,141 @@ def test_not_knowing_about_red_flags_is_unknown_never_absent(text):
 @pytest.mark.parametrize("reply", ["no idea", "no idea at all"])
 def test_no_idea_under_a_yes_no_question_is_unknown_not_no(question, slot, reply):
     assert facts(reply, question)[slot] == "unknown"
+
+
+# -- a drug that cannot be given: trial.<agent>.contraindicated, never whether it was tried ------------------
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("nortriptyline is not contraindicated", ["tca"]),
+        ("no contraindication to duloxetine", ["duloxetine"]),
+        ("no known contraindications to pregabalin", ["pregabalin"]),
+        ("no c/i for venlafaxine", ["venlafaxine"]),
+        ("amitriptyline: not contraindicated", ["tca"]),
+        ("lyrica no longer contraindicated", ["pregabalin"]),
+    ],
+)
+def test_not_contraindicated_never_stores_yes(text, agents):
+    got = facts(text)
+    assert all(got.get(f"trial.{a}.contraindicated") == "no" for a in agents), got
+    assert not any(v == "yes" for v in got.values()) and not any(n.endswith(".tried") for n in got), got
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("nortriptyline contra-indicated", ["tca"]),
+        ("Cymbalta c/i - severe hepatic impairment", ["duloxetine"]),
+        ("c/i: gabapentin and pregabalin", ["gabapentin", "pregabalin"]),
+        ("contraindication to tricyclics (heart block)", ["tca"]),
+        ("she is unsuitable for amitriptyline", ["tca"]),
+        ("TCAs deemed not suitable", ["tca"]),
+        ("tapentadol not appropriate", ["tapentadol"]),
+        ("SNRI contraindicated (hyponatraemia)", ["duloxetine", "venlafaxine"]),
+        ("no gabapentinoids, contraindicated", ["gabapentin", "pregabalin"]),
+        ("avoiding nortriptyline because of glaucoma", ["tca"]),
+        ("avoid duloxetine due to liver disease", ["duloxetine"]),
+        ("long QT hence avoiding amitriptyline", ["tca"]),
+        ("strong opioids c/i", ["morphine", "oxycodone", "fentanyl"]),
+    ],
+)
+def test_a_contraindicated_drug_or_class_is_stored_as_such_and_never_as_tried(text, agents):
+    got = facts(text)
+    assert all(got.get(f"trial.{a}.contraindicated") == "yes" for a in agents), got
+    assert not any(n.endswith(".tried") for n in got), got
+
+
+@pytest.mark.parametrize(
+    "text, not_marked", [("weak opioids contraindicated", "morphine"), ("c/i: strong opiates", "tramadol")]
+)
+def test_a_class_word_marks_its_own_class_only(text, not_marked):
+    got = facts(text)
+    assert any(v == "yes" for v in got.values()) and f"trial.{not_marked}.contraindicated" not in got, got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she prefers to avoid amitriptyline",
+        "pt keen to avoid duloxetine as worried about nausea",
+        "avoid nortriptyline",
+        "would avoid pregabalin",
+        "he's anxious so avoiding opioids",
+        "amitriptyline contraindicated if QTc prolonged",
+        "contraindications to TCA?",
+        "is gabapentin contraindicated here",
+        "antidepressants contraindicated",
+    ],
+)
+def test_a_wish_a_bare_avoid_a_condition_or_a_question_stores_no_contraindication(text):
+    assert not any(n.endswith(".contraindicated") for n in facts(text)), facts(text)
+
+
+def test_a_contraindication_leaves_the_other_drugs_of_the_message_read():
+    got = facts("TCA c/i (glaucoma), pregab 150 bd 10 wks partial")
+    assert got["trial.tca.contraindicated"] == "yes" and "trial.tca.tried" not in got
+    assert got["trial.pregabalin.dose"] == 300 and got["trial.pregabalin.outcome"] == "partial"
+    got = facts("contraindicated: nortriptyline, gabapentin 300 tds 8 wks nil")
+    assert got["trial.tca.contraindicated"] == "yes" and "trial.gabapentin.contraindicated" not in got
+    assert got["trial.gabapentin.dose"] == 900
+
+
+def test_contraindicated_and_not_in_one_sentence_stores_each_its_own():
+    got = facts("duloxetine not contraindicated but amitriptyline c/i")
+    assert got == {"trial.duloxetine.contraindicated": "no", "trial.tca.contraindicated": "yes"}
+
+
+def test_declined_or_refused_stays_not_tried_never_contraindicated():
+    for text in ("declined nortriptyline", "pregabalin refused"):
+        got = facts(text)
+        assert not any(n.endswith(".contraindicated") for n in got) and any(v == "no" for v in got.values()), got
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("nortriptyline would probably be contraindicated", "tca"),
+        ("contraindicated given her methadone: venlafaxine", "venlafaxine"),
+        ("pregabalin - no contraindication", "pregabalin"),
+    ],
+)
+def test_a_contraindication_said_of_no_drug_plainly_stores_nothing_and_no_trial(text, agent):
+    assert not any(n.startswith(f"trial.{agent}.") for n in facts(text)), facts(text)
+
+
+def test_a_trial_with_its_details_keeps_them_beside_a_contraindication_of_no_drug():
+    got = facts("nortriptyline 30mg for 7 weeks now contraindicated")
+    assert got["trial.tca.dose"] == 30 and "trial.tca.contraindicated" not in got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "unsure whether nortriptyline is contraindicated",
+        "duloxetine relatively contraindicated",
+        "relative contraindication to pregabalin",
+        "?venlafaxine contraindicated",
+        "need to check if amitriptyline is c/i",
+        "gabapentin might be contraindicated",
+    ],
+)
+def test_a_hedged_or_relative_contraindication_stores_nothing(text):
+    got = facts(text)
+    assert not any(n.endswith((".contraindicated", ".tried")) for n in got), got
+
+
+@pytest.mark.parametrize(
+    "question, text, agent",
+    [
+        ("duloxetine", "c/i (hyponatraemia)", "duloxetine"),
+        ("tca", "contra-indicated, long QT", "tca"),
+        ("venlafaxine", "unsuitable for her", "venlafaxine"),
+    ],
+)
+def test_contraindicated_under_a_drugs_question_is_that_drug_contraindicated_never_tried(question, text, agent):
+    assert facts(text, question) == {f"trial.{agent}.contraindicated": "yes"}
+
+
+@pytest.mark.parametrize("question, text", [("tca", "no - contraindicated?"), ("pregabalin", "would avoid")])
+def test_a_queried_or_bare_avoid_under_a_drugs_question_stores_no_contraindication(question, text):
+    assert not any(n.endswith((".contraindicated", ".tried")) and v == "yes" for n, v in facts(text, question).items())

@@ -56,6 +56,14 @@ class Question:
         return self.values.get(text.strip().lower())
 
 
+def _unless_contraindicated(slot: str) -> dict[str, list[str]]:
+    """A drug entered as contraindicated is asked nothing more: not whether it was tried, nor its
+    dose, duration or effect (no rung waits for it)."""
+    if not slot.startswith("trial.") or slot.endswith(".contraindicated"):
+        return {}
+    return {f"trial.{slot.split('.')[1]}.contraindicated": ["yes"]}
+
+
 def _threshold(thresholds: dict, path: str) -> float:
     value: Any = thresholds
     for part in path.split("."):
@@ -93,7 +101,7 @@ class Intake:
                     choices=[tuple(c[:2]) for c in choices],
                     relevant_if=q.get("relevant_if", {}),
                     relevant_if_finding=(finding,) if isinstance(finding, str) else tuple(finding),
-                    relevant_unless=q.get("relevant_unless", {}),
+                    relevant_unless={**q.get("relevant_unless", {}), **_unless_contraindicated(q["slot"])},
                     unless_answered=tuple(q.get("unless_answered", ())),
                     unless_at_least={n: _threshold(thresholds, p) for n, p in q.get("unless_at_least", {}).items()},
                     values=values,

@@ -326,6 +326,19 @@ class Lexicon:
         self.conditional = phrase_re(q.get("conditional", []))
         self.not_conditional = phrase_re(q.get("not_conditional", []))
         self.not_given = phrase_re(q.get("not_given", []))
+        self.contraindicated = phrase_re(q.get("contraindicated", []))
+        self.contraindicated_with_reason = phrase_re(q.get("contraindicated_with_reason", []))
+        reasons = q.get("contraindication_reasons", [])
+        # right after the drug (or the word): a reason, so "avoid" is a clinical judgement
+        self.contraindication_reason = re.compile(r"[\s,]*(?:" + _by_length(reasons) + r")(?:(?<=[\s(:])|(?![\w]))")
+        before = _by_length(q.get("contraindication_reasons_before", []))
+        self.contraindication_reason_before = re.compile(rf"(?<![\w])(?:{before})[\s,]*$") if before else None
+        self.contraindication_wish = phrase_re(q.get("contraindication_wishes", []))
+        hedges = q.get("contraindication_hedges", [])
+        self.contraindication_hedge = (
+            re.compile(r"\?|(?<![\w])(?:" + _by_length(hedges) + r")(?![\w])") if hedges else None
+        )
+        self.contraindicated_classes = q.get("contraindicated_classes", {})
         self.query_options = PhraseMap((w, key) for key, ws in q["options"].items() for w in ws)
         self.query_classes = q["classes"]
         self.query_agents = q["agents"]
@@ -425,7 +438,13 @@ class Lexicon:
         )
         self.classes_any = AnyOf(*self.class_words.values())
         self.questions_any = AnyOf(
-            self.hypothetical, self.not_given, self.conditional, self.query_starts, self.query_inside
+            self.hypothetical,
+            self.not_given,
+            self.contraindicated,
+            self.contraindicated_with_reason,
+            self.conditional,
+            self.query_starts,
+            self.query_inside,
         )
         self.subjects_any = AnyOf(*(topic.subject for topic in self.topics))
         self.times_re = re.compile(

@@ -25,6 +25,7 @@ from typing import Any
 from neuroladder.rules.data import Knowledge, load_knowledge
 
 from .context import BLOCK, HARD_BREAK_RE, mask, sentences
+from .contraindication import read_contraindications
 from .lexicon import CONVERSATIONS, Lexicon, lexicon  # noqa: F401  (CONVERSATIONS: imported from here by other modules)
 from .trial import outcome_of, read_trials
 
@@ -66,7 +67,7 @@ class Parsed:
     queries: list[str] = field(default_factory=list)  # options the clinician asked about
     truncated: tuple[int, int, str] | None = None  # (total chars, chars read, the last words read)
     answered: str | None = None  # the open question a short reply answered
-    not_given: list[str] = field(default_factory=list)  # "TCA contraindicated": said, nothing stored
+    not_given: list[str] = field(default_factory=list)  # "prefers to avoid opioids": said, nothing stored
 
     def __bool__(self) -> bool:
         return bool(self.facts or self.questioned or self.ambiguous or self.clarify or self.queries)
@@ -210,6 +211,8 @@ class Parser:
             sentence = text[start:end]
             if "?" not in sentence and self.lx.questions_any.absent(sentence):
                 continue  # no question, plan or condition: what follows would find none
+            text = read_contraindications(self, text, start, end, out)  # "TCA c/i": stored, masked
+            sentence = text[start:end]
             hypo = self.lx.hypothetical.search(sentence) if self.lx.hypothetical else None
             avoid = self.lx.not_given.search(sentence) if self.lx.not_given else None
             if avoid and not self._is_question(sentence):  # "avoiding TCAs": not given, nothing asked

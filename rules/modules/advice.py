@@ -40,7 +40,13 @@ def avoid(ctx, agent: str) -> str:
 def older_caution(ctx, classes) -> tuple[str, str]:
     """The [L6] caution on starting or raising a TCA, SNRI or gabapentinoid at 65+: (text, sources)."""
     older = ctx.derived_of("older")
-    classes = [c for c in classes if c in CAUTION_CLASSES]
+    # a class none of whose drugs can be given (entered as contraindicated) is not cautioned about
+    barred = {t["agent"] for t in ctx.base("trial") if t.get("contra") == "yes"}
+    classes = [
+        c
+        for c in classes
+        if c in CAUTION_CLASSES and any(a not in barred for a, s in ctx.k.agents.items() if s["class"] == c)
+    ]
     if not older or not classes:
         return "", ""
     k = ctx.k
@@ -63,14 +69,20 @@ def combination_cautions(ctx) -> tuple[str, str]:
     duloxetine to be avoided [L7]. (text, sources); ("", "") when neither applies."""
     k = ctx.k
     parts, srcs = [], []
-    capped = [t for t in (target(ctx, "gabapentin"), target(ctx, "pregabalin")) if t.get("capped")]
+    barred = [t["agent"] for t in ctx.base("trial") if t["cls"] in CAUTION_CLASSES and t.get("contra") == "yes"]
+    given = [a for a in ("gabapentin", "pregabalin") if a not in barred]
+    capped = [t for t in (target(ctx, a) for a in given) if t.get("capped")]
     if capped:
         parts.append(k.phrases["combination_renal"].format(advice="; ".join(t["advice"] for t in capped)))
         srcs += [t["advice_src"] for t in capped]
-    why = avoid(ctx, "duloxetine")
-    if why:
-        parts.append(k.phrases["combination_duloxetine_avoid"].format(why=why))
+    why = avoid(ctx, "duloxetine") if "duloxetine" not in barred else ""
+    if why:  # "pair it with a TCA instead" only when a TCA can be given
+        phrase = "combination_duloxetine_avoid" if "tca" not in barred else "combination_duloxetine_avoid_alone"
+        parts.append(k.phrases[phrase].format(why=why))
         srcs.append("L7")
+    if barred:
+        labels = [k.agent_label(a) for a in ctx.k.agents if a in barred]
+        parts.append(k.phrases["combination_contraindicated"].format(agents=", ".join(labels)))
     opioid, opioid_src = opioid_caution(ctx)
     if opioid:
         parts.append(opioid.strip())

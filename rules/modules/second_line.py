@@ -1,7 +1,8 @@
 """Second line before declaring resistance: combination therapy [3, 2] - the seed's combination is
 a gabapentinoid with an SNRI or TCA; for focal pain the capsaicin 8% patch [1, 2] and botulinum
-toxin A [2]. Capsaicin cream is not the patch [L3]. When no gabapentinoid can be given the
-combination is not feasible: said so, and it does not hold back Step 4 (the specialist decides)."""
+toxin A [2]. Capsaicin cream is not the patch [L3]. When no gabapentinoid (or no SNRI or TCA) can be
+given the combination is not feasible: said so, and it does not hold back Step 4 (the specialist
+decides). A focal option entered as contraindicated is not advised and holds nothing back."""
 
 from durable.lang import c, m, none, when_all
 
@@ -43,12 +44,32 @@ def _tried(agent):
     return (m.kind == "trial") & (m.agent == agent) & (m.tried == "yes")
 
 
+NOT_FEASIBLE = ("no_gabapentinoid", "no_antidepressant")  # contraindications.py: a half cannot be given
+
+
 def _feasible():
-    return none(m.kind == "no_gabapentinoid")
+    return [none(m.kind == kind) for kind in NOT_FEASIBLE]
+
+
+def _barred(agent):
+    """Entered as contraindicated: not advised, and no rung waits for it (CONTRAINDICATED says so)."""
+    return (m.kind == "trial") & (m.agent == agent) & (m.contra == "yes")
+
+
+def _not_feasible(kind):
+    # The combination not tried (or not known) while one half cannot be given: said so, not advised.
+    @when_all(
+        phase("ladder"),
+        c.f << (m.kind == "combination") & any_of("value", ("no", "unknown")),
+        c.n << (m.kind == kind),
+    )
+    @consequent("combination_not_feasible" if kind == "no_gabapentinoid" else f"combination_not_feasible_{kind}")
+    def combination_not_feasible(ctx):
+        ctx.finding("COMBINATION_NOT_FEASIBLE", "f", "n", why=ctx.fact("n")["why"])
 
 
 def define(k):
-    @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "no"), _feasible())
+    @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "no"), *_feasible())
     @consequent("combination_not_tried")
     def combination_not_tried(ctx):
         caution, caution_src = older_caution(ctx, STARTED)
@@ -65,7 +86,9 @@ def define(k):
         ctx.derive("open", "f", rung="combination therapy")
 
     # An SNRI with a TCA is not the seed's combination.
-    @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "yes") & (m.pair == "other"), _feasible())
+    @when_all(
+        phase("ladder"), c.f << (m.kind == "combination") & (m.value == "yes") & (m.pair == "other"), *_feasible()
+    )
     @consequent("combination_not_the_seeds")
     def combination_not_the_seeds(ctx):
         agents = " + ".join(k.agent_label(a) for a in ctx.fact("f")["agents"].split(","))
@@ -82,7 +105,7 @@ def define(k):
         )
         ctx.derive("open", "f", rung="combination therapy (with a gabapentinoid)")
 
-    @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "unknown"), _feasible())
+    @when_all(phase("ladder"), c.f << (m.kind == "combination") & (m.value == "unknown"), *_feasible())
     @consequent("combination_unknown")
     def combination_unknown(ctx):
         ctx.finding("COMBINATION_UNKNOWN", "f", what=k.phrases["combination_not_known"])
@@ -155,16 +178,15 @@ def define(k):
         )
         ctx.derive("open", "f", rung="how long the combination was taken")
 
+    for kind in NOT_FEASIBLE:
+        _not_feasible(kind)
+
     @when_all(
         phase("ladder"),
-        c.f << (m.kind == "combination") & any_of("value", ("no", "unknown")),
-        c.n << (m.kind == "no_gabapentinoid"),
+        c.p << (m.kind == "pain_pattern") & (m.value == "focal"),
+        none(_tried("capsaicin8")),
+        none(_barred("capsaicin8")),
     )
-    @consequent("combination_not_feasible")
-    def combination_not_feasible(ctx):
-        ctx.finding("COMBINATION_NOT_FEASIBLE", "f", "n", why=ctx.fact("n")["why"])
-
-    @when_all(phase("ladder"), c.p << (m.kind == "pain_pattern") & (m.value == "focal"), none(_tried("capsaicin8")))
     @consequent("focal_capsaicin8_not_tried")
     def focal_capsaicin8_not_tried(ctx):
         ctx.finding("FOCAL_CAPSAICIN8", "p")
@@ -181,7 +203,12 @@ def define(k):
         ctx.derive("open", "p", "t", rung="effect of the capsaicin 8% patch")
 
     # Botulinum toxin A is given by pain specialists: advised, but it does not hold back referral.
-    @when_all(phase("ladder"), c.p << (m.kind == "pain_pattern") & (m.value == "focal"), none(_tried("botox")))
+    @when_all(
+        phase("ladder"),
+        c.p << (m.kind == "pain_pattern") & (m.value == "focal"),
+        none(_tried("botox")),
+        none(_barred("botox")),
+    )
     @consequent("focal_botox_not_tried")
     def focal_botox_not_tried(ctx):
         ctx.finding("FOCAL_BOTOX", "p")

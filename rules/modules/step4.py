@@ -10,6 +10,7 @@ Nothing past the ladder while any earlier rung is open (clinical notes, principl
 from durable.lang import c, m, none, when_all
 
 from ..dsl import any_of, consequent, phase
+from .contraindications import contraindicated
 
 STEP4_CODES = ("STEP4_REFERRAL", "STRONG_OPIOIDS_LAST_RESORT", "CBT_PHYSIO", "GOAL_FUNCTION")
 # An adequate trial that failed on efficacy establishes resistance on its rung.
@@ -38,6 +39,11 @@ def _on_board(ctx) -> str:
     return "".join(parts)
 
 
+def _no_strong_opioid(ctx) -> bool:
+    strong = [a for a, spec in ctx.k.agents.items() if spec["class"] == "opioid_strong"]
+    return all(contraindicated(ctx, a) for a in strong)
+
+
 def define(k):
     @when_all(phase("conclude"), none(m.kind == "open"))
     @consequent("treatment_resistant")
@@ -46,14 +52,20 @@ def define(k):
         # closed a rung (work-up, red flags, combination, pain pattern, renal function...).
         because = [d["fact"]["id"] for d in ctx.derived_of("status")]
         because += [fid for fid in ctx.base_ids() if not fid.startswith("trial.")]
-        # Said as it is: with no gabapentinoid possible the combination was never tried.
-        none_possible = ctx.derived_of("no_gabapentinoid")
-        if none_possible:
-            basis = k.phrases["step4_basis_no_gabapentinoid"].format(why=none_possible[0]["fact"]["why"])
+        # Said as it is: with no gabapentinoid (or no SNRI or TCA) possible the combination was
+        # never tried; with a drug contraindicated, only the trials that could be given failed.
+        none_possible = ctx.derived_of("no_gabapentinoid") + ctx.derived_of("no_antidepressant")
+        why = "; ".join(d["fact"]["why"] for d in none_possible)
+        if any(d["fact"].get("contraindicated") for d in none_possible) or len(none_possible) > 1:
+            basis = k.phrases["step4_basis_not_feasible"].format(why=why)
+        elif none_possible:
+            basis = k.phrases["step4_basis_no_gabapentinoid"].format(why=why)
         else:
             basis = k.phrases["step4_basis"]
         params = {"STEP4_REFERRAL": {"basis": basis}, "STRONG_OPIOIDS_LAST_RESORT": {"on_board": _on_board(ctx)}}
         for code in STEP4_CODES:
+            if code == "STRONG_OPIOIDS_LAST_RESORT" and _no_strong_opioid(ctx):
+                continue  # every strong opioid entered as contraindicated: CONTRAINDICATED says so
             ctx.finding_because(code, because, **params.get(code, {}))
 
     # Once per evaluation, not once per open rung: the finding lists every open rung anyway.

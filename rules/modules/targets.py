@@ -1,7 +1,8 @@
 """What an adequate trial needs, per agent, and what starting or raising a drug means here.
 
 classify: creatinine clearance (or eGFR, said so) -> the renal band of each gabapentinoid [L1, L2, 4];
-          duloxetine to be avoided [L7]; an older patient [L6]; no gabapentinoid possible.
+          duloxetine to be avoided [L7]; an older patient [L6]; no gabapentinoid (or SNRI or TCA)
+          possible (rules/modules/contraindications.py).
 target:   the adequate dose: the seed's (or the clinical notes') target, or the renal maximum
           when that is lower; agents with no renal band get the plain target. Each target also
           carries `advice`, the renal-aware words for starting or raising the drug, with its sources.
@@ -10,6 +11,7 @@ target:   the adequate dose: the seed's (or the clinical notes') target, or the 
 from durable.lang import c, m, none, when_all
 
 from ..dsl import consequent, phase
+from . import contraindications
 
 DPD_WORDS = {"1": "once daily", "2": "in 2 doses a day", "3": "in 3 doses a day"}
 
@@ -149,13 +151,6 @@ def _classify(k):
     def older_patient(ctx):
         ctx.derive("older", "a", years=ctx.fact("a")["years"])
 
-    # No gabapentinoid can be given: both stopped for side effects (clinical notes, "Combination
-    # not feasible").
-    @when_all(
-        phase("classify"),
-        c.g << (m.kind == "trial") & (m.agent == "gabapentin") & (m.outcome == "side_effects"),
-        c.p << (m.kind == "trial") & (m.agent == "pregabalin") & (m.outcome == "side_effects"),
-    )
-    @consequent("no_gabapentinoid_possible")
-    def no_gabapentinoid_possible(ctx):
-        ctx.derive("no_gabapentinoid", "g", "p", why="both gabapentin and pregabalin were stopped for side effects")
+    # No gabapentinoid (or no SNRI or TCA) can be given: each stopped for side effects or
+    # contraindicated (clinical notes, "Combination not feasible").
+    contraindications.define_classify(k)

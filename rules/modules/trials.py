@@ -2,7 +2,9 @@
 
 assess: the problems of each trial - under-dosed, not divided, too short, not raised to the maximum
         tolerated dose, details missing, stopped for side effects, above the renal maximum, no
-        threshold in the seed. Durations ([L4]) are judged for opioid and lidocaine trials too.
+        threshold in the seed. Durations ([L4]) are judged for opioid and lidocaine trials too. A
+        drug entered as contraindicated is judged all the same, but what would be done about its
+        trial (raise it, continue it, divide it, tell its details) is not said: it is not to be given.
 status: a first-line trial with no problem is adequate; one stopped for side effects failed on
         tolerability; anything else is not adequate - and never called a failure. Missing details
         are gathered into one finding per trial.
@@ -12,6 +14,7 @@ from durable.lang import c, m, none, when_all
 
 from ..dsl import any_of, consequent, phase
 from .advice import avoid, older_caution
+from .contraindications import contraindicated, possible
 
 FIRST_LINE = ("gabapentinoid", "snri", "tca")
 
@@ -50,18 +53,19 @@ def define(k):
         why = avoid(ctx, t["agent"])  # not advised to raise a drug to be avoided here [L7]
         if why:
             caution, caution_src = " " + k.phrases["raise_not_advised"].format(why=why), "L7"
-        ctx.finding(
-            "TRIAL_UNDERDOSED",
-            "t",
-            "g",
-            agent=label(t["agent"]),
-            dose=_fmt(t["dose"]),
-            target=_fmt(g["dose"]),
-            requirement=g["requirement"],
-            label=g["label"],
-            caution=caution,
-            caution_src=caution_src,
-        )
+        if not contraindicated(ctx, t["agent"]):  # CONTRAINDICATED says it: not to be raised
+            ctx.finding(
+                "TRIAL_UNDERDOSED",
+                "t",
+                "g",
+                agent=label(t["agent"]),
+                dose=_fmt(t["dose"]),
+                target=_fmt(g["dose"]),
+                requirement=g["requirement"],
+                label=g["label"],
+                caution=caution,
+                caution_src=caution_src,
+            )
         ctx.derive("problem", "t", "g", agent=t["agent"], type="dose")
 
     @when_all(
@@ -95,9 +99,10 @@ def define(k):
     @consequent("gabapentin_not_divided")
     def gabapentin_not_divided(ctx):
         g = ctx.fact("g")
-        ctx.finding(
-            "TRIAL_NOT_DIVIDED", "t", "g", dpd=ctx.fact("t")["dpd"], requirement=g["requirement"], label=g["label"]
-        )
+        if not contraindicated(ctx, "gabapentin"):
+            ctx.finding(
+                "TRIAL_NOT_DIVIDED", "t", "g", dpd=ctx.fact("t")["dpd"], requirement=g["requirement"], label=g["label"]
+            )
         ctx.derive("problem", "t", "g", agent="gabapentin", type="divided")
 
     # Doses a day unknown is not "divided": asked, never accepted [1].
@@ -149,14 +154,15 @@ def define(k):
     def tca_not_at_max_tolerated(ctx):
         t = ctx.fact("t")
         caution, caution_src = older_caution(ctx, ["tca"])
-        ctx.finding(
-            "TCA_NOT_MAX_TOLERATED",
-            "t",
-            dose=_fmt(t.get("dose", "?")),
-            usual_max=usual_max,
-            caution=caution,
-            caution_src=caution_src,
-        )
+        if not contraindicated(ctx, "tca"):
+            ctx.finding(
+                "TCA_NOT_MAX_TOLERATED",
+                "t",
+                dose=_fmt(t.get("dose", "?")),
+                usual_max=usual_max,
+                caution=caution,
+                caution_src=caution_src,
+            )
         ctx.derive("problem", "t", agent="tca", type="dose")
 
     @when_all(
@@ -190,9 +196,10 @@ def define(k):
             _no_threshold_rule(agent, spec["label"])
 
     # -- status ------------------------------------------------------------------------------
+    # Not asked of a drug entered as contraindicated (the intake asks nothing more of it).
     @when_all(
         phase("status"),
-        c.t << (m.kind == "trial") & (m.tried == "yes"),
+        c.t << (m.kind == "trial") & (m.tried == "yes") & possible(),
         c.p << (m.kind == "problem") & (m.agent == c.t.agent) & (m.type == "missing"),
     )
     @consequent("trial_details_missing")
@@ -281,14 +288,15 @@ def _duration_rules(k, name, spec):
             )
         # A drug the seed gives no step for (topical lidocaine, weak opioids): said too short, and
         # that the seed is silent on it, without ranking as a rung of the ladder.
-        ctx.finding(
-            "TRIAL_TOO_SHORT" if t["cls"] in FIRST_LINE else "OTHER_TRIAL_TOO_SHORT",
-            "t",
-            agent=k.agent_label(t["agent"]),
-            weeks=weeks,
-            requirement=need,
-            srcs=", ".join(spec["sources"]),
-        )
+        if not contraindicated(ctx, t["agent"]):
+            ctx.finding(
+                "TRIAL_TOO_SHORT" if t["cls"] in FIRST_LINE else "OTHER_TRIAL_TOO_SHORT",
+                "t",
+                agent=k.agent_label(t["agent"]),
+                weeks=weeks,
+                requirement=need,
+                srcs=", ".join(spec["sources"]),
+            )
         ctx.derive("problem", "t", agent=t["agent"], type="duration")
 
     # Too short is said for every trial; an unknown duration is asked only where adequacy is judged.
