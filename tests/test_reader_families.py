@@ -2237,3 +2237,39 @@ def test_nil_after_a_drug_with_no_lead_is_still_not_tried():
 def test_a_hyphenated_brand_is_never_respelt():
     got = read("co-codamol 30/500 2 qds")
     assert not got.respelled and got.facts["trial.codeine.tried"] == "yes"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nil falls, niddm", "denies falls, iddm on insulin", "no weakness, dm2", "no fatigue, t1dm since childhood"],
+)
+def test_a_diagnosis_named_after_a_negated_list_is_never_negated(text):
+    # "no falls, T2DM": the negation of "no falls" does not reach a diagnosis named as present;
+    # its control is asked, as after "no falls; T2DM"
+    read_ = read(text)
+    assert "diabetes" not in read_.facts
+    assert any("controlled" in c.question for c in read_.clarify)
+
+
+@pytest.mark.parametrize(
+    "text, fact, value",
+    [
+        ("no weakness, fell last week", "falls", "yes"),
+        ("no fatigue, recurrent falls", "falls", "yes"),
+        ("no falls, exhausted", "weakness_fatigue", "yes"),
+    ],
+)
+def test_a_finding_said_as_present_after_a_negated_list_is_present(text, fact, value):
+    assert facts(text)[fact] == value
+
+
+@pytest.mark.parametrize("text", ["no weakness, diabetes", "nil falls, dm"])
+def test_a_bare_diagnosis_after_a_negated_list_by_comma_is_asked(text):
+    read_ = read(text)
+    assert "diabetes" not in read_.facts
+    assert any("no diabetes" in value for c in read_.clarify for _, value in c.choices)
+
+
+@pytest.mark.parametrize("text", ["no falls or iddm", "no weakness nor diabetes", "no fatigue, falls or niddm"])
+def test_a_diagnosis_in_a_list_joined_by_or_shares_its_negation(text):
+    assert facts(text)["diabetes"] == "no"

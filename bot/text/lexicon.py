@@ -115,6 +115,8 @@ class Topic:
         self.not_before = re.compile(r"\s*(?:" + _by_length(words) + r")(?![\w%])") if words else None
         self.alone = spec.get("alone", {})  # subject words that, with no value, are asked about
         self.unclear = spec.get("unclear", {})  # subject and value words whose reading is asked
+        self.listed_present = {w.lower() for w in spec.get("listed_present", [])}  # outside a list negated by commas
+        self.listed_unclear = spec.get("listed_unclear", {})  # ... read two ways there: asked
         self.values = set(spec.get("values", {}))  # the values it may take ("unknown" for a queried term)
 
 
@@ -171,6 +173,7 @@ class Lexicon:
         self.pain_good_at_most = scores.get("good_at_most", 0.5)
         self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
         self.list_outcome = phrase_re(lex["negation"].get("list_outcome", []))
+        self.list_or = Tail(lex["negation"].get("list_or", []))  # "no falls or T2DM": the list's negation reaches it
         # "gaba helped but dulox didn't" / "... but dulox did": a clause that only denies or affirms
         neg = lex["negation"]
         contrast = r"[\s,;:.!\-()]*(?:(?:" + _by_length(neg.get("elliptic_contrast", [])) + r")(?![\w])[\s,;:\-]*)?"

@@ -471,6 +471,13 @@ class Parser:
                 negated = True  # ("together no better": an outcome, not "not together")
             if through and hit is None and c.kind == "topic" and c.value is not None:
                 negated = False  # "no falls, diffuse": a value said of its own, not a member of the list
+            if negated and through and c.topic is not None and not self.lx.list_or.search(text[: c.start], 20):
+                said = text[c.start : c.end]  # "no falls, T2DM": named as present, not a member of the list
+                if said in c.topic.listed_present:
+                    negated = False
+                elif said in c.topic.listed_unclear.get("words", ()) and hit is None:
+                    asks.setdefault(c.fact, (c.topic.listed_unclear, said))  # "no falls, diabetes": asked
+                    continue
             if hit is not None:
                 if through or hit[0] < c.start:
                     # a concept with its own value is outside a list's negation ("no mgus, b12
