@@ -2273,3 +2273,54 @@ def test_a_bare_diagnosis_after_a_negated_list_by_comma_is_asked(text):
 @pytest.mark.parametrize("text", ["no falls or iddm", "no weakness nor diabetes", "no fatigue, falls or niddm"])
 def test_a_diagnosis_in_a_list_joined_by_or_shares_its_negation(text):
     assert facts(text)["diabetes"] == "no"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica 75mg bd planned", "pregabalin"),
+        ("nortriptyline 10 nocte to be commenced", "tca"),
+        ("duloxetine 30 od is planned", "duloxetine"),
+    ],
+)
+def test_a_dose_said_before_a_plan_word_is_the_plans_never_reached(text, agent):
+    # "gaba 300 tds planned": planned, so not tried, and no dose (as "lyrica planned")
+    got = facts(text)
+    assert got.get(f"trial.{agent}.tried") != "yes"
+    assert f"trial.{agent}.dose" not in got
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("target neurontin 900 tds", "gabapentin"),
+        ("aim for lyrica 300 bd", "pregabalin"),
+        ("targeting venlafaxine 150 od", "venlafaxine"),
+        ("going to try amitriptyline 25 nocte", "tca"),
+    ],
+)
+def test_a_target_or_aim_before_a_drug_is_no_trial_and_no_dose(text, agent):
+    got = facts(text)
+    assert got.get(f"trial.{agent}.tried") != "yes"
+    assert f"trial.{agent}.dose" not in got
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose",
+    [
+        ("lyrica 75 bd, titrating to 150 bd", "pregabalin", 150),
+        ("venlafaxine 75 od - target 150 od", "venlafaxine", 75),
+        ("duloxetine 30 daily, aim for 60", "duloxetine", 30),
+        ("neurontin 300 tds now, titrating up to 600 tds", "gabapentin", 900),
+    ],
+)
+def test_the_dose_titrated_or_aimed_for_is_not_the_dose_reached(text, agent, dose):
+    assert facts(text)[f"trial.{agent}.dose"] == dose
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose",
+    [("neurontin was titrated to 600 tds", "gabapentin", 1800), ("lyrica uptitrated to 150 bd", "pregabalin", 300)],
+)
+def test_a_dose_titrated_to_in_the_past_is_reached(text, agent, dose):
+    assert facts(text)[f"trial.{agent}.dose"] == dose

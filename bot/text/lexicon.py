@@ -351,6 +351,12 @@ class Lexicon:
         self.conditional = phrase_re(q.get("conditional", []))
         self.not_conditional = phrase_re(q.get("not_conditional", []))
         self.not_given = phrase_re(q.get("not_given", []))
+        planned = q.get("planned_after", [])  # "gaba 300 tds planned": the dose is the plan's
+        self.planned_after = re.compile(r"\s*(?:" + _by_length(planned) + r")(?![\w%])") if planned else None
+        self.planned_dose = re.compile(  # the dose, units, frequency and how long, between the drug and the plan word
+            rf"(?:\s*(?:(?:x|for)\s*)?{NUMBER}\s*(?:{_by_length(lex['duration_units'])})(?![a-z])"
+            rf"|[\s:]*{NUMBER}\s*(?:{_by_length(lex['units'])})?(?:\s*(?:{_by_length(self.frequency)}))?(?![\w%]))+"
+        )
         self.contraindicated = phrase_re(q.get("contraindicated", []))
         self.contraindicated_with_reason = phrase_re(q.get("contraindicated_with_reason", []))
         reasons = q.get("contraindication_reasons", [])

@@ -143,6 +143,7 @@ class Parser:
         text = self._malformed(text, out)
         text = self._respell(text, out)
         text = self._questions(text, out)
+        text = self._planned(text)
         text = self._history(text)
         text = self._numbers(text, out)
         text, combined_at = self._topics(text, out)
@@ -249,6 +250,17 @@ class Parser:
                 continue
             self._query_options(text[begin:end], out)
             text = mask(text, begin, end)
+        return text
+
+    def _planned(self, text: str) -> str:
+        """ "gaba 300 tds planned": the dose is the plan's, never reached - hidden (by spaces, so the
+        plan word still reaches back to the drug: planned, not tried, as "lyrica planned")."""
+        if self.lx.planned_after is None or self.lx.planned_after.search(text) is None:
+            return text
+        for mt in list(self.lx.drug_re.finditer(text)):
+            dose = self.lx.planned_dose.match(text, mt.end())
+            if dose and self.lx.planned_after.match(text, dose.end()):
+                text = mask(text, mt.end(), dose.end(), " ")
         return text
 
     def _said_of(self, sentence: str, at: int) -> int:
