@@ -2324,3 +2324,54 @@ def test_the_dose_titrated_or_aimed_for_is_not_the_dose_reached(text, agent, dos
 )
 def test_a_dose_titrated_to_in_the_past_is_reached(text, agent, dose):
     assert facts(text)[f"trial.{agent}.dose"] == dose
+
+
+@pytest.mark.parametrize(
+    "text, agents, effect",
+    [
+        ("neurontin and lyrica both stopped due to dizziness", ["gabapentin", "pregabalin"], "dizziness"),
+        ("duloxetine and amitriptyline both discontinued - nausea", ["duloxetine", "tca"], "nausea"),
+        (
+            "gabapentin, pregabalin, nortriptyline all stopped because of drowsiness",
+            ["gabapentin", "pregabalin", "tca"],
+            "drowsiness",
+        ),
+    ],
+)
+def test_both_or_all_stopped_for_a_side_effect_is_each_drugs(text, agents, effect):
+    got = facts(text)
+    for agent in agents:
+        assert got[f"trial.{agent}.tried"] == "yes"
+        assert got[f"trial.{agent}.outcome"] == "side_effects"
+        assert got[f"trial.{agent}.current"] == "no"
+        assert effect in got[f"trial.{agent}.adverse"]
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("venlafaxine and neurontin both ceased", ["venlafaxine", "gabapentin"]),
+        ("lyrica and duloxetine both made him dizzy", ["pregabalin", "duloxetine"]),
+    ],
+)
+def test_both_stopped_or_both_with_a_side_effect_is_said_of_each(text, agents):
+    got = facts(text)
+    key, value = ("current", "no") if "ceased" in text else ("adverse", ["dizziness"])
+    for agent in agents:
+        assert got[f"trial.{agent}.{key}"] == value
+
+
+@pytest.mark.parametrize(
+    "text", ["lyrica and venlafaxine, neither of them helped", "neurontin and amitriptyline both did nothing"]
+)
+def test_both_or_neither_after_two_drugs_shares_no_benefit(text):
+    got = facts(text)
+    outcomes = [v for k, v in got.items() if k.endswith(".outcome")]
+    assert outcomes == ["no_benefit", "no_benefit"]
+
+
+def test_both_stopped_never_reaches_a_drug_taken_now_before_the_list():
+    got = facts("currently on lyrica 150 bd, venlafaxine and nortriptyline both stopped for nausea")
+    assert got["trial.pregabalin.current"] == "yes"
+    assert "trial.pregabalin.adverse" not in got and "trial.pregabalin.outcome" not in got
+    assert got["trial.venlafaxine.adverse"] == got["trial.tca.adverse"] == ["nausea"]
