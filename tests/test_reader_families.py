@@ -2237,3 +2237,52 @@ def test_nil_after_a_drug_with_no_lead_is_still_not_tried():
 def test_a_hyphenated_brand_is_never_respelt():
     got = read("co-codamol 30/500 2 qds")
     assert not got.respelled and got.facts["trial.codeine.tried"] == "yes"
+
+
+# A test's name negated says the test was not done, never that its result was normal: "no SPEP
+# yet" once stored paraprotein=normal (closing the monoclonal gammopathy work-up), "no a1c on
+# file" diabetes=no. The finding's own name negated ("no paraprotein", "no mgus") is still a
+# normal result.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no spep yet",
+        "No SPEP sent so far",
+        "never had serum protein electrophoresis",
+        "no immunofixation done",
+        "no free light chains or spep",
+        "no recent electrophoresis",
+        "no paraprotein screening yet",
+        "b12 ok, no spep",
+    ],
+)
+def test_a_screening_test_negated_is_not_done_never_normal(text):
+    assert facts(text).get("paraprotein") == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("no paraprotein on spep", "normal"),
+        ("nil monoclonal band", "normal"),
+        ("spep: no paraprotein", "normal"),
+        ("no m-spike", "normal"),
+    ],
+)
+def test_the_finding_negated_is_still_a_normal_screen(text, value):
+    assert facts(text).get("paraprotein") == value
+
+
+@pytest.mark.parametrize("text", ["no hba1c on file", "no recent a1c", "nil HbA1c", "no glucose checked"])
+def test_a_glucose_test_negated_says_nothing_of_diabetes(text):
+    assert "diabetes" not in facts(text)
+
+
+@pytest.mark.parametrize("text", ["no diabetes", "no dm", "non-diabetic"])
+def test_diabetes_itself_negated_is_still_no_diabetes(text):
+    assert facts(text).get("diabetes") == "no"
+
+
+@pytest.mark.parametrize("text", ["no falls or spep", "no weight loss, flc"])
+def test_a_screening_test_at_the_end_of_a_negated_list_is_not_read_as_normal(text):
+    assert facts(text).get("paraprotein") != "normal"
