@@ -2286,3 +2286,24 @@ def test_diabetes_itself_negated_is_still_no_diabetes(text):
 @pytest.mark.parametrize("text", ["no falls or spep", "no weight loss, flc"])
 def test_a_screening_test_at_the_end_of_a_negated_list_is_not_read_as_normal(text):
     assert facts(text).get("paraprotein") != "normal"
+
+
+# Weakness said to progress with the limb named inside the phrase was read as weakness/fatigue
+# (the gabapentin side-effect question), not as the red flag: "progressive leg weakness".
+@pytest.mark.parametrize(
+    "text",
+    [
+        "progressive arm weakness",
+        "her legs are getting weaker",
+        "worsening leg weakness since spring",
+        "weakness in his legs getting worse, 4 months",
+        "progressive weakness of both legs",
+    ],
+)
+def test_weakness_progressing_with_the_limb_named_is_the_red_flag(text):
+    assert facts(text).get("flag.progressive_weakness") == "yes"
+
+
+@pytest.mark.parametrize("text", ["no progressive arm weakness", "denies legs getting weaker"])
+def test_weakness_progressing_denied_is_no_flag(text):
+    assert facts(text).get("flag.progressive_weakness") in ("no", None)
