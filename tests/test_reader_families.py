@@ -2307,3 +2307,19 @@ def test_weakness_progressing_with_the_limb_named_is_the_red_flag(text):
 @pytest.mark.parametrize("text", ["no progressive arm weakness", "denies legs getting weaker"])
 def test_weakness_progressing_denied_is_no_flag(text):
     assert facts(text).get("flag.progressive_weakness") in ("no", None)
+
+
+# A year after 'stopped' / 'started' is a date: "pregabalin (stopped 2019)" once asked whether
+# 2019 mg was its dose.
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("pregabalin stopped 2019 - no use", "pregabalin"),
+        ("duloxetine, started 2022, still on it", "duloxetine"),
+        ("gabapentin discontinued 2020 (dizzy)", "gabapentin"),
+    ],
+)
+def test_a_year_after_stopped_or_started_is_no_dose(text, agent):
+    r = read(text)
+    assert f"trial.{agent}.dose" not in r.facts
+    assert not r.clarify
