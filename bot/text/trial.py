@@ -30,7 +30,9 @@ DENIED_NUMBER = re.compile(r"\bnot\s+\d+(?:\.\d+)?\s*(?:mg)?\b")
 # "since 2019" is a date, not a dose
 YEAR = re.compile(r"(?:19|20)\d\d")
 # a year after these is a date ("stopped 2019"), never a dose
-SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr|stopped|started|ceased|discontinued|ended|commenced|began|begun)\s*$")
+SINCE = re.compile(
+    r"\b(?:since|in|from|until|till|circa|year|yr|stopped|started|ceased|discontinued|ended|commenced|began|begun)\s*$"
+)
 # ("10-25mg": a range titrated through, its top the dose reached)
 RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped|(?<=\d)\s*-)\s*$")
 # An outcome-list key for benefit on something other than the pain ("helped sleep").
