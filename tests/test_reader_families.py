@@ -2375,3 +2375,89 @@ def test_both_stopped_never_reaches_a_drug_taken_now_before_the_list():
     assert got["trial.pregabalin.current"] == "yes"
     assert "trial.pregabalin.adverse" not in got and "trial.pregabalin.outcome" not in got
     assert got["trial.venlafaxine.adverse"] == got["trial.tca.adverse"] == ["nausea"]
+
+
+# A test's name negated says the test was not done, never that its result was normal: "no SPEP
+# yet" once stored paraprotein=normal (closing the monoclonal gammopathy work-up), "no a1c on
+# file" diabetes=no. The finding's own name negated ("no paraprotein", "no mgus") is still a
+# normal result.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no spep yet",
+        "No SPEP sent so far",
+        "never had serum protein electrophoresis",
+        "no immunofixation done",
+        "no free light chains or spep",
+        "no recent electrophoresis",
+        "no paraprotein screening yet",
+        "b12 ok, no spep",
+    ],
+)
+def test_a_screening_test_negated_is_not_done_never_normal(text):
+    assert facts(text).get("paraprotein") == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("no paraprotein on spep", "normal"),
+        ("nil monoclonal band", "normal"),
+        ("spep: no paraprotein", "normal"),
+        ("no m-spike", "normal"),
+    ],
+)
+def test_the_finding_negated_is_still_a_normal_screen(text, value):
+    assert facts(text).get("paraprotein") == value
+
+
+@pytest.mark.parametrize("text", ["no hba1c on file", "no recent a1c", "nil HbA1c", "no glucose checked"])
+def test_a_glucose_test_negated_says_nothing_of_diabetes(text):
+    assert "diabetes" not in facts(text)
+
+
+@pytest.mark.parametrize("text", ["no diabetes", "no dm", "non-diabetic"])
+def test_diabetes_itself_negated_is_still_no_diabetes(text):
+    assert facts(text).get("diabetes") == "no"
+
+
+@pytest.mark.parametrize("text", ["no falls or spep", "no weight loss, flc"])
+def test_a_screening_test_at_the_end_of_a_negated_list_is_not_read_as_normal(text):
+    assert facts(text).get("paraprotein") != "normal"
+
+
+# Weakness said to progress with the limb named inside the phrase was read as weakness/fatigue
+# (the gabapentin side-effect question), not as the red flag: "progressive leg weakness".
+@pytest.mark.parametrize(
+    "text",
+    [
+        "progressive arm weakness",
+        "her legs are getting weaker",
+        "worsening leg weakness since spring",
+        "weakness in his legs getting worse, 4 months",
+        "progressive weakness of both legs",
+    ],
+)
+def test_weakness_progressing_with_the_limb_named_is_the_red_flag(text):
+    assert facts(text).get("flag.progressive_weakness") == "yes"
+
+
+@pytest.mark.parametrize("text", ["no progressive arm weakness", "denies legs getting weaker"])
+def test_weakness_progressing_denied_is_no_flag(text):
+    assert facts(text).get("flag.progressive_weakness") in ("no", None)
+
+
+# A year after 'stopped' / 'started' is a date: "pregabalin (stopped 2019)" once asked whether
+# 2019 mg was its dose.
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("pregabalin stopped 2019 - no use", "pregabalin"),
+        ("duloxetine, started 2022, still on it", "duloxetine"),
+        ("gabapentin discontinued 2020 (dizzy)", "gabapentin"),
+    ],
+)
+def test_a_year_after_stopped_or_started_is_no_dose(text, agent):
+    r = read(text)
+    assert f"trial.{agent}.dose" not in r.facts
+    assert not r.clarify

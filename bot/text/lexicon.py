@@ -104,6 +104,12 @@ class Topic:
         self.negated = spec.get("negated", {})
         self.present = spec.get("present")
         self.absent = spec.get("absent")  # the value of the bare subject negated ("diabetes: no")
+        # ... except of these subjects, tests rather than findings: "no SPEP" says it was not done
+        not_done = spec.get("absent_not_from", {})
+        self.not_done_words = set(not_done.get("words", ()))
+        self.not_done = not_done.get("value") or None  # None: nothing is read from it
+        before = not_done.get("before", [])  # the negation right before the name: "no (recent) SPEP"
+        self.not_done_before = re.compile(r"(?:" + _by_length(before) + r")\s*") if before else None
         self.priority = spec.get("priority", [])
         self.known_wins = spec.get("known_wins", False)  # one value said beside "unknown": that value
         self.shares_result = spec.get("shares_result", False)  # a test: "b12 and spep normal" share it

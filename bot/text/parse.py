@@ -490,6 +490,17 @@ class Parser:
                 elif said in c.topic.listed_unclear.get("words", ()) and hit is None:
                     asks.setdefault(c.fact, (c.topic.listed_unclear, said))  # "no falls, diabetes": asked
                     continue
+            if (
+                hit is not None
+                and c.topic is not None
+                and c.topic.not_done_words
+                and text[c.start : c.end] in c.topic.not_done_words
+                and c.topic.not_done_before.fullmatch(text, hit[0], c.start)
+            ):  # "no SPEP yet", "nil recent a1c": the test's name negated, not a result
+                if c.topic.not_done is None:
+                    text = mask(text, hit[0], c.end)
+                    continue
+                value, hit, negated = c.topic.not_done, None, False
             if hit is not None:
                 if through or hit[0] < c.start:
                     # a concept with its own value is outside a list's negation ("no mgus, b12
@@ -502,7 +513,13 @@ class Parser:
                 value = value if hit is not None and not (negated and hit[0] > c.end) else ("no" if negated else None)
                 negated = False
             if value is None and negated and c.topic is not None and c.topic.absent:
-                value, negated = c.topic.absent, False  # "diabetes: no", "no paraprotein"
+                if text[c.start : c.end] in c.topic.not_done_words:  # "never had SPEP": not done
+                    if c.topic.not_done is None or through:  # "no falls or spep": not said which
+                        text = mask(text, c.start, c.end)
+                        continue
+                    value, negated = c.topic.not_done, False
+                else:
+                    value, negated = c.topic.absent, False  # "diabetes: no", "no paraprotein"
             if (
                 (
                     queried(text, c.start)

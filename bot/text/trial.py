@@ -29,7 +29,10 @@ PATCH_NAMED = re.compile(r"(?:patch|patches|plaster|plasters)$")
 DENIED_NUMBER = re.compile(r"\bnot\s+\d+(?:\.\d+)?\s*(?:mg)?\b")
 # "since 2019" is a date, not a dose
 YEAR = re.compile(r"(?:19|20)\d\d")
-SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
+# a year after these is a date ("stopped 2019"), never a dose
+SINCE = re.compile(
+    r"\b(?:since|in|from|until|till|circa|year|yr|stopped|started|ceased|discontinued|ended|commenced|began|begun)\s*$"
+)
 # ("10-25mg": a range titrated through, its top the dose reached)
 RAISED_TO = re.compile(r"(?:->|>|\bto|\bthen|\bnow|\bincreased|\bupped|(?<=\d)\s*-)\s*$")
 # An outcome-list key for benefit on something other than the pain ("helped sleep").
@@ -665,7 +668,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict, counted:
             or seg[dm.start() - 1 : dm.start()] in "%"
             or STRENGTH_OR_RATE.match(seg, dm.end())
             or seg[dm.start() - 1 : dm.start()] == "/"
-            or (YEAR.fullmatch(dm.group("n")) and _ends_with(SINCE, seg, dm.start()))
+            or (YEAR.fullmatch(dm.group("n")) and not dm.group("u") and _ends_with(SINCE, seg, dm.start()))
             or (not dm.group("u") and lx.ordinal_before and _ends_with(lx.ordinal_before, seg, dm.start()))
             or lx.dose_at_most.search(seg[max(0, dm.start() - 20) : dm.start()])  # "less than 300": a bound
             or (counted and not dm.group("u") and not seg[: dm.start()].strip(" :,-\x00"))
