@@ -2461,3 +2461,24 @@ def test_a_year_after_stopped_or_started_is_no_dose(text, agent):
     r = read(text)
     assert f"trial.{agent}.dose" not in r.facts
     assert not r.clarify
+
+
+@pytest.mark.parametrize(
+    "text, fact, present",
+    [
+        ("no weakness, nafld", "hepatic", "liver disease"),
+        ("nil falls, chronic liver disease", "hepatic", "liver disease"),
+    ],
+)
+def test_a_bare_disease_after_a_negated_list_by_comma_is_asked(text, fact, present):
+    read_ = read(text)
+    assert fact not in read_.facts
+    values = [value for c in read_.clarify for _, value in c.choices]
+    assert present in values and f"no {present}" in values
+    for value, expected in ((present, "yes"), (f"no {present}", "no")):
+        assert facts(value)[fact] == expected
+
+
+def test_a_finding_named_as_present_after_a_negated_list_is_present_and_or_still_negates():
+    assert facts("no falls, cirrhotic")["hepatic"] == "yes"
+    assert facts("no weakness or fatty liver")["hepatic"] == "no"
