@@ -2482,3 +2482,23 @@ def test_a_bare_disease_after_a_negated_list_by_comma_is_asked(text, fact, prese
 def test_a_finding_named_as_present_after_a_negated_list_is_present_and_or_still_negates():
     assert facts("no falls, cirrhotic")["hepatic"] == "yes"
     assert facts("no weakness or fatty liver")["hepatic"] == "no"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("commencing lyrica 75 bd", "pregabalin"),
+        ("venlafaxine 75 od proposed", "venlafaxine"),
+        ("goal neurontin 600 tds", "gabapentin"),
+        ("plan nortriptyline 10 nocte", "tca"),
+        ("duloxetine 30 od from next week", "duloxetine"),
+    ],
+)
+def test_a_drug_and_dose_said_as_a_plan_stores_no_trial(text, agent):
+    got = facts(text)
+    assert not any(name.startswith(f"trial.{agent}.") for name in got)
+
+
+def test_a_care_plan_is_no_plan_of_the_drug_after_it():
+    got = facts("management plan reviewed, lyrica 150 bd no help")
+    assert got["trial.pregabalin.dose"] == 300 and got["trial.pregabalin.outcome"] == "no_benefit"

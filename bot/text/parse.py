@@ -142,8 +142,8 @@ class Parser:
             text = self.lx.dotted_re.sub(lambda mt: self.lx.dotted[mt.group().rstrip(".")] + " ", text)
         text = self._malformed(text, out)
         text = self._respell(text, out)
+        text = self._planned(text, out)  # (before the plans: "gaba 300 tds proposed" is the dose's plan word)
         text = self._questions(text, out)
-        text = self._planned(text)
         text = self._history(text)
         text = self._numbers(text, out)
         text, combined_at = self._topics(text, out)
@@ -252,15 +252,22 @@ class Parser:
             text = mask(text, begin, end)
         return text
 
-    def _planned(self, text: str) -> str:
+    def _planned(self, text: str, out: Parsed) -> str:
         """ "gaba 300 tds planned": the dose is the plan's, never reached - hidden (by spaces, so the
-        plan word still reaches back to the drug: planned, not tried, as "lyrica planned")."""
+        plan word still reaches back to the drug: planned, not tried, as "lyrica planned"); where the
+        plan word says no "not tried" of its own ("gaba 300 tds proposed"), the drug is the plan's too:
+        nothing stored, the option noted as a plan's is."""
         if self.lx.planned_after is None or self.lx.planned_after.search(text) is None:
             return text
         for mt in list(self.lx.drug_re.finditer(text)):
             dose = self.lx.planned_dose.match(text, mt.end())
-            if dose and self.lx.planned_after.match(text, dose.end()):
-                text = mask(text, mt.end(), dose.end(), " ")
+            plan = self.lx.planned_after.match(text, dose.end()) if dose else None
+            if plan is None:
+                continue
+            text = mask(text, mt.end(), dose.end(), " ")
+            if not self.lx.scope.negated_after(text, mt.end()):
+                self._query_options(text[mt.start() : plan.end()], out)
+                text = mask(text, mt.start(), plan.end())
         return text
 
     def _said_of(self, sentence: str, at: int) -> int:
