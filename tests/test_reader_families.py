@@ -2502,3 +2502,19 @@ def test_a_drug_and_dose_said_as_a_plan_stores_no_trial(text, agent):
 def test_a_care_plan_is_no_plan_of_the_drug_after_it():
     got = facts("management plan reviewed, lyrica 150 bd no help")
     assert got["trial.pregabalin.dose"] == 300 and got["trial.pregabalin.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        ("diabetes screen is planned", "diabetes"),
+        ("vit b12 screen to be started", "b12"),
+        ("paraprotein screen was planned", "paraprotein"),
+    ],
+)
+def test_a_test_planned_is_not_known_never_absent(text, fact):
+    assert facts(text).get(fact, "unknown") == "unknown"
+
+
+def test_a_combination_planned_is_not_yet_tried():
+    assert facts("lyrica + duloxetine in combination planned")["combination"] == "no"

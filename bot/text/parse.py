@@ -484,7 +484,13 @@ class Parser:
                 if negated and through:  # the drugs are the combination's, not trials of their own
                     text = mask(text, self._listed_from(text, drugs, c.start), c.start)
             after = self.lx.scope.negated_after(text, c.end) if hit is None else None
-            if after and c.topic is not None and text[c.start : c.end] in c.topic.asserted:
+            planned = bool(after and self.lx.planned_after and self.lx.planned_after.fullmatch(after.group("trigger")))
+            if planned and c.fact != "combination":
+                # "diabetes screen planned": a test planned, its result not known - never "no diabetes"
+                if c.topic is None or "unknown" not in c.topic.values:
+                    continue
+                value, hit, after = "unknown", None, None
+            if after and not planned and c.topic is not None and text[c.start : c.end] in c.topic.asserted:
                 after = None  # "gaba + dulox together - nil": given together, to no effect
             if after and not self._outcome_at(text, after.start("trigger")):
                 negated = True  # ("together no better": an outcome, not "not together")
