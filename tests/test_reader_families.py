@@ -2518,3 +2518,17 @@ def test_a_test_planned_is_not_known_never_absent(text, fact):
 
 def test_a_combination_planned_is_not_yet_tried():
     assert facts("lyrica + duloxetine in combination planned")["combination"] == "no"
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("had lyrica and venlafaxine, neither was tolerated", ["pregabalin", "venlafaxine"]),
+        ("neurontin and nortriptyline - both poorly tolerated", ["gabapentin", "tca"]),
+    ],
+)
+def test_both_or_neither_tolerated_is_each_drugs_side_effect_stop(text, agents):
+    got = facts(text)
+    for agent in agents:
+        assert got[f"trial.{agent}.outcome"] == "side_effects"
+        assert got[f"trial.{agent}.current"] == "no"

@@ -166,15 +166,15 @@ def _share_outcome_of_all(lx: Lexicon, text: str, items: list, results: list[dic
     if not starts:
         return
     first = min(starts)
-    said = list(lx.list_all.finditer(segment, 0, first))
+    said = [m for m in lx.list_all.finditer(segment) if m.start() <= first]  # ("neither tolerated": the outcome's own)
     # the quantifier leads what is said: only words between ("both partially effective", "both made her dizzy")
     if not said or re.search(r"[^a-z\s,;:\-]", segment[said[-1].end() : first]) or first - said[-1].end() > 25:
         return
     shared: dict[str, Any] = {}
     if last.get("outcome") not in (None, "?") and last.get("_from") != "prefix":
         shared["outcome"] = last["outcome"]
-    if halt is not None and last.get("current") == "no":
-        shared["current"] = "no"  # "both stopped"
+    if last.get("current") == "no" and (halt is not None or last.get("outcome") == "side_effects"):
+        shared["current"] = "no"  # "both stopped", "both not tolerated"
     if last.get("adverse"):
         shared["adverse"] = last["adverse"]  # "both stopped for dizziness", "both made her dizzy"
     # ("gaba 600 tds; dulox 60; ami 25 - all no help": a list may be split by semicolons)
