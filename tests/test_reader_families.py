@@ -2323,3 +2323,19 @@ def test_a_year_after_stopped_or_started_is_no_dose(text, agent):
     r = read(text)
     assert f"trial.{agent}.dose" not in r.facts
     assert not r.clarify
+
+
+# Response words as letters write them: "not responded to duloxetine" stored duloxetine tried with
+# no outcome (the intake then asked what was already said).
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("she has not responded to venlafaxine", "venlafaxine"),
+        ("nortriptyline - didnt respond", "tca"),
+        ("unresponsive to lyrica 300 bd", "pregabalin"),
+        ("refractory to tramadol", "tramadol"),
+        ("poor response to neurontin", "gabapentin"),
+    ],
+)
+def test_not_responding_is_no_benefit(text, agent):
+    assert facts(text).get(f"trial.{agent}.outcome") == "no_benefit"
