@@ -1518,3 +1518,22 @@ def test_contraindicated_under_a_drugs_question_is_that_drug_contraindicated_nev
 @pytest.mark.parametrize("question, text", [("tca", "no - contraindicated?"), ("pregabalin", "would avoid")])
 def test_a_queried_or_bare_avoid_under_a_drugs_question_stores_no_contraindication(question, text):
     assert not any(n.endswith((".contraindicated", ".tried")) and v == "yes" for n, v in facts(text, question).items())
+
+
+@pytest.mark.parametrize(
+    "question, text, agent",
+    [
+        ("gabapentin", "no - it's contraindicated", "gabapentin"),
+        ("duloxetine", "never, c/i with her liver", "duloxetine"),
+        ("tca", "not tried as contraindicated", "tca"),
+        ("pregabalin_outcome", "unsuitable now", "pregabalin"),
+    ],
+)
+def test_a_reply_saying_contraindicated_of_no_drug_is_said_of_the_drug_asked_about(question, text, agent):
+    got = facts(text, question)
+    assert got.get(f"trial.{agent}.contraindicated") == "yes" and f"trial.{agent}.tried" not in got, got
+
+
+def test_a_reply_naming_another_drug_is_not_said_of_the_drug_asked_about():
+    got = facts("no, but duloxetine contraindicated", "gabapentin")
+    assert "trial.gabapentin.contraindicated" not in got and got.get("trial.duloxetine.contraindicated") == "yes"
