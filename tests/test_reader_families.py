@@ -1537,3 +1537,9 @@ def test_a_reply_saying_contraindicated_of_no_drug_is_said_of_the_drug_asked_abo
 def test_a_reply_naming_another_drug_is_not_said_of_the_drug_asked_about():
     got = facts("no, but duloxetine contraindicated", "gabapentin")
     assert "trial.gabapentin.contraindicated" not in got and got.get("trial.duloxetine.contraindicated") == "yes"
+
+
+def test_ci_in_a_list_is_no_contraindication_of_the_drug_before_it():
+    got = facts("pmh: pregabalin, CI, AF")
+    assert "trial.pregabalin.contraindicated" not in got, got
+    assert facts("nortriptyline CI (heart block)") == {"trial.tca.contraindicated": "yes"}

@@ -73,6 +73,8 @@ def read_contraindications(
             continue
         implied = False
         before = _named_before(parser, text, start, at)
+        if before and mt.group() in ("ci", "c.i.") and "," in before[2]:
+            before = None  # "meds: gabapentin, CI, HTN": a list, CI perhaps cognitive impairment
         if before:
             begin, agents, gap = before
             negated, finish = bool(GAP_NEGATED.search(gap)), after
