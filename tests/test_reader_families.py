@@ -1543,3 +1543,15 @@ def test_ci_in_a_list_is_no_contraindication_of_the_drug_before_it():
     got = facts("pmh: pregabalin, CI, AF")
     assert "trial.pregabalin.contraindicated" not in got, got
     assert facts("nortriptyline CI (heart block)") == {"trial.tca.contraindicated": "yes"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nortriptyline not appropriate at that dose",
+        "duloxetine c/i above 60 mg",
+        "avoid higher doses of pregabalin given falls",
+    ],
+)
+def test_a_contraindication_bound_to_a_dose_is_no_contraindication_of_the_drug(text):
+    assert not any(n.endswith(".contraindicated") for n in facts(text)), facts(text)
