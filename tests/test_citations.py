@@ -139,6 +139,7 @@ def test_regression_capsaicin_30_60_minutes_and_12_weeks_rest_on_1_only():
 
 
 def test_regression_the_step4_gate_on_topical_options_borrows_no_number():
-    text = _text("STEP4_NOT_YET")
-    topical = next(s for s in text.split(";") if "topical" in s)
-    assert not cited(topical) and "not a numbered source" in topical
+    # the topical clause is a phrase of its own (said only where the pain is or may be focal)
+    assert "{focal}" in _text("STEP4_NOT_YET")
+    topical = FINDINGS["phrases"]["step4_not_yet_focal"]["text"]
+    assert "topical" in topical and not cited(topical) and "not a numbered source" in topical

@@ -141,7 +141,7 @@ def test_an_underdosed_trial_of_a_contraindicated_drug_is_never_advised_to_be_ra
 
 
 def test_an_adequate_failed_trial_of_a_drug_now_contraindicated_still_counts():
-    answers = {**WORKED_UP, **GABAPENTIN_FAILED, **DULOXETINE_FAILED, "combination": "yes"}
+    answers = {**WORKED_UP, **GABAPENTIN_FAILED, **DULOXETINE_FAILED, "combination": "yes", "combination.weeks": 8}
     answers |= {"combination.outcome": "no_benefit", "trial.duloxetine.contraindicated": "yes"}
     assert {"TRIAL_ADEQUATE", "STEP4_REFERRAL"} <= ev(answers).codes()
 
@@ -161,7 +161,7 @@ def test_not_contraindicated_concludes_what_no_answer_concludes():
 
 
 def test_a_focal_option_contraindicated_is_not_advised_and_does_not_hold_back_step4():
-    answers = {**WORKED_UP, **GABAPENTIN_FAILED, **DULOXETINE_FAILED, "combination": "yes"}
+    answers = {**WORKED_UP, **GABAPENTIN_FAILED, **DULOXETINE_FAILED, "combination": "yes", "combination.weeks": 8}
     answers |= {"combination.outcome": "no_benefit", "pain_pattern": "focal"}
     assert "FOCAL_CAPSAICIN8" in ev(answers).codes()
     answers |= {"trial.capsaicin8.contraindicated": "yes", "trial.botox.contraindicated": "yes"}
@@ -170,7 +170,7 @@ def test_a_focal_option_contraindicated_is_not_advised_and_does_not_hold_back_st
 
 
 def test_strong_opioids_contraindicated_are_not_offered_as_a_last_resort():
-    answers = {**WORKED_UP, **GABAPENTIN_FAILED, **DULOXETINE_FAILED, "combination": "yes"}
+    answers = {**WORKED_UP, **GABAPENTIN_FAILED, **DULOXETINE_FAILED, "combination": "yes", "combination.weeks": 8}
     answers["combination.outcome"] = "no_benefit"
     assert "STRONG_OPIOIDS_LAST_RESORT" in ev(answers).codes()
     for agent, spec in K.agents.items():

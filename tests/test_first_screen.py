@@ -20,7 +20,7 @@ SEVERITY = {s: i for i, s in enumerate(ranking()["severity"])}
 
 WORKED_UP = (
     "duloxetine 60 mg x 8 weeks no benefit; gabapentin 2 weeks at max; never had a TCA; never tried pregabalin; "
-    "combination tried, no benefit; diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; "
+    "combination tried for 8 weeks, no benefit; diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; "
     "spep normal; no red flags"
 )
 

@@ -1382,6 +1382,61 @@ def test_a_measure_followed_by_a_long_run_of_spaces_is_read_as_nothing(subject):
     assert facts(subject + " " * 20_000 + "x") == {}
 
 
+# "neither really helping" was stored as good benefit: a negator, then an adverb ("really",
+# "actually") or a subject ("neither of them has"), then a benefit word is no benefit
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("lyrica 75 bd and mst 10 bd - neither really helping her", ["pregabalin", "morphine"]),
+        ("amitrip 25 nocte, hasn't really helped", ["tca"]),
+        ("dulox 60 od which never really worked", ["duloxetine"]),
+        ("venlafaxine 150 xl, isn't really helping", ["venlafaxine"]),
+        ("gabapentin 600 tds and nortrip 50 on, neither of them has worked", ["gabapentin", "tca"]),
+        ("pregab 150 bd plus dulox 60: none of them have actually helped", ["pregabalin", "duloxetine"]),
+        ("tapentadol 50 bd, wasn't really effective", ["tapentadol"]),
+    ],
+)
+def test_a_negator_with_an_adverb_or_subject_before_a_benefit_word_is_no_benefit(text, agents):
+    got = facts(text)
+    assert [got.get(f"trial.{agent}.outcome") for agent in agents] == ["no_benefit"] * len(agents), got
+
+
+@pytest.mark.parametrize("text", ["nortrip 25 nocte, really helping", "pregab 150 bd actually helped a lot"])
+def test_an_adverb_without_a_negator_is_still_benefit(text):
+    assert next(v for k, v in facts(text).items() if k.endswith(".outcome")) in ("good", "partial")
+
+
+# "no idea" / "no clue" / "not examined" after falls, weakness or red flags were read as "no" (or as
+# present: "falls no idea" -> falls yes): not knowing is unknown, never absent
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        ("falls: no clue, lives alone", "falls"),
+        ("any falls - no idea", "falls"),
+        ("weakness not assessed today", "weakness_fatigue"),
+        ("fatigue? dont know", "weakness_fatigue"),
+    ],
+)
+def test_not_knowing_about_falls_or_weakness_is_unknown(text, fact):
+    assert facts(text)[fact] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text", ["red flags: no idea yet", "rfs not examined", "no clue re red flags", "red flags - no, not examined today"]
+)
+def test_not_knowing_about_red_flags_is_unknown_never_absent(text):
+    got = facts(text)
+    assert got and set(got.values()) == {"unknown"}, got
+
+
+@pytest.mark.parametrize(
+    "question, slot", [("falls", "falls"), ("weakness", "weakness_fatigue"), ("combination", "combination")]
+)
+@pytest.mark.parametrize("reply", ["no idea", "no idea at all"])
+def test_no_idea_under_a_yes_no_question_is_unknown_not_no(question, slot, reply):
+    assert facts(reply, question)[slot] == "unknown"
+
+
 # -- a drug that cannot be given: trial.<agent>.contraindicated, never whether it was tried ------------------
 @pytest.mark.parametrize(
     "text, agents",

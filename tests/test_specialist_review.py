@@ -43,7 +43,14 @@ DULOXETINE = {
     "trial.duloxetine.weeks": 8,
     "trial.duloxetine.outcome": "no_benefit",
 }
-REFRACTORY = {**WORKED_UP, **GABAPENTIN, **DULOXETINE, "combination": "yes", "combination.outcome": "no_benefit"}
+REFRACTORY = {
+    **WORKED_UP,
+    **GABAPENTIN,
+    **DULOXETINE,
+    "combination": "yes",
+    "combination.weeks": 8,
+    "combination.outcome": "no_benefit",
+}
 
 
 def ev(answers):

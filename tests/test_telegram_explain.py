@@ -26,8 +26,8 @@ pytest_plugins = ["telegram_fixtures"]
 CHAT = 111
 FIRST = "gabapentin 400 mg tid, 3 months incl 8 weeks at max, no help"
 WORKED_UP = (
-    "duloxetine 60 mg for 8 weeks no benefit; never had a TCA; never tried pregabalin; combination tried; "
-    "diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; spep normal; no red flags"
+    "duloxetine 60 mg for 8 weeks no benefit; never had a TCA; never tried pregabalin; "
+    "combination tried for 8 weeks; diffuse pain in both feet; 58 yo; CrCl 80; no diabetes; b12 normal; spep normal; no red flags"
 )
 COMBINATION_EFFECT = "no benefit"  # the intake asks the combination's effect, then the B12 level
 B12_LEVEL = "320"

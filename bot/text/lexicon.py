@@ -193,7 +193,11 @@ class Lexicon:
         )
         drug_after = lex["negation"].get("after_drug", [])
         self.drug_not_yet = re.compile(r"[\s:=\-]*(?:" + _by_length(drug_after) + r")(?![\w%])") if drug_after else None
-        self.outcome_negators = Tail(lex["outcome_negators"]["words"])
+        self.outcome_negators = Tail(
+            f"{w} {a}".strip()
+            for w in lex["outcome_negators"]["words"]
+            for a in ["", *lex["outcome_negators"].get("adverbs", [])]
+        )
         partial = lex["outcome_partial"]["words"]  # "partially effective", "helped partially": partial
         self.partial_before = Tail(partial)
         partial_after = partial + lex["outcome_partial"].get("after", [])
@@ -244,7 +248,18 @@ class Lexicon:
             w.lower(): a for a, ws in lex["answers"].items() if a != "skip" for w in ws if w.replace(" ", "").isalpha()
         }
         self.leading_answers = starts
-        self.leading_answer = re.compile(r"\s*(?P<word>" + _by_length(starts) + r")[\s,;:.!\-]+(?P<rest>\S.*)", re.S)
+        # ... but never one whose whole, or whose rest, is "unknown" ("no idea", "no, not done": not a no)
+        unsure = r"(?!(?:" + _by_length([w.lower() for w in lex["answers"]["unknown"]]) + r")[\s.!?]*$)"
+        self.leading_answer = re.compile(
+            r"\s*(?!(?:"
+            + _by_length(starts)
+            + r")[\s.!?]*$)(?P<word>"
+            + _by_length(starts)
+            + r")[\s,;:.!\-]+"
+            + unsure
+            + r"(?P<rest>\S.*)",
+            re.S,
+        )
         # "creat 150" beside a drug: the word right before a number says whose value it is
         self.dose_lead = {w.lower() for w in lex["dose_lead"]["words"]}
         self.measures = {w.lower() for w in lex["dose_lead"]["measures"]}

@@ -67,10 +67,10 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
         if outcome in ("good", "partial") and _hedged(lx, segment, s):
             outcome = "unknown"
         elif outcome in ("good", "partial") and lx.outcome_negators:
-            neg = lx.outcome_negators.search(segment[max(0, s - 25) : s])
+            neg = lx.outcome_negators.search(segment[max(0, s - 40) : s])
             if neg:
                 outcome = "no_benefit"
-                s = max(0, s - 25) + neg.start()
+                s = max(0, s - 40) + neg.start()
         if outcome == "good" and (
             lx.partial_before.search(segment[max(0, s - 20) : s]) or lx.partial_after.match(segment, e)
         ):

@@ -103,7 +103,9 @@ def define(k):
             if history and "falls" not in effects:  # the same for every drug, whatever the order
                 shown.append("a history of falls")
             if shown:
-                parts.append(f"{label(t['agent'])} ({', '.join(shown)})")
+                # a past trial not said to be stopped is reviewed only if it is still taken
+                maybe = "" if t["current"] == "yes" else k.phrases["if_still_taken"]
+                parts.append(f"{label(t['agent'])} ({', '.join(shown)}){maybe}")
                 classes.add(t["cls"])
                 ids.append(t["id"])
                 falls = falls or "falls" in effects

@@ -11,6 +11,33 @@ from .advice import combination_cautions, older_caution
 
 STARTED = ("gabapentinoid", "snri", "tca")  # the combination starts or raises one of these
 HELPING_CLASSES = ("topical", "procedure")
+FAILED = ("no_benefit", "partial", "waned")  # a combination that did not help: how long is judged
+
+
+def _shortest_trial(k, agents: str) -> dict:
+    """The shortest adequate duration [L4] (a TCA's from [1]) of a first-line drug in the
+    combination (of any first-line drug when its drugs are not named): no source gives a
+    combination's own duration, so the least demanding single-drug figure is the floor."""
+    names = [a for a in agents.split(",") if a] or list(k.agents)
+    specs = [
+        spec
+        for spec in k.thresholds["durations"].values()
+        for a in names
+        if a in spec["agents"] and k.agents[a]["class"] in STARTED
+    ]
+    spec = min(specs, key=lambda s: s["min_weeks"])
+    if agents:
+        which, shortest = "a drug in it", [next(a for a in names if a in spec["agents"])]
+    else:  # every first-line drug with that shortest duration, none singled out
+        which = "any first-line drug"
+        shortest = sorted({a for s in specs if s["min_weeks"] == spec["min_weeks"] for a in s["agents"]})
+    return {
+        "weeks": spec["min_weeks"],
+        "need": spec["shown"],
+        "which": which,
+        "agent": ", ".join(k.agent_label(a) for a in shortest),
+        "srcs": spec["sources"],
+    }
 
 
 def _tried(agent):
@@ -105,6 +132,51 @@ def define(k):
         # agent "combination": no single drug's option (/options) counts as done by it.
         ctx.finding("TRIAL_RESPONDING", "f", agent="combination", what=f"The combination{pair}")
         ctx.derive("open", "f", rung="the combination is helping")
+
+    # A combination that did not help is judged like any trial: too short, or of unknown length,
+    # it is neither adequate nor a failure (clinical notes, principle 2; an unknown duration is
+    # asked, never assumed [L4]), and Step 4 waits for it.
+    def _judged_combination():
+        return (m.kind == "combination") & (m.value == "yes") & (m.pair != "other") & any_of("outcome", FAILED)
+
+    def _pair(f):
+        agents = f.get("agents", "")
+        return f" ({' + '.join(k.agent_label(a) for a in agents.split(','))})" if agents else ""
+
+    @when_all(phase("ladder"), c.f << _judged_combination() & (+m.weeks))
+    @consequent("combination_too_short")
+    def combination_too_short(ctx):
+        f = ctx.fact("f")
+        floor = _shortest_trial(k, f.get("agents", ""))
+        if f["weeks"] >= floor["weeks"]:
+            return
+        ctx.finding(
+            "COMBINATION_TOO_SHORT",
+            "f",
+            pair=_pair(f),
+            weeks=f"{f['weeks']:g}",
+            need=floor["need"],
+            which=floor["which"],
+            agent=floor["agent"],
+            srcs=", ".join(floor["srcs"]),
+        )
+        ctx.derive("open", "f", rung="combination long enough to judge")
+
+    @when_all(phase("ladder"), c.f << _judged_combination() & (-m.weeks))
+    @consequent("combination_duration_unknown")
+    def combination_duration_unknown(ctx):
+        f = ctx.fact("f")
+        floor = _shortest_trial(k, f.get("agents", ""))
+        ctx.finding(
+            "COMBINATION_DURATION_UNKNOWN",
+            "f",
+            pair=_pair(f),
+            need=floor["need"],
+            which=floor["which"],
+            agent=floor["agent"],
+            srcs=", ".join(floor["srcs"]),
+        )
+        ctx.derive("open", "f", rung="how long the combination was taken")
 
     for kind in NOT_FEASIBLE:
         _not_feasible(kind)

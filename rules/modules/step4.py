@@ -15,6 +15,28 @@ from .contraindications import contraindicated
 STEP4_CODES = ("STEP4_REFERRAL", "STRONG_OPIOIDS_LAST_RESORT", "CBT_PHYSIO", "GOAL_FUNCTION")
 # An adequate trial that failed on efficacy establishes resistance on its rung.
 FAILED = ("no_benefit", "partial", "waned")
+OUTCOME_WORDS = {
+    "no_benefit": "no benefit",
+    "partial": "partial benefit",
+    "good": "helping",
+    "waned": "helped at first, then stopped working",
+}
+
+
+def _on_board(ctx) -> str:
+    """A strong opioid still taken (or not said to be stopped) when Step 4 is reached: named in the
+    strong-opioid card, which must not read as advice to start or raise one."""
+    k = ctx.k
+    taken = [
+        t for t in ctx.base("trial") if t["cls"] == "opioid_strong" and t["tried"] == "yes" and t.get("current") != "no"
+    ]
+    parts = []
+    for t in sorted(taken, key=lambda t: t["agent"]):
+        dose = f" {t['dose']:g} mg/day" if "dose" in t else ""
+        outcome = f", {OUTCOME_WORDS[t['outcome']]}" if t.get("outcome") in OUTCOME_WORDS else ""
+        phrase = "strong_opioid_at_step4" if t.get("current") == "yes" else "strong_opioid_at_step4_maybe"
+        parts.append(k.phrases[phrase].format(agent=k.agent_label(t["agent"]), dose=dose, outcome=outcome))
+    return "".join(parts)
 
 
 def _no_strong_opioid(ctx) -> bool:
@@ -40,11 +62,11 @@ def define(k):
             basis = k.phrases["step4_basis_no_gabapentinoid"].format(why=why)
         else:
             basis = k.phrases["step4_basis"]
+        params = {"STEP4_REFERRAL": {"basis": basis}, "STRONG_OPIOIDS_LAST_RESORT": {"on_board": _on_board(ctx)}}
         for code in STEP4_CODES:
             if code == "STRONG_OPIOIDS_LAST_RESORT" and _no_strong_opioid(ctx):
                 continue  # every strong opioid entered as contraindicated: CONTRAINDICATED says so
-            params = {"basis": basis} if code == "STEP4_REFERRAL" else {}
-            ctx.finding_because(code, because, **params)
+            ctx.finding_because(code, because, **params.get(code, {}))
 
     # Once per evaluation, not once per open rung: the finding lists every open rung anyway.
     @when_all(phase("conclude"))
@@ -55,7 +77,9 @@ def define(k):
             return
         named = {d["fact"]["trial"] for d in opened if "trial" in d["fact"]}
         rungs = sorted({d["fact"]["rung"] for d in opened if d["fact"].get("class_of", "") not in named})
-        ctx.finding_because("STEP4_NOT_YET", [d["fact"]["id"] for d in opened], open="; ".join(rungs))
+        diffuse = any(f["value"] == "diffuse" for f in ctx.base("pain_pattern"))
+        focal = "" if diffuse else k.phrases["step4_not_yet_focal"]
+        ctx.finding_because("STEP4_NOT_YET", [d["fact"]["id"] for d in opened], open="; ".join(rungs), focal=focal)
 
     @when_all(
         phase("conclude"),

@@ -13,6 +13,7 @@ from ..dsl import any_of, consequent, phase
 
 CIDP_FLAGS = ("cidp", "demyelinating")
 URGENT_FLAGS = ("rapid_course", "motor_deficit")
+MOTOR_FLAGS = ("proximal_weakness", "motor_deficit", "progressive_weakness", "rapid_course")
 KNOWN_FOCAL_CAUSES = ("postherpetic", "post_surgical", "entrapment", "post_traumatic")
 
 
@@ -199,5 +200,15 @@ def _red_flags(k):
             unknown = [flag for flag in unknown if flag != "asymmetric"]
         if not unknown:
             return
-        ctx.finding("RED_FLAGS_UNKNOWN", "f", flags="; ".join(k.red_flag_names[flag] for flag in unknown))
+        # Weakness told in the note ("legs weak over the last 10 days") is checked against the motor
+        # flags before anyone puts it down to a drug or to the neuropathy.
+        motor = [flag for flag in unknown if flag in MOTOR_FLAGS]
+        weak = motor and any(f["value"] == "yes" for f in ctx.base("weakness_fatigue"))
+        lead = k.phrases["weakness_motor_flags"].format(flags="; ".join(k.red_flag_names[f] for f in motor))
+        ctx.finding(
+            "RED_FLAGS_UNKNOWN",
+            "f",
+            flags="; ".join(k.red_flag_names[flag] for flag in unknown),
+            weakness=lead if weak else "",
+        )
         ctx.derive("open", "f", rung="red-flag check")
