@@ -1600,6 +1600,130 @@ def test_ci_in_a_list_is_no_contraindication_of_the_drug_before_it():
     assert facts("nortriptyline CI (heart block)") == {"trial.tca.contraindicated": "yes"}
 
 
+# -- blind2 (tests/language/blind2): families a fresh blind corpus found misread -----------------
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("nothing has helped so far: lyrica, nortriptyline", ["pregabalin", "tca"]),
+        ("dulox and gaba - none of them have really worked", ["duloxetine", "gabapentin"]),
+        ("tried ami and tramadol, nothing had helped", ["tca", "tramadol"]),
+        ("pregabalin, venlafaxine: nothing has ever worked", ["pregabalin", "venlafaxine"]),
+    ],
+)
+def test_nothing_has_worked_over_an_auxiliary_is_no_benefit_for_every_drug(text, agents):
+    got = facts(text)
+    assert {a: got.get(f"trial.{a}.outcome") for a in agents} == {a: "no_benefit" for a in agents}
+
+
+def test_an_auxiliary_alone_does_not_negate_a_benefit():
+    assert facts("lyrica has really helped")["trial.pregabalin.outcome"] == "good"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("she did not want to take nortriptyline", "tca"),
+        ("pt didnt want to start pregab", "pregabalin"),
+        ("wouldn't try duloxetine", "duloxetine"),
+        ("he didn't want lidocaine plasters", "lidocaine"),
+        ("refused to try the amitriptyline", "tca"),
+        ("declined to start venlafaxine", "venlafaxine"),
+    ],
+)
+def test_a_past_refusal_is_not_tried(text, agent):
+    assert facts(text) == {f"trial.{agent}.tried": "no"}
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("botulinum toxin twice, worked only the first time", "botox"),
+        ("qutenza x3 - good relief first application only", "capsaicin8"),
+        ("btx-a injections: helped the first session only", "botox"),
+    ],
+)
+def test_a_repeat_that_helped_only_the_first_time_waned(text, agent):
+    assert facts(text)[f"trial.{agent}.outcome"] == "waned"
+
+
+def test_a_refusal_does_not_hide_a_plan_later_in_the_sentence():
+    got = read("didn't want to start lyrica, will start nortriptyline")
+    assert got.facts == {"trial.pregabalin.tried": "no"} and got.queries == ["tca"]
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica 75 bd - side effects: nil", "pregabalin"),
+        ("nortriptyline 25 nocte, SEs none reported", "tca"),
+        ("venlafaxine 150, s/e - none", "venlafaxine"),
+    ],
+)
+def test_side_effects_none_is_no_side_effect_and_no_outcome(text, agent):
+    got = facts(text)
+    assert got[f"trial.{agent}.adverse"] == [] and f"trial.{agent}.outcome" not in got
+
+
+@pytest.mark.parametrize(
+    "text, agent, effect",
+    [
+        ("amitriptyline 20, side effects: constipation", "tca", "constipation"),
+        ("duloxetine - side-effect nausea", "duloxetine", "nausea"),
+        ("adverse effects: drowsy on pregabalin", "pregabalin", "drowsiness"),
+    ],
+)
+def test_a_side_effects_heading_is_not_another_side_effect(text, agent, effect):
+    assert facts(text)[f"trial.{agent}.adverse"] == [effect]
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("oxycodone, constipated, stopped on day 4", "oxycodone"),
+        ("tapentadol stopped day 2 - dizzy", "tapentadol"),
+        ("dulox, nausea from week 3", "duloxetine"),
+    ],
+)
+def test_a_numbered_day_or_week_is_never_a_dose(text, agent):
+    assert f"trial.{agent}.dose" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose, per_day",
+    [
+        ("oxynorm 5mg four times per day", "oxycodone", 20, 4),
+        ("gabapentin 300 5 times daily", "gabapentin", 1500, 5),
+        ("pregabalin 75mg two times daily", "pregabalin", 150, 2),
+        ("tramadol 50 4 times each day", "tramadol", 200, 4),
+    ],
+)
+def test_n_times_daily_is_n_doses_not_one(text, agent, dose, per_day):
+    got = facts(text)
+    assert (got[f"trial.{agent}.dose"], got[f"trial.{agent}.doses_per_day"]) == (dose, per_day)
+
+
+@pytest.mark.parametrize(
+    "text", ["co-codamol 30/500 2 four times a day", "cocodamol 15/500mg 1 qds", "co-codamol 8/500 2 qds"]
+)
+def test_a_count_after_a_tablet_strength_asks_the_days_total(text):
+    got = read(text)
+    assert "trial.codeine.dose" not in got.facts and got.clarify
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose",
+    [
+        ("pregabalin 300 bd, too sleepy, cut down to 150 bd", "pregabalin", 600),
+        ("gabapentin 800 tds then dropped back to 400 tds", "gabapentin", 2400),
+        ("duloxetine 90, weaned down to 30", "duloxetine", 90),
+    ],
+)
+def test_a_dose_lowered_to_is_not_the_highest_reached(text, agent, dose):
+    assert facts(text)[f"trial.{agent}.dose"] == dose
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -1610,3 +1734,613 @@ def test_ci_in_a_list_is_no_contraindication_of_the_drug_before_it():
 )
 def test_a_contraindication_bound_to_a_dose_is_no_contraindication_of_the_drug(text):
     assert not any(n.endswith(".contraindicated") for n in facts(text)), facts(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "never had pregabalin with nortriptyline",
+        "not tried lyrica + cymbalta together",
+        "never trialled gabapentin and amitriptyline together",
+        "gabapentin and venlafaxine never been given together",
+        "hasn't had a gabapentinoid alongside an SNRI",
+        "never tried a TCA plus a gabapentinoid",
+        "no gabapentinoid + tricyclic",
+    ],
+)
+def test_a_combination_denied_is_combination_no_and_no_drug_not_tried(text):
+    got = facts(text)
+    assert got.get("combination") == "no"
+    assert not any(name.startswith("trial.") and value == "no" for name, value in got.items())
+
+
+def test_a_combination_denied_keeps_a_trial_said_of_its_own():
+    got = facts("never had gaba with cymbalta; lyrica 150 bd helped")
+    assert got["combination"] == "no" and got["trial.pregabalin.outcome"] == "good"
+
+
+@pytest.mark.parametrize(
+    "text, option",
+    [
+        ("is oxycodone an option now", "strong_opioid"),
+        ("would physiotherapy be helpful", "cbt"),
+        ("would a capsaicin 8% patch be appropriate", "capsaicin8"),
+        ("reasonable to try nortriptyline next", "tca"),
+    ],
+)
+def test_a_question_typed_without_a_question_mark_stores_nothing(text, option):
+    got = read(text)
+    assert got.facts == {} and got.queries == [option]
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("duloxetine ?helped", "duloxetine"),
+        ("lyrica 150 bd, ?some benefit", "pregabalin"),
+        ("probably didn't tolerate the nortriptyline", "tca"),
+        ("venlafaxine - i think it didn't help", "venlafaxine"),
+        ("tramadol, presumably no benefit", "tramadol"),
+    ],
+)
+def test_a_hedged_outcome_either_way_is_unknown(text, agent):
+    got = read(text)
+    assert got.facts.get(f"trial.{agent}.outcome") == "unknown" and got.queries == []
+    assert f"trial.{agent}.current" not in got.facts
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose, per_day",
+    [
+        ("lyrica 150 bd, sorry i meant tds", "pregabalin", 450, 3),
+        ("nortriptyline 50 - correction, 25 nocte", "tca", 25, 1),
+        ("duloxetine 120 sorry 60 not 120", "duloxetine", 60, None),
+        ("gabapentin 400 tds, typo: 300 tds", "gabapentin", 900, 3),
+    ],
+)
+def test_a_correction_in_the_message_replaces_what_it_restates(text, agent, dose, per_day):
+    got = facts(text)
+    assert (got[f"trial.{agent}.dose"], got.get(f"trial.{agent}.doses_per_day")) == (dose, per_day)
+
+
+def test_a_correction_of_the_duration_keeps_the_dose():
+    got = facts("pregabalin 75 bd for 2/12, sorry 4/12")
+    assert (got["trial.pregabalin.dose"], got["trial.pregabalin.weeks"]) == (150, 17.4)
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("lyrica 75 bd, then nortriptyline added on top - no better", ["pregabalin", "tca"]),
+        ("gabapentin 300 tds and later venlafaxine added in, no change", ["gabapentin", "venlafaxine"]),
+        ("pregabalin then cymbalta as an add-on, no improvement", ["duloxetine", "pregabalin"]),
+    ],
+)
+def test_a_second_drug_added_on_top_is_the_combination(text, agents):
+    got = facts(text)
+    assert got["combination"] == "yes" and got["combination.agents"] == agents
+    assert got["combination.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose, per_day",
+    [
+        ("lyrica 100mgtds", "pregabalin", 300, 3),
+        ("amitriptyline 25mgnocte", "tca", 25, 1),
+        ("cymbalta 30mgbd", "duloxetine", 60, 2),
+        ("gabapentin 400 mgqds", "gabapentin", 1600, 4),
+    ],
+)
+def test_a_frequency_glued_to_the_unit_is_read(text, agent, dose, per_day):
+    got = facts(text)
+    assert (got[f"trial.{agent}.dose"], got[f"trial.{agent}.doses_per_day"]) == (dose, per_day)
+
+
+@pytest.mark.parametrize(
+    "text, agent, weeks",
+    [
+        ("lyrica for a month, no help", "pregabalin", 4.3),
+        ("nortriptyline over a year, partial", "tca", 52.2),
+        ("duloxetine 60 for a couple of months", "duloxetine", 8.7),
+        ("venlafaxine, stopped after an wk - nausea", "venlafaxine", 1),
+    ],
+)
+def test_an_article_before_a_duration_is_its_number(text, agent, weeks):
+    assert facts(text)[f"trial.{agent}.weeks"] == weeks
+
+
+@pytest.mark.parametrize(
+    "text, agent", [("butrans patch once a week", "buprenorphine"), ("qutenza each a year", "capsaicin8")]
+)
+def test_a_rate_per_week_is_no_duration(text, agent):
+    assert f"trial.{agent}.weeks" not in facts(text)
+
+
+def test_a_dose_a_day_stays_the_days_dose():
+    got = facts("pregabalin 300 a day for a month")
+    assert (got["trial.pregabalin.dose"], got["trial.pregabalin.weeks"]) == (300, 4.3)
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("nortriptyline didnt really work", "tca"),
+        ("lyrica 150 bd - did not help much", "pregabalin"),
+        ("tramadol, no analgesic benefit", "tramadol"),
+        ("duloxetine 8/52, zero improvement", "duloxetine"),
+    ],
+)
+def test_more_wordings_of_no_benefit(text, agent):
+    assert facts(text)[f"trial.{agent}.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize(
+    "text, agent, effect",
+    [
+        ("on pregabalin, feet swollen", "pregabalin", "oedema"),
+        ("gabapentin: fluid retention", "gabapentin", "oedema"),
+        ("venlafaxine - blood pressure went up", "venlafaxine", "other"),
+    ],
+)
+def test_more_wordings_of_side_effects(text, agent, effect):
+    assert facts(text)[f"trial.{agent}.adverse"] == [effect]
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("pain in the scar following his knee replacement", "post_surgical"),
+        ("localised pain post mastectomy", "post_surgical"),
+        ("focal pain after the amputation", "post_surgical"),
+    ],
+)
+def test_pain_after_a_named_operation_is_post_surgical(text, value):
+    assert facts(text)["focal_cause"] == value
+
+
+@pytest.mark.parametrize("text", ["no known cause", "idiopathic", "nothing obvious"])
+def test_no_known_cause_under_the_focal_cause_question_is_other(text):
+    assert facts(text, "focal_cause") == {"focal_cause": "other"}
+
+
+@pytest.mark.parametrize("text", ["not that im aware of", "not as far as I'm aware", "none that I know of"])
+def test_not_to_my_knowledge_is_unknown_never_no(text):
+    assert facts(text, "falls") == {"falls": "unknown"}
+
+
+@pytest.mark.parametrize(
+    "text, fact", [("egfr - 52", "egfr"), ("CrCl - 38", "crcl"), ("eGFR -- 61", "egfr"), ("gfr - 75", "egfr")]
+)
+def test_a_dash_between_a_measure_and_its_value(text, fact):
+    assert facts(text) == {fact: int(text.split()[-1])}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "slowly progressive weakness of both legs over 2 years",
+        "weakness gradually worsening for 6 months",
+        "slowly getting weaker over the last year",
+    ],
+)
+def test_weakness_that_progresses_slowly_is_still_the_progressive_weakness_flag(text):
+    assert facts(text)["flag.progressive_weakness"] == "yes"
+
+
+@pytest.mark.parametrize(
+    "text", ["slowly progressive tingling in both feet", "numbness gradually worsening, symmetrical"]
+)
+def test_sensory_symptoms_that_progress_slowly_are_no_flag(text):
+    assert not any(name.startswith("flag.") for name in facts(text))
+
+
+@pytest.mark.parametrize("text, per_day", [("tds", 3), ("twice a day", 2), ("bd.", 2), ("nocte", 1)])
+def test_a_frequency_word_under_the_doses_a_day_question_is_the_count(text, per_day):
+    assert facts(text, "gabapentin_doses_per_day") == {
+        "trial.gabapentin.doses_per_day": per_day,
+        "trial.gabapentin.tried": "yes",
+    }
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("none of lyrica, nortriptyline or tramadol have helped", ["pregabalin", "tca", "tramadol"]),
+        ("neither cymbalta nor neurontin has really worked", ["duloxetine", "gabapentin"]),
+        ("not one of amitriptyline or venlafaxine had helped", ["tca", "venlafaxine"]),
+    ],
+)
+def test_a_listed_negation_over_an_auxiliary_is_no_benefit_for_every_drug(text, agents):
+    got = facts(text)
+    assert {a: (got.get(f"trial.{a}.tried"), got.get(f"trial.{a}.outcome")) for a in agents} == {
+        a: ("yes", "no_benefit") for a in agents
+    }
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("venlafaxine - bit of a waste of time", "venlafaxine"),
+        ("nortriptyline made no odds to the pain", "tca"),
+        ("capsaicin 8% patch made little difference", "capsaicin8"),
+        ("oxycodone wasnt much use", "oxycodone"),
+    ],
+)
+def test_colloquial_no_benefit(text, agent):
+    assert facts(text)[f"trial.{agent}.outcome"] == "no_benefit"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica not stopped, still helps a bit", "pregabalin"),
+        ("nortriptyline never stopped", "tca"),
+        ("duloxetine - hasnt been stopped", "duloxetine"),
+        ("oxycodone, never came off it", "oxycodone"),
+    ],
+)
+def test_a_stop_denied_is_still_taking_it(text, agent):
+    got = facts(text)
+    assert (got[f"trial.{agent}.tried"], got[f"trial.{agent}.current"]) == ("yes", "yes")
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("duloxetine wasnt tolerated", "duloxetine"),
+        ("nortriptyline: could not take it", "tca"),
+        ("lyrica was not tolerated", "pregabalin"),
+    ],
+)
+def test_not_tolerated_said_in_the_past_is_stopped_for_side_effects(text, agent):
+    assert facts(text)[f"trial.{agent}.outcome"] == "side_effects"
+
+
+@pytest.mark.parametrize("text", ["CIDP thought unlikely by neuro", "doubt cidp", "cidp felt unlikely"])
+def test_cidp_unlikely_is_no_never_suspected(text):
+    assert facts(text)["flag.cidp"] == "no"
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [("DM well controlled?", "diabetes"), ("b12 deficient?", "b12"), ("immunofixation negative?", "paraprotein")],
+)
+def test_a_result_followed_by_a_question_mark_is_not_known(text, fact):
+    assert facts(text)[fact] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lidocaine plaster 1 daily", "lidocaine"),
+        ("versatis patches 3 at a time", "lidocaine"),
+        ("fentanyl patch 12", "fentanyl"),
+    ],
+)
+def test_a_count_of_patches_is_never_a_dose_in_mg(text, agent):
+    assert f"trial.{agent}.dose" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, agent, per_day",
+    [
+        ("duloxetine 60 every morning", "duloxetine", 1),
+        ("nortriptyline 25 each night", "tca", 1),
+        ("lyrica 75 nightly", "pregabalin", 1),
+    ],
+)
+def test_every_morning_or_night_is_once_a_day(text, agent, per_day):
+    assert facts(text)[f"trial.{agent}.doses_per_day"] == per_day
+
+
+@pytest.mark.parametrize(
+    "text, question, slot",
+    [
+        ("hasnt", "pregabalin", "trial.pregabalin.tried"),
+        ("didn't", "combination", "combination"),
+        ("has not", "duloxetine", "trial.duloxetine.tried"),
+        ("wasnt", "falls", "falls"),
+    ],
+)
+def test_a_bare_negated_auxiliary_reply_is_no(text, question, slot):
+    assert facts(text, question) == {slot: "no"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oxycodone and lyrica together, no better",
+        "duloxetine + nortriptyline 8 wks nil",
+        "combination of tramadol and gabapentin tried",
+    ],
+)
+def test_drugs_together_that_are_not_the_seeds_combination_are_not_combination_tried(text):
+    assert "combination" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica helped but put on weight so stopped", "pregabalin"),
+        ("nortriptyline worked well, too drowsy, hence stopped", "tca"),
+        ("duloxetine good but nausea so came off it", "duloxetine"),
+    ],
+)
+def test_a_stop_that_follows_a_side_effect_is_stopped_for_it_despite_benefit(text, agent):
+    got = facts(text)
+    assert (got[f"trial.{agent}.outcome"], got[f"trial.{agent}.current"]) == ("side_effects", "no")
+
+
+def test_a_stop_for_another_reason_keeps_the_benefit():
+    assert facts("gabapentin helped, pain settled so stopped")["trial.gabapentin.outcome"] == "good"
+
+
+@pytest.mark.parametrize("text", ["venlafaxine and amitriptyline", "oxycodone + gabapentin"])
+def test_two_drugs_under_the_combination_question_that_are_not_the_seeds_pair_are_not_the_combination(text):
+    assert "combination" not in facts(text, "combination")
+
+
+def test_the_seeds_pair_under_the_combination_question_is_the_combination():
+    assert facts("lyrica and nortriptyline", "combination")["combination.agents"] == ["pregabalin", "tca"]
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("never tried lyrica, cymbalta", ["pregabalin", "duloxetine"]),
+        ("not tried: nortriptyline, venlafaxine", ["tca", "venlafaxine"]),
+        ("Tried gabapentin. Not tried: pregabalin, duloxetine", ["pregabalin", "duloxetine"]),
+    ],
+)
+def test_a_negation_reaches_over_a_comma_list_of_drugs(text, agents):
+    got = facts(text)
+    assert {a: got[f"trial.{a}.tried"] for a in agents} == {a: "no" for a in agents}
+
+
+@pytest.mark.parametrize(
+    "text, first, second, outcome",
+    [
+        ("no benefit from lyrica, cymbalta fine", "pregabalin", "duloxetine", None),
+        ("no help from nortriptyline, tramadol ok", "tca", "tramadol", None),
+    ],
+)
+def test_a_list_outcome_does_not_reach_a_drug_with_words_of_its_own(text, first, second, outcome):
+    got = facts(text)
+    assert got[f"trial.{first}.outcome"] == "no_benefit" and got.get(f"trial.{second}.outcome") == outcome
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("pregabalin - no issues", "pregabalin"),
+        ("nortriptyline: no problems at all", "tca"),
+        ("cymbalta, no complaints", "duloxetine"),
+    ],
+)
+def test_no_problems_after_a_drug_is_tolerated_never_not_tried(text, agent):
+    got = facts(text)
+    assert got[f"trial.{agent}.tried"] == "yes" and got[f"trial.{agent}.adverse"] == []
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [("pregabalin, drowsy but carried on", "pregabalin"), ("duloxetine continued despite nausea", "duloxetine")],
+)
+def test_carrying_on_despite_a_side_effect_is_still_taking_it(text, agent):
+    assert facts(text)[f"trial.{agent}.current"] == "yes"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [("lyrica: no more", "pregabalin"), ("duloxetine - no longer", "duloxetine"), ("no more nortriptyline", "tca")],
+)
+def test_no_more_or_no_longer_was_taken_never_not_tried(text, agent):
+    assert facts(text)[f"trial.{agent}.tried"] == "yes"
+
+
+def test_no_more_than_a_dose_is_no_stop():
+    got = facts("pregabalin no more than 150 bd")
+    assert got["trial.pregabalin.dose"] == 300 and "trial.pregabalin.current" not in got
+
+
+@pytest.mark.parametrize("text", ["nortriptyline: not keen", "duloxetine - not keen"])
+def test_not_keen_is_a_wish_not_a_trial(text):
+    assert read(text).facts == {}
+
+
+@pytest.mark.parametrize(
+    "text, fact", [("falls?none", "falls"), ("paraprotein?negative", "paraprotein"), ("b12?normal", "b12")]
+)
+def test_a_question_mark_glued_between_a_term_and_a_value_is_never_the_opposite(text, fact):
+    assert facts(text)[fact] == "unknown"
+
+
+def test_a_question_mark_glued_to_the_previous_word_still_ends_a_question():
+    got = read("more tramadol?pain still bad")
+    assert got.facts == {} and got.queries == ["weak_opioid"]
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("cymbalta for less than 4 weeks, stopped", "duloxetine"),
+        ("lyrica nearly 4/52", "pregabalin"),
+        ("nortriptyline under 6 weeks", "tca"),
+        ("gabapentin for not quite 3 months", "gabapentin"),
+    ],
+)
+def test_a_duration_that_is_only_an_upper_bound_is_never_stored(text, agent):
+    assert f"trial.{agent}.weeks" not in facts(text)
+
+
+def test_a_duration_that_is_a_lower_bound_is_stored():
+    assert facts("venlafaxine for over 8 weeks")["trial.venlafaxine.weeks"] == 8
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica less than 300mg a day", "pregabalin"),
+        ("duloxetine below 60", "duloxetine"),
+        ("neurontin <2400/day", "gabapentin"),
+    ],
+)
+def test_a_dose_that_is_only_an_upper_bound_is_never_the_dose_reached(text, agent):
+    assert f"trial.{agent}.dose" not in facts(text)
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("trial of lyrica planned", "pregabalin"),
+        ("nortriptyline to be started", "tca"),
+        ("venlafaxine yet to be started", "venlafaxine"),
+    ],
+)
+def test_a_drug_planned_is_not_yet_tried(text, agent):
+    assert facts(text) == {f"trial.{agent}.tried": "no"}
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose",
+    [
+        ("pregabalin 75 bd, planned increase to 150 bd", "pregabalin", 150),
+        ("gabapentin 300 tds - plan is to go to 600 tds", "gabapentin", 900),
+        ("duloxetine 30, aim to increase to 60", "duloxetine", 30),
+    ],
+)
+def test_a_planned_increase_is_not_the_dose_reached(text, agent, dose):
+    assert facts(text)[f"trial.{agent}.dose"] == dose
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica helped, I think", "pregabalin"),
+        ("nortriptyline no benefit apparently", "tca"),
+        ("duloxetine worked - not convinced", "duloxetine"),
+        ("tramadol helped perhaps", "tramadol"),
+    ],
+)
+def test_an_outcome_followed_by_a_hedge_is_unknown(text, agent):
+    assert facts(text)[f"trial.{agent}.outcome"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("pain much worse off lyrica", "pregabalin"),
+        ("her pain was better since stopping the nortriptyline", "tca"),
+        ("pain worse without duloxetine", "duloxetine"),
+        ("pain is worse without the venlafaxine", "venlafaxine"),
+    ],
+)
+def test_the_pain_without_a_drug_is_never_that_drugs_outcome_nor_not_tried(text, agent):
+    got = facts(text)
+    assert got[f"trial.{agent}.tried"] == "yes" and f"trial.{agent}.outcome" not in got
+
+
+@pytest.mark.parametrize(
+    "text, fact, value",
+    [
+        ("paraprotein previously excluded", "paraprotein", "normal"),
+        ("monoclonal gammopathy already ruled out", "paraprotein", "normal"),
+        ("CIDP formally excluded", "flag.cidp", "no"),
+    ],
+)
+def test_excluded_after_a_time_word_is_still_excluded(text, fact, value):
+    assert facts(text)[fact] == value
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("tried: lyrica, cymbalta - nil", ["pregabalin", "duloxetine"]),
+        ("weak opioids tried - tramadol, co-codamol - none", ["tramadol", "codeine"]),
+        ("has tried gabapentin and venlafaxine, nil", ["gabapentin", "venlafaxine"]),
+    ],
+)
+def test_nil_after_a_list_led_by_tried_is_its_outcome_never_not_tried(text, agents):
+    got = facts(text)
+    assert {a: (got.get(f"trial.{a}.tried"), got.get(f"trial.{a}.outcome")) for a in agents} == {
+        a: ("yes", "no_benefit") for a in agents
+    }
+
+
+def test_nil_after_a_drug_with_no_lead_is_still_not_tried():
+    assert facts("lyrica, cymbalta - nil") == {"trial.pregabalin.tried": "no", "trial.duloxetine.tried": "no"}
+
+
+def test_a_hyphenated_brand_is_never_respelt():
+    got = read("co-codamol 30/500 2 qds")
+    assert not got.respelled and got.facts["trial.codeine.tried"] == "yes"
+
+
+# A test's name negated says the test was not done, never that its result was normal: "no SPEP
+# yet" once stored paraprotein=normal (closing the monoclonal gammopathy work-up), "no a1c on
+# file" diabetes=no. The finding's own name negated ("no paraprotein", "no mgus") is still a
+# normal result.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no spep yet",
+        "No SPEP sent so far",
+        "never had serum protein electrophoresis",
+        "no immunofixation done",
+        "no free light chains or spep",
+        "no recent electrophoresis",
+        "no paraprotein screening yet",
+        "b12 ok, no spep",
+    ],
+)
+def test_a_screening_test_negated_is_not_done_never_normal(text):
+    assert facts(text).get("paraprotein") == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("no paraprotein on spep", "normal"),
+        ("nil monoclonal band", "normal"),
+        ("spep: no paraprotein", "normal"),
+        ("no m-spike", "normal"),
+    ],
+)
+def test_the_finding_negated_is_still_a_normal_screen(text, value):
+    assert facts(text).get("paraprotein") == value
+
+
+@pytest.mark.parametrize("text", ["no hba1c on file", "no recent a1c", "nil HbA1c", "no glucose checked"])
+def test_a_glucose_test_negated_says_nothing_of_diabetes(text):
+    assert "diabetes" not in facts(text)
+
+
+@pytest.mark.parametrize("text", ["no diabetes", "no dm", "non-diabetic"])
+def test_diabetes_itself_negated_is_still_no_diabetes(text):
+    assert facts(text).get("diabetes") == "no"
+
+
+@pytest.mark.parametrize("text", ["no falls or spep", "no weight loss, flc"])
+def test_a_screening_test_at_the_end_of_a_negated_list_is_not_read_as_normal(text):
+    assert facts(text).get("paraprotein") != "normal"
+
+
+# Weakness said to progress with the limb named inside the phrase was read as weakness/fatigue
+# (the gabapentin side-effect question), not as the red flag: "progressive leg weakness".
+@pytest.mark.parametrize(
+    "text",
+    [
+        "progressive arm weakness",
+        "her legs are getting weaker",
+        "worsening leg weakness since spring",
+        "weakness in his legs getting worse, 4 months",
+        "progressive weakness of both legs",
+    ],
+)
+def test_weakness_progressing_with_the_limb_named_is_the_red_flag(text):
+    assert facts(text).get("flag.progressive_weakness") == "yes"
+
+
+@pytest.mark.parametrize("text", ["no progressive arm weakness", "denies legs getting weaker"])
+def test_weakness_progressing_denied_is_no_flag(text):
+    assert facts(text).get("flag.progressive_weakness") in ("no", None)

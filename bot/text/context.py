@@ -16,8 +16,10 @@ import re
 from dataclasses import dataclass
 
 BLOCK = "\x00"
-# A full stop ends a clause unless it is a decimal point ("HbA1c 11.2%").
-HARD_BREAK = r"[;\n!?]|(?<!\d)\.|\.(?!\d)"
+# A full stop ends a clause unless it is a decimal point ("HbA1c 11.2%"); a question mark unless it
+# stands apart from the word before and against the word after ("gaba ?helped": that word is in
+# doubt, no question ends there; "falls?no" is a question and its answer).
+HARD_BREAK = r"[;\n!]|\?(?![a-z0-9])|(?<=[\w%)\]])\?|(?<!\d)\.|\.(?!\d)"
 HARD_BREAK_RE = re.compile(HARD_BREAK)
 # Clauses, for which drug owns which words: hard breaks, commas and joining words.
 CLAUSE_BREAK = re.compile(HARD_BREAK + r"|,|\band\b|\bbut\b|\bthen\b|\balso\b|\bplus\b")
@@ -76,7 +78,10 @@ class Tail:
         if not words:
             self.rx = None
         elif repeat:
-            self.rx = re.compile(rf"(?:\s|(?<![\w/])(?:{alts})(?![\w/]))*")
+            # a punctuation joiner may touch the word before it ("gaba, pregab"): no boundary for it
+            marks = {w for w in words if not any(ch.isalnum() for ch in w)}
+            signs = rf"|(?:{alternation(marks)})" if marks else ""
+            self.rx = re.compile(rf"(?:\s|(?<![\w/])(?:{alts})(?![\w/]){signs})*")
         else:
             self.rx = re.compile(rf"{trailing}(?:{alts})(?![\w%/])")
 
@@ -128,7 +133,7 @@ class Scope:
         # ("gaba (no)": a bracket may open before the trigger)
         gaps = rf"(?:(?:[\s:=\-(]*(?:{gap})(?![\w%]))" + "{1,3}" + r"[\s:=\-,(]*|[\s:=\-(]*)" if gap else r"[\s:=\-(]*"
         return cls(
-            before=Tail(neg["before"]),
+            before=Tail(neg["before"], trailing=r"[\s:]*"),  # ("not tried: dulox, ami")
             after=re.compile(gaps + r"(?P<trigger>" + after + r")(?![\w%])"),
             after_comma=re.compile(r"\s*,\s*(?P<trigger>" + after + r")(?=\s*(?:[,;.!?\n]|$))"),
             pseudo=phrase_re(neg["pseudo"]),

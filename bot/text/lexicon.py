@@ -104,6 +104,12 @@ class Topic:
         self.negated = spec.get("negated", {})
         self.present = spec.get("present")
         self.absent = spec.get("absent")  # the value of the bare subject negated ("diabetes: no")
+        # ... except of these subjects, tests rather than findings: "no SPEP" says it was not done
+        not_done = spec.get("absent_not_from", {})
+        self.not_done_words = set(not_done.get("words", ()))
+        self.not_done = not_done.get("value") or None  # None: nothing is read from it
+        before = not_done.get("before", [])  # the negation right before the name: "no (recent) SPEP"
+        self.not_done_before = re.compile(r"(?:" + _by_length(before) + r")\s*") if before else None
         self.priority = spec.get("priority", [])
         self.known_wins = spec.get("known_wins", False)  # one value said beside "unknown": that value
         self.shares_result = spec.get("shares_result", False)  # a test: "b12 and spep normal" share it
@@ -146,9 +152,9 @@ class Lexicon:
         dotted = lex.get("dotted_frequency", {})
         self.dotted = {k.lower(): v for k, v in dotted.items()}
         self.dotted_re = phrase_re([k + "." for k in dotted] + list(dotted)) if dotted else None
-        # "150bd", "600tds": a number typed against its frequency word
+        # "150bd", "600tds", "600mgtds": a number (or its mg) typed against its frequency word
         glued = [w for w in self.frequency if w.isalnum() and w.isalpha()]
-        self.glued_frequency = re.compile(rf"(?<=\d)(?=(?:{_by_length(glued)})(?![\w%]))")
+        self.glued_frequency = re.compile(rf"(?:(?<=\d)|(?<=\dmg)|(?<=\d mg))(?=(?:{_by_length(glued)})(?![\w%]))")
         self.units = lex["units"]
         self.divided = {k.lower(): v for k, v in lex.get("divided_doses", {}).items()}
         self.divided_re = phrase_re(self.divided)
@@ -198,11 +204,16 @@ class Lexicon:
             for w in lex["outcome_negators"]["words"]
             for a in ["", *lex["outcome_negators"].get("adverbs", [])]
         )
+        self.outcome_auxiliaries = Tail(lex["outcome_negators"].get("auxiliaries", []))
         partial = lex["outcome_partial"]["words"]  # "partially effective", "helped partially": partial
         self.partial_before = Tail(partial)
         partial_after = partial + lex["outcome_partial"].get("after", [])
         self.partial_after = re.compile(r"\s*(?:" + _by_length(partial_after) + r")(?![\w%])")
         self.enough_after = re.compile(r"\s*(?:" + _by_length(lex["outcome_partial"].get("enough", [])) + r")(?![\w%])")
+        hedged_after = lex.get("outcome_hedges", {}).get("after", [])
+        self.outcome_hedged_after = (  # "helped maybe", "no help, I think"
+            re.compile(r"[\s,\-]*(?:" + _by_length(hedged_after) + r")(?![\w])") if hedged_after else None
+        )
         self.outcome_hedges = phrase_re(lex.get("outcome_hedges", {}).get("words", []), right=r"(?:(?![\w%])|(?<=\?))")
         self.bare_negative = re.compile(
             r"(?<![\w%])(?:" + _by_length(lex["outcome_bare_negative"]["words"]) + r")\s*(?:[,;.!\n)]|-+>|$)"
@@ -210,6 +221,13 @@ class Lexicon:
         self.adverse = PhraseMap((w, key) for key, ws in lex["adverse"].items() for w in ws)
         status = lex["trial_status"]
         self.no_adverse = phrase_re(status["no_adverse"])
+        heading, value = status.get("no_adverse_subject", []), status.get("no_adverse_value", [])
+        self.adverse_headings = {w.lower() for w in heading}
+        self.no_adverse_said = (  # "side effects: none"
+            re.compile(rf"(?<![\w%/])(?:{_by_length(heading)})\s*[:=\-]*\s*(?:{_by_length(value)})(?![\w%])")
+            if heading and value
+            else None
+        )
         self.current_before = Tail(status["current_before"])
         self.current_after = phrase_re(status["current_after"])
         self.current_negators = Tail(status.get("current_negators", []))
@@ -241,6 +259,12 @@ class Lexicon:
         )
         self.max_no = phrase_re(status["max_tolerated_no"])
         self.part_of = Tail(status["part_of"])
+        self.lowered_to = Tail(status.get("lowered_to", []))
+        self.correction = phrase_re(status.get("correction", []))
+        self.off_before = Tail(status.get("off_before", []))
+        self.tried_list_lead = Tail(lex.get("tried", {}).get("list_lead", []), trailing=r"[\s:\-]*")
+        self.duration_at_most = Tail(status.get("duration_at_most_before", []))
+        self.stopped_for_it = phrase_re(status.get("stopped_for_it", []))
         self.sequence = phrase_re(status["sequence"])
         self.answers = {a: phrase_re(ps) for a, ps in lex["answers"].items()}
         # A reply that starts with its answer and goes on ("no, only 10mg", "yes - twice last year")
@@ -263,6 +287,9 @@ class Lexicon:
         # "creat 150" beside a drug: the word right before a number says whose value it is
         self.dose_lead = {w.lower() for w in lex["dose_lead"]["words"]}
         self.measures = {w.lower() for w in lex["dose_lead"]["measures"]}
+        self.dose_at_most = Tail(lex["dose_lead"].get("at_most", []))
+        ordinal = lex["dose_lead"].get("ordinal", [])
+        self.ordinal_before = re.compile(rf"(?<![\w])(?:{_by_length(ordinal)})\s*$") if ordinal else None
         # "twice", "1 last month" under "any falls?" (intake.toml `counts`)
         counted = lex["count_replies"]
         self.count_reply = re.compile(
@@ -323,6 +350,7 @@ class Lexicon:
         self.query_weak_starts = re.compile(r"^[\s\x00,]*(?:" + _by_length(q["weak_starts"]) + r")(?![\w])")
         self.query_inside = phrase_re(q["inside"])
         self.hypothetical = phrase_re(q["hypothetical"])
+        self.not_hypothetical = phrase_re(q.get("not_hypothetical", []))
         self.conditional = phrase_re(q.get("conditional", []))
         self.not_conditional = phrase_re(q.get("not_conditional", []))
         self.not_given = phrase_re(q.get("not_given", []))
@@ -366,7 +394,14 @@ class Lexicon:
         self.current_pairs = {frozenset(pair) for pair in joined.get("current_pairs", [])}
         self.concurrent = re.compile(dose + r"\s*(?:" + _by_length(joined.get("concurrent", ["with"])) + r")\s*$")
         self.both_before = Tail(joined.get("both_before", []))
+        # "(no) gabapentinoid with an SNRI": a class named with a partner drug or class
+        partnered = _by_length(joined.get("concurrent", ["with"]) + joiners)
+        self.class_partner = re.compile(r"\s*(?:" + partnered + r")\s*(?:(?:an?|the)\s+)?")
+        self.class_partner_before = re.compile(r"(?:" + partnered + r")\s*(?:(?:an?|the)\s+)?$")
         self.added_before = Tail(joined.get("added_before", []))
+        after = joined.get("added_after", [])
+        self.added_after = re.compile(dose + r"\s*,?\s*(?:" + _by_length(after) + r")(?![\w])") if after else None
+        self.added_between_loose = re.compile(dose + r"[\s,]*(?:(?:and\s+)?(?:then|later|subsequently)|and)?[\s,]*$")
         self.both_between = re.compile(dose + r"\s*(?:and|&)\s*$")
         self.added_between = re.compile(dose + r"\s*(?:to|onto|on to|in to)\s*$")
         self.clarify = lex["clarify"]
@@ -401,6 +436,16 @@ class Lexicon:
         spelled = rf"(?:(?:{tens})(?:[\s-]+(?:{ones}))?|{_by_length(words['teens'])}|{ones})"
         after = _by_length(list(self.duration_units) + words["before"])
         self.spelled_number = re.compile(rf"(?<![\w-])(?P<n>{spelled})(?=\s*(?:{after})(?![a-z]))")
+        article = words.get("article", {})
+        self.article_number = {k.lower(): v for k, v in article.get("words", {}).items()}
+        rate = "".join(rf"(?<!\b{re.escape(w)} )" for w in article.get("not_after", []))
+        self.article_duration = (  # "a week", "a couple of months"
+            re.compile(
+                rf"(?<![\w-]){rate}(?P<n>{_by_length(self.article_number)})\s+(?=(?:{_by_length(article['units'])})\b)"
+            )
+            if self.article_number
+            else None
+        )
         # a range ("6-8 weeks", "2 to 3 months") is read at its lower end: at least that long, never longer
         # (not after a number of three digits: "gaba 300-6 weeks" is a dose, then a duration)
         joiners = _by_length(lex["duration_range"]["joiners"])

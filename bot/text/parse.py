@@ -34,7 +34,8 @@ THOUSANDS_COMMA = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)")
 # would store a dose or an age no one typed.
 MALFORMED_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,40}(?:[.,]\d{1,40})?e[+-]?\d{1,40}|0x[0-9a-f]{1,40})(?![\w.])")
 # Cheap first looks: a number typed against a word ("150bd"), a letter between dots ("t.d.s.").
-GLUED = re.compile(r"\d[a-z]")
+GLUED_QUESTION = re.compile(r"(?<=[a-z0-9%])\?(?=[a-z])")
+GLUED = re.compile(r"\d ?[a-z]")
 DOTTED = re.compile(r"\b[a-z]\.[a-z]\b")
 NOT_IN_AN_ANSWER = re.compile(r"[^\w?/' ]+")
 # A hostile or pasted message is read up to this many characters; the reply says what was cut.
@@ -102,6 +103,8 @@ class _Concept:
     kind: str = "topic"  # topic / flag / red_flags
 
 
+# What may stand between two drugs named together, and after the last ("gaba + dulox together")
+LISTED = re.compile(r"[\s,/+&\x00]*(?:(?:and|or|with|plus)[\s,/+&]*)?")
 # What may stand between a combination's second drug (or its dose) and its duration or outcome
 LEAD_IN = re.compile(r"[\s:,\-]*(?:(?:x|for|over)\s*)?")
 
@@ -112,8 +115,8 @@ class Parser:
         self.lx: Lexicon = lexicon(self.k)
         self.sanity = self.k.thresholds["sanity"]
         self._long_word = re.compile(
-            rf"(?<![\w%])[a-z]{{{self.lx.spell_min_length},}}(?![\w%])"
-        )  # respelt if near a drug
+            rf"(?<![\w%-])[a-z]{{{self.lx.spell_min_length},}}(?![\w%-])"
+        )  # respelt if near a drug (never part of a hyphenated word: "co-codamol" is no "co-cocodamol")
         self.units = self.k.thresholds.get("units", {})
         # the highest daily dose any renal band allows: a dose per intake times its frequency above it
         # is more likely the day's total typed with the frequency
@@ -132,6 +135,8 @@ class Parser:
             out.truncated = (len(text), MAX_CHARS, raw[MAX_CHARS - 30 : MAX_CHARS])  # where reading stopped
             text = text[:MAX_CHARS]
         text = self._thousands(text)
+        if "?" in text:  # "falls?no", "mgus?neg": a question and its answer, as "falls? no"
+            text = GLUED_QUESTION.sub("? ", text)
         text = self._spelled(text)
         if GLUED.search(text):
             text = self.lx.glued_frequency.sub(" ", text)
@@ -163,7 +168,10 @@ class Parser:
             words = re.split(r"[\s-]+", mt.group("n"))
             return str(sum(self.lx.number_words[w] for w in words))
 
-        return self.lx.spelled_number.sub(digits, text)
+        text = self.lx.spelled_number.sub(digits, text)
+        if self.lx.article_duration:  # "a week", "couple of months": 1 week, 2 months
+            text = self.lx.article_duration.sub(lambda mt: f"{self.lx.article_number[mt.group('n')]} ", text)
+        return text
 
     def _thousands(self, text: str) -> str:
         """'1,200 mg' and '50 000 mg/day' are one number (thousands separators), never 1.2 or 50."""
@@ -216,6 +224,10 @@ class Parser:
             text = read_contraindications(self, text, start, end, out, subject)  # "TCA c/i": stored, masked
             sentence = text[start:end]
             hypo = self.lx.hypothetical.search(sentence) if self.lx.hypothetical else None
+            if hypo and self.lx.not_hypothetical:  # "didn't want to start pregab": a refusal, no plan
+                refusals = [(m.start(), m.end()) for m in self.lx.not_hypothetical.finditer(sentence)]
+                plans = (h for h in self.lx.hypothetical.finditer(sentence))
+                hypo = next((h for h in plans if not any(s <= h.start() and h.end() <= e for s, e in refusals)), None)
             avoid = self.lx.not_given.search(sentence) if self.lx.not_given else None
             if avoid and not self._is_question(sentence):  # "avoiding TCAs": not given, nothing asked
                 stop = self.lx.scope.termination.search(sentence, avoid.end()) if self.lx.scope.termination else None
@@ -423,9 +435,11 @@ class Parser:
     def _topics(self, text: str, out: Parsed) -> tuple[str, list[int]]:
         if self.lx.topics_any.absent(text):  # no concept, nothing masked: nothing to read
             return text, []
-        if self.lx.flag_pseudo:  # "slowly progressive" is the usual course, not a red flag
+        if self.lx.flag_pseudo:  # "slowly progressive" is the usual course, not a red flag ...
+            flagged = [(m.start(), m.end()) for _, rx in self.lx.flags if rx for m in rx.finditer(text)]
             for mt in list(self.lx.flag_pseudo.finditer(text)):
-                text = mask(text, mt.start(), mt.end())
+                if not any(s <= mt.start() and mt.end() <= e for s, e in flagged):  # ... unless of weakness
+                    text = mask(text, mt.start(), mt.end())
         concepts = self._concepts(text)
         ends = {c.end: c.start for c in concepts}
         values = self._value_hits(text, concepts)
@@ -445,6 +459,13 @@ class Parser:
                 continue
             value, hit = self._value_of(text, c, values, concepts, starts)
             negated, through = self.lx.scope.negated_before(text, c.start, ends)
+            if c.fact == "combination" and not negated and c.value is None:
+                # "not tried gaba + dulox together": the negation reaches over the drugs named together
+                named = [self.lx.drug_re, *(rx for rx in self.lx.class_words.values() if rx)]
+                drugs = {m.end(): m.start() for rx in named for m in rx.finditer(text, 0, c.start)}
+                negated, through = self.lx.scope.negated_before(text, c.start, {**ends, **drugs})
+                if negated and through:  # the drugs are the combination's, not trials of their own
+                    text = mask(text, self._listed_from(text, drugs, c.start), c.start)
             after = self.lx.scope.negated_after(text, c.end) if hit is None else None
             if after and c.topic is not None and text[c.start : c.end] in c.topic.asserted:
                 after = None  # "gaba + dulox together - nil": given together, to no effect
@@ -452,6 +473,17 @@ class Parser:
                 negated = True  # ("together no better": an outcome, not "not together")
             if through and hit is None and c.kind == "topic" and c.value is not None:
                 negated = False  # "no falls, diffuse": a value said of its own, not a member of the list
+            if (
+                hit is not None
+                and c.topic is not None
+                and c.topic.not_done_words
+                and text[c.start : c.end] in c.topic.not_done_words
+                and c.topic.not_done_before.fullmatch(text, hit[0], c.start)
+            ):  # "no SPEP yet", "nil recent a1c": the test's name negated, not a result
+                if c.topic.not_done is None:
+                    text = mask(text, hit[0], c.end)
+                    continue
+                value, hit, negated = c.topic.not_done, None, False
             if hit is not None:
                 if through or hit[0] < c.start:
                     # a concept with its own value is outside a list's negation ("no mgus, b12
@@ -464,12 +496,19 @@ class Parser:
                 value = value if hit is not None and not (negated and hit[0] > c.end) else ("no" if negated else None)
                 negated = False
             if value is None and negated and c.topic is not None and c.topic.absent:
-                value, negated = c.topic.absent, False  # "diabetes: no", "no paraprotein"
+                if text[c.start : c.end] in c.topic.not_done_words:  # "never had SPEP": not done
+                    if c.topic.not_done is None or through:  # "no falls or spep": not said which
+                        text = mask(text, c.start, c.end)
+                        continue
+                    value, negated = c.topic.not_done, False
+                else:
+                    value, negated = c.topic.absent, False  # "diabetes: no", "no paraprotein"
             if (
                 (
                     queried(text, c.start)
                     or self.lx.hedged.search(text[: c.start], 40)
                     or self.lx.hedged_after.match(text, c.end)
+                    or (hit is not None and text[hit[1] : hit[1] + 1] == "?")  # "diabetes controlled?"
                 )
                 and c.topic is not None
                 and "unknown" in c.topic.values
@@ -507,6 +546,16 @@ class Parser:
                 continue
             out.clarify.append(Clarify(spec["question"].format(said=said), [tuple(ch) for ch in spec["choices"]]))
         return text, combined_at
+
+    @staticmethod
+    def _listed_from(text: str, drugs: dict[int, int], at: int) -> int:
+        """Where the run of drugs named together right before `at` starts ("gaba + dulox together")."""
+        first = at
+        for end in sorted(drugs, reverse=True):
+            if not LISTED.fullmatch(text[end:first]):
+                break
+            first = drugs[end]
+        return first
 
     @staticmethod
     def _describes_weakness(text: str, concepts: list[_Concept], i: int) -> bool:
@@ -687,6 +736,11 @@ class Parser:
                     self.lx.added_between.match(between) and self.lx.added_before.search(before)
                 )  # "added dulox to gaba"
                 or (
+                    self.lx.added_after
+                    and self.lx.added_between_loose.match(between)
+                    and self.lx.added_after.match(text, second.end())
+                )  # "pregab, then dulox added on top"
+                or (
                     (
                         self.lx.both_between.match(between)
                         or (self.lx.joined_pair and self.lx.joined_pair.match(between))
@@ -718,6 +772,11 @@ class Parser:
                     pairs[first.start()] = agents
         return pairs
 
+    def seed_pair(self, agents: list[str]) -> bool:
+        """Do the agents include a pair the seed calls the combination (lexicon current_pairs)?"""
+        classes = {self.k.agents[a]["class"] for a in agents}
+        return any(pair <= classes for pair in self.lx.current_pairs)
+
     def _combinable(self, first: str, second: str) -> bool:
         """Do the two drugs' classes make one of the pairs that, named as taken now, are read as taken
         together (lexicon [combination_joined] current_pairs)?"""
@@ -729,6 +788,14 @@ class Parser:
         if not combined_at and not self.lx.drug_re.search(text):  # no drug: no pair, no anchor
             return text
         pairs = self._joined_pairs(text)
+        for at in [at for at in pairs if self.lx.scope.negated_before(text, at)[0]]:
+            # "never had gaba with dulox": the combination is denied, not either drug (each is not read)
+            del pairs[at]
+            if "combination" not in out.facts:
+                out.facts["combination"] = "no"
+            second = next(m for m in self.lx.drug_re.finditer(text) if m.start() > at)
+            text = mask(text, at, second.end())
+            combined_at = [(a, said) for a, said in combined_at if not at <= a < second.end()]
         if pairs:
             out.facts.setdefault("combination", "yes")
             combined_at = combined_at + [(at, True) for at in pairs]
@@ -740,6 +807,12 @@ class Parser:
             sentence = text[start:end]
             agents = sorted({self.lx.drug_names[m.group()] for m in self.lx.drug_re.finditer(sentence)})
             agents = pairs.get(anchors[0], agents)
+            if len(agents) >= 2 and not self.seed_pair(agents):
+                # "tramadol and gaba together": not the seed's combination (a gabapentinoid with an
+                # SNRI or TCA [3, 2]) - nothing is stored as the combination, never "combination tried"
+                if out.facts.get("combination") == "yes":
+                    del out.facts["combination"]
+                continue
             if len(agents) >= 2:
                 out.facts["combination.agents"] = agents
             at = anchors[0]
@@ -817,18 +890,51 @@ class Parser:
         return text, spans
 
     # -- class words ("no SNRI") ---------------------------------------------------------------
+    def _drug_partnered(self, text: str, start: int) -> int | None:
+        """The start of a drug named together right before the class word at `start` ("tca with a
+        gabapentinoid"), or None."""
+        join = self.lx.class_partner_before.search(text, max(0, start - 30), start)
+        if join is None:
+            return None
+        head = text[: join.start()].rstrip()
+        drug = next((m for m in self.lx.drug_re.finditer(head, max(0, len(head) - 40)) if m.end() == len(head)), None)
+        return drug.start() if drug else None
+
+    def _partner(self, text: str, end: int) -> int | None:
+        """The end of a drug or class named together with the class word ending at `end`
+        ("gabapentinoid with an SNRI", "gabapentinoid + ami"), or None."""
+        join = self.lx.class_partner.match(text, end)
+        if join is None or join.end() == end:
+            return None
+        rxs = [self.lx.drug_re, *(rx for rx in self.lx.class_words.values() if rx)]
+        found = [m for rx in rxs if (m := rx.match(text, join.end()))]
+        return max((m.end() for m in found), default=None)
+
     def _classes(self, text: str, out: Parsed) -> tuple[str, dict[int, int]]:
         """Class words ("no SNRI"), and where each stood (end -> start): a drug listed after one
         shares its negation ("no SNRI or TCA")."""
         spans: dict[int, int] = {}
         if self.lx.classes_any.absent(text):
             return text, spans
+        named = text  # before any class word is masked (a partner may be read first)
         for cls, rx in self.lx.class_words.items():
             for mt in list(rx.finditer(text)) if rx else []:
                 out.names_a_class = True
                 other = re.search(r"\b(?:other|another|more|further)\s+(?:\w+\s+)?$", text[: mt.start()])
                 negated, _ = self.lx.scope.negated_before(text, mt.start())
                 negated = negated or bool(self.lx.scope.negated_after(text, mt.end()))  # "opioid naive"
+                partner = self._partner(named, mt.end()) if negated else None
+                drug = None if negated else self._drug_partnered(named, mt.start())
+                if drug is not None and self.lx.scope.negated_before(named, drug)[0]:
+                    partner = mt.end()  # "never had a tca with a gabapentinoid"
+                    mt_start = drug
+                else:
+                    mt_start = mt.start()
+                if partner:  # "not had a gabapentinoid with an SNRI": the combination denied, no drug
+                    out.facts.setdefault("combination", "no")
+                    text = mask(text, mt_start, partner)
+                    spans[mt.end()] = mt.start()
+                    continue
                 if negated and cls in self.k.classes and not other:
                     for agent, spec in self.k.agents.items():
                         if spec["class"] == cls:

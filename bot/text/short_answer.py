@@ -54,6 +54,7 @@ def read_turn(parser: Parser, knowledge: Knowledge, q: Question | None, text: st
         and q.answer == "yesno"
         and not q.slot.endswith(".tried")
         and q.slot not in parsed.facts
+        and parsed.answer is None  # ("none that I know of" is one answer, not "none" and more)
         and parser.lx.leading_answer.fullmatch(text.lower())
     ):
         # "yes on gaba" under "any weakness since starting gabapentin?": the answer leads, and what
@@ -124,6 +125,10 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         return Parsed(facts={q.slot: typed})
     if parsed.answer == "no" and q.answer == "outcome":
         return Parsed(facts={q.slot: "no_benefit", _given(q): "yes"})  # "what was the effect?" - "nil"
+    if q.slot.endswith(".doses_per_day") and parser.lx.frequency_re:
+        said = parser.lx.frequency_re.fullmatch(re.sub(r"[^\w' ]+", " ", text.lower()).strip())
+        if said:  # "tds" under "how many doses a day?"
+            return Parsed(facts={q.slot: parser.lx.frequency[said.group()], _given(q): "yes"})
     if q.answer in ("number", "weeks"):
         mt = (NUMBER_ONLY if q.answer == "number" else WEEKS_ONLY).fullmatch(text.lower())
         if mt:
@@ -160,6 +165,8 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         )
     if parsed.names_a_class:  # "no other SNRI" answers nothing about the drug asked
         return parsed
+    if parsed.answer == "no" and q.answer == "yesno":  # "hasn't", "didn't" under "has X been tried?"
+        return Parsed(facts={q.slot: "no"})
     retry = parser.parse(f"{q.subject} {text}")
     if not _fits(parser, q, text):
         if parsed.facts or q.answer != "dose" or not re.search(r"\d", text):
@@ -216,7 +223,11 @@ def _named_together(parser: Parser, q: Question, text: str, parsed: Parsed) -> N
     agents = sorted(
         {name.split(".")[1] for name, value in parsed.facts.items() if name.endswith(".tried") and value == "yes"}
     )
-    if len(agents) >= 2 and not (parser.lx.sequence and parser.lx.sequence.search(text.lower())):
+    if (
+        len(agents) >= 2
+        and parser.seed_pair(agents)  # ("dulox and ami", "tramadol + pregab": not the seed's combination)
+        and not (parser.lx.sequence and parser.lx.sequence.search(text.lower()))
+    ):
         parsed.facts.update({q.slot: "yes", f"{q.slot}.agents": agents})
 
 

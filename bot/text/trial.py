@@ -19,6 +19,14 @@ if TYPE_CHECKING:
 # "co-codamol 30/500" is a tablet's strength, "butrans 10 patch" / "25 mcg/h" a patch's rate:
 # neither is a daily dose in mg.
 STRENGTH_OR_RATE = re.compile(r"\s*/\s*\d|\s*(?:mcg|ug|micrograms?)?\s*/\s*h(?:r|our)?\b|\s*(?:mcg|ug)?\s*patch")
+# "co-codamol 30/500 2 qds": a count of tablets of that strength (the day's total is asked)
+COUNT_AFTER_STRENGTH = re.compile(
+    r"\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?\s*(?:mg)?\s+[1-4](?![\d.]|\s*(?:mg|g|mcg|ug|/|%|x\b))"
+)
+# A drug named as its patch or plaster ("fentanyl patch", "lido plaster")
+PATCH_NAMED = re.compile(r"(?:patch|patches|plaster|plasters)$")
+# "300 not 600": the number denied
+DENIED_NUMBER = re.compile(r"\bnot\s+\d+(?:\.\d+)?\s*(?:mg)?\b")
 # "since 2019" is a date, not a dose
 YEAR = re.compile(r"(?:19|20)\d\d")
 SINCE = re.compile(r"\b(?:since|in|from|until|till|circa|year|yr)\s*$")
@@ -64,10 +72,15 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
             vague = True
             spans.append((s, e))
             continue
-        if outcome in ("good", "partial") and _hedged(lx, segment, s):
+        if outcome != "unknown" and (
+            _hedged(lx, segment, s) or (lx.outcome_hedged_after and lx.outcome_hedged_after.match(segment, e))
+        ):  # "prob didn't tolerate", "? helped", "helped maybe"
             outcome = "unknown"
         elif outcome in ("good", "partial") and lx.outcome_negators:
             neg = lx.outcome_negators.search(segment[max(0, s - 40) : s])
+            aux = None if neg else lx.outcome_auxiliaries.search(segment[max(0, s - 40) : s])
+            if aux:  # "nothing has worked", "none of them have really helped"
+                neg = lx.outcome_negators.search(segment[max(0, s - 40) : max(0, s - 40) + aux.start()])
             if neg:
                 outcome = "no_benefit"
                 s = max(0, s - 40) + neg.start()
@@ -164,7 +177,9 @@ def _failed_lists(lx: Lexicon, text: str) -> list[tuple[int, int]]:
         stop = HARD_BREAK_RE.search(text, mt.end())
         end = stop.start() if stop else len(text)
         for s, _, outcomes in lx.outcomes.finditer(text, mt.end(), end):
-            if outcomes[0] in ("good", "partial") and _only_drugs(lx, text[mt.end() : s]):
+            listed = text[mt.end() : s]
+            aux = lx.outcome_auxiliaries.search(listed)  # "none of gaba or dulox have (really) helped"
+            if outcomes[0] in ("good", "partial") and _only_drugs(lx, listed[: aux.start()] if aux else listed):
                 spans.append((mt.start(), s))
             break
     return spans
@@ -214,9 +229,10 @@ def _pain_scores(lx: Lexicon, segment: str) -> list[tuple[int, int, str]]:
 
 def _hedged(lx: Lexicon, segment: str, start: int) -> bool:
     """A hedge earlier in the outcome's own clause ("not sure it helped", "? helping")."""
-    clause = segment[max(0, start - 30) : start]
-    breaks = [b.end() for b in CLAUSE_BREAK.finditer(clause) if b.group() not in ("and",)]
-    clause = clause[max(breaks, default=0) :]
+    lo = max(0, start - 30)
+    window = segment[lo : start + 1]  # with the outcome's first letter: the "?" of "?helped" ends no clause
+    breaks = [b.end() for b in CLAUSE_BREAK.finditer(window) if b.group() != "and" and b.end() <= start - lo]
+    clause = segment[lo + max(breaks, default=0) : start]
     return bool(lx.outcome_hedges and lx.outcome_hedges.search(clause))
 
 
@@ -268,6 +284,7 @@ def read_trials(p: Parser, text: str, out: Parsed, class_spans: dict[int, int] |
     for i in range(1, len(items)):
         if (
             LIST_ONLY.match(items[i - 1][3].replace(BLOCK, " "))
+            and LIST_ONLY.match(items[i][3].replace(BLOCK, " "))  # ("no help from gaba, dulox ok": dulox's own words)
             and results[i].get("_bare")
             and results[i].get("tried") == "yes"
             and results[i - 1].get("_from") == "prefix"
@@ -318,6 +335,8 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     for s, e in spans_o:
         seg = mask(seg, s, e)
     pre_outcome, pre_spans = outcome_of(lx, prefix)
+    if pre_outcome is not None and lx.off_before.search(prefix):
+        pre_outcome = None  # "pain worse off gaba": the pain without it, not its outcome
     masked_prefix = prefix
     for s, e in pre_spans:
         masked_prefix = mask(masked_prefix, s, e)
@@ -326,7 +345,8 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
         outcome, source = pre_outcome, "prefix"
     elif pre_outcome not in (None, outcome) and outcome is not None:
         outcome = "?"
-    details = _details(p, agent, seg, out, facts)
+    # "fentanyl patch 12", "lidocaine plaster 2": after a name that is a patch, a bare number is a rate or a count
+    details = _details(p, agent, seg, out, facts, counted=bool(PATCH_NAMED.search(mt.group())))
     seg = details.pop("_seg")
     has_details = bool(facts) or outcome is not None
     # status: still taking it, stopped, side effects, maximum tolerated
@@ -339,7 +359,10 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     still = lx.current_after.search(seg) if lx.current_after else None
     if still:  # "gaba not currently"
         current = "no" if lx.current_negators.search(seg[: still.start()]) else "yes"
-    stopped = bool(lx.stopped and lx.stopped.search(seg)) or bool(
+    halt = lx.stopped.search(seg) if lx.stopped else None
+    if halt and still and still.start() <= halt.start() < still.end():
+        halt = None  # "not stopped", "never came off": the stop is denied
+    stopped = bool(halt) or bool(
         lx.stopped_before
         and lx.stopped_before.search(masked_prefix)
         and not re.search(r"(?:^|\s)on\s*$", masked_prefix.strip() + " ")
@@ -347,19 +370,29 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     )
     if stopped:
         current = "no"
-    adverse = {keys[0] for s, e, keys in lx.adverse.finditer(seg) if not lx.scope.negated_before(seg, s)[0]}
+    quiet = lx.no_adverse_said.search(seg) if lx.no_adverse_said else None
+    if quiet:  # "side effects: none": no side effect, and its "none" is no outcome
+        seg = mask(seg, quiet.start(), quiet.end(), " ")
+    said = [(seg[s:e], keys[0]) for s, e, keys in lx.adverse.finditer(seg) if not lx.scope.negated_before(seg, s)[0]]
     if SAID_OF_NEXT.search(masked_prefix):  # "dizzy on pregab", "nausea from dulox"
-        adverse |= {
-            k[0] for s, e, k in lx.adverse.finditer(masked_prefix) if not lx.scope.negated_before(masked_prefix, s)[0]
-        }
-    adverse = sorted(adverse)
-    if lx.no_adverse and lx.no_adverse.search(segment):
+        said += [
+            (masked_prefix[s:e], k[0])
+            for s, e, k in lx.adverse.finditer(masked_prefix)
+            if not lx.scope.negated_before(masked_prefix, s)[0]
+        ]
+    named = any(key != "other" for _, key in said)  # "side effects - dry mouth": the heading is no other effect
+    adverse = sorted({key for word, key in said if not (named and word.lower() in lx.adverse_headings)})
+    if quiet or (lx.no_adverse and lx.no_adverse.search(segment)):
         adverse = []
         facts["adverse"] = []
     elif adverse:
         facts["adverse"] = adverse
     if outcome is None and adverse and current == "no":
         outcome = "side_effects"  # stopped, and a side effect named: stopped for it
+    elif outcome in GOOD and adverse and lx.stopped_for_it:
+        cause = lx.stopped_for_it.search(segment)  # "worked but weight gain so stopped": stopped for it
+        if cause and any(e <= cause.start() for _, e, _ in lx.adverse.finditer(segment)):
+            outcome, current = "side_effects", "no"
     if outcome == "side_effects" and current is None:
         current = "no"
     if current:
@@ -394,6 +427,9 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
         return {"current": "no"}  # "not currently on gaba": the same
     if lx.answers["skip"] and lx.answers["skip"].match(segment.strip()) and not has_details:
         return {}  # "pregabalin skip": nothing said about it
+    said_at = (after.start("trigger") if "trigger" in after.re.groupindex else after.end()) if after else 0
+    if after and not negated and not has_details and _tried_list(lx, text, mt.start(), ends, said_at):
+        return {"tried": "yes", "outcome": "no_benefit", "_from": "segment", "_bare": True}  # "tried - x, y - nil"
     if (negated or after) and not has_details:
         return {"tried": "no", "_after_neg": bool(after), "_bare": True}
     if negated and has_details and not through:
@@ -409,6 +445,19 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     if on_before and facts.get("current") == "yes":
         facts["_on_before"] = True  # "on" before it: it may reach the next drug of a list
     return facts
+
+
+def _tried_list(lx: Lexicon, text: str, start: int, ends: dict[int, int], trigger: int) -> bool:
+    """Is the drug at `start` in a list led by "tried" ("opioids tried - tramadol, codeine - nil"), with a
+    bare negative word after it (the list's outcome)?"""
+    if not lx.bare_negative.match(text, trigger):
+        return False
+    for _ in range(12):  # back over the list's members to its first
+        before = [end for end in ends if end <= start and LIST_ONLY.match(text[end:start].replace(BLOCK, " "))]
+        if not before:
+            break
+        start = ends[max(before)]
+    return bool(lx.tried_list_lead.search(text[max(0, start - 40) : start]))
 
 
 def _tried_or_not(lx: Lexicon, label: str, name: str):
@@ -447,9 +496,36 @@ def _outcome_choices(p: Parser) -> list[tuple[str, str]]:
     return [tuple(choice) for choice in p.lx.clarify["outcome_choices"]]
 
 
-def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
+def _corrected(lx: Lexicon, seg: str) -> str:
+    """A correction in the segment ("1200 bd sorry meant tds", "600 - sorry, 300 not 600"): the doses
+    or frequencies typed before it are hidden when it restates them, and a number it denies ("not
+    600") is hidden too."""
+    fix = lx.correction.search(seg) if lx.correction else None
+    if fix is None:
+        return seg
+    head, tail = seg[: fix.start()], seg[fix.end() :]
+    tail = DENIED_NUMBER.sub(lambda m: " " * len(m.group()), tail)
+
+    def blank(m: re.Match) -> str:
+        return " " * len(m.group())
+
+    for rx in (lx.duration_re, lx.frequency_re, lx.dose_re):
+        said = rx.search(lx.duration_re.sub(blank, tail) if rx is lx.dose_re else tail) if rx else None
+        if said is None:
+            continue
+        if rx is lx.dose_re:  # a dose is a number that is no duration ("x 3/12, sorry 6/12" restates no dose)
+            kept = lx.duration_re.sub(blank, head)
+            for m in reversed(list(rx.finditer(kept))):
+                head = head[: m.start()] + blank(m) + head[m.end() :]
+        else:
+            head = rx.sub(blank, head)
+    return head + " " * (fix.end() - fix.start()) + tail
+
+
+def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict, counted: bool = False) -> dict:
     """Dose, doses per day, weeks and weeks at the maximum from a drug's segment."""
     lx = p.lx
+    seg = _corrected(lx, seg)
     prefix = f"trial.{agent}."
     # "600/600/900" first: its "75/7" is no number of days
     scheduled = False
@@ -487,6 +563,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             lx.interval_after.match(seg, dm.end())  # "6 months apart": how often
             or lx.interval_before.search(ahead)  # "every 3 months"
             or lx.not_trial_before.search(ahead)  # "review in 4 weeks", "pain for 2 years"
+            or lx.duration_at_most.search(ahead)  # "less than 4 weeks": at most that long, never stored
         ):  # not how long it was taken
             seg = mask(seg, dm.start(), dm.end(), " ")
             continue
@@ -528,7 +605,7 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
         facts["weeks"] = total
     if scheduled:
         return _sane_weeks(p, prefix, seg, out, facts)
-    tablets = lx.tablets.search(seg)
+    tablets = lx.tablets.search(seg) or COUNT_AFTER_STRENGTH.search(seg)
     if tablets:  # "2 x 300mg tds": the day's total is asked, no dose stored
         out.clarify.append(_daily_total(p, agent, tablets.group()))
         seg = lx.frequency_re.sub(lambda m: " " * len(m.group()), seg) if lx.frequency_re else seg
@@ -569,6 +646,9 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             or STRENGTH_OR_RATE.match(seg, dm.end())
             or seg[dm.start() - 1 : dm.start()] == "/"
             or (YEAR.fullmatch(dm.group("n")) and _ends_with(SINCE, seg, dm.start()))
+            or (not dm.group("u") and lx.ordinal_before and _ends_with(lx.ordinal_before, seg, dm.start()))
+            or lx.dose_at_most.search(seg[max(0, dm.start() - 20) : dm.start()])  # "less than 300": a bound
+            or (counted and not dm.group("u") and not seg[: dm.start()].strip(" :,-\x00"))
         )
     ]
     # a number right after a word no dose is led by is that word's value ("creat 150"), never the dose
@@ -582,7 +662,12 @@ def _details(p: Parser, agent: str, seg: str, out: Parsed, facts: dict) -> dict:
             said = seg[lead.start("w") : dm.end()].strip()
             number = f"{dm.group('n')} {dm.group('u') or 'mg'}" + (f" x{per_day}/day" if per_day else "")
             out.clarify.append(_dose_question(p, agent, "labelled_dose", said=said, number=number))
-    raised = [dm for dm in doses[1:] if _ends_with(RAISED_TO, seg, dm.start())]
+    raised = [
+        dm
+        for dm in doses[1:]
+        if _ends_with(RAISED_TO, seg, dm.start())
+        and not lx.lowered_to.search(seg[max(0, dm.start() - 30) : dm.start()])
+    ]
     as_needed = lx.as_needed.search(seg) if lx.as_needed else None
     for dm in raised[-1:] or doses[:1]:
         own = lx.frequency_re.match(seg, SPACES.match(seg, dm.end()).end()) if lx.frequency_re and not divided else None
