@@ -2276,6 +2276,144 @@ def test_a_hyphenated_brand_is_never_respelt():
     assert not got.respelled and got.facts["trial.codeine.tried"] == "yes"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["nil falls, niddm", "denies falls, iddm on insulin", "no weakness, dm2", "no fatigue, t1dm since childhood"],
+)
+def test_a_diagnosis_named_after_a_negated_list_is_never_negated(text):
+    # "no falls, T2DM": the negation of "no falls" does not reach a diagnosis named as present;
+    # its control is asked, as after "no falls; T2DM"
+    read_ = read(text)
+    assert "diabetes" not in read_.facts
+    assert any("controlled" in c.question for c in read_.clarify)
+
+
+@pytest.mark.parametrize(
+    "text, fact, value",
+    [
+        ("no weakness, fell last week", "falls", "yes"),
+        ("no fatigue, recurrent falls", "falls", "yes"),
+        ("no falls, exhausted", "weakness_fatigue", "yes"),
+    ],
+)
+def test_a_finding_said_as_present_after_a_negated_list_is_present(text, fact, value):
+    assert facts(text)[fact] == value
+
+
+@pytest.mark.parametrize("text", ["no weakness, diabetes", "nil falls, dm"])
+def test_a_bare_diagnosis_after_a_negated_list_by_comma_is_asked(text):
+    read_ = read(text)
+    assert "diabetes" not in read_.facts
+    assert any("no diabetes" in value for c in read_.clarify for _, value in c.choices)
+
+
+@pytest.mark.parametrize("text", ["no falls or iddm", "no weakness nor diabetes", "no fatigue, falls or niddm"])
+def test_a_diagnosis_in_a_list_joined_by_or_shares_its_negation(text):
+    assert facts(text)["diabetes"] == "no"
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("lyrica 75mg bd planned", "pregabalin"),
+        ("nortriptyline 10 nocte to be commenced", "tca"),
+        ("duloxetine 30 od is planned", "duloxetine"),
+    ],
+)
+def test_a_dose_said_before_a_plan_word_is_the_plans_never_reached(text, agent):
+    # "gaba 300 tds planned": planned, so not tried, and no dose (as "lyrica planned")
+    got = facts(text)
+    assert got.get(f"trial.{agent}.tried") != "yes"
+    assert f"trial.{agent}.dose" not in got
+
+
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("target neurontin 900 tds", "gabapentin"),
+        ("aim for lyrica 300 bd", "pregabalin"),
+        ("targeting venlafaxine 150 od", "venlafaxine"),
+        ("going to try amitriptyline 25 nocte", "tca"),
+    ],
+)
+def test_a_target_or_aim_before_a_drug_is_no_trial_and_no_dose(text, agent):
+    got = facts(text)
+    assert got.get(f"trial.{agent}.tried") != "yes"
+    assert f"trial.{agent}.dose" not in got
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose",
+    [
+        ("lyrica 75 bd, titrating to 150 bd", "pregabalin", 150),
+        ("venlafaxine 75 od - target 150 od", "venlafaxine", 75),
+        ("duloxetine 30 daily, aim for 60", "duloxetine", 30),
+        ("neurontin 300 tds now, titrating up to 600 tds", "gabapentin", 900),
+    ],
+)
+def test_the_dose_titrated_or_aimed_for_is_not_the_dose_reached(text, agent, dose):
+    assert facts(text)[f"trial.{agent}.dose"] == dose
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose",
+    [("neurontin was titrated to 600 tds", "gabapentin", 1800), ("lyrica uptitrated to 150 bd", "pregabalin", 300)],
+)
+def test_a_dose_titrated_to_in_the_past_is_reached(text, agent, dose):
+    assert facts(text)[f"trial.{agent}.dose"] == dose
+
+
+@pytest.mark.parametrize(
+    "text, agents, effect",
+    [
+        ("neurontin and lyrica both stopped due to dizziness", ["gabapentin", "pregabalin"], "dizziness"),
+        ("duloxetine and amitriptyline both discontinued - nausea", ["duloxetine", "tca"], "nausea"),
+        (
+            "gabapentin, pregabalin, nortriptyline all stopped because of drowsiness",
+            ["gabapentin", "pregabalin", "tca"],
+            "drowsiness",
+        ),
+    ],
+)
+def test_both_or_all_stopped_for_a_side_effect_is_each_drugs(text, agents, effect):
+    got = facts(text)
+    for agent in agents:
+        assert got[f"trial.{agent}.tried"] == "yes"
+        assert got[f"trial.{agent}.outcome"] == "side_effects"
+        assert got[f"trial.{agent}.current"] == "no"
+        assert effect in got[f"trial.{agent}.adverse"]
+
+
+@pytest.mark.parametrize(
+    "text, agents",
+    [
+        ("venlafaxine and neurontin both ceased", ["venlafaxine", "gabapentin"]),
+        ("lyrica and duloxetine both made him dizzy", ["pregabalin", "duloxetine"]),
+    ],
+)
+def test_both_stopped_or_both_with_a_side_effect_is_said_of_each(text, agents):
+    got = facts(text)
+    key, value = ("current", "no") if "ceased" in text else ("adverse", ["dizziness"])
+    for agent in agents:
+        assert got[f"trial.{agent}.{key}"] == value
+
+
+@pytest.mark.parametrize(
+    "text", ["lyrica and venlafaxine, neither of them helped", "neurontin and amitriptyline both did nothing"]
+)
+def test_both_or_neither_after_two_drugs_shares_no_benefit(text):
+    got = facts(text)
+    outcomes = [v for k, v in got.items() if k.endswith(".outcome")]
+    assert outcomes == ["no_benefit", "no_benefit"]
+
+
+def test_both_stopped_never_reaches_a_drug_taken_now_before_the_list():
+    got = facts("currently on lyrica 150 bd, venlafaxine and nortriptyline both stopped for nausea")
+    assert got["trial.pregabalin.current"] == "yes"
+    assert "trial.pregabalin.adverse" not in got and "trial.pregabalin.outcome" not in got
+    assert got["trial.venlafaxine.adverse"] == got["trial.tca.adverse"] == ["nausea"]
+
+
 # A test's name negated says the test was not done, never that its result was normal: "no SPEP
 # yet" once stored paraprotein=normal (closing the monoclonal gammopathy work-up), "no a1c on
 # file" diabetes=no. The finding's own name negated ("no paraprotein", "no mgus") is still a

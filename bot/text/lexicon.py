@@ -121,6 +121,8 @@ class Topic:
         self.not_before = re.compile(r"\s*(?:" + _by_length(words) + r")(?![\w%])") if words else None
         self.alone = spec.get("alone", {})  # subject words that, with no value, are asked about
         self.unclear = spec.get("unclear", {})  # subject and value words whose reading is asked
+        self.listed_present = {w.lower() for w in spec.get("listed_present", [])}  # outside a list negated by commas
+        self.listed_unclear = spec.get("listed_unclear", {})  # ... read two ways there: asked
         self.values = set(spec.get("values", {}))  # the values it may take ("unknown" for a queried term)
 
 
@@ -177,6 +179,7 @@ class Lexicon:
         self.pain_good_at_most = scores.get("good_at_most", 0.5)
         self.pain_partial_at_most = scores.get("partial_at_most", 0.7)
         self.list_outcome = phrase_re(lex["negation"].get("list_outcome", []))
+        self.list_or = Tail(lex["negation"].get("list_or", []))  # "no falls or T2DM": the list's negation reaches it
         # "gaba helped but dulox didn't" / "... but dulox did": a clause that only denies or affirms
         neg = lex["negation"]
         contrast = r"[\s,;:.!\-()]*(?:(?:" + _by_length(neg.get("elliptic_contrast", [])) + r")(?![\w])[\s,;:\-]*)?"
@@ -354,6 +357,12 @@ class Lexicon:
         self.conditional = phrase_re(q.get("conditional", []))
         self.not_conditional = phrase_re(q.get("not_conditional", []))
         self.not_given = phrase_re(q.get("not_given", []))
+        planned = q.get("planned_after", [])  # "gaba 300 tds planned": the dose is the plan's
+        self.planned_after = re.compile(r"\s*(?:" + _by_length(planned) + r")(?![\w%])") if planned else None
+        self.planned_dose = re.compile(  # the dose, units, frequency and how long, between the drug and the plan word
+            rf"(?:\s*(?:(?:x|for)\s*)?{NUMBER}\s*(?:{_by_length(lex['duration_units'])})(?![a-z])"
+            rf"|[\s:]*{NUMBER}\s*(?:{_by_length(lex['units'])})?(?:\s*(?:{_by_length(self.frequency)}))?(?![\w%]))+"
+        )
         self.contraindicated = phrase_re(q.get("contraindicated", []))
         self.contraindicated_with_reason = phrase_re(q.get("contraindicated_with_reason", []))
         reasons = q.get("contraindication_reasons", [])

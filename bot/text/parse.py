@@ -145,6 +145,7 @@ class Parser:
         text = self._malformed(text, out)
         text = self._respell(text, out)
         text = self._questions(text, out, subject)
+        text = self._planned(text)
         text = self._history(text)
         text = self._numbers(text, out)
         text, combined_at = self._topics(text, out)
@@ -251,6 +252,17 @@ class Parser:
                 continue
             self._query_options(text[begin:end], out)
             text = mask(text, begin, end)
+        return text
+
+    def _planned(self, text: str) -> str:
+        """ "gaba 300 tds planned": the dose is the plan's, never reached - hidden (by spaces, so the
+        plan word still reaches back to the drug: planned, not tried, as "lyrica planned")."""
+        if self.lx.planned_after is None or self.lx.planned_after.search(text) is None:
+            return text
+        for mt in list(self.lx.drug_re.finditer(text)):
+            dose = self.lx.planned_dose.match(text, mt.end())
+            if dose and self.lx.planned_after.match(text, dose.end()):
+                text = mask(text, mt.end(), dose.end(), " ")
         return text
 
     def _said_of(self, sentence: str, at: int) -> int:
@@ -473,6 +485,13 @@ class Parser:
                 negated = True  # ("together no better": an outcome, not "not together")
             if through and hit is None and c.kind == "topic" and c.value is not None:
                 negated = False  # "no falls, diffuse": a value said of its own, not a member of the list
+            if negated and through and c.topic is not None and not self.lx.list_or.search(text[: c.start], 20):
+                said = text[c.start : c.end]  # "no falls, T2DM": named as present, not a member of the list
+                if said in c.topic.listed_present:
+                    negated = False
+                elif said in c.topic.listed_unclear.get("words", ()) and hit is None:
+                    asks.setdefault(c.fact, (c.topic.listed_unclear, said))  # "no falls, diabetes": asked
+                    continue
             if (
                 hit is not None
                 and c.topic is not None

@@ -152,24 +152,44 @@ def _elliptic_outcomes(lx: Lexicon, text: str, items: list, results: list[dict])
 
 
 def _share_outcome_of_all(lx: Lexicon, text: str, items: list, results: list[dict]) -> None:
-    """ "gaba 600 tds; dulox 60; ami 25 - all no help": an outcome led by "all" / "both" / "each"
-    after the last drug of a sentence is also every earlier drug's there that has none of its own
-    (and was not said to be untried)."""
+    """ "gaba 600 tds; dulox 60; ami 25 - all no help", "gaba and pregab both stopped for dizziness":
+    an outcome, a stop or a side effect led by "all" / "both" / "each" after the last drug of a
+    sentence is also every earlier drug's there that has none of its own (and was not said to be
+    untried)."""
     if len(items) < 2:
         return
     last, segment = results[-1], items[-1][3]
-    if last.get("_from") != "segment" or last.get("outcome") in (None, "?"):
+    outcome = next(iter(lx.outcomes.finditer(segment)), None)
+    halt = lx.stopped.search(segment) if lx.stopped else None
+    felt = next(iter(lx.adverse.finditer(segment)), None)
+    starts = [s for s in (outcome and outcome[0], halt and halt.start(), felt and felt[0]) if s is not None]
+    if not starts:
         return
-    hit = next(iter(lx.outcomes.finditer(segment)), None)
-    said = list(lx.list_all.finditer(segment, 0, hit[0])) if hit is not None else []
-    # the quantifier leads the outcome: only words between ("both partially effective")
-    if not said or re.search(r"[^a-z\s,;:\-]", segment[said[-1].end() : hit[0]]) or hit[0] - said[-1].end() > 25:
+    first = min(starts)
+    said = list(lx.list_all.finditer(segment, 0, first))
+    # the quantifier leads what is said: only words between ("both partially effective", "both made her dizzy")
+    if not said or re.search(r"[^a-z\s,;:\-]", segment[said[-1].end() : first]) or first - said[-1].end() > 25:
         return
+    shared: dict[str, Any] = {}
+    if last.get("outcome") not in (None, "?") and last.get("_from") != "prefix":
+        shared["outcome"] = last["outcome"]
+    if halt is not None and last.get("current") == "no":
+        shared["current"] = "no"  # "both stopped"
+    if last.get("adverse"):
+        shared["adverse"] = last["adverse"]  # "both stopped for dizziness", "both made her dizzy"
     # ("gaba 600 tds; dulox 60; ami 25 - all no help": a list may be split by semicolons)
     sentence_start = max([0] + [b.end() for b in SENTENCE_END.finditer(text, 0, items[-1][1].start())])
-    for (_, mt, _, _), facts in zip(items[:-1], results[:-1]):
-        if mt.start() >= sentence_start and facts.get("tried") == "yes" and "outcome" not in facts:
-            facts["outcome"] = last["outcome"]
+    # back over the list: it ends at a drug with an outcome of its own, or taken now where the list
+    # was stopped ("on gaba 300 tds, dulox and ami both stopped": not gaba); "both" is two drugs
+    reach = 1 if said[-1].group().startswith("both") else len(items) - 1
+    for (_, mt, _, _), facts in list(zip(items[:-1], results[:-1]))[::-1][:reach]:
+        if mt.start() < sentence_start or "outcome" in facts:
+            break
+        if shared.get("current") == "no" and facts.get("current") == "yes":
+            break
+        if facts.get("tried") == "yes":
+            for key, value in shared.items():
+                facts.setdefault(key, value)
 
 
 def _failed_lists(lx: Lexicon, text: str) -> list[tuple[int, int]]:
