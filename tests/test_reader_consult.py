@@ -96,3 +96,13 @@ def test_a_lab_value_typed_under_a_drug_question_is_no_dose_of_that_drug(service
     send(service, "/start")  # "Has gabapentin been tried?"
     send(service, "creatinine 160")
     assert not any(name.startswith("trial.gabapentin") for name in facts(service))
+
+
+def test_no_contraindicated_under_a_drugs_question_is_never_followed_by_advice_to_start_it(service):
+    send(service, "/start")  # "Has gabapentin been tried?"
+    reply = send(service, "no, contraindicated")
+    assert "gabapentin contraindicated" in reply and facts(service)["trial.gabapentin.contraindicated"] == "yes"
+    send(service, "no")  # pregabalin not tried
+    found = " ".join(send(service, "/findings").split())
+    assert "pregabalin at least 300 mg/day" in found and "Not advised: gabapentin" in found
+    assert "gabapentin titrated to" not in found

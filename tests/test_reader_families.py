@@ -1575,6 +1575,31 @@ def test_a_queried_or_bare_avoid_under_a_drugs_question_stores_no_contraindicati
     assert not any(n.endswith((".contraindicated", ".tried")) and v == "yes" for n, v in facts(text, question).items())
 
 
+@pytest.mark.parametrize(
+    "question, text, agent",
+    [
+        ("gabapentin", "no - it's contraindicated", "gabapentin"),
+        ("duloxetine", "never, c/i with her liver", "duloxetine"),
+        ("tca", "not tried as contraindicated", "tca"),
+        ("pregabalin_outcome", "unsuitable now", "pregabalin"),
+    ],
+)
+def test_a_reply_saying_contraindicated_of_no_drug_is_said_of_the_drug_asked_about(question, text, agent):
+    got = facts(text, question)
+    assert got.get(f"trial.{agent}.contraindicated") == "yes" and f"trial.{agent}.tried" not in got, got
+
+
+def test_a_reply_naming_another_drug_is_not_said_of_the_drug_asked_about():
+    got = facts("no, but duloxetine contraindicated", "gabapentin")
+    assert "trial.gabapentin.contraindicated" not in got and got.get("trial.duloxetine.contraindicated") == "yes"
+
+
+def test_ci_in_a_list_is_no_contraindication_of_the_drug_before_it():
+    got = facts("pmh: pregabalin, CI, AF")
+    assert "trial.pregabalin.contraindicated" not in got, got
+    assert facts("nortriptyline CI (heart block)") == {"trial.tca.contraindicated": "yes"}
+
+
 # -- blind2 (tests/language/blind2): families a fresh blind corpus found misread -----------------
 
 
@@ -1697,6 +1722,18 @@ def test_a_count_after_a_tablet_strength_asks_the_days_total(text):
 )
 def test_a_dose_lowered_to_is_not_the_highest_reached(text, agent, dose):
     assert facts(text)[f"trial.{agent}.dose"] == dose
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nortriptyline not appropriate at that dose",
+        "duloxetine c/i above 60 mg",
+        "avoid higher doses of pregabalin given falls",
+    ],
+)
+def test_a_contraindication_bound_to_a_dose_is_no_contraindication_of_the_drug(text):
+    assert not any(n.endswith(".contraindicated") for n in facts(text)), facts(text)
 
 
 @pytest.mark.parametrize(
@@ -2532,3 +2569,19 @@ def test_both_or_neither_tolerated_is_each_drugs_side_effect_stop(text, agents):
     for agent in agents:
         assert got[f"trial.{agent}.outcome"] == "side_effects"
         assert got[f"trial.{agent}.current"] == "no"
+
+
+# Response words as letters write them: "not responded to duloxetine" stored duloxetine tried with
+# no outcome (the intake then asked what was already said).
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("she has not responded to venlafaxine", "venlafaxine"),
+        ("nortriptyline - didnt respond", "tca"),
+        ("unresponsive to lyrica 300 bd", "pregabalin"),
+        ("refractory to tramadol", "tramadol"),
+        ("poor response to neurontin", "gabapentin"),
+    ],
+)
+def test_not_responding_is_no_benefit(text, agent):
+    assert facts(text).get(f"trial.{agent}.outcome") == "no_benefit"

@@ -44,9 +44,12 @@ REACH = 240
 ASKING = re.compile(r"[\s\x00,]*(?:is|are|was|were|would|could|should|can|does|do|any)\b")
 
 
-def read_contraindications(parser: Parser, text: str, start: int, end: int, out: Parsed) -> str:
+def read_contraindications(
+    parser: Parser, text: str, start: int, end: int, out: Parsed, subject: str | None = None
+) -> str:
     """Read the contraindications of one sentence (text[start:end]); return the text with what was
-    read masked."""
+    read masked. `subject`: the drug the open question is about ("Has gabapentin been tried?" - "no,
+    contraindicated"), said to be contraindicated when the sentence names no drug at all."""
     lx = parser.lx
     found = [(mt, False) for mt in lx.contraindicated.finditer(text, start, end)] if lx.contraindicated else []
     if lx.contraindicated_with_reason:
@@ -68,7 +71,10 @@ def read_contraindications(parser: Parser, text: str, start: int, end: int, out:
             continue
         if any(s <= at and after <= e for s, e in wishes):  # "prefers to avoid": the not-given pass says it
             continue
+        implied = False
         before = _named_before(parser, text, start, at)
+        if before and mt.group() in ("ci", "c.i.") and "," in before[2]:
+            before = None  # "meds: gabapentin, CI, HTN": a list, CI perhaps cognitive impairment
         if before:
             begin, agents, gap = before
             negated, finish = bool(GAP_NEGATED.search(gap)), after
@@ -77,6 +83,10 @@ def read_contraindications(parser: Parser, text: str, start: int, end: int, out:
             neg = NEGATED_BEFORE.search(text, max(start, at - 30), at)
             negated = neg is not None
             named = _named_after(parser, text, after, end)
+            # (never the bare "ci": "cognitive impairment", "CI runs" - said of a drug it must name it)
+            implied = named is None and bool(subject) and mt.group() not in ("ci", "c.i.")
+            if implied:
+                named = (after, [subject])  # the reply to a drug's question: said of that drug
             if named is None:  # "no contraindications", "c/i with her tramadol: dulox": of no drug plainly
                 text = _unattributed(lx, text, start, neg.start() if neg else at, after, end, not neg, out)
                 continue
@@ -88,7 +98,8 @@ def read_contraindications(parser: Parser, text: str, start: int, end: int, out:
         # as a fact (said back, as a wish is)
         wish = wish or parser._condition(clause) or (lx.hypothetical and lx.hypothetical.search(clause))
         wish = wish or asking or (lx.contraindication_hedge and lx.contraindication_hedge.search(clause))
-        wish = wish or "?" in text[max(0, begin - 3) : begin]  # "? TCA c/i": queried
+        # "? TCA c/i", "TCA c/i?": queried
+        wish = wish or "?" in text[max(0, begin - 3) : begin] or text[finish : finish + 4].lstrip(" )").startswith("?")
         reasoned = lx.contraindication_reason.match(text, reason_at) is not None or bool(
             lx.contraindication_reason_before
             and lx.contraindication_reason_before.search(text, max(start, at - 30), at)
@@ -98,7 +109,7 @@ def read_contraindications(parser: Parser, text: str, start: int, end: int, out:
             continue
         if wish or (needs_reason and not reasoned) or not agents:  # a preference, or no reason: said back only
             if not negated:  # ("not sure TCA is not c/i": nothing to say back as not given)
-                out.not_given.append(text[begin:finish].strip(" ,;.-\x00"))
+                out.not_given.append((clause if implied else text[begin:finish]).strip(" ,;.-\x00"))
             text = mask(text, begin, finish)
             continue
         value = "no" if negated else "yes"

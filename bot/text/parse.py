@@ -126,7 +126,9 @@ class Parser:
         }
 
     # -- entry point ------------------------------------------------------------------------------
-    def parse(self, raw: str) -> Parsed:
+    def parse(self, raw: str, subject: str | None = None) -> Parsed:
+        """`subject`: the drug (agent key) the open question is about, when it is about one: a
+        contraindication that names no drug ("no, contraindicated") is said of it."""
         out = Parsed()
         text = normalise(raw)
         if len(text) > MAX_CHARS:
@@ -143,7 +145,7 @@ class Parser:
         text = self._malformed(text, out)
         text = self._respell(text, out)
         text = self._planned(text, out)  # (before the plans: "gaba 300 tds proposed" is the dose's plan word)
-        text = self._questions(text, out)
+        text = self._questions(text, out, subject)
         text = self._history(text)
         text = self._numbers(text, out)
         text, combined_at = self._topics(text, out)
@@ -215,12 +217,12 @@ class Parser:
         return self._long_word.sub(fix, text)
 
     # -- questions and plans: nothing stored, the options asked about are noted ---------------------
-    def _questions(self, text: str, out: Parsed) -> str:
+    def _questions(self, text: str, out: Parsed, subject: str | None = None) -> str:
         for start, end in sentences(text):
             sentence = text[start:end]
             if "?" not in sentence and self.lx.questions_any.absent(sentence):
                 continue  # no question, plan or condition: what follows would find none
-            text = read_contraindications(self, text, start, end, out)  # "TCA c/i": stored, masked
+            text = read_contraindications(self, text, start, end, out, subject)  # "TCA c/i": stored, masked
             sentence = text[start:end]
             hypo = self.lx.hypothetical.search(sentence) if self.lx.hypothetical else None
             if hypo and self.lx.not_hypothetical:  # "didn't want to start pregab": a refusal, no plan

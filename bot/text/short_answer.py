@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from neuroladder.rules.data import Knowledge
 
-from .parse import Clarify, Parsed, Parser
+from .parse import Clarify, Parsed, Parser, normalise
 
 if TYPE_CHECKING:  # the intake's questions are shown and read here, not decided: no import at run time
     from neuroladder.bot.dialogue.intake import Question
@@ -40,7 +40,7 @@ def read_turn(parser: Parser, knowledge: Knowledge, q: Question | None, text: st
     own = q.value_of(text) if q is not None else None
     if own is not None:
         return Parsed(facts=dict(own) if isinstance(own, dict) else {q.slot: own}, answered=q.label)
-    parsed = parser.parse(text)
+    parsed = parser.parse(text, subject=_drug_asked(parser, q, text))  # "no, c/i": the drug asked about
     if parsed.queries and not parsed.facts:
         return parsed
     if q is not None and q.named_together and q.slot not in parsed.facts:
@@ -67,6 +67,17 @@ def read_turn(parser: Parser, knowledge: Knowledge, q: Question | None, text: st
         # ("capsaicin": ask, never guess; "1e309": questioned, never an answer to anything)
         parsed = read(parser, knowledge, q, text, parsed)
     return parsed
+
+
+def _drug_asked(parser: Parser, q: Question | None, text: str) -> str | None:
+    """The drug the open question is about, when the reply names no drug or class of its own: a
+    contraindication in it ("no, contraindicated") is then said of that drug."""
+    if q is None or not q.slot.startswith("trial."):
+        return None
+    low = normalise(text)
+    if parser.lx.drug_re.search(low) or any(rx and rx.search(low) for rx in parser.lx.class_words.values()):
+        return None
+    return q.slot.split(".")[1]
 
 
 def read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: Parsed) -> Parsed:
