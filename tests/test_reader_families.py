@@ -2585,3 +2585,14 @@ def test_both_or_neither_tolerated_is_each_drugs_side_effect_stop(text, agents):
 )
 def test_not_responding_is_no_benefit(text, agent):
     assert facts(text).get(f"trial.{agent}.outcome") == "no_benefit"
+
+
+@pytest.mark.parametrize(
+    "text, agent, dose",
+    [
+        ("neurontin 300 tds planned to increase", "gabapentin", 900),
+        ("lyrica 75 bd planned uptitration", "pregabalin", 150),
+    ],
+)
+def test_a_dose_before_a_planned_increase_is_the_dose_taken(text, agent, dose):
+    assert facts(text)[f"trial.{agent}.dose"] == dose

@@ -266,6 +266,10 @@ class Parser:
             plan = self.lx.planned_after.match(text, dose.end()) if dose else None
             if plan is None:
                 continue
+            word = plan.end() - len(plan.group().lstrip())
+            longer = self.lx.hypothetical.match(text, word) if self.lx.hypothetical else None
+            if longer and longer.end() > plan.end():
+                continue  # "gaba 300 tds planned increase to 600": the increase is planned, 300 tds taken
             text = mask(text, mt.end(), dose.end(), " ")
             if not self.lx.scope.negated_after(text, mt.end()):
                 self._query_options(text[mt.start() : plan.end()], out)
