@@ -2596,3 +2596,10 @@ def test_not_responding_is_no_benefit(text, agent):
 )
 def test_a_dose_before_a_planned_increase_is_the_dose_taken(text, agent, dose):
     assert facts(text)[f"trial.{agent}.dose"] == dose
+
+
+def test_a_bare_paraprotein_after_a_negated_list_by_comma_is_asked():
+    read_ = read("nil fatigue, paraprotein")
+    assert "paraprotein" not in read_.facts
+    assert ("Paraprotein found", "paraprotein abnormal") in [ch for c in read_.clarify for ch in c.choices]
+    assert facts("nil fatigue nor paraprotein")["paraprotein"] == "normal"
