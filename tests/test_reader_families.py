@@ -2603,3 +2603,23 @@ def test_a_bare_paraprotein_after_a_negated_list_by_comma_is_asked():
     assert "paraprotein" not in read_.facts
     assert ("Paraprotein found", "paraprotein abnormal") in [ch for c in read_.clarify for ch in c.choices]
     assert facts("nil fatigue nor paraprotein")["paraprotein"] == "normal"
+
+
+# "Both"/"all" shared back only when the list ended the message: "gabapentin and pregabalin both
+# stopped for dizziness. dulox 60" gave gabapentin only tried.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gaba and lyrica both stopped for dizziness. duloxetine 60 od ongoing",
+        "neurontin + pregabalin both stopped (drowsy); venlafaxine 75 bd since june",
+        "gabapentin, pregabalin - both no help, then amitriptyline 25 nocte",
+    ],
+)
+def test_both_is_shared_back_when_another_drug_follows(text):
+    f = facts(text)
+    assert f.get("trial.gabapentin.outcome") == f.get("trial.pregabalin.outcome") is not None
+
+
+def test_both_does_not_reach_past_its_own_list():
+    f = facts("ami 25 good. gaba, pregab - both no help. dulox 60 od")
+    assert f.get("trial.tca.outcome") == "good" and "trial.duloxetine.outcome" not in f

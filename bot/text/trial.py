@@ -7,6 +7,7 @@ segment), and the words just before it in its own clause (its prefix: "no help f
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -155,10 +156,18 @@ def _share_outcome_of_all(lx: Lexicon, text: str, items: list, results: list[dic
     """ "gaba 600 tds; dulox 60; ami 25 - all no help", "gaba and pregab both stopped for dizziness":
     an outcome, a stop or a side effect led by "all" / "both" / "each" after the last drug of a
     sentence is also every earlier drug's there that has none of its own (and was not said to be
-    untried)."""
-    if len(items) < 2:
-        return
-    last, segment = results[-1], items[-1][3]
+    untried) - wherever the list ends, not only at the message's last drug ("gaba and pregab both
+    stopped (dizzy); dulox 60")."""
+    ends = [0] + [b.end() for b in SENTENCE_END.finditer(text)]  # found once: a long list stays linear
+    for i in range(1, len(items)):
+        if lx.list_all.search(items[i][3]):
+            sentence_start = ends[bisect.bisect_right(ends, items[i][1].start()) - 1]
+            _share_back(lx, items, results, i, sentence_start)
+
+
+def _share_back(lx: Lexicon, items: list, results: list[dict], i: int, sentence_start: int) -> None:
+    """What drug i says, led by "all" / "both" in its own segment, shared back over the list."""
+    last, segment = results[i], items[i][3]
     outcome = next(iter(lx.outcomes.finditer(segment)), None)
     halt = lx.stopped.search(segment) if lx.stopped else None
     felt = next(iter(lx.adverse.finditer(segment)), None)
@@ -178,11 +187,11 @@ def _share_outcome_of_all(lx: Lexicon, text: str, items: list, results: list[dic
     if last.get("adverse"):
         shared["adverse"] = last["adverse"]  # "both stopped for dizziness", "both made her dizzy"
     # ("gaba 600 tds; dulox 60; ami 25 - all no help": a list may be split by semicolons)
-    sentence_start = max([0] + [b.end() for b in SENTENCE_END.finditer(text, 0, items[-1][1].start())])
     # back over the list: it ends at a drug with an outcome of its own, or taken now where the list
     # was stopped ("on gaba 300 tds, dulox and ami both stopped": not gaba); "both" is two drugs
-    reach = 1 if said[-1].group().startswith("both") else len(items) - 1
-    for (_, mt, _, _), facts in list(zip(items[:-1], results[:-1]))[::-1][:reach]:
+    reach = 1 if said[-1].group().startswith("both") else i
+    for j in range(i - 1, i - 1 - reach, -1):
+        mt, facts = items[j][1], results[j]
         if mt.start() < sentence_start or "outcome" in facts:
             break
         if shared.get("current") == "no" and facts.get("current") == "yes":
