@@ -2623,3 +2623,16 @@ def test_both_is_shared_back_when_another_drug_follows(text):
 def test_both_does_not_reach_past_its_own_list():
     f = facts("ami 25 good. gaba, pregab - both no help. dulox 60 od")
     assert f.get("trial.tca.outcome") == "good" and "trial.duloxetine.outcome" not in f
+
+
+# "eGFR now 60" stored no eGFR (only 'is', 'was', ':' ... were read between the name and the value).
+@pytest.mark.parametrize(
+    "text, fact, value",
+    [
+        ("post AKI, egfr now 52", "egfr", 52),
+        ("CrCl currently 38 ml/min", "crcl", 38),
+        ("eGFR today 33", "egfr", 33),
+    ],
+)
+def test_a_renal_value_after_now_or_today_is_read(text, fact, value):
+    assert facts(text).get(fact) == value
