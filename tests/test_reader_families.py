@@ -2636,3 +2636,36 @@ def test_both_does_not_reach_past_its_own_list():
 )
 def test_a_renal_value_after_now_or_today_is_read(text, fact, value):
     assert facts(text).get(fact) == value
+
+
+# "No red flags apart from ankle jerks absent" stored every flag as absent, areflexia included:
+# an exception that reads as no flag leaves them all unanswered and asks which flag it is.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no red flags apart from reduced reflexes at the ankles",
+        "RFs: none, except the odd twitch",
+        "nil red flags other than some hand clumsiness",
+    ],
+)
+def test_no_red_flags_with_an_unread_exception_asks_and_stores_no_flag(text):
+    r = read(text)
+    assert not [f for f in r.facts if f.startswith("flag.")]
+    assert r.clarify and "which red flag" in r.clarify[0].question
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("no red flags apart from a foot drop", "motor_deficit"),
+        ("red flags none, except asymmetrical sx", "asymmetric"),
+    ],
+)
+def test_no_red_flags_with_a_read_exception_keeps_the_rest_no(text, flag):
+    f = facts(text)
+    assert f[f"flag.{flag}"] == "yes" and f["flag.cidp"] == "no"
+
+
+def test_no_red_flags_but_another_finding_is_still_no_red_flags():
+    f = facts("no red flags but b12 borderline 190 pmol/l")
+    assert f["flag.areflexia"] == "no"

@@ -311,6 +311,8 @@ class Lexicon:
         self.topics = [Topic(name, spec) for name, spec in lex["topics"].items()]
         rf = lex["red_flags"]
         self.red_flags_subject = phrase_re(rf["subject"])
+        words = rf.get("exceptions", [])  # "no red flags apart from ...": an exception follows
+        self.red_flags_except = re.compile(r"[\s,;:(\-]*(?:" + _by_length(words) + r")(?![\w])") if words else None
         # every topic's subject words and phrases: (topic, its value or None for a subject)
         self.topic_words = PhraseMap(
             [

@@ -24,7 +24,7 @@ from typing import Any
 
 from neuroladder.rules.data import Knowledge, load_knowledge
 
-from .context import BLOCK, HARD_BREAK_RE, mask, sentences
+from .context import BLOCK, CLAUSE_BREAK, HARD_BREAK_RE, mask, sentences
 from .contraindication import read_contraindications
 from .lexicon import CONVERSATIONS, Lexicon, lexicon  # noqa: F401  (CONVERSATIONS: imported from here by other modules)
 from .trial import outcome_of, read_trials
@@ -468,6 +468,7 @@ class Parser:
         values = self._value_hits(text, concepts)
         starts = [c.start for c in concepts]
         got: dict[str, list[tuple[str, _Concept]]] = {}
+        excepted = None  # "no red flags apart from <this>"
         combined_at: list[tuple[int, bool]] = []  # where a combination is said, and whether it asserts one
         asks: dict[str, tuple[dict, str]] = {}  # a subject alone that is asked about
         unclear_said: dict[str, tuple[dict, str]] = {}  # a subject and value read two ways
@@ -531,6 +532,13 @@ class Parser:
             if c.kind == "red_flags":  # "no red flags", "red flags: none", "red flags unknown"
                 value = value if hit is not None and not (negated and hit[0] > c.end) else ("no" if negated else None)
                 negated = False
+                unless = self.lx.red_flags_except
+                after = max(c.end, hit[1] if hit is not None else c.end)
+                exception = unless.match(text, after) if unless is not None and value == "no" else None
+                if exception is not None:  # "no red flags apart from ...": which one, if none is read
+                    stop = CLAUSE_BREAK.search(text, exception.end())
+                    begin = min(c.start, hit[0]) if hit is not None else c.start
+                    excepted = text[begin : stop.start() if stop else len(text)].strip()
             if value is None and negated and c.topic is not None and c.topic.absent:
                 if text[c.start : c.end] in c.topic.not_done_words:  # "never had SPEP": not done
                     if c.topic.not_done is None or through:  # "no falls or spep": not said which
@@ -576,7 +584,7 @@ class Parser:
                 combined_at.append((c.start, said or hit is not None))  # "combination tried nil": given
             for s, e in [(c.start, c.end)] + ([hit] if hit else []):
                 text = mask(text, s, e)
-        self._resolve(got, out)
+        self._resolve(got, out, excepted)
         for fact, (spec, said) in {**unclear_said, **asks}.items():  # one question a fact
             if fact in got or fact in out.facts or any(name in out.facts for name in spec.get("unless_facts", ())):
                 continue
@@ -720,7 +728,7 @@ class Parser:
         flipped = c.topic.negated.get(value) if c.topic else None
         return flipped or None
 
-    def _resolve(self, got: dict[str, list[tuple[str, _Concept]]], out: Parsed) -> None:
+    def _resolve(self, got: dict[str, list[tuple[str, _Concept]]], out: Parsed, excepted: str | None = None) -> None:
         every = None
         for fact, pairs in got.items():
             vals = list(dict.fromkeys(v for v, _ in pairs))
@@ -741,7 +749,15 @@ class Parser:
             out.facts[fact] = vals[0]
             for name, value in topic.implies.items() if topic is not None and vals[0] != "unknown" else ():
                 out.facts.setdefault(name, value)
-        if every is not None:
+        named = [f for f in got if f.startswith("flag.")] + [f for f in out.facts if f.startswith("flag.")]
+        if every == "no" and excepted and not named:
+            # "no red flags apart from ankle jerks absent": an exception read as no flag - never
+            # "no" to all of them; which flag it is, is asked
+            c = self.lx.clarify
+            out.clarify.append(
+                Clarify(c["flags_excepted"].format(said=excepted), [tuple(ch) for ch in c["flags_excepted_choices"]])
+            )
+        elif every is not None:
             for flag in self.k.red_flags:
                 out.facts.setdefault(f"flag.{flag}", every)
 
