@@ -2669,3 +2669,24 @@ def test_no_red_flags_with_a_read_exception_keeps_the_rest_no(text, flag):
 def test_no_red_flags_but_another_finding_is_still_no_red_flags():
     f = facts("no red flags but b12 borderline 190 pmol/l")
     assert f["flag.areflexia"] == "no"
+
+
+# A focal option waited for or out of reach was stored as tried ("referred for qutenza", "awaiting
+# botox", "qutenza booked", "no access to botox"): the ladder then counted the focal rung as done.
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("she's on the waiting list for qutenza", "capsaicin8"),
+        ("referral for botulinum toxin sent", "botox"),
+        ("capsaicin 8% patch booked for next month", "capsaicin8"),
+        ("botox awaited", "botox"),
+        ("couldn't get the qutenza - not funded here", "capsaicin8"),
+        ("unable to attend hospital for qutenza", "capsaicin8"),
+    ],
+)
+def test_an_option_waited_for_or_out_of_reach_is_not_tried(text, agent):
+    assert facts(text).get(f"trial.{agent}.tried") == "no"
+
+
+def test_waiting_for_a_drug_taken_to_work_is_still_taken():
+    assert facts("waiting for the gabapentin to kick in").get("trial.gabapentin.tried") == "yes"

@@ -202,6 +202,12 @@ class Lexicon:
         )
         drug_after = lex["negation"].get("after_drug", [])
         self.drug_not_yet = re.compile(r"[\s:=\-]*(?:" + _by_length(drug_after) + r")(?![\w%])") if drug_after else None
+        drug_before = lex["negation"].get("before_drug", [])  # "awaiting botox", "referred for qutenza"
+        self.drug_not_yet_before = (
+            re.compile(r"(?<![\w])(?:" + _by_length(drug_before) + r")\s+(?:(?:a|an|the|her|his)\s+)?$")
+            if drug_before
+            else None
+        )
         self.outcome_negators = Tail(
             f"{w} {a}".strip()
             for w in lex["outcome_negators"]["words"]

@@ -448,6 +448,12 @@ def _trial(p: Parser, agent: str, text: str, mt: re.Match, prefix: str, segment:
     has_details = has_details or bool(facts.keys() - {"current"})
     # negation: forward from a trigger before it (over a list of drugs), or backward right after it
     negated, through = lx.scope.negated_before(text, mt.start(), ends)
+    if (
+        not negated
+        and lx.drug_not_yet_before
+        and lx.drug_not_yet_before.search(text, max(0, mt.start() - 40), mt.start())
+    ):
+        negated = True  # "awaiting botox", "referred for qutenza": not had yet
     if negated and re.search(r"\bno\s+(?:help|benefit|relief|response|effect)\b", prefix):
         negated = False
     after = lx.scope.negated_after(text, mt.end()) or (lx.drug_not_yet and lx.drug_not_yet.match(text, mt.end()))
