@@ -2690,3 +2690,8 @@ def test_an_option_waited_for_or_out_of_reach_is_not_tried(text, agent):
 
 def test_waiting_for_a_drug_taken_to_work_is_still_taken():
     assert facts("waiting for the gabapentin to kick in").get("trial.gabapentin.tried") == "yes"
+
+
+@pytest.mark.parametrize("text", ["burning in the right foot only", "rt foot only", "pain only in the left foot"])
+def test_pain_in_one_named_foot_only_is_focal(text):
+    assert facts(text).get("pain_pattern") == "focal"
