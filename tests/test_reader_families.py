@@ -2695,3 +2695,28 @@ def test_waiting_for_a_drug_taken_to_work_is_still_taken():
 @pytest.mark.parametrize("text", ["burning in the right foot only", "rt foot only", "pain only in the left foot"])
 def test_pain_in_one_named_foot_only_is_focal(text):
     assert facts(text).get("pain_pattern") == "focal"
+
+
+# An allergy to a drug was stored as a trial (tried, nothing else), so its dose could be asked and
+# raising it advised: it is a drug that cannot be given.
+@pytest.mark.parametrize(
+    "text, agent",
+    [
+        ("allergic to duloxetine", "duloxetine"),
+        ("amitriptyline allergy (rash)", "tca"),
+        ("allergy to lyrica", "pregabalin"),
+    ],
+)
+def test_an_allergy_to_a_drug_is_contraindicated(text, agent):
+    f = facts(text)
+    assert f.get(f"trial.{agent}.contraindicated") == "yes" and f"trial.{agent}.dose" not in f
+
+
+@pytest.mark.parametrize("text", ["allergic to penicillin, on gabapentin 300 tds", "NKDA; gabapentin 600 tds"])
+def test_an_allergy_to_something_else_leaves_the_drug_alone(text):
+    f = facts(text)
+    assert "trial.gabapentin.contraindicated" not in f and f["trial.gabapentin.tried"] == "yes"
+
+
+def test_not_allergic_is_not_contraindicated():
+    assert facts("not allergic to gabapentin").get("trial.gabapentin.contraindicated") == "no"
