@@ -2720,3 +2720,36 @@ def test_an_allergy_to_something_else_leaves_the_drug_alone(text):
 
 def test_not_allergic_is_not_contraindicated():
     assert facts("not allergic to gabapentin").get("trial.gabapentin.contraindicated") == "no"
+
+
+# A red flag named with "not examined" after it, or queried ("foot drop?"), was stored as present:
+# "areflexia not examined" read as areflexia found. Not known, never present; a suspected
+# diagnosis ("?CIDP", "mononeuritis multiplex?") stays the flag, as before.
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("areflexia - not tested", "areflexia"),
+        ("foot drop not formally assessed", "motor_deficit"),
+        ("proximal weakness unknown", "proximal_weakness"),
+        ("asymmetry?", "asymmetric"),
+        ("?foot drop", "motor_deficit"),
+    ],
+)
+def test_a_red_flag_not_examined_or_queried_is_not_known(text, flag):
+    assert facts(text).get(f"flag.{flag}") == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text, flag", [("?CIDP", "cidp"), ("mononeuritis multiplex?", "asymmetric"), ("foot drop", "motor_deficit")]
+)
+def test_a_suspected_diagnosis_or_a_plain_finding_is_the_flag(text, flag):
+    assert facts(text).get(f"flag.{flag}") == "yes"
+
+
+@pytest.mark.parametrize(
+    "question, text",
+    [("flag_areflexia", "no, not examined"), ("flag_motor_deficit", "no - not checked"), ("falls", "no, not asked")],
+)
+def test_an_answer_word_then_not_done_is_not_known(question, text):
+    q = INTAKE.by_id[question]
+    assert facts(text, question) == {q.slot: "unknown"}

@@ -283,6 +283,15 @@ class Lexicon:
         self.leading_answers = starts
         # ... but never one whose whole, or whose rest, is "unknown" ("no idea", "no, not done": not a no)
         unsure = r"(?!(?:" + _by_length([w.lower() for w in lex["answers"]["unknown"]]) + r")[\s.!?]*$)"
+        # ... a reply that is an answer word, then "not done" ("no, not examined"): not known, not a no
+        self.answer_then_unsure = re.compile(
+            r"\s*(?:"
+            + _by_length(starts)
+            + r")[\s,;:.!\-]+(?:"
+            + _by_length([w.lower() for w in lex["answers"]["unknown"]])
+            + r")[\s.!?]*",
+            re.S,
+        )
         self.leading_answer = re.compile(
             r"\s*(?!(?:"
             + _by_length(starts)
@@ -317,6 +326,10 @@ class Lexicon:
         self.topics = [Topic(name, spec) for name, spec in lex["topics"].items()]
         rf = lex["red_flags"]
         self.red_flags_subject = phrase_re(rf["subject"])
+        # "areflexia not examined", "foot drop - unknown": the flag is not known, never present
+        unknown_after = [w.lower() for w in lex["answers"]["unknown"] if w.strip() != "?"] + rf.get("unknown_after", [])
+        self.flag_unknown_after = re.compile(r"[\s,:;\-(]*(?:" + _by_length(unknown_after) + r")(?![\w])")
+        self.flags_queried_present = {w.lower() for w in rf.get("queried_present", [])}  # "?CIDP": suspected - the flag
         words = rf.get("exceptions", [])  # "no red flags apart from ...": an exception follows
         self.red_flags_except = re.compile(r"[\s,;:(\-]*(?:" + _by_length(words) + r")(?![\w])") if words else None
         # every topic's subject words and phrases: (topic, its value or None for a subject)

@@ -558,6 +558,8 @@ class Parser:
                 and "unknown" in c.topic.values
             ):
                 value, negated = "unknown", False  # "?mgus", "possible B12 deficiency": asked about, not found
+            if c.kind == "flag" and value == "yes" and self._flag_not_known(text, c):
+                value, negated = "unknown", False  # "areflexia not examined", "foot drop?": not found
             said = text[c.start : c.end]
             if value == "unknown" and c.topic is not None and said in c.topic.unknown_not_from:
                 for s, e in [(c.start, c.end)] + ([hit] if hit else []):  # "a1c pending": nothing of diabetes
@@ -719,6 +721,20 @@ class Parser:
             gap[k.start - c.end : k.end - c.end] = " " * (k.end - k.start)
             i += 1
         return not self.lx.tests_joined.sub(" ", "".join(gap)).strip()
+
+    def _flag_not_known(self, text: str, c: _Concept) -> bool:
+        """A red flag named with "not examined", "unknown", "?" after it, or queried or hedged before
+        it, is not known - never present (a suspected diagnosis aside: "?CIDP" is CIDP suspected, the flag)."""
+        if self.lx.flag_unknown_after and self.lx.flag_unknown_after.match(text, c.end):
+            return True
+        if text[c.start : c.end] in self.lx.flags_queried_present:
+            return False
+        return bool(
+            queried(text, c.start)
+            or text[c.end : c.end + 1] == "?"
+            or self.lx.hedged.search(text[: c.start], 40)
+            or self.lx.hedged_after.match(text, c.end)
+        )
 
     def _flip(self, c: _Concept, value: str) -> str | None:
         if c.kind in ("flag",):

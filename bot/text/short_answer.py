@@ -94,6 +94,8 @@ def _read(parser: Parser, knowledge: Knowledge, q: Question, text: str, parsed: 
         # "none" to "how many weeks at the highest dose?" is not "the drug was not tried": read
         # with the subject it would store the opposite of what was meant. Left unknown.
         return Parsed(answer="skip")
+    if q.answer == "yesno" and not q.slot.endswith(".tried") and parser.lx.answer_then_unsure.fullmatch(text.lower()):
+        return Parsed(facts={q.slot: "unknown"})  # "no, not examined" under a red flag: not known
     if q.answer == "yesno" and not q.slot.endswith(".tried") and parsed.answer in ("yes", "no", "unknown"):
         return Parsed(facts={q.slot: parsed.answer})  # a red flag, falls, weakness: the slot itself
     if q.answer == "yesno" and q.counts:
