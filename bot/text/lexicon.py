@@ -282,14 +282,11 @@ class Lexicon:
         }
         self.leading_answers = starts
         # ... but never one whose whole, or whose rest, is "unknown" ("no idea", "no, not done": not a no)
-        unsure = r"(?!(?:" + _by_length([w.lower() for w in lex["answers"]["unknown"]]) + r")[\s.!?]*$)"
+        unsure_words = _by_length([w.lower() for w in lex["answers"]["unknown"]])
+        unsure = r"(?!(?:" + unsure_words + r")[\s.!?]*$)"
         # ... a reply that is an answer word, then "not done" ("no, not examined"): not known, not a no
         self.answer_then_unsure = re.compile(
-            r"\s*(?:"
-            + _by_length(starts)
-            + r")[\s,;:.!\-]+(?:"
-            + _by_length([w.lower() for w in lex["answers"]["unknown"]])
-            + r")[\s.!?]*",
+            r"\s*(?:" + _by_length(starts) + r")[\s,;:.!\-]+(?:" + unsure_words + r")[\s.!?]*",
             re.S,
         )
         self.leading_answer = re.compile(

@@ -513,7 +513,7 @@ class Parser:
             if (
                 hit is not None
                 and c.topic is not None
-                and c.topic.not_done_words
+                and c.topic.not_done_before is not None
                 and text[c.start : c.end] in c.topic.not_done_words
                 and c.topic.not_done_before.fullmatch(text, hit[0], c.start)
             ):  # "no SPEP yet", "nil recent a1c": the test's name negated, not a result
@@ -533,8 +533,8 @@ class Parser:
                 value = value if hit is not None and not (negated and hit[0] > c.end) else ("no" if negated else None)
                 negated = False
                 unless = self.lx.red_flags_except
-                after = max(c.end, hit[1] if hit is not None else c.end)
-                exception = unless.match(text, after) if unless is not None and value == "no" else None
+                said_to = max(c.end, hit[1] if hit is not None else c.end)
+                exception = unless.match(text, said_to) if unless is not None and value == "no" else None
                 if exception is not None:  # "no red flags apart from ...": which one, if none is read
                     stop = CLAUSE_BREAK.search(text, exception.end())
                     begin = min(c.start, hit[0]) if hit is not None else c.start
@@ -548,12 +548,7 @@ class Parser:
                 else:
                     value, negated = c.topic.absent, False  # "diabetes: no", "no paraprotein"
             if (
-                (
-                    queried(text, c.start)
-                    or self.lx.hedged.search(text[: c.start], 40)
-                    or self.lx.hedged_after.match(text, c.end)
-                    or (hit is not None and text[hit[1] : hit[1] + 1] == "?")  # "diabetes controlled?"
-                )
+                (self._in_doubt(text, c) or (hit is not None and text[hit[1] : hit[1] + 1] == "?"))  # "dm controlled?"
                 and c.topic is not None
                 and "unknown" in c.topic.values
             ):
@@ -729,9 +724,12 @@ class Parser:
             return True
         if text[c.start : c.end] in self.lx.flags_queried_present:
             return False
+        return text[c.end : c.end + 1] == "?" or self._in_doubt(text, c)
+
+    def _in_doubt(self, text: str, c: _Concept) -> bool:
+        """Queried ("?mgus") or hedged ("possible B12 deficiency", "foot drop maybe"): asked about, not found."""
         return bool(
             queried(text, c.start)
-            or text[c.end : c.end + 1] == "?"
             or self.lx.hedged.search(text[: c.start], 40)
             or self.lx.hedged_after.match(text, c.end)
         )
@@ -765,7 +763,7 @@ class Parser:
             out.facts[fact] = vals[0]
             for name, value in topic.implies.items() if topic is not None and vals[0] != "unknown" else ():
                 out.facts.setdefault(name, value)
-        named = [f for f in got if f.startswith("flag.")] + [f for f in out.facts if f.startswith("flag.")]
+        named = any(f.startswith("flag.") for f in (*got, *out.facts))
         if every == "no" and excepted and not named:
             # "no red flags apart from ankle jerks absent": an exception read as no flag - never
             # "no" to all of them; which flag it is, is asked

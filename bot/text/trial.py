@@ -81,13 +81,14 @@ def outcome_of(lx: Lexicon, segment: str) -> tuple[str | None, list[tuple[int, i
         ):  # "prob didn't tolerate", "? helped", "helped maybe"
             outcome = "unknown"
         elif outcome in ("good", "partial") and lx.outcome_negators:
-            neg = lx.outcome_negators.search(segment[max(0, s - 40) : s])
-            aux = None if neg else lx.outcome_auxiliaries.search(segment[max(0, s - 40) : s])
+            lo = max(0, s - 40)
+            neg = lx.outcome_negators.search(segment[lo:s])
+            aux = None if neg else lx.outcome_auxiliaries.search(segment[lo:s])
             if aux:  # "nothing has worked", "none of them have really helped"
-                neg = lx.outcome_negators.search(segment[max(0, s - 40) : max(0, s - 40) + aux.start()])
+                neg = lx.outcome_negators.search(segment[lo : lo + aux.start()])
             if neg:
                 outcome = "no_benefit"
-                s = max(0, s - 40) + neg.start()
+                s = lo + neg.start()
         if outcome == "good" and (
             lx.partial_before.search(segment[max(0, s - 20) : s]) or lx.partial_after.match(segment, e)
         ):
