@@ -3,6 +3,8 @@ the older patient's caution [L6]. Read from facts already concluded, so no rule 
 
 from __future__ import annotations
 
+from .contraindications import barred_agents
+
 CAUTION_CLASSES = ("tca", "snri", "gabapentinoid")
 OPIOIDS = ("opioid_weak", "opioid_strong", "opioid")
 
@@ -41,7 +43,7 @@ def older_caution(ctx, classes) -> tuple[str, str]:
     """The [L6] caution on starting or raising a TCA, SNRI or gabapentinoid at 65+: (text, sources)."""
     older = ctx.derived_of("older")
     # a class none of whose drugs can be given (entered as contraindicated) is not cautioned about
-    barred = {t["agent"] for t in ctx.base("trial") if t.get("contra") == "yes"}
+    barred = barred_agents(ctx)
     classes = [
         c
         for c in classes
@@ -69,7 +71,7 @@ def combination_cautions(ctx) -> tuple[str, str]:
     duloxetine to be avoided [L7]. (text, sources); ("", "") when neither applies."""
     k = ctx.k
     parts, srcs = [], []
-    barred = [t["agent"] for t in ctx.base("trial") if t["cls"] in CAUTION_CLASSES and t.get("contra") == "yes"]
+    barred = {a for a in barred_agents(ctx) if k.agents[a]["class"] in CAUTION_CLASSES}
     given = [a for a in ("gabapentin", "pregabalin") if a not in barred]
     capped = [t for t in (target(ctx, a) for a in given) if t.get("capped")]
     if capped:

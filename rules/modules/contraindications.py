@@ -29,9 +29,14 @@ def possible():
     return (-m.contra) | (m.contra != "yes")
 
 
+def barred_agents(ctx) -> set[str]:
+    """Read in a consequent: the agents entered as contraindicated."""
+    return {t["agent"] for t in ctx.base("trial") if t.get("contra") == "yes"}
+
+
 def contraindicated(ctx, agent: str) -> bool:
     """Read in a consequent: was `agent` entered as contraindicated?"""
-    return any(t["agent"] == agent and t.get("contra") == "yes" for t in ctx.base("trial"))
+    return agent in barred_agents(ctx)
 
 
 def joined(labels: list[str]) -> str:

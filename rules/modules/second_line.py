@@ -14,7 +14,7 @@ HELPING_CLASSES = ("topical", "procedure")
 FAILED = ("no_benefit", "partial", "waned")  # a combination that did not help: how long is judged
 
 
-def _shortest_trial(k, agents: str) -> dict:
+def _shortest_trial(k, agents: str) -> tuple[float, dict]:
     """The shortest adequate duration [L4] (a TCA's from [1]) of a first-line drug in the
     combination (of any first-line drug when its drugs are not named): no source gives a
     combination's own duration, so the least demanding single-drug figure is the floor."""
@@ -31,13 +31,18 @@ def _shortest_trial(k, agents: str) -> dict:
     else:  # every first-line drug with that shortest duration, none singled out
         which = "any first-line drug"
         shortest = sorted({a for s in specs if s["min_weeks"] == spec["min_weeks"] for a in s["agents"]})
-    return {
-        "weeks": spec["min_weeks"],
+    return spec["min_weeks"], {  # (the floor in weeks, what the finding says of it)
         "need": spec["shown"],
         "which": which,
         "agent": ", ".join(k.agent_label(a) for a in shortest),
-        "srcs": spec["sources"],
+        "srcs": ", ".join(spec["sources"]),
     }
+
+
+def _pair(k, f) -> str:
+    """' (gabapentin + duloxetine)': the combination's drugs, when named."""
+    agents = f.get("agents", "")
+    return f" ({' + '.join(k.agent_label(a) for a in agents.split(','))})" if agents else ""
 
 
 def _tried(agent):
@@ -127,8 +132,7 @@ def define(k):
     )
     @consequent("combination_helping")
     def combination_helping(ctx):
-        agents = ctx.fact("f").get("agents", "")
-        pair = f" ({' + '.join(k.agent_label(a) for a in agents.split(','))})" if agents else ""
+        pair = _pair(k, ctx.fact("f"))
         # agent "combination": no single drug's option (/options) counts as done by it.
         ctx.finding("TRIAL_RESPONDING", "f", agent="combination", what=f"The combination{pair}")
         ctx.derive("open", "f", rung="the combination is helping")
@@ -139,43 +143,22 @@ def define(k):
     def _judged_combination():
         return (m.kind == "combination") & (m.value == "yes") & (m.pair != "other") & any_of("outcome", FAILED)
 
-    def _pair(f):
-        agents = f.get("agents", "")
-        return f" ({' + '.join(k.agent_label(a) for a in agents.split(','))})" if agents else ""
-
     @when_all(phase("ladder"), c.f << _judged_combination() & (+m.weeks))
     @consequent("combination_too_short")
     def combination_too_short(ctx):
         f = ctx.fact("f")
-        floor = _shortest_trial(k, f.get("agents", ""))
-        if f["weeks"] >= floor["weeks"]:
+        needed, floor = _shortest_trial(k, f.get("agents", ""))
+        if f["weeks"] >= needed:
             return
-        ctx.finding(
-            "COMBINATION_TOO_SHORT",
-            "f",
-            pair=_pair(f),
-            weeks=f"{f['weeks']:g}",
-            need=floor["need"],
-            which=floor["which"],
-            agent=floor["agent"],
-            srcs=", ".join(floor["srcs"]),
-        )
+        ctx.finding("COMBINATION_TOO_SHORT", "f", pair=_pair(k, f), weeks=f"{f['weeks']:g}", **floor)
         ctx.derive("open", "f", rung="combination long enough to judge")
 
     @when_all(phase("ladder"), c.f << _judged_combination() & (-m.weeks))
     @consequent("combination_duration_unknown")
     def combination_duration_unknown(ctx):
         f = ctx.fact("f")
-        floor = _shortest_trial(k, f.get("agents", ""))
-        ctx.finding(
-            "COMBINATION_DURATION_UNKNOWN",
-            "f",
-            pair=_pair(f),
-            need=floor["need"],
-            which=floor["which"],
-            agent=floor["agent"],
-            srcs=", ".join(floor["srcs"]),
-        )
+        _, floor = _shortest_trial(k, f.get("agents", ""))
+        ctx.finding("COMBINATION_DURATION_UNKNOWN", "f", pair=_pair(k, f), **floor)
         ctx.derive("open", "f", rung="how long the combination was taken")
 
     for kind in NOT_FEASIBLE:
