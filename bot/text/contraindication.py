@@ -128,12 +128,7 @@ def _unattributed(lx, text: str, start: int, begin: int, after: int, end: int, s
     """A contraindication said of no drug plainly ("ami would be c/i", "c/i with her tramadol:
     dulox"): nothing stored, and no drug of its clause is read as tried - said back as not given
     (unless the word was negated). A drug with a dose or duration before it keeps its trial."""
-    limit = min(end, after + REACH)
-    stop = CLAUSE_BREAK.search(text, after, limit)
-    finish = stop.start() if stop else limit
-    lo = max(start, begin - REACH)
-    breaks = list(CLAUSE_BREAK.finditer(text, lo, begin))
-    clause = breaks[-1].end() if breaks else lo
+    clause, finish = _clause_bounds(text, start, end, begin, after)
     before = list(lx.drug_re.finditer(text, clause, begin))
     if before and not re.search(r"\d", text[before[-1].end() : begin]):
         begin = before[-1].start()
@@ -196,9 +191,16 @@ def _named_after(parser: Parser, text: str, after: int, end: int) -> tuple[int, 
 
 def _clause(text: str, start: int, end: int, begin: int, finish: int) -> str:
     """The clause around text[begin:finish], within the sentence: where a wish would be said."""
+    lo, hi = _clause_bounds(text, start, end, begin, finish)
+    return text[lo:hi]
+
+
+def _clause_bounds(text: str, start: int, end: int, begin: int, finish: int) -> tuple[int, int]:
+    """Where the clause around text[begin:finish] starts and ends, within the sentence text[start:end]
+    and at most REACH either side."""
     lo = max(start, begin - REACH)
     breaks = list(CLAUSE_BREAK.finditer(text, lo, begin))
     lo = breaks[-1].end() if breaks else lo
     limit = min(end, finish + REACH)
     stop = CLAUSE_BREAK.search(text, finish, limit)
-    return text[lo : stop.start() if stop else limit]
+    return lo, (stop.start() if stop else limit)
